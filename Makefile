@@ -1,0 +1,41 @@
+# Two entry points, both from a fresh Debian machine with Python 3.11:
+#   make demo   set up .venv and run the main job
+#   make test   set up .venv with test dependencies and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: demo test venv data bench clean
+
+$(PY):
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv failed; installing python3-venv"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(PIP) install -q --upgrade pip
+
+venv: $(PY)
+
+# Fashion-MNIST comes from Debian's package where apt is available (root); honed also
+# finds it in $$HONED_DATA or its cache, and says how to get it when it is missing.
+data:
+	@if [ ! -f $(FASHION_DIR)/train-images-idx3-ubyte.gz ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
+	  || echo "warning: could not install dataset-fashion-mnist"; fi
+
+demo: venv data
+	$(PIP) install -q -e '.[all]'
+	$(PY) examples/minimize_quadratic.py
+
+test: venv data
+	$(PIP) install -q -e '.[test]' 'torch==2.13.0'
+	$(PY) -m pytest -q
+
+bench: venv data
+	$(PIP) install -q -e '.[test,reference]'
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info .pytest_cache
