@@ -1,0 +1,73 @@
+"""honed.tune: hyperparameter search that runs any objective.
+
+The course notes' method, as a tool: sample at random (not on a grid), each
+hyperparameter on its right scale (log for α, log of 1-β for β), optionally coarse to
+fine; train many models in parallel ("caviar") and keep every trial in SQLite so a study
+survives interruption and resumes.
+
+    from honed.tune import optimize
+
+    def objective(trial):                      # module level, so workers can pickle it
+        lr, beta = trial.params["train.lr"], trial.params["train.beta"]
+        for epoch in range(1, 11):
+            dev_error = ...                    # train one epoch with trial.seed
+            trial.report(epoch, dev_error)     # per-epoch dev error (for the pruner, plots)
+            if trial.should_prune():
+                raise TrialPruned()
+        return dev_error                       # NaN/inf or raise Diverged -> "diverged"
+
+    study = optimize(objective, {"train.lr": {"log": [1e-4, 1]},
+                                 "train.beta": {"one_minus_log": [0.9, 0.999]}},
+                     n_trials=40, storage_path="runs/tune.db", sampler="zoom", workers=4)
+    study.best_trial
+"""
+
+from .executors import (
+    Executor,
+    InProcessExecutor,
+    ProcessExecutor,
+    RayExecutor,
+    limit_blas_threads,
+    make_executor,
+)
+from .progress import Progress
+from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner
+from .samplers import (
+    GridSampler,
+    RandomSampler,
+    Sampler,
+    ZoomSampler,
+    make_sampler,
+    sampler_from_config,
+)
+from .space import (
+    Choice,
+    Distribution,
+    Int,
+    LogInt,
+    LogUniform,
+    OneMinusLogUniform,
+    SearchSpace,
+    Uniform,
+    distribution_from_json,
+)
+from .storage import SQLiteStorage
+from .study import Study, optimize
+from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
+
+__all__ = [
+    # spaces
+    "Distribution", "Uniform", "Int", "LogUniform", "LogInt", "OneMinusLogUniform", "Choice",
+    "SearchSpace", "distribution_from_json",
+    # samplers
+    "Sampler", "RandomSampler", "GridSampler", "ZoomSampler", "make_sampler",
+    "sampler_from_config",
+    # trials and studies
+    "Trial", "FrozenTrial", "TrialState", "Diverged", "TrialPruned", "trial_seeds",
+    "Study", "optimize", "SQLiteStorage",
+    # execution
+    "Executor", "InProcessExecutor", "ProcessExecutor", "RayExecutor", "make_executor",
+    "limit_blas_threads",
+    # pruning and display
+    "Pruner", "NopPruner", "SuccessiveHalvingPruner", "Progress",
+]

@@ -1,0 +1,99 @@
+"""Pruners: stop hopeless trials early, from the dev errors they report per epoch.
+
+Contract: ``Pruner.prune(number, epoch, value, peers, direction) -> bool`` is called by
+``trial.should_prune()`` right after ``trial.report(epoch, value)``.  ``peers(step)``
+returns ``{trial number: value reported at step}`` for every trial of the study that
+reached that step (read from the study database, so it sees trials in other processes),
+including this one.  Pruners must be picklable: they travel to the worker processes.
+
+Note: with several workers, which peers have reached a rung when a trial gets there
+depends on timing, so pruning decisions (unlike trial parameters) can differ between
+runs with different worker counts.  With one worker they are reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+__all__ = ["Pruner", "NopPruner", "SuccessiveHalvingPruner"]
+
+
+class Pruner:
+    """Base class: never prunes.  Subclasses override ``prune``."""
+
+    def prune(
+        self,
+        number: int,
+        epoch: int,
+        value: float,
+        peers: Callable[[int], dict[int, float]],
+        direction: str = "minimize",
+    ) -> bool:
+        return False
+
+    def to_config(self) -> dict:
+        return {"name": "nop"}
+
+
+class NopPruner(Pruner):
+    """Never prunes (the default: every trial trains to the end)."""
+
+
+class SuccessiveHalvingPruner(Pruner):
+    """Asynchronous successive halving.
+
+    Rungs sit at epochs ``min_epochs · η**k`` (k = 0, 1, 2, ...; η = ``reduction_factor``).
+    A trial reporting at a rung epoch carries on only if its value is in the top ``1/η``
+    of all values reported at that rung so far (itself included): with ``n`` values there,
+    it is kept when fewer than ``max(1, floor(n/η))`` peers are strictly better.  Until
+    ``min_trials`` trials have reached a rung nobody is pruned there, so the first trials
+    set a reference instead of being judged against nothing.
+
+    Args:
+        min_epochs: epoch of the first rung (>= 1).
+        reduction_factor: η >= 2; about 1/η of the trials survive each rung.
+        min_trials: trials needed at a rung before it prunes (>= 1).
+    """
+
+    def __init__(self, min_epochs: int = 1, reduction_factor: int = 3, min_trials: int = 3):
+        if int(min_epochs) != min_epochs or min_epochs < 1:
+            raise ValueError(f"min_epochs must be an integer >= 1, got {min_epochs!r}")
+        if int(reduction_factor) != reduction_factor or reduction_factor < 2:
+            raise ValueError(f"reduction_factor must be an integer >= 2, got {reduction_factor!r}")
+        if int(min_trials) != min_trials or min_trials < 1:
+            raise ValueError(f"min_trials must be an integer >= 1, got {min_trials!r}")
+        self.min_epochs = int(min_epochs)
+        self.reduction_factor = int(reduction_factor)
+        self.min_trials = int(min_trials)
+
+    def is_rung(self, epoch: int) -> bool:
+        """True when ``epoch = min_epochs · η**k`` for some k >= 0."""
+        if epoch < self.min_epochs or epoch % self.min_epochs:
+            return False
+        q = epoch // self.min_epochs
+        while q % self.reduction_factor == 0:
+            q //= self.reduction_factor
+        return q == 1
+
+    def prune(self, number, epoch, value, peers, direction="minimize") -> bool:
+        if not self.is_rung(epoch):
+            return False
+        if not math.isfinite(value):
+            return True
+        sign = 1.0 if direction == "minimize" else -1.0
+        values = [v for v in peers(epoch).values() if v is not None and math.isfinite(v)]
+        n = len(values)
+        if n < self.min_trials:
+            return False
+        keep = max(1, n // self.reduction_factor)
+        better = sum(1 for v in values if sign * v < sign * value)
+        return better >= keep
+
+    def to_config(self) -> dict:
+        return {
+            "name": "successive_halving",
+            "min_epochs": self.min_epochs,
+            "reduction_factor": self.reduction_factor,
+            "min_trials": self.min_trials,
+        }
