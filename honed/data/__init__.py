@@ -1,0 +1,85 @@
+"""honed.data: load → split (train/dev/test) → normalize (fit on train) → augment → mini-batches.
+
+NumPy only. Randomness always comes from an explicit ``numpy.random.Generator`` or seed.
+"""
+
+from .augment import (
+    AUGMENTATIONS,
+    Augmentation,
+    BrightnessContrast,
+    Compose,
+    GaussianNoise,
+    HorizontalFlip,
+    RandomRotation,
+    RandomShift,
+    augmentation_from_config,
+    rotate,
+)
+from .batches import minibatches, n_batches
+from .datasets import Dataset
+from .files import load_csv, load_npz
+from .idx import read_idx, write_idx
+from .mnist import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_SHA256,
+    FASHION_MNIST_URL,
+    DataNotFoundError,
+    download_files,
+    fashion_mnist,
+    find_fashion_mnist,
+    load_idx_pair,
+    mnist,
+)
+from .preprocessing import MinMaxScaler, NotFittedError, Standardizer
+from .split import (
+    DistributionMismatchWarning,
+    check_same_distribution,
+    default_holdout_size,
+    kfold,
+    train_dev_split,
+    train_dev_test_split,
+)
+from .toy import blobs, circles, flower, gates, moons
+
+__all__ = [
+    "AUGMENTATIONS",
+    "Augmentation",
+    "BrightnessContrast",
+    "Compose",
+    "DataNotFoundError",
+    "Dataset",
+    "DistributionMismatchWarning",
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_SHA256",
+    "FASHION_MNIST_URL",
+    "GaussianNoise",
+    "HorizontalFlip",
+    "MinMaxScaler",
+    "NotFittedError",
+    "RandomRotation",
+    "RandomShift",
+    "Standardizer",
+    "augmentation_from_config",
+    "blobs",
+    "check_same_distribution",
+    "circles",
+    "default_holdout_size",
+    "download_files",
+    "fashion_mnist",
+    "find_fashion_mnist",
+    "flower",
+    "gates",
+    "kfold",
+    "load_csv",
+    "load_idx_pair",
+    "load_npz",
+    "minibatches",
+    "mnist",
+    "moons",
+    "n_batches",
+    "read_idx",
+    "rotate",
+    "train_dev_split",
+    "train_dev_test_split",
+    "write_idx",
+]

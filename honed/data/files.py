@@ -1,0 +1,122 @@
+"""Users' own data: CSV and NumPy ``.npz`` files into a :class:`Dataset`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import Dataset
+
+__all__ = ["load_csv", "load_npz"]
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _labels(col: np.ndarray, classification: bool | None) -> np.ndarray:
+    """Integer labels if ``classification`` (or, when None, if all values are integers >= 0)."""
+    integral = bool(np.all(np.isfinite(col)) and np.all(col == np.round(col)) and np.all(col >= 0))
+    if classification is None:
+        classification = integral
+    if classification:
+        if not integral:
+            raise ValueError("classification=True needs integer labels >= 0 in the target column")
+        return col.astype(np.int64)
+    return col
+
+
+def load_csv(
+    path: str | os.PathLike,
+    target: str | int = -1,
+    delimiter: str = ",",
+    header: bool | None = None,
+    classification: bool | None = None,
+    dtype=np.float32,
+) -> Dataset:
+    """Load a numeric CSV file: one column is the target ``y``, the others are ``X``.
+
+    Header detection (``header=None``): the first row is a header when any of its cells is
+    not a number.
+
+    Args:
+        path: The file.
+        target: Column of ``y``: its name (needs a header) or index (negative counts from the
+            end). Default: the last column.
+        delimiter: Field separator.
+        header: Whether the first row holds column names; ``None`` detects it.
+        classification: Integer class labels (True), real targets (False), or ``None``: class
+            labels when every target value is an integer >= 0.
+        dtype: Dtype of ``X``.
+
+    Raises:
+        ValueError: If the target column is not there (the message names it and lists the
+            columns), a cell is not a number, or rows have different lengths.
+    """
+    path = Path(path)
+    text = path.read_text()
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path}: the file holds no rows")
+    if header is None:
+        header = not all(_is_number(c) for c in rows[0])
+    names = [c.strip() for c in rows[0]] if header else None
+    body = rows[1:] if header else rows
+    n_cols = len(rows[0])
+    if isinstance(target, str):
+        if names is None:
+            raise ValueError(f"target={target!r} is a column name, but {path} has no header row; "
+                             "pass a column index")
+        if target not in names:
+            raise ValueError(f"target column {target!r} not found in {path}; columns: "
+                             + ", ".join(names))
+        t = names.index(target)
+    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -n_cols <= target < n_cols:
+            raise ValueError(f"target column index must be in [{-n_cols}, {n_cols}) for {path} "
+                             f"with {n_cols} columns, got {target}")
+        t = int(target) % n_cols
+    else:
+        raise ValueError(f"target must be a column name or index, got {target!r}")
+    for i, r in enumerate(body):
+        if len(r) != n_cols:
+            line = i + 1 + bool(header)
+            raise ValueError(f"{path}: line {line} has {len(r)} fields, expected {n_cols}")
+    try:
+        A = np.array(body, dtype=np.float64)
+    except ValueError as e:
+        raise ValueError(f"{path}: every cell must be a number ({e})") from None
+    A = A.reshape(len(body), n_cols)
+    X = np.delete(A, t, axis=1).astype(dtype)
+    y = _labels(A[:, t], classification)
+    return Dataset(X, y)
+
+
+def load_npz(
+    path: str | os.PathLike, x_key: str = "X", y_key: str = "y", n_classes: int | None = None
+) -> Dataset:
+    """Load ``X`` and ``y`` from a NumPy ``.npz`` file.
+
+    Optional arrays ``class_names`` and ``image_shape`` in the file are used too.
+
+    Raises:
+        ValueError: If ``x_key`` or ``y_key`` is not in the file (the message lists its keys).
+    """
+    with np.load(path, allow_pickle=False) as f:
+        keys = list(f.keys())
+        for name, key in (("x_key", x_key), ("y_key", y_key)):
+            if key not in keys:
+                raise ValueError(f"{name}={key!r} not found in {path}; keys: {', '.join(keys)}")
+        X, y = f[x_key], f[y_key]
+        class_names = [str(c) for c in f["class_names"]] if "class_names" in keys else None
+        image_shape = tuple(int(s) for s in f["image_shape"]) if "image_shape" in keys else None
+    return Dataset(X, y, n_classes=n_classes, class_names=class_names, image_shape=image_shape)

@@ -1,0 +1,138 @@
+"""Small 2-D data sets for decision-boundary pictures, and the logic gates.
+
+All return a :class:`Dataset` with ``X`` float32 of shape ``(n_samples, 2)`` and ``y`` int64,
+and draw randomness only from ``numpy.random.default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_rng, check_int, check_number
+from .datasets import Dataset
+
+__all__ = ["GATES", "blobs", "circles", "flower", "gates", "moons"]
+
+_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+#: Truth tables: outputs for the inputs (0,0), (0,1), (1,0), (1,1).
+GATES = {
+    "and": (0, 0, 0, 1),
+    "or": (0, 1, 1, 1),
+    "nand": (1, 1, 1, 0),
+    "nor": (1, 0, 0, 0),
+    "xor": (0, 1, 1, 0),
+}
+
+
+def gates(name: str) -> Dataset:
+    """The truth table of a logic gate: ``X`` float32 ``(4, 2)``, ``y`` in {0, 1}.
+
+    Rows are the inputs ``(0,0), (0,1), (1,0), (1,1)``. XOR is not linearly separable, so a
+    single perceptron cannot fit it (notes: XOR = AND(NAND, OR)).
+
+    Args:
+        name: ``"and"``, ``"or"``, ``"nand"``, ``"nor"`` or ``"xor"`` (any case).
+    """
+    key = str(name).lower()
+    if key not in GATES:
+        raise ValueError(f"name must be one of {', '.join(GATES)}, got {name!r}")
+    return Dataset(_INPUTS.copy(), np.array(GATES[key], dtype=np.int64), n_classes=2)
+
+
+def _split_counts(n_samples: int, k: int) -> np.ndarray:
+    """``n_samples`` split into ``k`` near-equal parts (earlier parts get the remainder)."""
+    return np.full(k, n_samples // k) + (np.arange(k) < n_samples % k)
+
+
+def _finish(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_classes: int) -> Dataset:
+    perm = rng.permutation(len(y))  # so that slicing the data does not give one class only
+    return Dataset(X[perm].astype(np.float32), y[perm].astype(np.int64), n_classes=n_classes)
+
+
+def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles.
+
+    Class 0: ``(cos t, sin t)``, class 1: ``(1 - cos t, 0.5 - sin t)`` for ``t`` evenly in
+    ``[0, π]``; then Gaussian noise with standard deviation ``noise`` on every coordinate.
+    """
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    noise = check_number(noise, "noise", low=0)
+    rng = as_rng(seed, "seed")
+    n0, n1 = _split_counts(n_samples, 2)
+    t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
+    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
+    X += rng.normal(0.0, noise, X.shape)
+    y = np.repeat([0, 1], [n0, n1])
+    return _finish(X, y, rng, 2)
+
+
+def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
+    """A small circle (class 1, radius ``factor``) inside a big one (class 0, radius 1).
+
+    Points at evenly spaced angles, then Gaussian noise of standard deviation ``noise``.
+    """
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    noise = check_number(noise, "noise", low=0)
+    factor = check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
+    rng = as_rng(seed, "seed")
+    n0, n1 = _split_counts(n_samples, 2)
+    t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+    t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
+    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], factor * np.c_[np.cos(t1), np.sin(t1)]])
+    X += rng.normal(0.0, noise, X.shape)
+    y = np.repeat([0, 1], [n0, n1])
+    return _finish(X, y, rng, 2)
+
+
+def flower(n_samples: int = 400, noise: float = 0.2, petals: int = 4, radius: float = 4.0,
+           seed: int = 0) -> Dataset:
+    """The course's planar "flower" (``load_planar_dataset`` of planar_utils).
+
+    For class ``j`` in {0, 1}, ``N = n_samples / 2`` points with
+    ``t = linspace(3.12 j, 3.12 (j+1), N) + noise·ε₁`` and
+    ``r = radius · sin(petals · t) + noise·ε₂`` (``ε`` standard normal), placed at
+    ``(r sin t, r cos t)``. Defaults (400 points, noise 0.2, 4 petals of radius 4) are the
+    course's; the course used the global seed 1, we use our own generator.
+    """
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    noise = check_number(noise, "noise", low=0)
+    petals = check_int(petals, "petals", minimum=1)
+    radius = check_number(radius, "radius", low=0, low_open=True)
+    rng = as_rng(seed, "seed")
+    counts = _split_counts(n_samples, 2)
+    y = np.repeat([0, 1], counts)
+    t = np.concatenate([np.linspace(j * 3.12, (j + 1) * 3.12, n) for j, n in enumerate(counts)])
+    t = t + rng.normal(0.0, noise, n_samples)
+    r = radius * np.sin(petals * t) + rng.normal(0.0, noise, n_samples)
+    X = np.c_[r * np.sin(t), r * np.cos(t)]
+    return _finish(X, y, rng, 2)
+
+
+def blobs(n_samples: int = 300, noise: float = 1.0, centers=3, n_features: int = 2,
+          box: tuple[float, float] = (-10.0, 10.0), seed: int = 0) -> Dataset:
+    """Isotropic Gaussian blobs, one class per center.
+
+    Args:
+        n_samples: Total number of points, split evenly over the centers.
+        noise: Standard deviation of each blob.
+        centers: Number of centers (drawn uniformly in ``box``), or an array
+            ``(n_centers, n_features)`` of them.
+        n_features: Dimension when centers are drawn.
+        box: Range of the drawn centers.
+        seed: Seed of the generator.
+    """
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    noise = check_number(noise, "noise", low=0)
+    rng = as_rng(seed, "seed")
+    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+        k = check_int(centers, "centers", minimum=1)
+        d = check_int(n_features, "n_features", minimum=1)
+        C = rng.uniform(box[0], box[1], size=(k, d))
+    else:
+        C = np.asarray(centers, dtype=np.float64)
+        if C.ndim != 2 or len(C) == 0:
+            raise ValueError(f"centers must be an int >= 1 or a 2-D array, got shape {C.shape}")
+        k = len(C)
+    y = np.repeat(np.arange(k), _split_counts(n_samples, k))
+    X = C[y] + rng.normal(0.0, noise, (n_samples, C.shape[1]))
+    return _finish(X, y, rng, k)
