@@ -1,0 +1,34 @@
+"""Optimization (SPEC §6): gradient descent, momentum, RMSprop, Adam, EWMA, learning-rate decay.
+
+>>> from honed.autograd import Parameter
+>>> from honed.optim import GD
+>>> w = Parameter(0.0)
+>>> opt = GD([w], lr=0.01)
+>>> for _ in range(1000):
+...     _ = opt.minimize(w**2 - 10*w + 25)
+>>> round(float(w.data), 3)
+5.0
+"""
+
+from honed.optim.adam import Adam
+from honed.optim.ewma import EWMA, ewma
+from honed.optim.gd import GD
+from honed.optim.momentum import Momentum
+from honed.optim.optimizer import Optimizer
+from honed.optim.rmsprop import RMSprop
+from honed.optim.schedules import (
+    Schedule,
+    constant,
+    exponential,
+    inverse_sqrt,
+    inverse_time,
+    manual,
+    schedule_from_config,
+    staircase,
+)
+
+__all__ = [
+    "EWMA", "GD", "Adam", "Momentum", "Optimizer", "RMSprop", "Schedule", "constant", "ewma",
+    "exponential", "inverse_sqrt", "inverse_time", "manual", "schedule_from_config",
+    "staircase",
+]

@@ -1,0 +1,264 @@
+"""The :class:`Optimizer` base: parameters, step counter, learning rate or schedule, state.
+
+A subclass implements two methods and nothing else:
+
+* ``init_state(param) -> dict`` — the per-parameter arrays (``v``, ``s``, ...), zeros of the
+  parameter's shape and dtype. Keys starting with ``_`` are scratch buffers: reused by every
+  step to avoid temporaries, never saved.
+* ``update(param, grad, state, lr)`` — change ``param.data`` **in place** using ``grad``
+  (``param.grad``), ``state`` (also updated in place; ``state["t"]`` is the number of updates
+  this parameter has had, this one included) and the current learning rate ``lr``.
+
+The base owns the loop over parameters, the step counter ``t``, the epoch, the schedule, and
+the state dict, keyed by parameter *position* (not ``id()``) so it saves and loads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from honed.optim import _validate as check
+from honed.optim.schedules import manual, schedule_from_config
+
+__all__ = ["Optimizer"]
+
+
+def _parameter_list(params) -> list:
+    if hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    if isinstance(params, np.ndarray) or hasattr(params, "data") and hasattr(params, "grad"):
+        raise TypeError(
+            "params must be an iterable of Parameters or a module with .parameters(), "
+            f"got a single {type(params).__name__} (wrap it in a list)"
+        )
+    if not isinstance(params, Iterable):
+        raise TypeError(f"params must be an iterable of Parameters, got {type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: the optimizer has nothing to update")
+    seen: set[int] = set()
+    for i, p in enumerate(params):
+        if not (hasattr(p, "data") and hasattr(p, "grad")):
+            raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Parameter")
+        if not (isinstance(p.data, np.ndarray) and p.data.dtype.kind == "f"):
+            raise TypeError(f"params[{i}] must hold a float ndarray, got {p.data!r}")
+        if id(p) in seen:
+            raise ValueError(f"params[{i}] appears twice in params")
+        seen.add(id(p))
+    return params
+
+
+class Optimizer:
+    """Gradient-based optimizer over a fixed list of parameters.
+
+    Args:
+        params: an iterable of :class:`~honed.autograd.Parameter`, or a module with
+            ``.parameters()``. Their order is the key of the saved state.
+        lr: the learning rate α: a float > 0, or a schedule (any callable ``epoch -> lr``,
+            e.g. :func:`~honed.optim.schedules.inverse_time`).
+
+    Attributes:
+        params: the parameter list.
+        t: number of ``step()`` calls so far.
+        epoch: the current epoch (from 0), set by the trainer with :meth:`set_epoch`.
+        state: per-parameter state, ``state[i]`` for ``params[i]`` (``None`` until its first
+            update).
+        hyperparameters: the subclass's hyperparameters (``beta``, ``eps``, ...).
+
+    Typical loop (what the trainer does)::
+
+        opt = Adam(model, lr=inverse_time(0.01, decay_rate=1.0))
+        for epoch in range(epochs):
+            opt.set_epoch(epoch)               # the schedule's rate for this epoch
+            for xb, yb in batches:
+                opt.minimize(loss(model(xb), yb))   # zero_grad, backward, step
+    """
+
+    #: names of the hyperparameters, in constructor order (set by subclasses).
+    _hyper: tuple[str, ...] = ()
+
+    def __init__(self, params, lr: float | Callable[[int], float], **hyperparameters):
+        self.params = _parameter_list(params)
+        self._set_lr_source(lr)
+        self.hyperparameters = dict(hyperparameters)
+        for key, value in self.hyperparameters.items():
+            setattr(self, key, value)
+        self.t = 0
+        self.epoch = 0
+        self.state: list[dict | None] = [None] * len(self.params)
+
+    # -- learning rate ------------------------------------------------------------------
+    def _set_lr_source(self, lr) -> None:
+        if callable(lr):
+            self.schedule = lr
+            self._lr = None
+            self.lr  # noqa: B018 - validate the schedule's rate at the current epoch now
+        else:
+            self.schedule = None
+            self._lr = check.positive("lr", lr)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate in use now: the fixed rate, or the schedule's rate this epoch."""
+        if self.schedule is None:
+            return self._lr
+        rate = self.schedule(self.epoch)
+        try:
+            value = float(rate)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"schedule {self.schedule!r} returned {rate!r} at epoch {self.epoch}, "
+                "not a number"
+            ) from None
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"schedule {self.schedule!r} gave lr = {rate} at epoch {self.epoch}; "
+                "the learning rate must be finite and > 0"
+            )
+        return value
+
+    def set_epoch(self, epoch: int) -> None:
+        """Enter ``epoch`` (from 0): a schedule gives its rate for it. The trainer calls this."""
+        self.epoch = check.epoch(epoch)
+
+    def set_lr(self, lr: float | Callable[[int], float]) -> None:
+        """Change the learning rate from now on (babysitting, ``honed resume --lr``).
+
+        * a :func:`~honed.optim.schedules.manual` schedule records ``lr`` in its table from
+          the current epoch, so the history of changes stays in the saved config;
+        * otherwise a float replaces the fixed rate or the schedule (the rate stays ``lr``),
+          and a callable becomes the new schedule.
+        """
+        if isinstance(self.schedule, manual) and not callable(lr):
+            self.schedule.set(self.epoch, lr)
+            return
+        self._set_lr_source(lr)
+
+    # -- the loop -----------------------------------------------------------------------
+    def zero_grad(self) -> None:
+        """Forget the gradients (``param.grad = None``), since ``backward`` accumulates."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient (others are skipped)."""
+        lr = self.lr
+        self.t += 1
+        for i, p in enumerate(self.params):
+            grad = p.grad
+            if grad is None:
+                continue
+            if grad.shape != p.data.shape:
+                raise ValueError(
+                    f"params[{i}].grad has shape {grad.shape}, the parameter has {p.data.shape}"
+                )
+            state = self.state[i]
+            if state is None:
+                state = self.state[i] = {"t": 0, **self.init_state(p)}
+            state["t"] += 1
+            self.update(p, grad, state, lr)
+
+    def minimize(self, cost):
+        """One step downhill on ``cost``: ``zero_grad()``, ``cost.backward()``, ``step()``.
+
+        As in the notes' ``GradientDescentOptimizer(0.01).minimize(cost)``. Returns ``cost``.
+        """
+        self.zero_grad()
+        cost.backward()
+        self.step()
+        return cost
+
+    # -- subclass seam ------------------------------------------------------------------
+    def init_state(self, param) -> dict:
+        """The per-parameter state arrays (zeros); keys starting with ``_`` are scratch."""
+        return {}
+
+    def update(self, param, grad: np.ndarray, state: dict, lr: float) -> None:
+        raise NotImplementedError
+
+    # -- saving and loading -------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to resume bit-identically, as plain Python and NumPy values.
+
+        Format::
+
+            {"optimizer": "Adam",
+             "hyperparameters": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-08},
+             "lr": 0.001,              # or None when a schedule is used
+             "schedule": None,         # or schedule.to_config(), or None if it has none
+             "t": 20, "epoch": 3,
+             "state": {0: {"t": 20, "v": ndarray, "s": ndarray}, 1: None, ...}}
+
+        Arrays are copies; scratch buffers (keys starting with ``_``) are left out.
+        """
+        schedule = None
+        if self.schedule is not None and hasattr(self.schedule, "to_config"):
+            schedule = self.schedule.to_config()
+        return {
+            "optimizer": type(self).__name__,
+            "hyperparameters": dict(self.hyperparameters),
+            "lr": self._lr,
+            "schedule": schedule,
+            "t": self.t,
+            "epoch": self.epoch,
+            "state": {
+                i: None if s is None else {
+                    k: (v.copy() if isinstance(v, np.ndarray) else v)
+                    for k, v in s.items() if not k.startswith("_")
+                }
+                for i, s in enumerate(self.state)
+            },
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` saved (into an optimizer of the same parameters).
+
+        A schedule saved without a config (a plain function) is not restored: the
+        optimizer keeps its own. Raises ``ValueError`` naming the parameter index and
+        shapes when the saved state does not fit these parameters.
+        """
+        name = state_dict.get("optimizer")
+        if name != type(self).__name__:
+            raise ValueError(f"state_dict is for optimizer {name!r}, not {type(self).__name__}")
+        saved = state_dict["state"]
+        if len(saved) != len(self.params):
+            raise ValueError(
+                f"state_dict has state for {len(saved)} parameters, "
+                f"this optimizer has {len(self.params)}"
+            )
+        new_state: list[dict | None] = []
+        for i, p in enumerate(self.params):
+            s = saved.get(i, saved.get(str(i)))  # str keys after a JSON round trip
+            if s is None:
+                new_state.append(None)
+                continue
+            restored = dict(self.init_state(p))  # fresh scratch buffers of the right dtype
+            for key, value in s.items():
+                if isinstance(value, np.ndarray):
+                    if value.shape != p.data.shape:
+                        raise ValueError(
+                            f"state_dict state for parameter {i} ({key!r}) has shape "
+                            f"{value.shape}, parameter {i} has shape {p.data.shape}"
+                        )
+                    value = np.array(value, dtype=p.data.dtype, copy=True)
+                restored[key] = value
+            new_state.append(restored)
+
+        self.hyperparameters = dict(state_dict["hyperparameters"])
+        for key, value in self.hyperparameters.items():
+            setattr(self, key, value)
+        if state_dict.get("schedule") is not None:
+            self._set_lr_source(schedule_from_config(state_dict["schedule"]))
+        elif state_dict.get("lr") is not None:
+            self._set_lr_source(state_dict["lr"])
+        self.t = int(state_dict["t"])
+        self.epoch = int(state_dict["epoch"])
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lr = repr(self.schedule) if self.schedule is not None else repr(self._lr)
+        hyper = "".join(f", {k}={v!r}" for k, v in self.hyperparameters.items())
+        return f"{type(self).__name__}(<{len(self.params)} params>, lr={lr}{hyper})"

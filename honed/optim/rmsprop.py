@@ -1,0 +1,62 @@
+"""RMSprop: divide the step by a running root mean square of the gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from honed.optim import _validate as check
+from honed.optim.optimizer import Optimizer
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop, in the notes' form (squares elementwise)::
+
+        s_dW := β₂ s_dW + (1 - β₂) dW²      (s_dW starts at 0)
+        W    := W - α dW / (√s_dW + ε)
+
+    Directions with large gradients (the oscillating ones) are damped, small ones sped up.
+    ``ε`` keeps the division finite where ``s_dW`` is 0.
+
+    Args:
+        params: Parameters (or a module with ``.parameters()``).
+        lr: α, a float > 0 or a schedule ``epoch -> lr``.
+        beta2: β₂ in [0, 1), default 0.999 (the notes' name, to tell it from momentum's β).
+        eps: ε > 0, default 1e-8.
+
+    Note:
+        Equals ``torch.optim.RMSprop(params, lr, alpha=beta2, eps=eps)`` (torch's default
+        ``alpha`` is 0.99). Keras' ``RMSprop(rho=β₂)`` is the same update with defaults
+        ρ = 0.9, ε = 1e-7.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float | Callable[[int], float] = 0.001,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ):
+        super().__init__(
+            params, lr, beta2=check.beta("beta2", beta2), eps=check.positive("eps", eps)
+        )
+
+    def init_state(self, param) -> dict:
+        return {"s": np.zeros_like(param.data), "_scratch": np.empty_like(param.data)}
+
+    def update(self, param, grad, state, lr) -> None:
+        s, scratch = state["s"], state["_scratch"]
+        beta2 = self.beta2
+        np.multiply(s, beta2, out=s)
+        # (1-β₂)·g·g in torch's addcmul order, so float64 trajectories agree to the last bits.
+        np.multiply(grad, 1.0 - beta2, out=scratch)
+        np.multiply(scratch, grad, out=scratch)
+        np.add(s, scratch, out=s)
+        np.sqrt(s, out=scratch)
+        np.add(scratch, self.eps, out=scratch)
+        np.divide(grad, scratch, out=scratch)
+        np.multiply(scratch, lr, out=scratch)
+        np.subtract(param.data, scratch, out=param.data)
