@@ -1,0 +1,47 @@
+"""Neural-network building blocks: modules, layers, initializers, losses, regularization.
+
+    model = honed.nn.mlp([784, 256, 256, 10], batch_norm=True, keep_prob=0.8)
+    J = honed.nn.softmax_cross_entropy(model(x), y) + model.penalty(l2=0.1, m=len(x))
+"""
+
+from honed.nn import gates, init
+from honed.nn.init import get_initializer
+from honed.nn.layers import (
+    BatchNorm,
+    Dense,
+    Dropout,
+    ELU,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Maxout,
+    Perceptron,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    get_activation,
+)
+from honed.nn.losses import (
+    accuracy,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    error_rate,
+    get_loss,
+    mean_squared_error,
+    softmax_cross_entropy,
+)
+from honed.nn.models import MLP, mlp
+from honed.nn.module import Module, build_module, module_spec
+from honed.nn.regularizers import elastic_net, l1_penalty, l2_penalty, penalty
+from honed.nn.serialization import load, load_into, save
+
+__all__ = [
+    "BatchNorm", "Dense", "Dropout", "ELU", "Flatten", "Identity", "LeakyReLU", "MLP",
+    "Maxout", "Module", "Perceptron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "accuracy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "build_module",
+    "elastic_net", "error_rate", "gates", "get_activation", "get_initializer", "get_loss",
+    "init", "l1_penalty", "l2_penalty", "load", "load_into", "mean_squared_error", "mlp",
+    "module_spec", "penalty", "save", "softmax_cross_entropy",
+]

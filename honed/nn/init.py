@@ -1,0 +1,149 @@
+"""Weight initializers: zeros, normal, uniform, Xavier, Glorot and He.
+
+Every initializer has the signature ``init(n_in, n_out, rng=None, scale=1.0) -> ndarray`` and
+returns a float32 array of shape ``(n_in, n_out)`` (rows are inputs, as ``Dense.W``). The
+``scale`` factor multiplies the standard deviation: the notes point out that the numerator of
+``sqrt(1/n)`` / ``sqrt(2/n)`` is itself a hyperparameter worth tuning.
+
+Why it matters (notes, vanishing / exploding gradients): with ``z = Σ_i w_i x_i`` over n inputs,
+``Var(z) = n·Var(w)·Var(x)``; choosing ``Var(w) = 1/n`` (tanh, Xavier) or ``2/n`` (ReLU, He)
+keeps the activations' spread constant from layer to layer instead of collapsing or exploding.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+Initializer = Callable[..., np.ndarray]
+
+_DTYPE = np.float32
+
+
+def as_generator(rng=None) -> np.random.Generator:
+    """``rng`` as a ``numpy.random.Generator``: a Generator is used as is, an int seeds a new
+    one, ``None`` gives a fresh unseeded one (never the global ``np.random`` state)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
+
+
+def _check(n_in: int, n_out: int, scale: float) -> None:
+    if int(n_in) < 1 or int(n_out) < 1:
+        raise ValueError(f"n_in and n_out must be >= 1, got n_in={n_in}, n_out={n_out}")
+    if not scale >= 0:
+        raise ValueError(f"scale must be >= 0, got {scale}")
+
+
+def _gaussian(n_in: int, n_out: int, rng, std: float) -> np.ndarray:
+    # Drawn directly in float32: no float64 temporary for large layers.
+    out = as_generator(rng).standard_normal((int(n_in), int(n_out)), dtype=_DTYPE)
+    out *= _DTYPE(std)
+    return out
+
+
+def zeros(n_in: int, n_out: int, rng=None, scale: float = 1.0) -> np.ndarray:
+    """All zeros. Every hidden unit then computes the same function and gets the same gradient
+    (the symmetry problem of the notes): use it for biases, or to show why not for weights."""
+    _check(n_in, n_out, scale)
+    return np.zeros((int(n_in), int(n_out)), dtype=_DTYPE)
+
+
+def normal(n_in: int, n_out: int, rng=None, scale: float = 1.0, std: float = 1.0) -> np.ndarray:
+    """W ~ N(0, (scale·std)²). ``Dense(init="normal", scale=0.01)`` is the notes' 0.01·randn."""
+    _check(n_in, n_out, scale)
+    return _gaussian(n_in, n_out, rng, scale * std)
+
+
+def uniform(
+    n_in: int, n_out: int, rng=None, scale: float = 1.0, low: float = -1.0, high: float = 1.0
+) -> np.ndarray:
+    """W ~ U(scale·low, scale·high)."""
+    _check(n_in, n_out, scale)
+    if not low < high:
+        raise ValueError(f"uniform needs low < high, got low={low}, high={high}")
+    gen = as_generator(rng)
+    out = gen.random((int(n_in), int(n_out)), dtype=_DTYPE)
+    out *= _DTYPE(scale * (high - low))
+    out += _DTYPE(scale * low)
+    return out
+
+
+def xavier(n_in: int, n_out: int, rng=None, scale: float = 1.0) -> np.ndarray:
+    """Xavier in the course's form: W ~ N(0, σ²), σ = scale·sqrt(1/n_in) (for tanh/sigmoid).
+
+    Note:
+        The course's ``sqrt(1/n[l-1])`` is LeCun normal. Glorot & Bengio's own formula
+        (``sqrt(2/(n_in+n_out))``, PyTorch ``xavier_normal_``) is :func:`glorot`.
+    """
+    _check(n_in, n_out, scale)
+    return _gaussian(n_in, n_out, rng, scale * np.sqrt(1.0 / n_in))
+
+
+def glorot(n_in: int, n_out: int, rng=None, scale: float = 1.0) -> np.ndarray:
+    """Glorot normal: W ~ N(0, σ²), σ = scale·sqrt(2/(n_in + n_out)).
+
+    Note:
+        Same as PyTorch ``xavier_normal_``; Keras ``glorot_normal`` truncates at 2σ, and
+        Keras' default ``glorot_uniform`` draws U(±sqrt(6/(n_in+n_out))) (same variance).
+    """
+    _check(n_in, n_out, scale)
+    return _gaussian(n_in, n_out, rng, scale * np.sqrt(2.0 / (n_in + n_out)))
+
+
+def he(n_in: int, n_out: int, rng=None, scale: float = 1.0) -> np.ndarray:
+    """He normal for ReLU: W ~ N(0, σ²), σ = scale·sqrt(2/n_in).
+
+    Note:
+        PyTorch ``kaiming_normal_`` (fan_in, relu) is the same. PyTorch's default ``nn.Linear``
+        init is different: U(±1/sqrt(n_in)).
+    """
+    _check(n_in, n_out, scale)
+    return _gaussian(n_in, n_out, rng, scale * np.sqrt(2.0 / n_in))
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "zeros": zeros,
+    "normal": normal,
+    "uniform": uniform,
+    "xavier": xavier,
+    "lecun": xavier,
+    "glorot": glorot,
+    "he": he,
+    "kaiming": he,
+}
+
+
+def get_initializer(init: str | Initializer) -> Initializer:
+    """The initializer called ``init`` (case-insensitive), or ``init`` itself if callable.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+    """
+    if callable(init):
+        return init
+    if isinstance(init, str) and init.lower() in INITIALIZERS:
+        return INITIALIZERS[init.lower()]
+    raise ValueError(
+        f"unknown initializer {init!r}; valid names: {', '.join(sorted(INITIALIZERS))} "
+        "(or a callable (n_in, n_out, rng, scale) -> array)"
+    )
+
+
+def initializer_name(init: str | Initializer) -> str | None:
+    """The registry name of ``init`` if it has one (for saving a model's config)."""
+    if isinstance(init, str):
+        return init.lower()
+    for name, fn in INITIALIZERS.items():
+        if fn is init:
+            return name
+    return None
+
+
+__all__ = [
+    "INITIALIZERS", "as_generator", "get_initializer", "glorot", "he", "initializer_name",
+    "normal", "uniform", "xavier", "zeros",
+]

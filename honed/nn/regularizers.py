@@ -1,0 +1,99 @@
+"""Weight penalties: L2 (weight decay), L1 and elastic net.
+
+Applied to weight matrices only: each layer lists its penalized parameters in
+``_regularized`` (``Dense.W``, ``Maxout.W``); biases and batch norm's γ, β are never
+penalized (notes: b adds one number per unit, it hardly matters, so it is left out).
+
+With the cost ``J = (1/m) Σ L(ŷ, y) + penalty``:
+
+* L2: ``λ/(2m) Σ_l ‖W[l]‖²_F``. Its gradient is ``(λ/m)·W``, so one gradient-descent step
+  is ``W := (1 − αλ/m)·W − α·dW_loss``: "weight decay".
+* L1: ``λ/m Σ_l Σ |W[l]|`` (gradient ``(λ/m)·sign(W)``), which drives some weights to exactly
+  zero (sparse, compressible models).
+* Elastic net: both, with their own λ.
+
+Note:
+    The notes also write L1 as ``λ/(2m) Σ|W|``; that is our L1 with λ halved. PyTorch and
+    Keras know no ``m``: PyTorch's ``weight_decay=wd`` adds ``wd·W`` to the gradient (our
+    ``l2 = wd·m``), Keras' ``l2(c)`` adds ``c·Σ W²`` to the loss (our ``l2 = 2·c·m``).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from honed.autograd import Tensor, abs as t_abs
+
+
+def _weights(model_or_weights) -> list[Tensor]:
+    if hasattr(model_or_weights, "named_weights"):
+        return [w for _, w in model_or_weights.named_weights()]
+    return list(model_or_weights)
+
+
+def _check_lambdas(l1: float, l2: float) -> None:
+    if not l1 >= 0:
+        raise ValueError(f"l1 must be >= 0, got {l1}")
+    if not l2 >= 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
+
+
+def _check_m(m) -> float:
+    if m is None or not m >= 1:
+        raise ValueError(
+            f"m (the number of examples the loss averages over) must be >= 1, got {m}"
+        )
+    return float(m)
+
+
+def l2_penalty(weights: Iterable[Tensor], l2: float, m: int) -> Tensor:
+    """``λ/(2m) Σ ‖W‖²_F`` over ``weights`` (λ = ``l2``)."""
+    return penalty(weights, l2=l2, m=m)
+
+
+def l1_penalty(weights: Iterable[Tensor], l1: float, m: int) -> Tensor:
+    """``λ/m Σ |W|`` over ``weights`` (λ = ``l1``)."""
+    return penalty(weights, l1=l1, m=m)
+
+
+def elastic_net(weights: Iterable[Tensor], l1: float, l2: float, m: int) -> Tensor:
+    """``λ₁/m Σ|W| + λ₂/(2m) Σ‖W‖²_F``."""
+    return penalty(weights, l1=l1, l2=l2, m=m)
+
+
+def penalty(model_or_weights, l1: float = 0.0, l2: float = 0.0, m: int | None = None) -> Tensor:
+    """The weight penalty ``λ₁/m Σ|W| + λ₂/(2m) Σ‖W‖²_F`` as a scalar Tensor.
+
+    Args:
+        model_or_weights: a Module (its ``named_weights()``: weight matrices only) or an
+            iterable of weight tensors.
+        l1, l2: λ₁ and λ₂ (≥ 0).
+        m: the number of examples the mean loss is taken over (the mini-batch size).
+
+    Returns:
+        A scalar Tensor to add to the mean loss. When both λ are 0 it is a constant zero and
+        builds no graph (``m`` is then not needed).
+    """
+    _check_lambdas(l1, l2)
+    weights = _weights(model_or_weights)
+    dtype = weights[0].dtype if weights else np.float32
+    if l1 == 0 and l2 == 0:
+        return Tensor(np.zeros((), dtype))
+    m = _check_m(m)
+    total = None
+    for W in weights:
+        term = None
+        if l2:
+            term = (W * W).sum() * (l2 / (2.0 * m))
+        if l1:
+            t1 = t_abs(W).sum() * (l1 / m)
+            term = t1 if term is None else term + t1
+        total = term if total is None else total + term
+    if total is None:
+        return Tensor(np.zeros((), dtype))
+    return total
+
+
+__all__ = ["elastic_net", "l1_penalty", "l2_penalty", "penalty"]
