@@ -19,7 +19,7 @@ from .batches import minibatches, n_batches
 from .datasets import Dataset
 from .files import load_csv, load_npz
 from .idx import read_idx, write_idx
-from .mnist import (
+from .mnist_data import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_SHA256,
     FASHION_MNIST_URL,

@@ -1,0 +1,107 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from honed.data import read_idx, write_idx
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("compress", [False, True])
+def test_round_trip(tmp_path, dtype, compress):
+    a = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    if dtype == np.uint8:
+        a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    p = write_idx(tmp_path / "a.idx", a, gzip=compress)
+    b = read_idx(p)
+    assert b.dtype == np.dtype(dtype) and b.dtype.isnative
+    np.testing.assert_array_equal(a, b)
+    assert b.flags.writeable
+
+
+def test_big_endian_on_disk(tmp_path):
+    p = write_idx(tmp_path / "x", np.array([1, 256], dtype=np.int32))
+    raw = p.read_bytes()
+    assert raw[:4] == b"\x00\x00\x0c\x01"
+    assert raw[4:8] == struct.pack(">I", 2)
+    assert raw[8:] == b"\x00\x00\x00\x01\x00\x00\x01\x00"
+
+
+def test_gzip_detected_by_magic_not_name(tmp_path):
+    a = np.arange(10, dtype=np.uint8)
+    p = write_idx(tmp_path / "plain-name-idx1-ubyte", a, gzip=True)  # no .gz suffix
+    assert p.read_bytes()[:2] == b"\x1f\x8b"
+    np.testing.assert_array_equal(read_idx(p), a)
+    q = write_idx(tmp_path / "raw.gz", a, gzip=False)  # .gz name, plain content
+    np.testing.assert_array_equal(read_idx(q), a)
+
+
+def _raw(tmp_path, data: bytes, name="bad"):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_bad_magic(tmp_path):
+    p = _raw(tmp_path, b"\x01\x00\x08\x01" + struct.pack(">I", 1) + b"\x00")
+    with pytest.raises(ValueError, match=r"bad.*magic number.*0x01 0x00"):
+        read_idx(p)
+
+
+def test_bad_dtype_code(tmp_path):
+    p = _raw(tmp_path, b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00")
+    with pytest.raises(ValueError, match=r"unknown IDX dtype code 0x07"):
+        read_idx(p)
+
+
+def test_payload_too_short(tmp_path):
+    p = _raw(tmp_path, b"\x00\x00\x08\x02" + struct.pack(">II", 3, 4) + bytes(11))
+    with pytest.raises(ValueError, match=r"bad: payload too short.*needs 12 bytes, got 11"):
+        read_idx(p)
+
+
+def test_payload_too_long(tmp_path):
+    p = _raw(tmp_path, b"\x00\x00\x08\x02" + struct.pack(">II", 3, 4) + bytes(13))
+    with pytest.raises(ValueError, match=r"payload too long.*needs 12 bytes, got 13"):
+        read_idx(p)
+
+
+def test_header_truncated(tmp_path):
+    p = _raw(tmp_path, b"\x00\x00\x08\x03" + struct.pack(">I", 3))
+    with pytest.raises(ValueError, match=r"header truncated"):
+        read_idx(p)
+    with pytest.raises(ValueError, match=r"too short for an IDX header"):
+        read_idx(_raw(tmp_path, b"\x00\x00", "tiny"))
+
+
+def test_truncated_gzip(tmp_path):
+    p = write_idx(tmp_path / "a.gz", np.random.default_rng(0).integers(0, 255, 5000).astype(np.uint8))
+    raw = p.read_bytes()
+    q = _raw(tmp_path, raw[: len(raw) // 2], "half.gz")
+    with pytest.raises(ValueError, match=r"half.gz: truncated gzip stream"):
+        read_idx(q)
+
+
+def test_corrupt_gzip(tmp_path):
+    data = gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 4) + bytes(4))
+    bad = bytearray(data)
+    bad[-8] ^= 0xFF  # CRC
+    with pytest.raises(ValueError, match=r"corrupt gzip stream"):
+        read_idx(_raw(tmp_path, bytes(bad), "crc.gz"))
+
+
+def test_payload_short_inside_gzip(tmp_path):
+    data = gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 10) + bytes(9))
+    with pytest.raises(ValueError, match=r"payload too short"):
+        read_idx(_raw(tmp_path, data, "short.gz"))
+
+
+def test_write_rejects_bad_dtype(tmp_path):
+    with pytest.raises(ValueError, match=r"array dtype must be one of .* got int64"):
+        write_idx(tmp_path / "x", np.arange(3, dtype=np.int64))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_idx(tmp_path / "nope")
