@@ -1,0 +1,77 @@
+"""Synthetic objectives with known answers, for tests, demos and benchmarks of the tuner.
+
+They are module-level (picklable) and cost microseconds, so a whole study runs in well
+under a second and the tuner itself is what gets measured.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+
+from .trial import Diverged, Trial, TrialPruned
+
+__all__ = ["bowl", "curves", "flaky", "slow_bowl", "seeded_noise"]
+
+
+def bowl(trial: Trial, lr_opt: float = -2.7, b_opt: float = -2.3,
+         lr_width: float = 0.3, b_width: float = 0.2) -> float:
+    """A narrow quadratic bowl in ``log10 lr`` and ``log10(1 - beta)``:
+    ``((log10 lr - lr_opt)/lr_width)**2 + ((log10(1-beta) - b_opt)/b_width)**2``,
+    minimum 0 at ``lr = 10**lr_opt``, ``beta = 1 - 10**b_opt``."""
+    p = trial.params
+    return ((math.log10(p["lr"]) - lr_opt) / lr_width) ** 2 + (
+        (math.log10(1.0 - p["beta"]) - b_opt) / b_width
+    ) ** 2
+
+
+def seeded_noise(trial: Trial) -> float:
+    """``x**2`` plus noise drawn from ``trial.seed``: shows the result depends on the
+    trial's seed only (same at any worker count)."""
+    import numpy as np
+
+    rng = np.random.default_rng(trial.seed)
+    return float(trial.params["x"] ** 2 + 0.01 * rng.standard_normal())
+
+
+def curves(trial: Trial, epochs: int = 9) -> float:
+    """A learning curve whose level is set by ``x``: ``dev(epoch) = x + 1/epoch``.
+
+    Reports every epoch and honours the pruner, so bad ``x`` (large) should be pruned at
+    the first rung while good ones run to the end."""
+    x = trial.params["x"]
+    value = math.inf
+    for epoch in range(1, epochs + 1):
+        value = x + 1.0 / epoch
+        trial.report(epoch, value)
+        if trial.should_prune():
+            raise TrialPruned(f"pruned at epoch {epoch}")
+    return value
+
+
+def flaky(trial: Trial) -> float:
+    """Fails, diverges or returns NaN depending on the trial number (mod 5):
+    1 raises RuntimeError, 2 returns NaN, 3 raises Diverged, others return x**2."""
+    k = trial.number % 5
+    if k == 1:
+        raise RuntimeError(f"boom in trial {trial.number}")
+    if k == 2:
+        return math.nan
+    if k == 3:
+        raise Diverged("loss became inf at epoch 3")
+    return trial.params["x"] ** 2
+
+
+def slow_bowl(trial: Trial, kill_at: int = -1, marker: str | None = None) -> float:
+    """``bowl`` that takes a moment; when ``trial.number == kill_at`` and ``marker`` does not
+    exist yet it creates ``marker`` and SIGKILLs the study's driver process (the parent
+    when run in a process worker) -- a crash in the middle of a study, on cue."""
+    if trial.number == kill_at and marker and not os.path.exists(marker):
+        open(marker, "w").close()
+        driver = int(os.environ.get("HONED_TEST_DRIVER_PID", os.getpid()))
+        os.kill(driver, signal.SIGKILL)
+        time.sleep(5)  # only reached in a worker whose driver is now dead
+    time.sleep(0.01)
+    return bowl(trial)
