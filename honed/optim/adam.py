@@ -22,8 +22,18 @@ class Adam(Optimizer):
         ŝ = s_dW / (1 - β₂ᵗ)
         W    := W - α v̂ / (√ŝ + ε)
 
-    The bias corrections are folded into two scalars, so the hot loop makes no temporaries:
-    ``W -= (α √(1-β₂ᵗ) / (1-β₁ᵗ)) · v / (√s + ε √(1-β₂ᵗ))`` — the same number as above.
+    Implementation (the hot path of training, so it makes no temporaries and as few passes
+    over memory as it can: 10 in-place ufunc calls per parameter): the state keeps the sums
+    without their ``(1-β)`` factors, ``m = v_dW / (1-β₁)`` and ``u = s_dW / (1-β₂)``, which
+    saves a pass each::
+
+        m := β₁ m + dW
+        u := β₂ u + dW²
+        W := W - c · m / (√u + ε')   with  a = √((1-β₂) / (1-β₂ᵗ)),
+                                           c = α (1-β₁) / ((1-β₁ᵗ) a),  ε' = ε / a
+
+    which is the update above exactly, up to rounding (all scalars in Python floats, so a
+    float32 parameter stays float32).
 
     Args:
         params: Parameters (or a module with ``.parameters()``).
@@ -56,28 +66,33 @@ class Adam(Optimizer):
         )
 
     def init_state(self, param) -> dict:
+        # "m" = v_dW / (1-β₁) and "u" = s_dW / (1-β₂): see the class docstring.
         return {
-            "v": np.zeros_like(param.data),
-            "s": np.zeros_like(param.data),
+            "m": np.zeros_like(param.data),
+            "u": np.zeros_like(param.data),
             "_scratch": np.empty_like(param.data),
         }
 
     def update(self, param, grad, state, lr) -> None:
-        v, s, scratch = state["v"], state["s"], state["_scratch"]
+        m, u, scratch = state["m"], state["u"], state["_scratch"]
         beta1, beta2, t = self.beta1, self.beta2, state["t"]
-        # Scalars in Python floats (float64), so a float32 parameter stays float32.
-        bc1 = 1.0 - beta1**t
-        bc2_sqrt = math.sqrt(1.0 - beta2**t)
-        step = lr * bc2_sqrt / bc1
-        np.multiply(v, beta1, out=v)
-        np.multiply(grad, 1.0 - beta1, out=scratch)
-        np.add(v, scratch, out=v)
-        np.multiply(s, beta2, out=s)
-        np.multiply(grad, 1.0 - beta2, out=scratch)
-        np.multiply(scratch, grad, out=scratch)
-        np.add(s, scratch, out=s)
-        np.sqrt(s, out=scratch)
-        np.add(scratch, self.eps * bc2_sqrt, out=scratch)
-        np.divide(v, scratch, out=scratch)
-        np.multiply(scratch, step, out=scratch)
+        a = math.sqrt((1.0 - beta2) / (1.0 - beta2**t))  # √ŝ = a √u
+        c = lr * (1.0 - beta1) / ((1.0 - beta1**t) * a)
+        np.multiply(m, beta1, out=m)
+        np.add(m, grad, out=m)
+        np.multiply(u, beta2, out=u)
+        np.multiply(grad, grad, out=scratch)
+        np.add(u, scratch, out=u)
+        np.sqrt(u, out=scratch)
+        np.add(scratch, self.eps / a, out=scratch)
+        np.divide(m, scratch, out=scratch)
+        np.multiply(scratch, c, out=scratch)
         np.subtract(param.data, scratch, out=param.data)
+
+    def moments(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The notes' ``(v_dW, s_dW)`` of ``params[index]`` (new arrays; zeros before a step)."""
+        state = self.state[index]
+        if state is None:
+            zeros = np.zeros_like(self.params[index].data)
+            return zeros, zeros.copy()
+        return (1.0 - self.beta1) * state["m"], (1.0 - self.beta2) * state["u"]
