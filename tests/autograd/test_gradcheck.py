@@ -64,3 +64,15 @@ def test_gradcheck_validates():
     p = Parameter(np.ones(2))
     with pytest.raises(ValueError, match="scalar"):
         gradcheck(lambda: p * 2, [p])
+
+
+def test_sampled_entries_still_find_the_bug():
+    rng = np.random.default_rng(2)
+    good = Parameter(rng.normal(size=(20, 20)), name="good")
+    bad = Parameter(rng.normal(size=(30, 10)), name="bad")
+    result = gradcheck(
+        lambda: (good * good).sum() + WrongSquare.apply(bad).sum(), [good, bad], max_per_tensor=15
+    )
+    assert result.worst.name == "bad" and result.verdict == "likely bug"
+    assert {t.name: t.verdict for t in result.tensors}["good"] == "correct"
+    assert result.tensors[1].shape == (30, 10)

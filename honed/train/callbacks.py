@@ -1,0 +1,209 @@
+"""Callbacks: hooks into the training loop.
+
+Override only the ``on_*`` hooks you need. A callback stops training by setting
+``trainer.stop_training = True``, never by raising. Callbacks that must survive an
+interruption implement ``state_dict`` / ``load_state_dict``; the checkpoint stores them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, trainer) -> None: ...
+
+    def on_epoch_begin(self, trainer, epoch: int) -> None: ...
+
+    def on_batch_end(self, trainer, batch: int, logs: dict[str, Any]) -> None: ...
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict[str, Any]) -> None: ...
+
+    def on_train_end(self, trainer) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    The best weights are always restored at the end of training — also when training ends by
+    running out of epochs — so the model you get is the one with the lowest dev error (the
+    notes: early stopping keeps the parameters from the point where the dev error was lowest).
+
+    Args:
+        monitor: a History column to minimise, ``dev_error`` or ``dev_cost``.
+        patience: epochs without improvement before stopping (≥ 1).
+        min_delta: the smallest decrease that counts as an improvement (≥ 0).
+    """
+
+    def __init__(self, monitor: str = "dev_error", patience: int = 5, min_delta: float = 0.0):
+        if monitor not in ("dev_error", "dev_cost", "train_error", "train_cost"):
+            raise ValueError(f"monitor must be dev_error, dev_cost, train_error or train_cost, got {monitor!r}")
+        if int(patience) != patience or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience}")
+        if min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.best = math.inf
+        self.best_epoch = 0
+        self.wait = 0
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.stopped_epoch = 0
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        value = logs.get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_weights = {k: v.copy() for k, v in trainer.model.state_dict().items()}
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch = epoch
+                trainer.stop_training = True
+                trainer.history.events.append(
+                    {"epoch": epoch, "event": "early_stop", "best_epoch": self.best_epoch, "best": self.best}
+                )
+
+    def on_train_end(self, trainer):
+        if self.best_weights is not None:
+            trainer.model.load_state_dict(self.best_weights)
+            trainer.restored_epoch = self.best_epoch
+
+    def state_dict(self):
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_weights": self.best_weights,
+        }
+
+    def load_state_dict(self, state):
+        self.best = state["best"]
+        self.best_epoch = state["best_epoch"]
+        self.wait = state["wait"]
+        self.stopped_epoch = state.get("stopped_epoch", 0)
+        self.best_weights = state.get("best_weights")
+
+
+class Checkpoint(Callback):
+    """Save the whole training state at the end of every ``every`` epochs into ``directory``.
+
+    Files are ``epoch-NNNN.npz`` (see :mod:`honed.train.checkpoint`); each is written
+    atomically, so the last complete one survives a crash or a kill.
+    """
+
+    def __init__(self, directory, every: int = 1):
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.directory = Path(directory)
+        self.every = every
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch % self.every == 0 or trainer.stop_training:
+            trainer.save_checkpoint(self.directory)
+
+
+class MetricsLogger(Callback):
+    """Append each epoch's record to ``metrics.csv`` and ``metrics.jsonl`` in ``directory``."""
+
+    COLUMNS = ("epoch", "train_cost", "train_error", "dev_cost", "dev_error", "lr", "seconds", "samples_per_s")
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def on_train_begin(self, trainer):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Rewrite from the history so a resumed run's files match its (possibly truncated)
+        # history exactly.
+        with open(self.directory / "metrics.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(self.COLUMNS)
+            for record in trainer.history.epochs:
+                writer.writerow([record.get(c, "") for c in self.COLUMNS])
+        with open(self.directory / "metrics.jsonl", "w") as f:
+            for record in trainer.history.epochs:
+                f.write(json.dumps(record) + "\n")
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        with open(self.directory / "metrics.csv", "a", newline="") as f:
+            csv.writer(f).writerow([logs.get(c, "") for c in self.COLUMNS])
+        with open(self.directory / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(logs) + "\n")
+
+
+def _format_epoch(logs: dict[str, Any], epochs: int) -> str:
+    parts = [f"epoch {logs['epoch']:>3}/{epochs}"]
+    for key, label in (("train_cost", "cost"), ("train_error", "train err"), ("dev_cost", "dev cost"), ("dev_error", "dev err")):
+        if logs.get(key) is not None:
+            parts.append(f"{label} {logs[key]:.4f}")
+    parts.append(f"lr {logs['lr']:.3g}")
+    parts.append(f"{logs['samples_per_s']:,.0f} samples/s")
+    return "  ".join(parts)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over each epoch's mini-batches (cost, lr, samples/s), when output is a terminal.
+
+    When stdout is not a terminal (a log file, CI) the bar turns itself off and one plain
+    line per epoch is printed instead. ``verbose=0`` prints nothing.
+    """
+
+    def __init__(self, verbose: int = 1, stream=None):
+        self.verbose = verbose
+        self.stream = stream or sys.stdout
+        self.bar = None
+        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def on_epoch_begin(self, trainer, epoch):
+        if not self.verbose or not self.interactive:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # progress is optional: fall back to epoch lines
+            self.interactive = False
+            return
+        self.bar = tqdm(
+            total=trainer.batches_per_epoch, desc=f"epoch {epoch}/{trainer.target_epochs}",
+            unit="batch", leave=False, file=self.stream, dynamic_ncols=True,
+        )
+        self.started = time.perf_counter()
+        self.seen = 0
+
+    def on_batch_end(self, trainer, batch, logs):
+        if self.bar is None:
+            return
+        self.seen += logs["size"]
+        self.bar.update(1)
+        if batch % 20 == 0:
+            rate = self.seen / max(time.perf_counter() - self.started, 1e-9)
+            self.bar.set_postfix(cost=f"{logs['cost']:.4f}", lr=f"{logs['lr']:.2g}", samples_s=f"{rate:,.0f}")
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.verbose:
+            print(_format_epoch(logs, trainer.target_epochs), file=self.stream, flush=True)
+
+    def on_train_end(self, trainer):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

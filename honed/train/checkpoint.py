@@ -1,0 +1,106 @@
+"""Save and load nested training state (dicts, lists, arrays, numbers, strings) in one .npz.
+
+A checkpoint holds everything a resumed run needs to continue exactly as if it had never
+stopped: model weights and buffers, optimizer state, random generator states, normalizer,
+epoch, history and callback state. Arrays go into the npz as entries; the structure around
+them is JSON. Files are written to a temporary name and renamed, so a crash mid-write never
+leaves a half-written checkpoint under the real name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_STRUCTURE_KEY = "__structure__"
+
+
+def _flatten(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(tree, np.ndarray):
+        key = f"a{len(arrays)}"
+        arrays[key] = tree
+        return {"__array__": key}
+    if isinstance(tree, dict):
+        for k in tree:
+            if not isinstance(k, str):
+                raise TypeError(f"checkpoint dict keys must be strings, got {k!r}")
+        return {"__dict__": {k: _flatten(v, arrays) for k, v in tree.items()}}
+    if isinstance(tree, (list, tuple)):
+        return {"__list__": [_flatten(v, arrays) for v in tree], "tuple": isinstance(tree, tuple)}
+    if isinstance(tree, np.generic):
+        return tree.item()
+    if tree is None or isinstance(tree, (bool, int, float, str)):
+        return tree
+    raise TypeError(f"cannot store {type(tree).__name__} in a checkpoint")
+
+
+def _unflatten(node: Any, arrays) -> Any:
+    if isinstance(node, dict):
+        if "__array__" in node:
+            return arrays[node["__array__"]]
+        if "__dict__" in node:
+            return {k: _unflatten(v, arrays) for k, v in node["__dict__"].items()}
+        if "__list__" in node:
+            items = [_unflatten(v, arrays) for v in node["__list__"]]
+            return tuple(items) if node.get("tuple") else items
+    return node
+
+
+def save_state(path: str | os.PathLike, tree: dict) -> Path:
+    """Write ``tree`` to ``path`` (.npz) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    structure = _flatten(tree, arrays)
+    arrays[_STRUCTURE_KEY] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_state(path: str | os.PathLike) -> dict:
+    """Read a tree written by :func:`save_state`."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    with np.load(path, allow_pickle=False) as npz:
+        if _STRUCTURE_KEY not in npz:
+            raise ValueError(f"{path} is not a honed checkpoint (no structure entry)")
+        arrays = {k: npz[k] for k in npz.files}
+    structure = json.loads(arrays.pop(_STRUCTURE_KEY).tobytes().decode())
+    return _unflatten(structure, arrays)
+
+
+_EPOCH_FILE = re.compile(r"epoch-(\d+)\.npz$")
+
+
+def checkpoint_path(directory: str | os.PathLike, epoch: int) -> Path:
+    """The file of the checkpoint taken at the end of ``epoch`` (1-based count of epochs done)."""
+    return Path(directory) / f"epoch-{epoch:04d}.npz"
+
+
+def list_checkpoints(directory: str | os.PathLike) -> dict[int, Path]:
+    """Epoch → checkpoint file, for the checkpoints in ``directory``."""
+    directory = Path(directory)
+    found = {}
+    if directory.is_dir():
+        for p in directory.iterdir():
+            m = _EPOCH_FILE.search(p.name)
+            if m:
+                found[int(m.group(1))] = p
+    return dict(sorted(found.items()))

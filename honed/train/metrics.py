@@ -1,0 +1,67 @@
+"""Training metrics: the per-epoch History and the error of predictions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def error_rate(outputs: np.ndarray, targets: np.ndarray, loss: str) -> float:
+    """Fraction of wrong predictions (classification) or the mean squared error (regression).
+
+    ``outputs`` are logits: arg-max for softmax, sign for a single sigmoid unit.
+    """
+    if loss == "softmax_cross_entropy":
+        return float(np.mean(outputs.argmax(axis=1) != targets))
+    if loss == "binary_cross_entropy":
+        predicted = (outputs.reshape(len(targets), -1)[:, 0] > 0).astype(targets.dtype)
+        return float(np.mean(predicted != targets.reshape(len(targets))))
+    diff = outputs.reshape(targets.shape) - targets
+    return float(np.mean(diff * diff))
+
+
+@dataclass
+class History:
+    """What happened in each epoch, plus events such as a learning-rate change.
+
+    ``epochs`` holds one dict per epoch with ``epoch`` (1-based), ``train_cost``,
+    ``train_error`` (averaged over the epoch's mini-batches, in training mode, as Keras
+    reports them), ``dev_cost``, ``dev_error`` (eval mode, after the epoch), ``lr``,
+    ``seconds`` and ``samples_per_s``.
+    """
+
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "new"
+    message: str = ""
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.epochs.append(dict(record))
+
+    def column(self, key: str) -> list[float]:
+        return [r.get(key, math.nan) for r in self.epochs]
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.epochs[-1] if self.epochs else {}
+
+    def best(self, key: str = "dev_error") -> dict[str, Any]:
+        values = [r for r in self.epochs if r.get(key) is not None and math.isfinite(r[key])]
+        return min(values, key=lambda r: r[key]) if values else {}
+
+    def truncate(self, epoch: int) -> None:
+        """Forget epochs after ``epoch`` (used when resuming from an earlier checkpoint)."""
+        self.epochs = [r for r in self.epochs if r["epoch"] <= epoch]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "events": self.events, "status": self.status, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "History":
+        return cls(list(d.get("epochs", [])), list(d.get("events", [])), d.get("status", "new"), d.get("message", ""))
+
+    def __len__(self) -> int:
+        return len(self.epochs)
