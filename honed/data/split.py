@@ -5,7 +5,8 @@ example number ``r`` of class ``c`` gets the key ``(r + u_c) / m_c`` (``u_c`` un
 [0, 1), ``m_c`` the class size). Sorting all examples by key interleaves the classes so that
 **every prefix** of the order holds each class within ±1 of its share. The dev set is the first
 ``n_dev`` of the order and the test set the next ``n_test`` (each class within ±2 of its share),
-the rest is train; fold ``j`` of k-fold takes the positions ``≡ j (mod k)``. Fully vectorized.
+the rest is train; fold ``j`` of k-fold takes the ``j``-th of ``k`` contiguous blocks of the
+order (a difference of two prefixes, so again within ±2). Fully vectorized.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def _subset(data: Dataset, idx: np.ndarray) -> Dataset:
     return data[np.sort(idx)]
 
 
-def _tv_distance(a: Dataset, b: Dataset, bins: int = 10) -> float:
+def _tv_distance(a: Dataset, b: Dataset, bins: int = 10) -> tuple[float, int]:
+    """``(TV, number of categories compared)``."""
     if a.is_classification and b.is_classification:
         k = max(a.n_classes, b.n_classes)
         pa = np.bincount(a.y, minlength=k) / max(len(a), 1)
@@ -101,14 +103,14 @@ def _tv_distance(a: Dataset, b: Dataset, bins: int = 10) -> float:
         yb = b.y.reshape(len(b), -1)[:, 0].astype(np.float64)
         edges = np.unique(np.quantile(np.concatenate([ya, yb]), np.linspace(0, 1, bins + 1)))
         if len(edges) < 2:
-            return 0.0
+            return 0.0, 1
         pa = np.histogram(np.clip(ya, edges[0], edges[-1]), edges)[0] / len(ya)
         pb = np.histogram(np.clip(yb, edges[0], edges[-1]), edges)[0] / len(yb)
-    return float(0.5 * np.abs(pa - pb).sum())
+    return float(0.5 * np.abs(pa - pb).sum()), len(pa)
 
 
 def check_same_distribution(
-    dev: Dataset, test: Dataset, threshold: float = 0.1, warn: bool = True
+    dev: Dataset, test: Dataset, threshold: float = 0.1, warn: bool = True, min_per_category: int = 5
 ) -> float:
     """Compare the label distributions of dev and test (they must come from one distribution).
 
@@ -120,6 +122,8 @@ def check_same_distribution(
         dev, test: The two sets.
         threshold: Warn when ``TV > threshold``.
         warn: Emit :class:`DistributionMismatchWarning` (a ``UserWarning``) when over.
+        min_per_category: No warning when either set has fewer than this many examples per
+            class (or bin) on average: such small sets differ by chance alone.
 
     Returns:
         The distance ``TV``.
@@ -127,8 +131,9 @@ def check_same_distribution(
     threshold = check_number(threshold, "threshold", low=0, high=1)
     if len(dev) == 0 or len(test) == 0:
         return 0.0
-    tv = _tv_distance(dev, test)
-    if warn and tv > threshold:
+    tv, k = _tv_distance(dev, test)
+    enough = min(len(dev), len(test)) >= min_per_category * k
+    if warn and enough and tv > threshold:
         warnings.warn(
             f"dev and test label distributions differ: total variation distance {tv:.3f} > "
             f"{threshold}; dev and test should come from the same distribution "
@@ -241,6 +246,8 @@ def kfold(
         raise ValueError(f"k must be <= the number of examples {len(data)}, got {k}")
     order = _order(data, stratify, as_rng(seed, "seed"))
     fold = np.empty(len(data), dtype=np.int64)
-    fold[order] = np.arange(len(data)) % k
+    # Contiguous blocks of the stratified order (not every k-th position: a periodic class
+    # pattern would then put one class in one fold).
+    fold[order] = np.arange(len(data)) * k // len(data)
     for j in range(k):
         yield _subset(data, np.flatnonzero(fold != j)), _subset(data, np.flatnonzero(fold == j))
