@@ -43,15 +43,15 @@ from .toy import blobs, circles, flower, gates, moons
 
 __all__ = [
     "AUGMENTATIONS",
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_SHA256",
+    "FASHION_MNIST_URL",
     "Augmentation",
     "BrightnessContrast",
     "Compose",
     "DataNotFoundError",
     "Dataset",
     "DistributionMismatchWarning",
-    "FASHION_MNIST_CLASSES",
-    "FASHION_MNIST_SHA256",
-    "FASHION_MNIST_URL",
     "GaussianNoise",
     "HorizontalFlip",
     "MinMaxScaler",

@@ -40,17 +40,20 @@ def check_int(value, name: str, minimum: int | None = None) -> int:
 
 
 def check_number(
-    value, name: str, low: float | None = None, high: float | None = None,
-    low_open: bool = False, high_open: bool = False,
+    value,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
 ) -> float:
     """Check that ``value`` is a finite real number in the given (closed or open) range."""
     lo_b, hi_b = ("(" if low_open else "["), (")" if high_open else "]")
     rule = f"in {lo_b}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_b}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(f"{name} must be a finite number {rule}, got {value!r}")
-    bad = (
-        (low is not None and (value < low or (low_open and value == low)))
-        or (high is not None and (value > high or (high_open and value == high)))
+    bad = (low is not None and (value < low or (low_open and value == low))) or (
+        high is not None and (value > high or (high_open and value == high))
     )
     if bad:
         raise ValueError(f"{name} must be {rule}, got {value!r}")

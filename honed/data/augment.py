@@ -83,12 +83,16 @@ class Augmentation:
             imgs = X
         elif image_shape is not None and X.ndim == 2:
             if X.shape[1] != int(np.prod(image_shape)):
-                raise ValueError(f"X rows have {X.shape[1]} features but image_shape "
-                                 f"{image_shape} has {int(np.prod(image_shape))} pixels")
+                raise ValueError(
+                    f"X rows have {X.shape[1]} features but image_shape "
+                    f"{image_shape} has {int(np.prod(image_shape))} pixels"
+                )
             imgs = X.reshape(len(X), *image_shape)
         else:
-            raise ValueError(f"{type(self).__name__} needs images (m, H, W); X has shape "
-                             f"{X.shape}: pass image_shape=(H, W) for flattened images")
+            raise ValueError(
+                f"{type(self).__name__} needs images (m, H, W); X has shape "
+                f"{X.shape}: pass image_shape=(H, W) for flattened images"
+            )
         out = _restore_dtype(self._apply(imgs, rng), X.dtype)
         return out.reshape(X.shape)
 
@@ -101,8 +105,10 @@ class Augmentation:
 
 
 def _no_rng():
-    raise ValueError("rng must be a numpy.random.Generator or an int seed, got None "
-                     "(augmentation never uses the global np.random state)")
+    raise ValueError(
+        "rng must be a numpy.random.Generator or an int seed, got None "
+        "(augmentation never uses the global np.random state)"
+    )
 
 
 def _params(cls) -> list[str]:
@@ -159,12 +165,19 @@ class RandomRotation(Augmentation):
     ``"bilinear"`` (4 neighbours) or ``"nearest"``; pixels from outside the image are ``fill``.
     """
 
-    def __init__(self, max_degrees: float = 10.0, interpolation: str = "bilinear",
-                 fill: float = 0.0, image_shape=None):
+    def __init__(
+        self,
+        max_degrees: float = 10.0,
+        interpolation: str = "bilinear",
+        fill: float = 0.0,
+        image_shape=None,
+    ):
         super().__init__(image_shape)
         self.max_degrees = check_number(max_degrees, "max_degrees", low=0, high=180)
         if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+            raise ValueError(
+                f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}"
+            )
         self.interpolation = interpolation
         self.fill = check_number(fill, "fill")
 
@@ -175,7 +188,9 @@ class RandomRotation(Augmentation):
         return rotate(X, degrees, self.interpolation, self.fill)
 
 
-def rotate(X: np.ndarray, degrees, interpolation: str = "bilinear", fill: float = 0.0) -> np.ndarray:
+def rotate(
+    X: np.ndarray, degrees, interpolation: str = "bilinear", fill: float = 0.0
+) -> np.ndarray:
     """Rotate each image of ``X`` (``(m, H, W, ...)``) counter-clockwise by ``degrees``.
 
     ``degrees`` is a scalar or one angle per image. Inverse mapping: output pixel ``(i, j)``
@@ -229,8 +244,7 @@ class BrightnessContrast(Augmentation):
 
     needs_images = False
 
-    def __init__(self, brightness: float = 0.1, contrast: float = 0.1, clip=None,
-                 image_shape=None):
+    def __init__(self, brightness: float = 0.1, contrast: float = 0.1, clip=None, image_shape=None):
         super().__init__(image_shape)
         self.brightness = check_number(brightness, "brightness", low=0)
         self.contrast = check_number(contrast, "contrast", low=0, high=1)
@@ -343,13 +357,16 @@ def augmentation_from_config(specs, image_shape: Sequence[int] | None = None) ->
         params = dict(spec)
         name = str(params.pop("name")).lower()
         if name not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation name {name!r}; known: "
-                             + ", ".join(sorted(AUGMENTATIONS)))
+            raise ValueError(
+                f"unknown augmentation name {name!r}; known: " + ", ".join(sorted(AUGMENTATIONS))
+            )
         cls = AUGMENTATIONS[name]
         allowed = [p for p in _params(cls) if p != "image_shape"]
         unknown = sorted(set(params) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for "
-                             f"augmentation {name!r}; allowed: {', '.join(allowed) or 'none'}")
+            raise ValueError(
+                f"unknown parameter(s) {', '.join(map(repr, unknown))} for "
+                f"augmentation {name!r}; allowed: {', '.join(allowed) or 'none'}"
+            )
         augs.append(cls(**params, image_shape=image_shape))
     return Compose(augs, image_shape=image_shape)

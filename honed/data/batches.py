@@ -55,8 +55,10 @@ def minibatches(
     if y is not None:
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != m:
-            raise ValueError(f"X and y must have the same number of rows, got X with {m} and y "
-                             f"with {len(y) if y.ndim else 'a scalar'}")
+            raise ValueError(
+                f"X and y must have the same number of rows, got X with {m} and y "
+                f"with {len(y) if y.ndim else 'a scalar'}"
+            )
     # Validate and draw the permutation now, not at the first next(): errors surface early.
     perm = as_rng(rng).permutation(m) if shuffle else None
     return _batches(X, y, batch_size, perm, n_batches(m, batch_size, drop_last))

@@ -43,7 +43,7 @@ class Dataset:
         X, y, n_classes, class_names, image_shape: As above (``class_names`` a tuple).
     """
 
-    __slots__ = ("X", "y", "n_classes", "class_names", "image_shape")
+    __slots__ = ("X", "class_names", "image_shape", "n_classes", "y")
 
     def __init__(
         self,
@@ -56,7 +56,7 @@ class Dataset:
         X = np.asarray(X)
         y = np.asarray(y)
         if X.ndim == 0:
-            raise ValueError(f"X must have at least one dimension (rows are examples), got a scalar")
+            raise ValueError("X must have at least one dimension (rows are examples), got a scalar")
         if X.dtype.kind not in "biuf":
             raise ValueError(f"X must be numeric (bool, int or float), got dtype {X.dtype}")
         if y.ndim == 0:
@@ -106,7 +106,9 @@ class Dataset:
                     f"(cast y to int for classification), got n_classes={n_classes}"
                 )
         else:
-            raise ValueError(f"y must be integer class labels or float targets, got dtype {y.dtype}")
+            raise ValueError(
+                f"y must be integer class labels or float targets, got dtype {y.dtype}"
+            )
         if class_names is not None and n_classes is not None and len(class_names) != n_classes:
             raise ValueError(
                 f"class_names must have n_classes={n_classes} entries, got {len(class_names)}"
@@ -130,7 +132,10 @@ class Dataset:
         out = object.__new__(cls)
         out.X, out.y = X, y
         out.n_classes, out.class_names, out.image_shape = (
-            like.n_classes, like.class_names, like.image_shape)
+            like.n_classes,
+            like.class_names,
+            like.image_shape,
+        )
         return out
 
     # -- container protocol -------------------------------------------------------------------
@@ -190,13 +195,16 @@ class Dataset:
         if image_shape is not None and int(np.prod(np.shape(X)[1:])) != int(np.prod(image_shape)):
             image_shape = None
         n_classes = self.n_classes if np.asarray(y).dtype.kind in "biu" else None
-        return Dataset(X, y, n_classes=n_classes, class_names=self.class_names,
-                       image_shape=image_shape)
+        return Dataset(
+            X, y, n_classes=n_classes, class_names=self.class_names, image_shape=image_shape
+        )
 
     def _need_classes(self, what: str) -> None:
         if self.n_classes is None:
-            raise ValueError(f"{what} needs integer class labels, but y holds real targets "
-                             f"(dtype {self.y.dtype})")
+            raise ValueError(
+                f"{what} needs integer class labels, but y holds real targets "
+                f"(dtype {self.y.dtype})"
+            )
 
     def __repr__(self) -> str:
         parts = [f"X={self.X.shape} {self.X.dtype}", f"y={self.y.shape} {self.y.dtype}"]

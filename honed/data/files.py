@@ -74,16 +74,21 @@ def load_csv(
     n_cols = len(rows[0])
     if isinstance(target, str):
         if names is None:
-            raise ValueError(f"target={target!r} is a column name, but {path} has no header row; "
-                             "pass a column index")
+            raise ValueError(
+                f"target={target!r} is a column name, but {path} has no header row; "
+                "pass a column index"
+            )
         if target not in names:
-            raise ValueError(f"target column {target!r} not found in {path}; columns: "
-                             + ", ".join(names))
+            raise ValueError(
+                f"target column {target!r} not found in {path}; columns: " + ", ".join(names)
+            )
         t = names.index(target)
     elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -n_cols <= target < n_cols:
-            raise ValueError(f"target column index must be in [{-n_cols}, {n_cols}) for {path} "
-                             f"with {n_cols} columns, got {target}")
+            raise ValueError(
+                f"target column index must be in [{-n_cols}, {n_cols}) for {path} "
+                f"with {n_cols} columns, got {target}"
+            )
         t = int(target) % n_cols
     else:
         raise ValueError(f"target must be a column name or index, got {target!r}")

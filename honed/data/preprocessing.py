@@ -52,20 +52,28 @@ class _Scaler:
     # -- helpers ------------------------------------------------------------------------------
     def _check_fit_input(self, X: np.ndarray) -> None:
         if X.ndim == 0 or len(X) == 0:
-            raise ValueError(f"X must hold at least one example (rows are examples), got shape {X.shape}")
+            raise ValueError(
+                f"X must hold at least one example (rows are examples), got shape {X.shape}"
+            )
         if X.dtype.kind not in "biuf":
             raise ValueError(f"X must be numeric, got dtype {X.dtype}")
         if X.dtype.kind == "f" and not np.isfinite(X).all():
-            raise ValueError(f"X must be finite to fit {type(self).__name__}, got "
-                             f"{int((~np.isfinite(X)).sum())} NaN/inf values")
+            raise ValueError(
+                f"X must be finite to fit {type(self).__name__}, got "
+                f"{int((~np.isfinite(X)).sum())} NaN/inf values"
+            )
 
     def _check_transform_input(self, X: np.ndarray, method: str) -> None:
         if self.feature_shape_ is None:
-            raise NotFittedError(f"{type(self).__name__}.{method} called before fit: call fit "
-                                 "(on the training set) first")
+            raise NotFittedError(
+                f"{type(self).__name__}.{method} called before fit: call fit "
+                "(on the training set) first"
+            )
         if X.ndim == 0 or X.shape[1:] != self.feature_shape_:
-            raise ValueError(f"X must have feature shape {self.feature_shape_} (as at fit), got "
-                             f"X of shape {X.shape}")
+            raise ValueError(
+                f"X must have feature shape {self.feature_shape_} (as at fit), got "
+                f"X of shape {X.shape}"
+            )
 
     def fit_transform(self, X):
         """``fit(X)`` then ``transform(X)``."""
@@ -76,8 +84,11 @@ class _Scaler:
         """A plain dict of arrays and scalars (saveable with ``np.savez``)."""
         if self.feature_shape_ is None:
             raise NotFittedError(f"{type(self).__name__}.state_dict called before fit")
-        d = {"type": type(self).__name__, "per_feature": self.per_feature,
-             "feature_shape": np.array(self.feature_shape_, dtype=np.int64)}
+        d = {
+            "type": type(self).__name__,
+            "per_feature": self.per_feature,
+            "feature_shape": np.array(self.feature_shape_, dtype=np.int64),
+        }
         d.update({a: np.array(getattr(self, a)) for a in self._fitted_attrs})
         return d
 
@@ -88,7 +99,9 @@ class _Scaler:
         kind = str(np.asarray(state.get("type", cls.__name__)))
         if kind != cls.__name__:
             raise ValueError(f"state_dict type must be {cls.__name__!r}, got {kind!r}")
-        missing = [k for k in ("per_feature", "feature_shape", *cls._fitted_attrs) if k not in state]
+        missing = [
+            k for k in ("per_feature", "feature_shape", *cls._fitted_attrs) if k not in state
+        ]
         if missing:
             raise ValueError(f"state_dict for {cls.__name__} lacks keys: {', '.join(missing)}")
         obj = cls.__new__(cls)

@@ -11,6 +11,7 @@ order (a difference of two prefixes, so again within ±2). Fully vectorized.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Iterator
@@ -38,15 +39,20 @@ def default_holdout_size(m: int) -> int:
     """The course's size-aware size of each of dev and test for ``m`` examples.
 
     Rule:
-        * ``m < 10 000``: 20 % each (the classic 60/20/20 split), rounded;
+        * ``m < 10 000``: 20 % each (the classic 60/20/20 split), rounded half up;
         * ``m >= 10 000``: 1 % each (98/1/1), clamped to at least 1 000 and at most 10 000.
 
     Examples: 5 000 → 1 000; 10 000 → 1 000; 200 000 → 2 000; 10 000 000 → 10 000.
     """
     m = check_int(m, "m", minimum=0)
     if m < 10_000:
-        return int(round(0.2 * m))
-    return int(min(max(round(0.01 * m), 1_000), 10_000))
+        return _round_half_up(0.2 * m)
+    return min(max(_round_half_up(0.01 * m), 1_000), 10_000)
+
+
+def _round_half_up(x: float) -> int:
+    # Not Python's round(): banker's rounding would make round(0.5 * 5) == 2.
+    return math.floor(x + 0.5)
 
 
 def _resolve_size(value, name: str, m: int) -> int:
@@ -57,10 +63,12 @@ def _resolve_size(value, name: str, m: int) -> int:
         n = check_int(value, name, minimum=1)
     elif isinstance(value, numbers.Real):
         f = check_number(value, name, low=0, high=1, low_open=True, high_open=True)
-        n = int(round(f * m))
+        n = _round_half_up(f * m)
         if n < 1:
-            raise ValueError(f"{name}={value} of {m} examples rounds to 0 examples; use a larger "
-                             "fraction or an int count")
+            raise ValueError(
+                f"{name}={value} of {m} examples rounds to 0 examples; use a larger "
+                "fraction or an int count"
+            )
     else:
         raise ValueError(f"{name} must be a fraction in (0, 1) or an int count >= 1, got {value!r}")
     return n
@@ -110,7 +118,11 @@ def _tv_distance(a: Dataset, b: Dataset, bins: int = 10) -> tuple[float, int]:
 
 
 def check_same_distribution(
-    dev: Dataset, test: Dataset, threshold: float = 0.1, warn: bool = True, min_per_category: int = 5
+    dev: Dataset,
+    test: Dataset,
+    threshold: float = 0.1,
+    warn: bool = True,
+    min_per_category: int = 5,
 ) -> float:
     """Compare the label distributions of dev and test (they must come from one distribution).
 
@@ -146,8 +158,8 @@ def check_same_distribution(
 
 def train_dev_test_split(
     data: Dataset,
-    dev: float | int | None = None,
-    test: float | int | None = None,
+    dev: float | None = None,
+    test: float | None = None,
     stratify: bool = True,
     seed: int | np.random.Generator = 0,
 ) -> tuple[Dataset, Dataset, Dataset]:
@@ -179,10 +191,12 @@ def train_dev_test_split(
     n_dev = default_holdout_size(m) if dev is None else _resolve_size(dev, "dev", m)
     n_test = default_holdout_size(m) if test is None else _resolve_size(test, "test", m)
     if n_dev + n_test >= m:
-        raise ValueError(f"dev + test must leave at least one training example: dev={n_dev} + "
-                         f"test={n_test} >= m={m}")
+        raise ValueError(
+            f"dev + test must leave at least one training example: dev={n_dev} + "
+            f"test={n_test} >= m={m}"
+        )
     order = _order(data, stratify, as_rng(seed, "seed"))
-    d, t, tr = order[:n_dev], order[n_dev:n_dev + n_test], order[n_dev + n_test:]
+    d, t, tr = order[:n_dev], order[n_dev : n_dev + n_test], order[n_dev + n_test :]
     dev_set, test_set = _subset(data, d), _subset(data, t)
     check_same_distribution(dev_set, test_set)
     return _subset(data, tr), dev_set, test_set
@@ -190,7 +204,7 @@ def train_dev_test_split(
 
 def train_dev_split(
     train: Dataset,
-    dev: float | int | None = None,
+    dev: float | None = None,
     stratify: bool = True,
     seed: int | np.random.Generator = 0,
     test: Dataset | None = None,

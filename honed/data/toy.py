@@ -66,7 +66,9 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     return _finish(X, y, rng, 2)
 
 
-def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
+def circles(
+    n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0
+) -> Dataset:
     """A small circle (class 1, radius ``factor``) inside a big one (class 0, radius 1).
 
     Points at evenly spaced angles, then Gaussian noise of standard deviation ``noise``.
@@ -84,8 +86,9 @@ def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed
     return _finish(X, y, rng, 2)
 
 
-def flower(n_samples: int = 400, noise: float = 0.2, petals: int = 4, radius: float = 4.0,
-           seed: int = 0) -> Dataset:
+def flower(
+    n_samples: int = 400, noise: float = 0.2, petals: int = 4, radius: float = 4.0, seed: int = 0
+) -> Dataset:
     """The course's planar "flower" (``load_planar_dataset`` of planar_utils).
 
     For class ``j`` in {0, 1}, ``N = n_samples / 2`` points with
@@ -108,8 +111,14 @@ def flower(n_samples: int = 400, noise: float = 0.2, petals: int = 4, radius: fl
     return _finish(X, y, rng, 2)
 
 
-def blobs(n_samples: int = 300, noise: float = 1.0, centers=3, n_features: int = 2,
-          box: tuple[float, float] = (-10.0, 10.0), seed: int = 0) -> Dataset:
+def blobs(
+    n_samples: int = 300,
+    noise: float = 1.0,
+    centers=3,
+    n_features: int = 2,
+    box: tuple[float, float] = (-10.0, 10.0),
+    seed: int = 0,
+) -> Dataset:
     """Isotropic Gaussian blobs, one class per center.
 
     Args:

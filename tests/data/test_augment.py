@@ -137,8 +137,14 @@ def test_parameter_validation():
 
 def test_from_config(batch):
     aug = augmentation_from_config(
-        ["flip", {"name": "shift", "max_shift": 2}, {"name": "rotation", "max_degrees": 5},
-         {"name": "noise", "std": 0.01}], image_shape=(6, 5))
+        [
+            "flip",
+            {"name": "shift", "max_shift": 2},
+            {"name": "rotation", "max_degrees": 5},
+            {"name": "noise", "std": 0.01},
+        ],
+        image_shape=(6, 5),
+    )
     assert isinstance(aug, Compose) and len(aug) == 4
     assert isinstance(aug.augmentations[1], RandomShift) and aug.augmentations[1].max_shift == 2
     out = aug(batch.reshape(8, 30), np.random.default_rng(0))
@@ -149,8 +155,11 @@ def test_from_config(batch):
 def test_from_config_errors():
     with pytest.raises(ValueError, match=r"unknown augmentation name 'zoom'; known: .*flip"):
         augmentation_from_config([{"name": "zoom"}])
-    with pytest.raises(ValueError, match=r"unknown parameter\(s\) 'degrees' for augmentation "
-                                         r"'rotation'; allowed: max_degrees"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown parameter\(s\) 'degrees' for augmentation "
+        r"'rotation'; allowed: max_degrees",
+    ):
         augmentation_from_config([{"name": "rotation", "degrees": 3}])
     with pytest.raises(ValueError, match=r"must have a 'name'"):
         augmentation_from_config([{"max_shift": 2}])

@@ -53,7 +53,7 @@ def test_drop_last():
 
 def test_stochastic_and_batch():
     assert [len(yb) for _, yb in _epoch(5, 1, rng=0)] == [1] * 5
-    (Xb, yb), = _epoch(5, 5, rng=0)
+    ((_, yb),) = _epoch(5, 5, rng=0)
     np.testing.assert_array_equal(np.sort(yb), np.arange(5))
 
 

@@ -49,12 +49,16 @@ def test_nan_features_message():
     X = np.zeros((5, 3))
     X[2, 1] = np.nan
     X[4, 0] = np.inf
-    with pytest.raises(ValueError, match=r"X must be finite.*got 2 non-finite values, first at row 2"):
+    with pytest.raises(
+        ValueError, match=r"X must be finite.*got 2 non-finite values, first at row 2"
+    ):
         Dataset(X, np.zeros(5, dtype=int))
 
 
 def test_labels_out_of_range():
-    with pytest.raises(ValueError, match=r"\[0, n_classes=3\), got 5 at row 1 \(1 labels out of range\)"):
+    with pytest.raises(
+        ValueError, match=r"\[0, n_classes=3\), got 5 at row 1 \(1 labels out of range\)"
+    ):
         Dataset(np.zeros((3, 1)), [0, 5, 2], n_classes=3)
 
 
@@ -80,8 +84,13 @@ def test_class_names_length():
 
 
 def test_replace_keeps_metadata():
-    d = Dataset(np.ones((4, 4), np.float32), [0, 1, 2, 1], n_classes=5, class_names="abcde",
-                image_shape=(2, 2))
+    d = Dataset(
+        np.ones((4, 4), np.float32),
+        [0, 1, 2, 1],
+        n_classes=5,
+        class_names="abcde",
+        image_shape=(2, 2),
+    )
     e = d.replace(X=d.X * 2)
     assert e.n_classes == 5 and e.class_names == tuple("abcde") and e.image_shape == (2, 2)
     np.testing.assert_array_equal(e.y, d.y)

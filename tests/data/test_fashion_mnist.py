@@ -18,8 +18,11 @@ def _sha(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
-@pytest.mark.skipif(not HAVE_DEBIAN, reason="Fashion-MNIST not installed in "
-                    "/usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not HAVE_DEBIAN,
+    reason="Fashion-MNIST not installed in "
+    "/usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)",
+)
 def test_fashion_mnist_from_debian():
     train, test = fashion_mnist(path=DEBIAN, download=False)
     for d, m in ((train, 60_000), (test, 10_000)):
@@ -31,13 +34,17 @@ def test_fashion_mnist_from_debian():
     assert train.class_names[0] == "T-shirt/top" and train.class_names[9] == "Ankle boot"
     # Stable checksums of the decoded data: pixels * 255 back to uint8 must be exact.
     assert _sha(np.rint(train.X * 255).astype(np.uint8)) == (
-        "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012")
+        "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012"
+    )
     assert _sha(np.rint(test.X * 255).astype(np.uint8)) == (
-        "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a")
+        "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a"
+    )
     assert _sha(train.y.astype(np.uint8)) == (
-        "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7")
+        "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7"
+    )
     assert _sha(test.y.astype(np.uint8)) == (
-        "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9")
+        "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"
+    )
 
 
 @pytest.mark.skipif(not HAVE_DEBIAN, reason="Fashion-MNIST Debian package not installed")

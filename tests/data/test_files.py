@@ -44,7 +44,9 @@ def test_csv_bad_cell_and_ragged(tmp_path):
 
 def test_npz(tmp_path):
     p = tmp_path / "d.npz"
-    np.savez(p, features=np.ones((3, 2)), labels=np.array([0, 1, 1]), class_names=np.array(["n", "p"]))
+    np.savez(
+        p, features=np.ones((3, 2)), labels=np.array([0, 1, 1]), class_names=np.array(["n", "p"])
+    )
     d = load_npz(p, x_key="features", y_key="labels")
     assert d.class_names == ("n", "p") and len(d) == 3
     with pytest.raises(ValueError, match=r"x_key='X' not found in .*keys: features, labels"):

@@ -76,7 +76,9 @@ def test_header_truncated(tmp_path):
 
 
 def test_truncated_gzip(tmp_path):
-    p = write_idx(tmp_path / "a.gz", np.random.default_rng(0).integers(0, 255, 5000).astype(np.uint8))
+    p = write_idx(
+        tmp_path / "a.gz", np.random.default_rng(0).integers(0, 255, 5000).astype(np.uint8)
+    )
     raw = p.read_bytes()
     q = _raw(tmp_path, raw[: len(raw) // 2], "half.gz")
     with pytest.raises(ValueError, match=r"half.gz: truncated gzip stream"):

@@ -51,8 +51,9 @@ def test_inverse_round_trip(sets):
     train, dev = sets
     for scaler in (Standardizer(), Standardizer(per_feature=False), MinMaxScaler((-1, 1))):
         scaler.fit(train)
-        np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(dev)), dev,
-                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            scaler.inverse_transform(scaler.transform(dev)), dev, rtol=1e-5, atol=1e-5
+        )
 
 
 def test_scalar_mode_for_images():
@@ -65,7 +66,7 @@ def test_scalar_mode_for_images():
 
 
 def test_minmax(sets):
-    train, dev = sets
+    train, _ = sets
     m = MinMaxScaler().fit(train)
     z = m.transform(train)
     np.testing.assert_allclose(z.min(0), 0, atol=1e-6)
@@ -90,7 +91,7 @@ def test_errors(sets):
 
 
 def test_dataset_in_dataset_out(sets):
-    train, dev = sets
+    train, _ = sets
     dtr = Dataset(train, np.arange(500) % 2)
     s = Standardizer()
     out = s.fit_transform(dtr)

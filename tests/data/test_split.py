@@ -34,8 +34,18 @@ def test_default_sizes_large():
     assert (len(tr), len(dv), len(te)) == (196_000, 2_000, 2_000)
 
 
-@pytest.mark.parametrize("m, n", [(100, 20), (9_999, 2_000), (10_000, 1_000), (50_000, 1_000),
-                                  (200_000, 2_000), (1_000_000, 10_000), (5_000_000, 10_000)])
+@pytest.mark.parametrize(
+    "m, n",
+    [
+        (100, 20),
+        (9_999, 2_000),
+        (10_000, 1_000),
+        (50_000, 1_000),
+        (200_000, 2_000),
+        (1_000_000, 10_000),
+        (5_000_000, 10_000),
+    ],
+)
 def test_default_holdout_rule(m, n):
     assert default_holdout_size(m) == n
 

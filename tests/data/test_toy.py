@@ -5,7 +5,8 @@ from honed.data import blobs, circles, flower, gates, moons
 
 
 @pytest.mark.parametrize(
-    "name, y", [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0]), ("XOR", [0, 1, 1, 0])]
+    "name, y",
+    [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0]), ("XOR", [0, 1, 1, 0])],
 )
 def test_gates(name, y):
     d = gates(name)
