@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from honed.data import minibatches, n_batches
 
@@ -72,3 +74,15 @@ def test_y_none_and_global_state():
     out = list(minibatches(np.zeros((6, 2)), None, 4, rng=3))
     assert [b[1] for b in out] == [None, None]
     np.testing.assert_array_equal(state, np.random.get_state()[1])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    m=st.integers(0, 200), bs=st.integers(1, 64), drop_last=st.booleans(), seed=st.integers(0, 9)
+)
+def test_coverage_property(m, bs, drop_last, seed):
+    batches = list(minibatches(np.arange(m), np.arange(m), bs, rng=seed, drop_last=drop_last))
+    assert len(batches) == n_batches(m, bs, drop_last)
+    idx = np.concatenate([yb for _, yb in batches]) if batches else np.array([], int)
+    assert len(np.unique(idx)) == len(idx)
+    assert len(idx) == (m // bs * bs if drop_last else m)

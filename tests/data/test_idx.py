@@ -3,6 +3,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from honed.data import read_idx, write_idx
 
@@ -107,3 +109,24 @@ def test_write_rejects_bad_dtype(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "nope")
+
+
+def test_no_copy_view_is_read_only(tmp_path):
+    p = write_idx(tmp_path / "a.gz", np.arange(6, dtype=np.uint8))
+    a = read_idx(p, copy=False)
+    np.testing.assert_array_equal(a, np.arange(6))
+    assert read_idx(p).flags.writeable
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=1, max_size=4),
+    dtype=st.sampled_from(["u1", "i1", "i2", "i4", "f4", "f8"]),
+    compress=st.booleans(),
+)
+def test_round_trip_property(tmp_path_factory, shape, dtype, compress):
+    a = (np.arange(int(np.prod(shape))) % 100).astype(dtype).reshape(shape)
+    p = write_idx(tmp_path_factory.mktemp("h") / "x", a, gzip=compress)
+    b = read_idx(p)
+    assert b.shape == a.shape and b.dtype == a.dtype
+    np.testing.assert_array_equal(a, b)
