@@ -14,6 +14,7 @@ Look-up order of :func:`fashion_mnist` when no ``path`` is given:
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request
@@ -199,7 +200,8 @@ def download_files(
         except DataNotFoundError:
             os.unlink(tmp)
             raise
-        except (OSError, ValueError) as e:  # URLError and HTTPError are OSErrors
+        # URLError, HTTPError and timeouts are OSErrors; a cut connection is an HTTPException.
+        except (OSError, ValueError, http.client.HTTPException) as e:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise DataNotFoundError(f"download of {url} failed: {e}") from e
