@@ -27,10 +27,13 @@ def _flatten(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
         arrays[key] = tree
         return {"__array__": key}
     if isinstance(tree, dict):
-        for k in tree:
-            if not isinstance(k, str):
-                raise TypeError(f"checkpoint dict keys must be strings, got {k!r}")
-        return {"__dict__": {k: _flatten(v, arrays) for k, v in tree.items()}}
+        int_keys = bool(tree) and all(isinstance(k, int) for k in tree)
+        if not int_keys and not all(isinstance(k, str) for k in tree):
+            raise TypeError(f"checkpoint dict keys must be all strings or all ints, got {list(tree)!r}")
+        node = {"__dict__": {str(k): _flatten(v, arrays) for k, v in tree.items()}}
+        if int_keys:
+            node["int_keys"] = True
+        return node
     if isinstance(tree, (list, tuple)):
         return {"__list__": [_flatten(v, arrays) for v in tree], "tuple": isinstance(tree, tuple)}
     if isinstance(tree, np.generic):
@@ -45,7 +48,8 @@ def _unflatten(node: Any, arrays) -> Any:
         if "__array__" in node:
             return arrays[node["__array__"]]
         if "__dict__" in node:
-            return {k: _unflatten(v, arrays) for k, v in node["__dict__"].items()}
+            key = int if node.get("int_keys") else str
+            return {key(k): _unflatten(v, arrays) for k, v in node["__dict__"].items()}
         if "__list__" in node:
             items = [_unflatten(v, arrays) for v in node["__list__"]]
             return tuple(items) if node.get("tuple") else items

@@ -1,0 +1,234 @@
+"""The ``honed`` command line: one function per command; its docstring is its help.
+
+    honed train EXP.toml [--set train.lr=3e-4 ...] [--out runs/]
+    honed resume RUN [--epochs N] [--lr X] [--from-epoch E]
+    honed report RUN
+    honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
+    honed gradcheck EXP.toml
+    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom] [--study PATH] [--prune]
+    honed study show PATH | honed study report PATH
+
+Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_GRADCHECK, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
+
+
+def _status_code(result) -> int:
+    if result.status == "diverged":
+        return EXIT_DIVERGED
+    if result.status == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def cmd_train(args) -> int:
+    """Train the experiment described by a TOML file and write a run directory.
+
+    The run directory (under --out) gets the resolved config, per-epoch metrics,
+    checkpoints, curves.png, the final model and summary.json; the final train/dev/test
+    errors and the bias/variance verdict are printed at the end. --set overrides any key of
+    the file (e.g. --set train.lr=3e-4 --set model.hidden=[128,128]). --from-study trains
+    the best configuration found by `honed tune`.
+    """
+    from honed import experiment as ex
+    from honed.runs import train_experiment
+
+    overrides = ex.parse_set_options(args.set)
+    if args.from_study:
+        from honed.tune.cli import best_params
+
+        overrides = {**best_params(args.from_study), **overrides}
+    config = ex.load_config(args.experiment, overrides)
+    result = train_experiment(config, out=args.out, verbose=0 if args.quiet else 1)
+    if args.quiet:
+        print(f"{result.status}: {result.run_dir}" + (f" — {result.message}" if result.message else ""))
+    return _status_code(result)
+
+
+def cmd_resume(args) -> int:
+    """Continue a run from its last checkpoint (or --from-epoch), the notes' "panda" way.
+
+    --epochs sets the total number of epochs to reach; --lr changes the learning rate from
+    the resumed epoch on (recorded in the history and marked on curves.png). A run killed at
+    any point continues exactly as if it had never stopped.
+    """
+    from honed.runs import resume_run
+
+    result = resume_run(args.run, epochs=args.epochs, lr=args.lr, from_epoch=args.from_epoch,
+                        verbose=0 if args.quiet else 1)
+    return _status_code(result)
+
+
+def cmd_report(args) -> int:
+    """Print a run's summary and redraw its curves.png from its metrics."""
+    from honed.train import History
+
+    run = Path(args.run)
+    summary_path = run / "summary.json"
+    if not summary_path.exists():
+        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
+    summary = json.loads(summary_path.read_text())
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    print(f"run: {run}  status: {summary['status']}  epochs: {summary['epoch']}")
+    if summary.get("message"):
+        print(summary["message"])
+    print(f"{'epoch':>5}{'train cost':>12}{'train err':>11}{'dev cost':>10}{'dev err':>9}{'lr':>10}")
+    for r in records:
+        dev_cost = "" if r.get("dev_cost") is None else f"{r['dev_cost']:.4f}"
+        dev_err = "" if r.get("dev_error") is None else f"{r['dev_error']:.2%}"
+        print(f"{r['epoch']:>5}{r['train_cost']:>12.4f}{r['train_error']:>11.2%}{dev_cost:>10}{dev_err:>9}{r['lr']:>10.3g}")
+    for split, e in (summary.get("errors") or {}).items():
+        print(f"final {split:<5} cost {e['cost']:.4f}  error {e['error']:.2%}")
+    if summary.get("diagnosis"):
+        print(f"diagnosis: {summary['diagnosis']['verdict']}")
+    try:
+        from honed.plots.curves import plot_curves
+
+        checkpoints = sorted((run / "checkpoints").glob("epoch-*.npz"))
+        events = []
+        if checkpoints:
+            from honed.train import load_state
+
+            events = load_state(checkpoints[-1])["history"].get("events", [])
+        print(f"curves: {plot_curves(History(records, events), run / 'curves.png')}")
+    except ImportError:
+        pass
+    return EXIT_OK
+
+
+def cmd_diagnose(args) -> int:
+    """Bias / variance diagnosis (the notes) and the basic recipe's next steps.
+
+    Give a run directory, or the errors directly as fractions:
+    honed diagnose --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
+    avoidable bias = train − human error; variance = dev − train error.
+    """
+    from honed.diagnose import diagnose
+
+    if args.run:
+        summary = json.loads((Path(args.run) / "summary.json").read_text())
+        errors = summary.get("errors") or {}
+        if "train" not in errors:
+            raise ValueError(f"{args.run} has no final errors (status {summary.get('status')})")
+        train, dev = errors["train"]["error"], errors["dev"]["error"]
+    else:
+        if args.train_error is None or args.dev_error is None:
+            raise ValueError("give a run directory, or both --train-error and --dev-error")
+        train, dev = args.train_error, args.dev_error
+    print(diagnose(train, dev, args.human_error, threshold=args.threshold))
+    return EXIT_OK
+
+
+def cmd_gradcheck(args) -> int:
+    """Gradient check of the experiment's model on a small batch, in float64.
+
+    The model is trained for a few steps first (so weights are not at their initial values),
+    then cast to float64; dropout is switched off for the check (a random mask would change
+    the cost between the two sides of the difference), batch norm stays in training mode.
+    For large layers a random sample of entries per tensor is checked (--per-tensor).
+    Prints the per-parameter table and the notes' verdict; exit code 4 unless "correct"
+    or "check".
+    """
+    import numpy as np
+
+    from honed import experiment as ex
+    from honed.autograd import Tensor
+    from honed.diagnose import gradcheck_model
+
+    config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
+    data = ex.prepare_data(config)
+    trainer = ex.build_trainer(config, data)
+    rng = np.random.default_rng(config["seed"])
+    idx = rng.choice(len(data.train), size=min(args.batch, len(data.train)), replace=False)
+    X, y = data.train.X[idx], data.train.y[idx]
+    model = trainer.model
+    model.train()
+    for _ in range(args.steps):
+        cost = trainer.loss_fn(model(Tensor(X)), y)
+        trainer.optimizer.minimize(cost)
+    result = gradcheck_model(model, X, y, trainer.loss_fn, l1=trainer.l1, l2=trainer.l2,
+                             max_per_tensor=args.per_tensor, seed=config["seed"])
+    print(f"{config['name']}: batch of {len(X)}, after {args.steps} training steps; "
+          "float64; dropout switched off for the check")
+    print(result)
+    return EXIT_OK if result.verdict in ("correct", "check") else EXIT_GRADCHECK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="honed", description="Train deep neural networks and improve them: tuning, regularization, optimization.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func):
+        p = sub.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("train", cmd_train)
+    p.add_argument("experiment", help="experiment TOML file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key, e.g. train.lr=3e-4")
+    p.add_argument("--out", default="runs", help="parent directory of the run directory (default: runs)")
+    p.add_argument("--from-study", metavar="PATH", help="use the best trial's parameters of this study")
+    p.add_argument("--quiet", action="store_true", help="print only the final status")
+
+    p = add("resume", cmd_resume)
+    p.add_argument("run", help="run directory")
+    p.add_argument("--epochs", type=int, help="total number of epochs to reach")
+    p.add_argument("--lr", type=float, help="new learning rate from the resumed epoch on")
+    p.add_argument("--from-epoch", type=int, help="roll back to this epoch's checkpoint")
+    p.add_argument("--quiet", action="store_true")
+
+    p = add("report", cmd_report)
+    p.add_argument("run", help="run directory")
+
+    p = add("diagnose", cmd_diagnose)
+    p.add_argument("run", nargs="?", help="run directory")
+    p.add_argument("--train-error", type=float, help="training error as a fraction (0.01 = 1%%)")
+    p.add_argument("--dev-error", type=float, help="dev error as a fraction")
+    p.add_argument("--human-error", type=float, default=0.0, help="human-level (≈ Bayes) error (default 0)")
+    p.add_argument("--threshold", type=float, default=0.02, help="a gap above this is 'high' (default 0.02)")
+
+    p = add("gradcheck", cmd_gradcheck)
+    p.add_argument("experiment", help="experiment TOML file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--batch", type=int, default=16, help="examples in the batch (default 16)")
+    p.add_argument("--steps", type=int, default=3, help="training steps before the check (default 3)")
+    p.add_argument("--per-tensor", type=int, default=20, help="entries checked per tensor (default 20)")
+
+    try:
+        from honed.tune.cli import add_commands
+    except ImportError:
+        pass
+    else:
+        add_commands(sub, add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``honed`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        print(f"honed {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
