@@ -82,6 +82,8 @@ class Optimizer:
 
     def __init__(self, params, lr: float | Callable[[int], float], **hyperparameters):
         self.params = _parameter_list(params)
+        self.t = 0
+        self.epoch = 0  # before the lr source: validating a schedule reads its epoch-0 rate
         self._set_lr_source(lr)
         self.hyperparameters = dict(hyperparameters)
         for key, value in self.hyperparameters.items():

@@ -146,8 +146,11 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
-            while self.epoch < self.target_epochs and not self.stop_training:
-                self._run_epoch(X, y, X_dev, y_dev)
+            # Overflow on the way to a NaN cost is reported once, as TrainingDiverged, not as
+            # a stream of NumPy warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                while self.epoch < self.target_epochs and not self.stop_training:
+                    self._run_epoch(X, y, X_dev, y_dev)
         except TrainingDiverged as err:
             self.history.status, self.history.message = "diverged", str(err)
             raise

@@ -1,0 +1,63 @@
+"""Experiment files: defaults, validation with dotted keys, overrides, building."""
+
+import pytest
+
+from honed import experiment as ex
+
+
+def test_defaults_fill_every_section():
+    config = ex.resolve_config({})
+    assert config["train"]["lr"] == 1e-3 and config["model"]["activation"] == "relu"
+    assert config["data"]["dataset"] == "fashion_mnist"
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"train": {"lr": -1}}, "train.lr must be > 0, got -1"),
+        ({"train": {"beta1": 1.0}}, r"train.beta1 must be in \[0, 1\), got 1"),
+        ({"model": {"keep_prob": 0}}, r"model.keep_prob must be in \(0, 1\], got 0"),
+        ({"model": {"hidden": [64, 0]}}, r"model.hidden\[1\] must be an integer >= 1, got 0"),
+        ({"train": {"batch_size": 0.5}}, "train.batch_size must be an integer"),
+        ({"train": {"optimizer": "sgd"}}, "train.optimizer must be one of gd, momentum, rmsprop, adam, got 'sgd'"),
+        ({"train": {"schedule": {"name": "exponential", "rate": 2}}}, "train.schedule.rate is not a parameter"),
+        ({"train": {"early_stopping": {"patience": 0}}}, "train.early_stopping.patience must be an integer >= 1"),
+        ({"data": {"dataset": "csv"}}, "data.path is needed"),
+        ({"model": {"hidden": [8, 8], "layers": 3}}, "model.layers is 3"),
+        ({"modle": {}}, "unknown key modle"),
+        ({"train": {"lrate": 1}}, "unknown key train.lrate"),
+    ],
+)
+def test_bad_values_name_the_dotted_key(raw, message):
+    with pytest.raises(ex.ConfigError, match=message):
+        ex.resolve_config(raw)
+
+
+def test_hidden_with_layers_repeats_the_width():
+    assert ex.hidden_sizes(ex.resolve_config({"model": {"hidden": 50, "layers": 3}})) == [50, 50, 50]
+
+
+def test_set_options_parse_toml_values():
+    assert ex.parse_set_options(["train.lr=3e-4", "model.hidden=[64, 32]", "model.batch_norm=true", "data.dataset=moons"]) == {
+        "train.lr": 3e-4, "model.hidden": [64, 32], "model.batch_norm": True, "data.dataset": "moons"}
+    with pytest.raises(ex.ConfigError, match="KEY=VALUE"):
+        ex.parse_set_options(["train.lr"])
+
+
+def test_shipped_examples_are_valid():
+    from pathlib import Path
+
+    for path in Path(__file__).parents[1].glob("examples/*.toml"):
+        ex.load_config(path)
+
+
+def test_build_pieces_from_config():
+    config = ex.resolve_config({"data": {"dataset": "moons", "n_samples": 200}, "model": {"hidden": [8, 8], "batch_norm": True},
+                                "train": {"optimizer": "momentum", "schedule": {"name": "exponential", "base": 0.9}}})
+    data = ex.prepare_data(config)
+    assert len(data.train) + len(data.dev) + len(data.test) == 200
+    assert abs(float(data.train.X.mean())) < 1e-5  # standardized with train statistics
+    trainer = ex.build_trainer(config, data)
+    assert type(trainer.optimizer).__name__ == "Momentum"
+    trainer.optimizer.set_epoch(2)
+    assert trainer.optimizer.lr == pytest.approx(1e-3 * 0.81)
