@@ -27,7 +27,7 @@ data:
 
 demo: venv data
 	$(PIP) install -q -e '.[all]'
-	$(PY) examples/minimize_quadratic.py
+	$(VENV)/bin/honed train examples/fashion_mlp.toml --out runs/
 
 test: venv data
 	$(PIP) install -q -e '.[test]' 'torch==2.13.0'
