@@ -44,7 +44,7 @@ def cmd_train(args) -> int:
 
     overrides = ex.parse_set_options(args.set)
     if args.from_study:
-        from honed.tune.cli import best_params
+        from honed.tuning import best_params
 
         overrides = {**best_params(args.from_study), **overrides}
     config = ex.load_config(args.experiment, overrides)
@@ -163,6 +163,77 @@ def cmd_gradcheck(args) -> int:
     return EXIT_OK if result.verdict in ("correct", "check") else EXIT_GRADCHECK
 
 
+def cmd_tune(args) -> int:
+    """Tune an experiment: many models in parallel ("caviar"), stored in a resumable study.
+
+    The [tune.space] table of the experiment maps dotted keys to distributions, each on its
+    right scale: {log = [1e-4, 1e-1]} for α (uniform in log10), {one_minus_log = [0.9, 0.999]}
+    for β (uniform in log10(1 − β)), {int = [50, 100]}, {uniform = [a, b]},
+    {choice = [64, 128, 256]}. --strategy random samples at random (the notes: not a grid),
+    grid spans a grid of the same budget (to compare), zoom searches coarse to fine.
+    Running the command again on the same study continues it: completed trials are kept,
+    trials cut off by a crash or Ctrl-C are run again. A trial that fails or diverges is
+    recorded and the study goes on. --prune stops poor trials early (successive halving).
+    """
+    from honed import experiment as ex
+    from honed.tuning import default_study_path, tune_experiment
+
+    config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
+    path = args.study or default_study_path(config)
+    study = tune_experiment(config, trials=args.trials, workers=args.workers, strategy=args.strategy,
+                            study_path=path, prune=args.prune or None, executor=args.executor)
+    _print_study(study, top=5)
+    print(f"\nstudy: {path}\ntrain the best: honed train {args.experiment} --from-study {path}")
+    return EXIT_OK
+
+
+def _print_study(study, top: int = 10) -> None:
+    counts = {k: v for k, v in study.summary().items() if v}
+    trials = study.trials
+    seconds = sum(t.duration or 0 for t in trials)
+    print(f"study {study.name!r} in {study.storage_path}: {len(trials)} trials "
+          f"({', '.join(f'{n} {s}' for s, n in counts.items())}); {seconds:.0f} s of training")
+    best = study.best_trials(top)
+    if not best:
+        return
+    keys = list(study.space)
+    header = f"{'#':>4} {'dev error':>10}  " + "  ".join(f"{k:>16}" for k in keys)
+    print(header)
+    for t in best:
+        values = "  ".join(f"{_fmt(t.params.get(k)):>16}" for k in keys)
+        print(f"{t.number:>4} {t.value:>10.4f}  {values}")
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def cmd_study(args) -> int:
+    """Look at a study: `show` prints states, timing and the best trials; `report` draws
+    dev error against each hyperparameter on its own scale (log axis for α, 1 − β axis for β),
+    best-so-far against trial number, and for zoom studies the box of each stage."""
+    from honed.tuning import open_study
+
+    study = open_study(args.path, args.name)
+    if args.action == "show":
+        _print_study(study, top=args.top)
+        failed = [t for t in study.trials if t.state in ("failed", "diverged")]
+        for t in failed[:5]:
+            print(f"trial {t.number} {t.state}: {(t.error or '').splitlines()[0] if t.error else ''}")
+        if args.export:
+            export = Path(args.export)
+            (study.export_json if export.suffix == ".json" else study.export_csv)(export)
+            print(f"exported: {export}")
+        return EXIT_OK
+    from honed.plots.tune import plot_study
+
+    out = Path(args.out or Path(args.path).with_suffix(".png"))
+    print(f"report: {plot_study(study, out)}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="honed", description="Train deep neural networks and improve them: tuning, regularization, optimization.",
@@ -207,12 +278,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=3, help="training steps before the check (default 3)")
     p.add_argument("--per-tensor", type=int, default=20, help="entries checked per tensor (default 20)")
 
-    try:
-        from honed.tune.cli import add_commands
-    except ImportError:
-        pass
-    else:
-        add_commands(sub, add)
+    p = add("tune", cmd_tune)
+    p.add_argument("experiment", help="experiment TOML file with a [tune.space] table")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--trials", type=int, help="total trials the study should reach (default tune.trials)")
+    p.add_argument("--workers", type=int, help="parallel worker processes (default: the number of cores)")
+    p.add_argument("--strategy", choices=["random", "grid", "zoom"], help="sampler (default tune.strategy)")
+    p.add_argument("--study", metavar="PATH", help="SQLite file (default studies/NAME.sqlite)")
+    p.add_argument("--prune", action="store_true", help="stop poor trials early (successive halving)")
+    p.add_argument("--executor", choices=["process", "inprocess", "ray"], default="process",
+                   help="where trials run (default: local processes; ray for several machines)")
+
+    p = add("study", cmd_study)
+    p.add_argument("action", choices=["show", "report"])
+    p.add_argument("path", help="study SQLite file")
+    p.add_argument("--name", help="study name, when the file holds several")
+    p.add_argument("--top", type=int, default=10, help="best trials to list (show)")
+    p.add_argument("--export", metavar="FILE", help="also export all trials to .csv or .json (show)")
+    p.add_argument("--out", help="figure path (report; default: next to the study)")
     return parser
 
 

@@ -1,0 +1,96 @@
+"""`honed tune`, `honed study show|report` and `honed train --from-study`, in-process."""
+
+import json
+
+import pytest
+
+from honed.cli import main
+from honed.tuning import ExperimentObjective, best_params, open_study, trial_config
+from honed import experiment as ex
+
+TUNE = """
+name = "tinytune"
+seed = 0
+[data]
+dataset = "moons"
+n_samples = 300
+[model]
+hidden = [8]
+activation = "tanh"
+[train]
+epochs = 3
+batch_size = 32
+[tune]
+trials = 5
+[tune.space]
+"train.lr" = { log = [1e-3, 1e-1] }
+"model.hidden" = { int = [4, 16] }
+"train.beta1" = { one_minus_log = [0.8, 0.99] }
+"""
+
+
+@pytest.fixture
+def experiment(tmp_path):
+    path = tmp_path / "tune.toml"
+    path.write_text(TUNE)
+    return path
+
+
+def test_tune_then_show_report_and_train_the_best(experiment, tmp_path, capsys):
+    study = tmp_path / "s.sqlite"
+    assert main(["tune", str(experiment), "--study", str(study), "--executor", "inprocess"]) == 0
+    out = capsys.readouterr().out
+    assert "5 trials (5 complete)" in out and "--from-study" in out
+    # Running again continues the study: 7 in total, the first 5 untouched.
+    before = {t.number: (t.params, t.value) for t in open_study(study).trials}
+    assert main(["tune", str(experiment), "--study", str(study), "--trials", "7", "--executor", "inprocess"]) == 0
+    after = {t.number: (t.params, t.value) for t in open_study(study).trials}
+    assert len(after) == 7 and all(after[n] == before[n] for n in before)
+
+    assert main(["study", "show", str(study), "--export", str(tmp_path / "trials.json")]) == 0
+    assert "train.lr" in capsys.readouterr().out
+    assert len(json.loads((tmp_path / "trials.json").read_text())["trials"]) == 7
+    assert main(["study", "report", str(study), "--out", str(tmp_path / "study.png")]) == 0
+    assert (tmp_path / "study.png").stat().st_size > 10_000
+
+    best = best_params(study)
+    assert main(["train", str(experiment), "--from-study", str(study), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    run = next((tmp_path / "runs").iterdir())
+    config = json.loads((run / "config.json").read_text())
+    assert config["train"]["lr"] == pytest.approx(best["train.lr"])
+    assert config["model"]["hidden"] == best["model.hidden"]
+
+
+def test_tune_rejects_a_space_key_that_is_not_an_experiment_key(experiment, capsys):
+    assert main(["tune", str(experiment), "--set", 'tune.space={"train.lrate" = {log = [0.001, 0.1]}}',
+                 "--executor", "inprocess"]) == 1
+    assert "tune.space key 'train.lrate' is not an experiment key" in capsys.readouterr().err
+
+
+def test_trial_values_are_validated_like_the_file():
+    config = ex.resolve_config({"data": {"dataset": "moons"}})
+    with pytest.raises(ex.ConfigError, match="model.keep_prob must be in"):
+        trial_config(config, {"model.keep_prob": 1.5})
+
+
+def test_objective_reports_each_epoch_and_is_reproducible(experiment):
+    config = ex.load_config(experiment)
+
+    class FakeTrial:
+        def __init__(self):
+            self.params = {"train.lr": 0.05, "model.hidden": 8, "train.beta1": 0.9}
+            self.seed, self.reports, self.attrs = 7, [], {}
+
+        def report(self, epoch, value):
+            self.reports.append((epoch, value))
+
+        def should_prune(self):
+            return False
+
+        def set_user_attr(self, key, value):
+            self.attrs[key] = value
+
+    a, b = FakeTrial(), FakeTrial()
+    objective = ExperimentObjective(config)
+    assert objective(a) == objective(b)
+    assert [e for e, _ in a.reports] == [1, 2, 3] and a.reports == b.reports
