@@ -42,6 +42,7 @@ from honed.autograd.functional import (
     sigmoid_cross_entropy,
     softmax,
     softmax_cross_entropy,
+    sum_of_squares,
     tanh,
 )
 from honed.autograd.gradcheck import GradCheckResult, gradcheck, relative_error, verdict
@@ -53,5 +54,5 @@ __all__ = [
     "is_grad_enabled", "leaky_relu", "linear", "log", "log_softmax", "matmul", "max",
     "maximum", "maxout", "mean", "mul", "neg", "no_grad", "pow", "relative_error", "relu",
     "reshape", "sigmoid", "sigmoid_cross_entropy", "softmax", "softmax_cross_entropy", "sqrt",
-    "sub", "sum", "tanh", "transpose", "unbroadcast", "verdict", "where",
+    "sub", "sum", "sum_of_squares", "tanh", "transpose", "unbroadcast", "verdict", "where",
 ]

@@ -139,20 +139,22 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
+            # A copy: the caller keeps its array, and a leaf may keep this one as its .grad.
+            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward() gradient has shape {grad.shape}, the tensor has {self.shape}"
                 )
 
         grads = {id(self): grad}
+        given_to_leaves: set[int] = set()
         for node in reversed(_topological_order(self)):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
             ctx = node._ctx
             if ctx is None:
-                _accumulate_leaf(node, g)
+                _accumulate_leaf(node, g, given_to_leaves)
                 continue
             input_grads = ctx.backward(g)
             for parent, parent_grad in zip(ctx.inputs, input_grads):
@@ -189,14 +191,30 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
+def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, given_to_leaves: set[int]) -> None:
+    """``leaf.grad += grad``, or keep ``grad`` itself as the first ``.grad`` when that is safe.
+
+    Keeping the array saves a copy of every parameter's gradient at every step. It is safe
+    only for a fresh array no one else holds: not a view (``a.reshape`` of a gradient), and
+    not handed to another leaf in this backward pass (``a + b`` gives both the same array).
+    Backward functions never keep or modify the gradients they return.
+    """
+    if leaf.grad is not None:
+        leaf.grad += grad
+        return
+    if (
+        grad.base is None
+        and grad.dtype == leaf.data.dtype
+        and grad.shape == leaf.data.shape
+        and grad.flags.writeable
+        and id(grad) not in given_to_leaves
+    ):
+        leaf.grad = grad
+        given_to_leaves.add(id(grad))
+        return
     if grad.shape != leaf.data.shape:
         grad = np.broadcast_to(grad, leaf.data.shape)
-    if leaf.grad is None:
-        # A copy: ``grad`` may be a view or shared with another leaf (``a + a``).
-        leaf.grad = np.array(grad, dtype=leaf.data.dtype, copy=True)
-    else:
-        leaf.grad += grad
+    leaf.grad = np.array(grad, dtype=leaf.data.dtype, copy=True)
 
 
 class Parameter(Tensor):

@@ -24,7 +24,7 @@ from typing import Iterable
 
 import numpy as np
 
-from honed.autograd import Tensor, abs as t_abs
+from honed.autograd import Tensor, abs as t_abs, sum_of_squares
 
 
 def _weights(model_or_weights) -> list[Tensor]:
@@ -86,7 +86,7 @@ def penalty(model_or_weights, l1: float = 0.0, l2: float = 0.0, m: int | None = 
     for W in weights:
         term = None
         if l2:
-            term = (W * W).sum() * (l2 / (2.0 * m))
+            term = sum_of_squares(W) * (l2 / (2.0 * m))
         if l1:
             t1 = t_abs(W).sum() * (l1 / m)
             term = t1 if term is None else term + t1

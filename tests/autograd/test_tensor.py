@@ -94,3 +94,25 @@ def test_tensor_accessors():
     with pytest.raises(ValueError, match="one element"):
         t.item()
     assert "name='t'" in repr(t)
+
+
+def test_leaf_gradients_never_alias_each_other_or_the_callers_array():
+    a, b = Parameter(np.ones(3)), Parameter(np.ones(3))
+    (a + b).sum().backward()
+    assert a.grad is not b.grad
+    c = Parameter(np.ones((2, 3)))
+    c.reshape(6).sum().backward()
+    d = Parameter(np.ones(2))
+    g = np.array([1.0, 2.0])
+    (d * 1.0).backward(g)
+    d.grad += 1
+    np.testing.assert_array_equal(g, [1.0, 2.0])
+    e = Parameter(np.ones(2))
+    e.backward(np.array([3.0, 4.0]))  # a leaf as the root of backward
+    np.testing.assert_array_equal(e.grad, [3.0, 4.0])
+
+
+def test_sum_of_squares_gradient():
+    from .helpers import check_op
+
+    check_op(lambda a: ag.sum_of_squares(a), (4, 3))
