@@ -77,9 +77,6 @@ class Optimizer:
                 opt.minimize(loss(model(xb), yb))   # zero_grad, backward, step
     """
 
-    #: names of the hyperparameters, in constructor order (set by subclasses).
-    _hyper: tuple[str, ...] = ()
-
     def __init__(self, params, lr: float | Callable[[int], float], **hyperparameters):
         self.params = _parameter_list(params)
         self.t = 0
@@ -88,8 +85,6 @@ class Optimizer:
         self.hyperparameters = dict(hyperparameters)
         for key, value in self.hyperparameters.items():
             setattr(self, key, value)
-        self.t = 0
-        self.epoch = 0
         self.state: list[dict | None] = [None] * len(self.params)
 
     # -- learning rate ------------------------------------------------------------------
