@@ -1,0 +1,117 @@
+"""The steering reference task: 16 random-search trials, honed vs Optuna + PyTorch.
+
+Each trial trains the 784-256-256-10 ReLU MLP for 2 epochs (Adam) on a 10 000-example subset
+of Fashion-MNIST train and is scored on a disjoint 5 000-example dev split. Search space:
+lr log-uniform [1e-4, 1e-1], Adam β₁ = 1 − 10^r with r ∈ [−3, −1], L2 log-uniform
+[1e-6, 1e-2], batch size in {64, 128, 256}. honed runs `honed.tuning.tune_experiment` (as
+`honed tune` does) with 1 and 2 worker processes; Optuna runs its RandomSampler with a
+PyTorch objective in one process (n_jobs=1, torch using every core). Same data, same split.
+
+L2 means the same in both: honed's penalty λ/(2m)·Σ‖W‖² on weight matrices has gradient
+(λ/m)·W, which is PyTorch's weight_decay = λ/m on the weights (biases not decayed).
+
+    python benchmarks/tune_vs_optuna.py [--trials 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from honed import experiment as ex
+from honed.tuning import tune_experiment
+
+SPACE = {
+    "train.lr": {"log": [1e-4, 1e-1]},
+    "train.beta1": {"one_minus_log": [0.9, 0.999]},
+    "model.l2": {"log": [1e-6, 1e-2]},
+    "train.batch_size": {"choice": [64, 128, 256]},
+}
+CONFIG = {
+    "name": "tune_bench",
+    "seed": 0,
+    "data": {"dataset": "fashion_mnist", "subset": 15000, "dev": 5000, "normalize": "scalar"},
+    "model": {"hidden": [256, 256], "activation": "relu", "init": "he"},
+    "train": {"optimizer": "adam", "epochs": 2},
+    "tune": {"space": SPACE, "epochs": 2},
+}
+
+
+def run_honed(trials: int, workers: int, directory: Path):
+    config = ex.resolve_config(CONFIG)
+    started = time.perf_counter()
+    study = tune_experiment(config, trials=trials, workers=workers, study_path=directory / f"honed-{workers}.sqlite",
+                            progress=False)
+    seconds = time.perf_counter() - started
+    return seconds, 1 - study.best_trial.value, study.best_trial.params
+
+
+def run_optuna(trials: int):
+    import optuna
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    data = ex.prepare_data(ex.resolve_config(CONFIG))
+    X, y = torch.from_numpy(data.train.X), torch.from_numpy(data.train.y)
+    X_dev, y_dev = torch.from_numpy(data.dev.X), data.dev.y
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        r = trial.suggest_float("r", -3, -1)
+        beta1 = 1 - 10**r
+        l2 = trial.suggest_float("l2", 1e-6, 1e-2, log=True)
+        batch_size = trial.suggest_categorical("batch_size", [64, 128, 256])
+        torch.manual_seed(trial.number)
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
+        weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
+        biases = [p for n, p in model.named_parameters() if n.endswith("bias")]
+        opt = torch.optim.Adam([{"params": weights, "weight_decay": l2 / batch_size}, {"params": biases}],
+                               lr=lr, betas=(beta1, 0.999))
+        for _ in range(2):
+            perm = torch.randperm(len(X))
+            for i in range(0, len(X), batch_size):
+                idx = perm[i : i + batch_size]
+                loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        with torch.no_grad():
+            return float((model(X_dev).argmax(1).numpy() != y_dev).mean())
+
+    started = time.perf_counter()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=trials, n_jobs=1)
+    return time.perf_counter() - started, 1 - study.best_value, study.best_params
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [
+            ("honed, 1 worker", *run_honed(args.trials, 1, Path(tmp))),
+            ("honed, 2 workers", *run_honed(args.trials, 2, Path(tmp))),
+            ("optuna + torch", *run_optuna(args.trials)),
+        ]
+    reference = rows[-1][1]
+    print(f"{args.trials} trials, 2 epochs each, 10 000 train / 5 000 dev, {os.cpu_count()} cores")
+    print(f"{'':<18}{'wall s':>8}{'vs optuna':>11}{'best dev acc':>14}  best params")
+    for name, seconds, acc, params in rows:
+        shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+        print(f"{name:<18}{seconds:>8.1f}{seconds / reference:>11.2f}{acc:>14.4f}  {shown}")
+
+
+if __name__ == "__main__":
+    main()
