@@ -60,11 +60,24 @@ def limit_blas_threads(n: int) -> None:
     _limits = threadpool_limits(limits=n)
 
 
+def _exit_when_orphaned(parent: int) -> None:
+    import time
+
+    # A worker whose driver was killed (SIGKILL, OOM) would otherwise live on, blocked on
+    # its task queue, holding memory and the terminal's pipes.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _worker_init(threads: int) -> None:
+    import threading
+
     # Ctrl-C reaches the whole process group; only the driver handles it, so a worker
     # never dies half-way through recording anything.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_blas_threads(threads)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
 class Executor:

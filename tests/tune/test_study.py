@@ -1,0 +1,211 @@
+import csv
+import json
+import math
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from functools import partial
+
+import pytest
+
+from honed.tune import Study, TrialState, optimize, trial_seeds
+from honed.tune.synthetic import bowl, flaky, seeded_noise, slow_bowl
+
+BOWL = {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}}
+X = {"x": {"uniform": [-1, 1]}}
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_inprocess(objective, space, n, path, **kw):
+    return optimize(objective, space, n, path, executor="inprocess", progress=False, **kw)
+
+
+def key(study):
+    return [(t.number, t.state, t.params, t.seed, t.value) for t in study.trials]
+
+
+def test_optimize_records_everything(tmp_path):
+    db = tmp_path / "s.db"
+    study = run_inprocess(bowl, BOWL, 12, db, user_attrs={"experiment": {"epochs": 3}})
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(12))
+    assert all(t.state == TrialState.COMPLETE and t.attempts == 1 for t in trials)
+    assert all(t.seed == trial_seeds(0, t.number) for t in trials)
+    assert study.summary()["complete"] == 12
+    best = study.best_trials(3)
+    assert [b.value for b in best] == sorted(t.value for t in trials)[:3]
+    assert study.best_trial == best[0] and study.best_params == best[0].params
+    reopened = Study(db)
+    assert reopened.user_attrs == {"experiment": {"epochs": 3}}
+    assert key(reopened) == key(study)
+
+    study.export_csv(tmp_path / "t.csv")
+    rows = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert len(rows) == 12 and "param:train.lr" not in rows[0] and "param:lr" in rows[0]
+    assert float(rows[0]["value"]) == trials[0].value
+    study.export_json(tmp_path / "t.json")
+    doc = json.load(open(tmp_path / "t.json"))
+    assert doc["summary"]["complete"] == 12 and len(doc["trials"]) == 12
+    assert doc["space"] == BOWL
+
+
+def test_reopening_with_other_settings_is_an_error(tmp_path):
+    db = tmp_path / "s.db"
+    run_inprocess(bowl, BOWL, 2, db, seed=1)
+    with pytest.raises(ValueError, match="seed"):
+        run_inprocess(bowl, BOWL, 2, db, seed=2)
+    with pytest.raises(ValueError, match="space"):
+        run_inprocess(bowl, X, 2, db, seed=1)
+    with pytest.raises(ValueError, match="sampler"):
+        run_inprocess(bowl, BOWL, 2, db, seed=1, sampler="grid")
+    with pytest.raises(ValueError, match="does not exist"):
+        Study(db, "other")
+    run_inprocess(bowl, BOWL, 2, db, study_name="other", seed=2)  # another study in the same file
+
+
+def test_resume_runs_only_missing_trials(tmp_path):
+    calls = []
+    full = run_inprocess(bowl, BOWL, 10, tmp_path / "full.db")
+    run_inprocess(bowl, BOWL, 4, tmp_path / "part.db")
+    study = run_inprocess(bowl, BOWL, 10, tmp_path / "part.db",
+                          callbacks=[lambda s, t: calls.append(t.number)])
+    assert calls == list(range(4, 10))
+    assert key(study) == key(full)
+    run_inprocess(bowl, BOWL, 10, tmp_path / "part.db", callbacks=[lambda s, t: calls.append(-1)])
+    assert -1 not in calls
+
+
+def test_failures_and_divergence_are_recorded_and_the_study_goes_on(tmp_path):
+    study = run_inprocess(flaky, X, 10, tmp_path / "s.db")
+    by = {t.number: t for t in study.trials}
+    assert len(by) == 10
+    for n, t in by.items():
+        k = n % 5
+        if k == 1:
+            assert t.state == "failed" and t.error == f"RuntimeError: boom in trial {n}"
+            assert "Traceback" in t.traceback and "flaky" in t.traceback
+        elif k == 2:
+            assert t.state == "diverged" and "nan" in t.error and t.value is None
+        elif k == 3:
+            assert t.state == "diverged" and "loss became inf" in t.error
+        else:
+            assert t.state == "complete" and t.value == t.params["x"] ** 2
+    s = study.summary()
+    assert (s["complete"], s["failed"], s["diverged"]) == (4, 2, 4)
+    assert all(t.state == "complete" for t in study.best_trials(10))
+
+
+def _interrupt_at_3(trial):
+    if trial.number == 3:
+        raise KeyboardInterrupt
+    return trial.params["x"]
+
+
+def test_ctrl_c_marks_running_trial_interrupted_and_resume_reruns_it(tmp_path):
+    db = tmp_path / "s.db"
+    with pytest.raises(KeyboardInterrupt):
+        run_inprocess(_interrupt_at_3, X, 6, db)
+    before = Study(db).trials
+    assert [t.state for t in before] == ["complete"] * 3 + ["interrupted"]
+    study = run_inprocess(seeded_noise, X, 6, db)
+    after = study.trials
+    assert [t.state for t in after] == ["complete"] * 6
+    assert after[3].params == before[3].params and after[3].seed == before[3].seed
+    assert after[3].attempts == 2
+    assert [t.value for t in after[:3]] == [t.value for t in before[:3]]
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "process"])
+def test_sigkill_mid_study_then_resume(tmp_path, executor):
+    db, marker = tmp_path / "s.db", tmp_path / "killed"
+    workers = 1 if executor == "inprocess" else 2
+    script = textwrap.dedent(f"""
+        import os
+        from functools import partial
+        from honed.tune import optimize
+        from honed.tune.synthetic import slow_bowl
+        os.environ["HONED_TEST_DRIVER_PID"] = str(os.getpid())
+        if __name__ == "__main__":
+            optimize(partial(slow_bowl, kill_at=5, marker={str(marker)!r}), {BOWL!r}, 10,
+                     {str(db)!r}, executor={executor!r}, workers={workers}, progress=False)
+    """)
+    log = open(tmp_path / "log", "w+")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        rc = proc.wait(timeout=120)
+    finally:
+        # the session holds only what we started: the driver and its workers
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    log.seek(0)
+    assert rc == -signal.SIGKILL, log.read()
+    crashed = Study(db).trials
+    states = {t.number: t.state for t in crashed}
+    assert states[5] == "running"  # the dead driver never got to say anything
+    done = {t.number: t for t in crashed if t.state == "complete"}
+    assert set(range(4)) <= set(done)
+
+    study = optimize(slow_bowl, BOWL, 10, db, executor="inprocess", progress=False)
+    after = {t.number: t for t in study.trials}
+    assert sorted(after) == list(range(10))
+    assert all(t.state == "complete" for t in after.values())
+    for n, t in done.items():  # completed trials are kept as they were, not re-run
+        assert (after[n].value, after[n].attempts, after[n].finished) == (
+            t.value, 1, t.finished)
+    for t in crashed:
+        if t.state == "running":
+            assert after[t.number].params == t.params and after[t.number].seed == t.seed
+            assert after[t.number].attempts == 2
+    reference = run_inprocess(bowl, BOWL, 10, tmp_path / "ref.db")
+    assert [t.params for t in reference.trials] == [after[n].params for n in range(10)]
+    assert [t.value for t in reference.trials] == [after[n].value for n in range(10)]
+
+
+def test_one_and_two_process_workers_agree(tmp_path):
+    kw = dict(executor="process", progress=False, seed=11)
+    one = optimize(seeded_noise, X, 8, tmp_path / "a.db", workers=1, **kw)
+    two = optimize(seeded_noise, X, 8, tmp_path / "b.db", workers=2, **kw)
+    assert key(one) == key(two)
+
+
+def _driver(path, n):
+    optimize(partial(slow_bowl), BOWL, n, path, executor="inprocess", progress=False)
+
+
+def test_concurrent_drivers_share_a_study_without_losing_trials(tmp_path):
+    db = str(tmp_path / "s.db")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_driver, args=(db, 24)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert all(p.exitcode == 0 for p in procs)
+    trials = Study(db).trials
+    assert [t.number for t in trials] == list(range(24))
+    assert all(t.state == "complete" and t.attempts == 1 for t in trials)
+    assert len({t.worker for t in trials}) >= 2  # the work really was shared
+    ref = run_inprocess(bowl, BOWL, 24, tmp_path / "ref.db")
+    assert [t.params for t in trials] == [t.params for t in ref.trials]
+
+
+def test_unpicklable_objective_is_a_clear_error(tmp_path):
+    with pytest.raises(TypeError, match="picklable"):
+        optimize(lambda t: 0.0, X, 2, tmp_path / "s.db", workers=1, progress=False)
+
+
+def test_define_by_run_params_are_stored(tmp_path):
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1, scale="log")
+        act = trial.suggest_categorical("act", ["relu", "tanh"])
+        trial.set_user_attr("act_was", act)
+        return math.log10(lr) ** 2
+    study = run_inprocess(objective, {}, 5, tmp_path / "s.db")
+    for t in study.trials:
+        assert set(t.params) == {"lr", "act"} and t.user_attrs == {"act_was": t.params["act"]}
