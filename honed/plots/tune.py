@@ -97,6 +97,9 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
                        transform=ax.get_xaxis_transform(), clip_on=False,
                        label="failed/diverged")
         kind = dist.kind
+        if kind != "choice":  # show the whole search range, not just where trials fell
+            ends = [_x_of_internal(dist, u) for u in dist.internal_bounds]
+            ax.set_xlim(min(ends), max(ends))
         if kind in ("log", "log_int"):
             ax.set_xscale("log")
             ax.set_xlabel(f"{name} (log scale)")
