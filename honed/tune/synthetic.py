@@ -64,14 +64,16 @@ def flaky(trial: Trial) -> float:
     return trial.params["x"] ** 2
 
 
-def slow_bowl(trial: Trial, kill_at: int = -1, marker: str | None = None) -> float:
+def slow_bowl(trial: Trial, kill_at: int = -1, marker: str | None = None,
+              sig: int = signal.SIGKILL) -> float:
     """``bowl`` that takes a moment; when ``trial.number == kill_at`` and ``marker`` does not
-    exist yet it creates ``marker`` and SIGKILLs the study's driver process (the parent
-    when run in a process worker) -- a crash in the middle of a study, on cue."""
+    exist yet it creates ``marker`` and sends ``sig`` (SIGKILL: a crash; SIGINT: Ctrl-C) to
+    the study's driver process (``$HONED_TEST_DRIVER_PID``, else this process) -- an
+    interruption in the middle of a study, on cue."""
     if trial.number == kill_at and marker and not os.path.exists(marker):
         open(marker, "w").close()
         driver = int(os.environ.get("HONED_TEST_DRIVER_PID", os.getpid()))
-        os.kill(driver, signal.SIGKILL)
+        os.kill(driver, sig)
         time.sleep(5)  # only reached in a worker whose driver is now dead
     time.sleep(0.01)
     return bowl(trial)

@@ -167,6 +167,31 @@ def test_sigkill_mid_study_then_resume(tmp_path, executor):
     assert [t.value for t in reference.trials] == [after[n].value for n in range(10)]
 
 
+def test_ctrl_c_with_process_workers_stops_cleanly(tmp_path):
+    db, marker = tmp_path / "s.db", tmp_path / "interrupted"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from functools import partial
+        from honed.tune import optimize
+        from honed.tune.synthetic import slow_bowl
+        os.environ["HONED_TEST_DRIVER_PID"] = str(os.getpid())
+        if __name__ == "__main__":
+            optimize(partial(slow_bowl, kill_at=3, marker={str(marker)!r}, sig=signal.SIGINT),
+                     {BOWL!r}, 10, {str(db)!r}, executor="process", workers=2,
+                     progress=False)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=120,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr
+    assert "marked interrupted; run it again to resume" in proc.stderr
+    trials = Study(db).trials
+    states = {t.state for t in trials}
+    assert "running" not in states and "interrupted" in states
+    assert len(trials) < 10  # pending trials were not started
+    study = optimize(slow_bowl, BOWL, 10, db, executor="inprocess", progress=False)
+    assert study.summary()["complete"] == 10
+
+
 def test_one_and_two_process_workers_agree(tmp_path):
     kw = dict(executor="process", progress=False, seed=11)
     one = optimize(seeded_noise, X, 8, tmp_path / "a.db", workers=1, **kw)
