@@ -26,8 +26,8 @@ __all__ = [
     "InProcessExecutor",
     "ProcessExecutor",
     "RayExecutor",
-    "make_executor",
     "limit_blas_threads",
+    "make_executor",
 ]
 
 _THREAD_ENV = (

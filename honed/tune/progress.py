@@ -70,8 +70,10 @@ class Progress:
             return
         self.done += 1
         self.counts[t.state] = self.counts.get(t.state, 0) + 1
-        if t.finished_ok and (self.best is None or self.sign * t.value < self.sign * self.best.value):
-            self.best = t
+        if t.finished_ok:
+            best = self.best
+            if best is None or self.sign * t.value < self.sign * best.value:
+                self.best = t
 
     def status(self, running: Sequence[FrozenTrial]) -> str:
         best = (f"best {_fmt(self.best.value)} (#{self.best.number} {_short(self.best.params, 40)})"

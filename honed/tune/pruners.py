@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-__all__ = ["Pruner", "NopPruner", "SuccessiveHalvingPruner"]
+__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner"]
 
 
 class Pruner:

@@ -29,9 +29,9 @@ from .space import Choice, Int, SearchSpace
 from .trial import FrozenTrial, TrialState, param_rng
 
 __all__ = [
-    "Sampler",
-    "RandomSampler",
     "GridSampler",
+    "RandomSampler",
+    "Sampler",
     "ZoomSampler",
     "make_sampler",
     "sampler_from_config",

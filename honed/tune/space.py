@@ -37,14 +37,14 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "Distribution",
-    "Uniform",
-    "Int",
-    "LogUniform",
-    "LogInt",
-    "OneMinusLogUniform",
     "Choice",
+    "Distribution",
+    "Int",
+    "LogInt",
+    "LogUniform",
+    "OneMinusLogUniform",
     "SearchSpace",
+    "Uniform",
     "distribution_from_json",
 ]
 

@@ -13,7 +13,7 @@ import time
 
 from .trial import Diverged, Trial, TrialPruned
 
-__all__ = ["bowl", "curves", "flaky", "slow_bowl", "seeded_noise"]
+__all__ = ["bowl", "curves", "flaky", "seeded_noise", "slow_bowl"]
 
 
 def bowl(trial: Trial, lr_opt: float = -2.7, b_opt: float = -2.3,

@@ -15,7 +15,7 @@ from .space import Choice, Distribution, Int, LogInt, LogUniform, OneMinusLogUni
 if TYPE_CHECKING:  # pragma: no cover
     from .pruners import Pruner
 
-__all__ = ["Diverged", "TrialPruned", "TrialState", "FrozenTrial", "Trial", "trial_seeds"]
+__all__ = ["Diverged", "FrozenTrial", "Trial", "TrialPruned", "TrialState", "trial_seeds"]
 
 
 class Diverged(Exception):

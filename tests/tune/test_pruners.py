@@ -15,7 +15,9 @@ def test_rungs_are_min_epochs_times_powers_of_eta():
 def test_keeps_the_top_third_at_a_rung():
     p = SuccessiveHalvingPruner(min_trials=3)
     peers = {0: 0.1, 1: 0.2, 2: 0.3, 3: 0.4, 4: 0.5, 5: 0.6}
-    get = lambda step: peers  # noqa: E731
+    def get(step):
+        return peers
+
     assert not p.prune(0, 1, 0.1, get) and not p.prune(1, 1, 0.2, get)  # top 6//3 = 2
     assert p.prune(2, 1, 0.3, get) and p.prune(5, 1, 0.6, get)
     assert not p.prune(5, 2, 0.6, get)  # epoch 2 is not a rung

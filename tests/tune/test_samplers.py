@@ -43,7 +43,9 @@ SAMPLERS = [lambda: RandomSampler(), lambda: GridSampler(budget=16),
 
 @pytest.mark.parametrize("make", SAMPLERS, ids=["random", "grid", "zoom", "zoom3"])
 def test_sampler_contract(make):
-    f = lambda p: bowl(p) + p["hidden"] / 100  # noqa: E731
+    def f(p):
+        return bowl(p) + p["hidden"] / 100
+
     h1 = run(make(), SPACE, 16, 3, f)
     h2 = run(make(), SPACE, 16, 3, f)
     assert [t.params for t in h1] == [t.params for t in h2]  # pure function of inputs
@@ -60,7 +62,9 @@ def test_sampler_contract(make):
 def test_random_explores_16_values_where_grid_explores_4():
     # the notes' picture: two hyperparameters, 16 trials
     sp = SearchSpace.from_config({"lr": {"log": [1e-4, 1]}, "eps": {"uniform": [0, 1]}})
-    f = lambda p: 0.0  # noqa: E731
+    def f(p):
+        return 0.0
+
     rnd = run(RandomSampler(), sp, 16, 0, f)
     grd = run(GridSampler(budget=16), sp, 16, 0, f)
     for name in sp:
