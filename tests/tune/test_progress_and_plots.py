@@ -36,6 +36,12 @@ def test_progress_is_quiet_in_logs_and_off_when_asked(tmp_path):
         p.trial_finished(t, trials[:2])
     p.close()
     assert "best" in tty.getvalue() and "running #0,#1" in tty.getvalue()
+    failing = optimize(flaky, {"x": {"uniform": [-1, 1]}}, 10, tmp_path / "f.db",
+                       executor="inprocess", progress="lines").trials
+    p = Progress(len(failing), "lines", stream=io.StringIO())
+    for t in failing:
+        p.trial_finished(t, [])
+    assert p.counts == {"complete": 4, "failed": 2, "diverged": 4} and p.best.state == "complete"
 
 
 def test_plot_study_writes_png(tmp_path):
