@@ -80,7 +80,10 @@ class ExperimentObjective:
             raise Diverged(str(err)) from None
         if reporter.pruned:
             raise TrialPruned(f"pruned after epoch {trainer.epoch}")
-        dev_error = trainer.evaluate(data.dev)["error"]
+        if trainer.restored_epoch is None and trainer.history.last.get("dev_error") is not None:
+            dev_error = trainer.history.last["dev_error"]  # the weights the last epoch measured
+        else:  # early stopping restored earlier weights: measure those
+            dev_error = trainer.evaluate(data.dev)["error"]
         if not math.isfinite(dev_error):
             raise Diverged(f"dev error is {dev_error}")
         trial.set_user_attr("epochs", trainer.epoch)
