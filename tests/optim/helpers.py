@@ -100,3 +100,15 @@ def python_adam_quadratic(steps, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         w -= lr * (v / (1 - beta1**t)) / (math.sqrt(s / (1 - beta2**t)) + eps)
         out.append(w)
     return out
+
+
+def quadratic_trajectory(opt_cls, steps: int = 5, **kwargs) -> list[float]:
+    """w after each of ``steps`` ``minimize`` calls on the notes' J = w² − 10w + 25, from w = 0
+    (float64)."""
+    w = Parameter(0.0, dtype=np.float64)
+    opt = opt_cls([w], **kwargs)
+    trajectory = []
+    for _ in range(steps):
+        opt.minimize(w**2 - 10 * w + 25)
+        trajectory.append(float(w.data))
+    return trajectory

@@ -4,7 +4,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import Adam
 
-from .helpers import least_squares, notes_adam, python_adam_quadratic, run
+from .helpers import least_squares, notes_adam, python_adam_quadratic, run, quadratic_trajectory
 
 
 def test_one_step_by_hand():
@@ -31,12 +31,7 @@ def test_golden_five_steps_on_the_notes_quadratic():
     golden = [0.0999999999, 0.19994224313114334, 0.2997867086666086, 0.3994923260369382,
               0.49901705218129155]
     np.testing.assert_allclose(python_adam_quadratic(5, 0.1), golden, rtol=1e-14)
-    w = Parameter(0.0, dtype=np.float64)
-    opt = Adam([w], lr=0.1)
-    got = []
-    for _ in range(5):
-        opt.minimize(w**2 - 10 * w + 25)
-        got.append(float(w.data))
+    got = quadratic_trajectory(Adam, lr=0.1)
     np.testing.assert_allclose(got, golden, rtol=1e-13)
 
 

@@ -4,7 +4,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import GD
 
-from .helpers import least_squares, run
+from .helpers import least_squares, run, quadratic_trajectory
 
 
 def test_one_step_by_hand():
@@ -19,12 +19,7 @@ def test_one_step_by_hand():
 def test_golden_five_steps_on_the_notes_quadratic():
     # J = w² - 10w + 25, dJ/dw = 2w - 10, w₀ = 0, α = 0.1: w := w - 0.1(2w - 10) = 0.8w + 1
     # 1, 1.8, 2.44, 2.952, 3.3616
-    w = Parameter(0.0, dtype=np.float64)
-    opt = GD([w], lr=0.1)
-    got = []
-    for _ in range(5):
-        opt.minimize(w**2 - 10 * w + 25)
-        got.append(float(w.data))
+    got = quadratic_trajectory(GD, lr=0.1)
     np.testing.assert_allclose(got, [1.0, 1.8, 2.44, 2.952, 3.3616], rtol=1e-14)
 
 

@@ -4,7 +4,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import Momentum
 
-from .helpers import least_squares, notes_momentum, run
+from .helpers import least_squares, notes_momentum, run, quadratic_trajectory
 
 
 def test_one_step_by_hand():
@@ -22,12 +22,7 @@ def test_one_step_by_hand():
 def test_golden_five_steps_on_the_notes_quadratic():
     # w₀ = 0, α = 0.1, β = 0.9. Step 1: g = -10, v = -1, w = 0.1.
     # Step 2: g = -9.8, v = -0.9 - 0.98 = -1.88, w = 0.1 + 0.188 = 0.288 ...
-    w = Parameter(0.0, dtype=np.float64)
-    opt = Momentum([w], lr=0.1, beta=0.9)
-    got = []
-    for _ in range(5):
-        opt.minimize(w**2 - 10 * w + 25)
-        got.append(float(w.data))
+    got = quadratic_trajectory(Momentum, lr=0.1, beta=0.9)
     np.testing.assert_allclose(got, [0.1, 0.288, 0.55144, 0.8775072, 1.253417536], rtol=1e-13)
 
 

@@ -6,7 +6,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import RMSprop
 
-from .helpers import least_squares, notes_rmsprop, run
+from .helpers import least_squares, notes_rmsprop, run, quadratic_trajectory
 
 
 def test_one_step_by_hand():
@@ -27,12 +27,7 @@ def test_one_step_by_hand():
 
 def test_golden_five_steps_on_the_notes_quadratic():
     # w₀ = 0, α = 0.1: step 1: g = -10, s = 0.1, w = 0.1·10/√0.1 = √10 = 3.16227756...
-    w = Parameter(0.0, dtype=np.float64)
-    opt = RMSprop([w], lr=0.1)
-    got = []
-    for _ in range(5):
-        opt.minimize(w**2 - 10 * w + 25)
-        got.append(float(w.data))
+    got = quadratic_trajectory(RMSprop, lr=0.1)
     golden = [3.1622775601683824, 4.253683571721097, 4.692838671099819, 4.873377155924549,
               4.947818157991013]
     np.testing.assert_allclose(got, golden, rtol=1e-13)
