@@ -26,6 +26,11 @@ def main() -> None:
     from honed.nn import mlp
     from honed.optim import Adam
 
+    from honed.train.memory import keep_freed_memory
+
+    # As the Trainer does: without it a bare loop like this one page-faults its freed
+    # gradients back in every step (it applies to torch's allocations in this process too).
+    keep_freed_memory()
     cores = os.cpu_count() or 1
     threadpool_limits(cores)
     torch.set_num_threads(cores)

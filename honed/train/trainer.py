@@ -22,6 +22,7 @@ from honed.autograd import Tensor, no_grad, sigmoid_cross_entropy, softmax_cross
 from honed.data.batches import minibatches, n_batches
 from honed.train.callbacks import Callback
 from honed.train.checkpoint import checkpoint_path, save_state
+from honed.train.memory import keep_freed_memory
 from honed.train.metrics import History, error_rate
 
 LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "mse")
@@ -108,6 +109,7 @@ class Trainer:
         for name, lam in (("l1", l1), ("l2", l2)):
             if not (lam >= 0 and math.isfinite(lam)):
                 raise ValueError(f"{name} must be >= 0, got {lam}")
+        keep_freed_memory()  # no page faults for the arrays every step frees and takes again
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
