@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ValueError, FileNotFoundError, TypeError) as err:
+    except (ValueError, FileNotFoundError) as err:
         print(f"honed {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
