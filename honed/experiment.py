@@ -381,15 +381,15 @@ class Data:
 
 
 def _load_raw(config):
-    """(train, test or None) Datasets as the source gives them."""
+    """(train, test or None) Datasets as the source gives them; images as uint8 pixels."""
     from honed import data as hd
 
     d = config["data"]
     name, seed = d["dataset"], config["seed"]
     if name == "fashion_mnist":
-        return hd.fashion_mnist(path=d["path"])
+        return hd.fashion_mnist(path=d["path"], raw=True)
     if name == "mnist":
-        return hd.mnist(d["path"])
+        return hd.mnist(d["path"], raw=True)
     if name in ("xor", "and", "or", "nand"):
         return hd.gates(name), None
     if name == "csv":
@@ -426,6 +426,8 @@ def prepare_data(config, normalizer_state: dict | None = None) -> Data:
         train, dev, test = hd.train_dev_test_split(train, dev=d["dev"], test=d["test"], stratify=d["stratify"], seed=seed)
     else:
         train, dev = hd.train_dev_split(train, dev=d["dev"], stratify=d["stratify"], seed=seed)
+    if train.X.dtype == np.uint8:  # image pixels: converted only now, after the subset and split
+        train, dev, test = (s.replace(X=hd.pixels_to_unit(s.X)) for s in (train, dev, test))
     normalizer = _normalizer(d["normalize"])
     if normalizer is not None:
         if normalizer_state is not None:

@@ -1,5 +1,6 @@
 """Experiment files: defaults, validation with dotted keys, overrides, building."""
 
+import numpy as np
 import pytest
 
 from honed import experiment as ex
@@ -61,3 +62,27 @@ def test_build_pieces_from_config():
     assert type(trainer.optimizer).__name__ == "Momentum"
     trainer.optimizer.set_epoch(2)
     assert trainer.optimizer.lr == pytest.approx(1e-3 * 0.81)
+
+
+def test_image_data_subset_and_split_before_converting(tmp_path):
+    """prepare_data keeps images as uint8 until subset and split are done; the result is
+    exactly what converting the whole set first would give."""
+    from honed import data as hd
+    from honed.data import write_idx
+
+    rng = np.random.default_rng(1)
+    for stem, n in (("train", 40), ("t10k", 10)):
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 3, 3)).astype(np.uint8))
+        write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", (np.arange(n) % 2).astype(np.uint8))
+    config = ex.resolve_config({"seed": 3, "data": {"dataset": "mnist", "path": str(tmp_path), "subset": 30, "dev": 10,
+                                                    "normalize": "scalar"}})
+    data = ex.prepare_data(config)
+
+    full_train, full_test = hd.mnist(tmp_path)  # the float pipeline, step by step
+    picked = np.sort(np.random.default_rng(3).permutation(40)[:30])
+    train, dev = hd.train_dev_split(full_train[picked], dev=10, stratify=config["data"]["stratify"], seed=3)
+    scaler = hd.Standardizer(per_feature=False).fit(train)
+    for got, want in ((data.train, train), (data.dev, dev), (data.test, full_test)):
+        assert got.X.dtype == np.float32
+        np.testing.assert_array_equal(got.X, scaler.transform(want).X)
+        np.testing.assert_array_equal(got.y, want.y)

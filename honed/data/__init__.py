@@ -29,6 +29,7 @@ from .mnist_data import (
     find_fashion_mnist,
     load_idx_pair,
     mnist,
+    pixels_to_unit,
 )
 from .preprocessing import MinMaxScaler, NotFittedError, Standardizer
 from .split import (
@@ -75,6 +76,7 @@ __all__ = [
     "load_npz",
     "minibatches",
     "mnist",
+    "pixels_to_unit",
     "moons",
     "n_batches",
     "read_idx",

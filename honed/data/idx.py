@@ -14,14 +14,16 @@ bytes ``1f 8b``, not the file name.
 from __future__ import annotations
 
 import gzip as _gzip
+import hashlib
 import os
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDX_DTYPES", "read_idx", "write_idx"]
+__all__ = ["IDX_DTYPES", "cache_root", "read_idx", "write_idx"]
 
 #: IDX dtype code -> big-endian NumPy dtype.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -36,21 +38,73 @@ _CODES = {dt.str[1:]: code for code, dt in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_bytes(path: Path) -> bytes:
+def cache_root() -> Path:
+    """honed's user cache directory: ``$XDG_CACHE_HOME/honed`` (``~/.cache/honed`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "honed"
+
+
+def _decoded_cache_file(path: Path) -> Path | None:
+    """Where the decompressed copy of the gzip file ``path`` is kept, or None if caching is off.
+
+    The name carries a digest of the file's absolute path, size and modification time, so an
+    edited or replaced source never reads a stale copy. ``HONED_DECODED_CACHE=0`` turns the
+    cache off.
+    """
+    if os.environ.get("HONED_DECODED_CACHE", "1") == "0":
+        return None
+    st = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    return cache_root() / "decoded" / f"{path.name.removesuffix('.gz')}.{key}"
+
+
+def _store(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically (a temporary file, then rename); best effort:
+    a read-only or full disk only means the next read decompresses again."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _read_bytes(path: Path, cache: bool) -> tuple[bytes | np.ndarray, Path | None]:
+    """The file's decompressed bytes and, when they came from the decoded cache, its path.
+
+    A gzip file is decompressed once and kept uncompressed in the user cache (see
+    :func:`_decoded_cache_file`); later reads memory-map that copy, which costs nothing up
+    front and shares the pages between processes (parallel tuning workers all read the same
+    data).
+    """
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    cached = _decoded_cache_file(path) if cache and magic == _GZIP_MAGIC else None
+    if cached is not None and cached.is_file() and cached.stat().st_size > 0:
+        return np.memmap(cached, dtype=np.uint8, mode="r"), cached
     raw = path.read_bytes()
     if raw[:2] != _GZIP_MAGIC:
-        return raw
+        return raw, None
     try:
         # gzip.decompress runs in C over the whole buffer: about 0.3 s for the 26 MB
         # training images, far faster than streaming through GzipFile.
-        return _gzip.decompress(raw)
+        data = _gzip.decompress(raw)
     except EOFError as e:
         raise ValueError(f"{path}: truncated gzip stream ({e})") from None
     except (OSError, zlib.error) as e:  # BadGzipFile is an OSError
         raise ValueError(f"{path}: corrupt gzip stream ({e})") from None
+    if cached is not None:
+        _store(cached, data)
+    return data, None
 
 
-def read_idx(path: str | os.PathLike, copy: bool = True) -> np.ndarray:
+def read_idx(path: str | os.PathLike, copy: bool = True, cache: bool = True) -> np.ndarray:
     """Read an IDX file (plain or gzip) into a native-endian NumPy array.
 
     Args:
@@ -58,6 +112,10 @@ def read_idx(path: str | os.PathLike, copy: bool = True) -> np.ndarray:
         copy: Return a writable array that owns its memory. ``False`` may return a read-only
             view of the decoded bytes (saves a copy of single-byte data, e.g. 47 MB for
             Fashion-MNIST's training images).
+        cache: Keep a decompressed copy of a gzip file in ``$XDG_CACHE_HOME/honed/decoded``
+            and memory-map it on later reads (about 0.3 s saved per process for
+            Fashion-MNIST's training images). The copy is keyed by the source's path, size
+            and modification time; a damaged copy is ignored and rewritten.
 
     Returns:
         Array with the file's shape and dtype (uint8, int8, int16, int32, float32 or float64),
@@ -72,7 +130,19 @@ def read_idx(path: str | os.PathLike, copy: bool = True) -> np.ndarray:
             returned silently.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data, cached = _read_bytes(path, cache)
+    if cached is not None:
+        try:
+            return _parse(data, cached, copy)
+        except ValueError:  # a damaged cached copy: forget it and decode the source again
+            del data
+            cached.unlink(missing_ok=True)
+            data, _ = _read_bytes(path, cache)
+    return _parse(data, path, copy)
+
+
+def _parse(data, path: Path, copy: bool) -> np.ndarray:
+    """The array in the IDX bytes ``data`` (bytes or a uint8 memmap); ``path`` names errors."""
     if len(data) < 4:
         raise ValueError(f"{path}: too short for an IDX header ({len(data)} bytes, need 4)")
     if data[0] != 0 or data[1] != 0:
@@ -80,7 +150,7 @@ def read_idx(path: str | os.PathLike, copy: bool = True) -> np.ndarray:
             f"{path}: bad magic number: the first two bytes must be 0x00 0x00, "
             f"got 0x{data[0]:02x} 0x{data[1]:02x} (not an IDX file)"
         )
-    code, ndim = data[2], data[3]
+    code, ndim = int(data[2]), int(data[3])
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
         raise ValueError(f"{path}: unknown IDX dtype code 0x{code:02X} (known: {known})")
@@ -90,7 +160,7 @@ def read_idx(path: str | os.PathLike, copy: bool = True) -> np.ndarray:
             f"{path}: header truncated: {ndim} dims need {header} header bytes, "
             f"file has {len(data)}"
         )
-    shape = struct.unpack(f">{ndim}I", data[4:header])
+    shape = struct.unpack(f">{ndim}I", bytes(data[4:header]))
     dtype = IDX_DTYPES[code]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     got = len(data) - header

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Dataset
-from .idx import read_idx
+from .idx import cache_root, read_idx
 
 __all__ = [
     "DEBIAN_DIR",
@@ -39,6 +39,7 @@ __all__ = [
     "find_fashion_mnist",
     "load_idx_pair",
     "mnist",
+    "pixels_to_unit",
 ]
 
 #: Base URL of the official Fashion-MNIST files (Zalando Research).
@@ -79,8 +80,7 @@ class DataNotFoundError(FileNotFoundError):
 
 def cache_dir(name: str = "fashion-mnist") -> Path:
     """The user cache directory ``$XDG_CACHE_HOME/honed/<name>`` (``~/.cache`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "honed" / name
+    return cache_root() / name
 
 
 def _resolve(directory: Path, filename: str) -> Path | None:
@@ -209,11 +209,24 @@ def download_files(
     return out
 
 
-def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike, **dataset_kw) -> Dataset:
+def pixels_to_unit(pixels: np.ndarray) -> np.ndarray:
+    """uint8 pixels ``(m, ...)`` → float32 ``pixel / 255`` in [0, 1], flattened to ``(m, H*W)``.
+
+    One pass straight into float32 (no float64 temporary). Every loader converts with this
+    function, so converting before or after selecting rows gives bit-identical values.
+    """
+    pixels = np.asarray(pixels)
+    return np.multiply(pixels.reshape(len(pixels), -1), np.float32(1 / 255), dtype=np.float32)
+
+
+def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike, raw: bool = False,
+                  **dataset_kw) -> Dataset:
     """One split from an images file and a labels file: ``X`` float32 in [0, 1], flattened.
 
     ``X = images / 255`` with shape ``(m, H*W)`` (``image_shape=(H, W)`` kept on the Dataset);
-    ``y`` int64.
+    ``y`` int64. With ``raw=True``, ``X`` is the stored uint8 pixels (0..255), flattened and
+    read-only (memory-mapped from the decoded cache when there is one): select rows first,
+    then :func:`pixels_to_unit` converts only those.
 
     Raises:
         ValueError: If the files are invalid IDX, the images are not uint8 ``(m, H, W)``, the
@@ -230,20 +243,19 @@ def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike, **datase
     if len(img) != len(lab):
         raise ValueError(f"{images} has {len(img)} images but {labels} has {len(lab)} labels")
     m, H, W = img.shape
-    # One pass, straight into float32: no float64 temporary, no second sweep.
-    X = np.multiply(img.reshape(m, H * W), np.float32(1 / 255), dtype=np.float32)
+    X = img.reshape(m, H * W) if raw else pixels_to_unit(img)
     return Dataset(X, lab.astype(np.int64), image_shape=(H, W), **dataset_kw)
 
 
-def _load_dir(directory: Path, class_names) -> tuple[Dataset, Dataset]:
+def _load_dir(directory: Path, class_names, raw: bool = False) -> tuple[Dataset, Dataset]:
     f = {k: _resolve(directory, v) for k, v in FASHION_MNIST_FILES.items()}
     missing = [FASHION_MNIST_FILES[k] for k, p in f.items() if p is None]
     if missing:
         raise DataNotFoundError(f"{directory} lacks {', '.join(missing)}")
     kw = {"n_classes": len(class_names), "class_names": class_names}
     return (
-        load_idx_pair(f["train_images"], f["train_labels"], **kw),
-        load_idx_pair(f["test_images"], f["test_labels"], **kw),
+        load_idx_pair(f["train_images"], f["train_labels"], raw=raw, **kw),
+        load_idx_pair(f["test_images"], f["test_labels"], raw=raw, **kw),
     )
 
 
@@ -252,6 +264,7 @@ def fashion_mnist(
     download: bool = True,
     base_url: str = FASHION_MNIST_URL,
     sha256: Mapping[str, str] | None = None,
+    raw: bool = False,
 ) -> tuple[Dataset, Dataset]:
     """Fashion-MNIST: ``(train, test)`` with 60 000 and 10 000 28×28 grey images, 10 classes.
 
@@ -265,6 +278,8 @@ def fashion_mnist(
         download: Download the official files when they are found nowhere.
         base_url: Where to download from (default :data:`FASHION_MNIST_URL`).
         sha256: Expected checksums by file name (default :data:`FASHION_MNIST_SHA256`).
+        raw: Keep ``X`` as the stored uint8 pixels (read-only; see :func:`load_idx_pair`),
+            e.g. to take a subset before converting with :func:`pixels_to_unit`.
 
     Returns:
         ``(train, test)`` Datasets.
@@ -290,10 +305,10 @@ def fashion_mnist(
         except DataNotFoundError as e:
             raise DataNotFoundError(f"{e}\n{how}") from e
         found = dest
-    return _load_dir(found, FASHION_MNIST_CLASSES)
+    return _load_dir(found, FASHION_MNIST_CLASSES, raw=raw)
 
 
-def mnist(path: str | os.PathLike, class_names=None) -> tuple[Dataset, Dataset]:
+def mnist(path: str | os.PathLike, class_names=None, raw: bool = False) -> tuple[Dataset, Dataset]:
     """Load any MNIST-format data set from IDX files in ``path``: ``(train, test)``.
 
     The directory holds ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -304,6 +319,7 @@ def mnist(path: str | os.PathLike, class_names=None) -> tuple[Dataset, Dataset]:
     Args:
         path: The directory.
         class_names: Names of the classes; default ``"0"`` .. ``"9"`` (10 classes).
+        raw: Keep ``X`` as the stored uint8 pixels (see :func:`fashion_mnist`).
 
     Raises:
         DataNotFoundError: If a file is missing.
@@ -311,4 +327,4 @@ def mnist(path: str | os.PathLike, class_names=None) -> tuple[Dataset, Dataset]:
     directory = Path(path)
     if class_names is None:
         class_names = tuple(str(i) for i in range(10))
-    return _load_dir(directory, tuple(class_names))
+    return _load_dir(directory, tuple(class_names), raw=raw)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import honed.data.mnist_data as M
-from honed.data import DataNotFoundError, fashion_mnist, mnist, write_idx
+from honed.data import DataNotFoundError, fashion_mnist, mnist, pixels_to_unit, write_idx
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 HAVE_DEBIAN = (DEBIAN / "train-images-idx3-ubyte.gz").is_file()
@@ -172,3 +172,14 @@ def test_default_checksums_reject_small_files(no_system_data):
     _make_files(src)
     with pytest.raises(DataNotFoundError, match="checksum mismatch"):
         fashion_mnist(base_url=src.as_uri())  # official checksums by default
+
+
+def test_raw_pixels_convert_to_the_same_floats(tmp_path):
+    _make_files(tmp_path / "d")
+    raw_train, raw_test = mnist(tmp_path / "d", raw=True)
+    train, _ = mnist(tmp_path / "d")
+    assert raw_train.X.dtype == np.uint8 and raw_train.X.shape == (12, 20) and raw_test.X.shape == (6, 20)
+    assert raw_train.image_shape == (4, 5) and not raw_train.X.flags.writeable
+    rows = np.array([7, 2, 11])
+    # Selecting rows first, then converting, is bit-identical to converting everything.
+    np.testing.assert_array_equal(pixels_to_unit(raw_train.X[rows]), train.X[rows])

@@ -130,3 +130,72 @@ def test_round_trip_property(tmp_path_factory, shape, dtype, compress):
     b = read_idx(p)
     assert b.shape == a.shape and b.dtype == a.dtype
     np.testing.assert_array_equal(a, b)
+
+
+def _decoded_files(cache_home):
+    return sorted((cache_home / "honed" / "decoded").glob("*"))
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    home = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("HONED_DECODED_CACHE", raising=False)
+    return home
+
+
+def test_gzip_decoded_once_then_memory_mapped(tmp_path, cache_home):
+    a = np.arange(60, dtype=np.uint8).reshape(3, 4, 5)
+    p = write_idx(tmp_path / "x-idx3-ubyte.gz", a)
+    first = read_idx(p, copy=False)
+    (cached,) = _decoded_files(cache_home)
+    assert cached.name.startswith("x-idx3-ubyte.") and cached.stat().st_size == 16 + a.size
+    again = read_idx(p, copy=False)
+    np.testing.assert_array_equal(first, a)
+    np.testing.assert_array_equal(again, a)
+    assert not again.flags.writeable
+    base = again
+    while base.base is not None and not isinstance(base, np.memmap):
+        base = base.base
+    assert isinstance(base, np.memmap)  # the second read is a view of the cached copy
+    copied = read_idx(p)  # copy=True still gives a writable array of its own
+    assert copied.flags.writeable and copied.flags.owndata
+
+
+def test_decoded_copy_follows_the_source(tmp_path, cache_home):
+    p = tmp_path / "x.gz"
+    write_idx(p, np.zeros(5, np.uint8))
+    read_idx(p)
+    write_idx(p, np.arange(7, dtype=np.uint8))  # replaced: other size, other mtime
+    np.testing.assert_array_equal(read_idx(p), np.arange(7))
+    assert len(_decoded_files(cache_home)) == 2  # a new key, never the stale copy
+
+
+def test_damaged_decoded_copy_is_rewritten(tmp_path, cache_home):
+    p = write_idx(tmp_path / "x.gz", np.arange(40, dtype=np.int32))
+    read_idx(p)
+    (cached,) = _decoded_files(cache_home)
+    cached.write_bytes(cached.read_bytes()[:30])  # truncated, e.g. a full disk long ago
+    np.testing.assert_array_equal(read_idx(p), np.arange(40))
+    assert cached.stat().st_size == 8 + 4 * 40  # rewritten whole: 8-byte header, 40 int32
+
+
+def test_decoded_cache_can_be_turned_off(tmp_path, cache_home, monkeypatch):
+    p = write_idx(tmp_path / "x.gz", np.arange(5, dtype=np.uint8))
+    read_idx(p, cache=False)
+    assert _decoded_files(cache_home) == []
+    monkeypatch.setenv("HONED_DECODED_CACHE", "0")
+    read_idx(p)
+    assert _decoded_files(cache_home) == []
+    plain = write_idx(tmp_path / "plain", np.arange(5, dtype=np.uint8))
+    monkeypatch.delenv("HONED_DECODED_CACHE")
+    read_idx(plain)  # uncompressed files are read directly, never copied
+    assert _decoded_files(cache_home) == []
+
+
+def test_unwritable_cache_still_reads(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    p = write_idx(tmp_path / "x.gz", np.arange(5, dtype=np.uint8))
+    np.testing.assert_array_equal(read_idx(p), np.arange(5))
