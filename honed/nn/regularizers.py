@@ -96,4 +96,55 @@ def penalty(model_or_weights, l1: float = 0.0, l2: float = 0.0, m: int | None = 
     return total
 
 
-__all__ = ["elastic_net", "l1_penalty", "l2_penalty", "penalty"]
+class WeightPenalty:
+    """The same penalty as :func:`penalty`, applied outside the autograd graph.
+
+    ``value(m)`` is ``λ₁/m Σ|W| + λ₂/(2m) Σ‖W‖²_F`` (a float) and ``add_gradient(m)`` adds its
+    gradient ``(λ₁/m)·sign(W) + (λ₂/m)·W`` to each ``W.grad`` in place, after
+    ``cost.backward()`` on the loss alone. The numbers are those of the graph path; the work
+    is less: the graph builds the penalty's nodes at every step, allocates ``(λ₂/m)·W`` and
+    then a new array for ``dW_loss + (λ₂/m)·W``, where this makes two passes into a reused
+    scratch array and ``W.grad``. The :class:`~honed.train.Trainer` uses it.
+
+    Args:
+        model_or_weights: a Module (its weight matrices) or an iterable of weight tensors.
+        l1, l2: λ₁ and λ₂ (≥ 0).
+    """
+
+    def __init__(self, model_or_weights, l1: float = 0.0, l2: float = 0.0):
+        _check_lambdas(l1, l2)
+        self.weights = _weights(model_or_weights)
+        self.l1, self.l2 = float(l1), float(l2)
+        self._scratch: dict[int, np.ndarray] = {}
+
+    def value(self, m: int) -> float:
+        """``λ₁/m Σ|W| + λ₂/(2m) Σ‖W‖²_F`` for a mini-batch of ``m`` examples."""
+        m = _check_m(m)
+        total = 0.0
+        for W in self.weights:
+            flat = W.data.reshape(-1)
+            if self.l2:
+                total += float(np.dot(flat, flat)) * (self.l2 / (2.0 * m))
+            if self.l1:
+                total += float(np.abs(flat).sum()) * (self.l1 / m)
+        return total
+
+    def add_gradient(self, m: int) -> None:
+        """``W.grad += (λ₁/m)·sign(W) + (λ₂/m)·W`` for every weight matrix (in place)."""
+        m = _check_m(m)
+        for W in self.weights:
+            scratch = self._scratch.get(id(W))
+            if scratch is None or scratch.shape != W.data.shape or scratch.dtype != W.data.dtype:
+                scratch = self._scratch[id(W)] = np.empty_like(W.data)
+            if W.grad is None:  # the loss did not reach W: its gradient is the penalty's alone
+                W.grad = np.zeros_like(W.data)
+            if self.l2:
+                np.multiply(W.data, self.l2 / m, out=scratch)
+                W.grad += scratch
+            if self.l1:
+                np.sign(W.data, out=scratch)
+                scratch *= self.l1 / m
+                W.grad += scratch
+
+
+__all__ = ["WeightPenalty", "elastic_net", "l1_penalty", "l2_penalty", "penalty"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from honed.autograd import Tensor, no_grad, sigmoid_cross_entropy, softmax_cross_entropy
 from honed.data.batches import minibatches, n_batches
+from honed.nn.regularizers import WeightPenalty
 from honed.train.callbacks import Callback
 from honed.train.checkpoint import checkpoint_path, save_state
 from honed.train.memory import keep_freed_memory
@@ -176,7 +177,9 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_epoch_begin(self, epoch)
         model.train()
-        penalized = self.l1 > 0 or self.l2 > 0
+        # The penalty's value joins the reported cost and its gradient is added to W.grad in
+        # place after backward: the graph path's numbers without its nodes and new arrays.
+        penalty = WeightPenalty(model, l1=self.l1, l2=self.l2) if self.l1 > 0 or self.l2 > 0 else None
         wants_batch_logs = any(type(cb).on_batch_end is not Callback.on_batch_end for cb in self.callbacks)
         total_cost = total_wrong = 0.0
         started = time.perf_counter()
@@ -186,9 +189,9 @@ class Trainer:
             m = len(xb)
             outputs = model(Tensor(xb))
             cost = loss_fn(outputs, yb)
-            if penalized:
-                cost = cost + model.penalty(l1=self.l1, l2=self.l2, m=m)
             value = float(cost.data)
+            if penalty is not None:
+                value += penalty.value(m)
             if not math.isfinite(value):
                 raise TrainingDiverged(
                     f"training diverged: the cost became {value} at epoch {epoch}, "
@@ -198,6 +201,8 @@ class Trainer:
                 )
             optimizer.zero_grad()
             cost.backward()
+            if penalty is not None:
+                penalty.add_gradient(m)
             optimizer.step()
             total_cost += value * m
             total_wrong += error_rate(outputs.data, yb, self.loss) * m

@@ -88,3 +88,37 @@ def test_l2_gradient_step_is_weight_decay():
     J.backward()
     W.data -= lr * W.grad  # the step, by hand
     np.testing.assert_allclose(W.data, (1 - lr * lam / m) * W0 - lr * dW_loss, rtol=1e-12)
+
+
+@pytest.mark.parametrize("l1, l2", [(0.0, 0.7), (0.4, 0.0), (0.4, 0.7)])
+def test_weight_penalty_outside_the_graph_matches_the_graph(l1, l2):
+    """WeightPenalty (the Trainer's path) gives the graph's value and gradients."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 3)), rng.integers(0, 2, 6)
+    graph, fast = _model().to(np.float64), _model().to(np.float64)
+    J = nn.softmax_cross_entropy(graph(x), y) + graph.penalty(l1=l1, l2=l2, m=6)
+    J.backward()
+    loss = nn.softmax_cross_entropy(fast(x), y)
+    loss.backward()
+    penalty = nn.WeightPenalty(fast, l1=l1, l2=l2)
+    assert loss.item() + penalty.value(6) == pytest.approx(J.item(), rel=1e-14)
+    penalty.add_gradient(6)
+    for (name, g), (_, f) in zip(graph.named_parameters(), fast.named_parameters()):
+        np.testing.assert_allclose(f.grad, g.grad, rtol=1e-13, atol=1e-15, err_msg=name)
+
+
+def test_weight_penalty_float32_l2_is_bit_identical_and_reaches_unused_weights():
+    model = _model()
+    x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    graph = _model()
+    (graph(x).sum() + graph.penalty(l2=0.3, m=5)).backward()
+    model(x).sum().backward()
+    nn.WeightPenalty(model, l2=0.3).add_gradient(5)
+    np.testing.assert_array_equal(model[0].W.grad, graph[0].W.grad)
+    alone = nn.Dense(2, 2, rng=0)  # never used by the loss: its gradient is the penalty's
+    nn.WeightPenalty([alone.W], l2=0.3).add_gradient(5)
+    np.testing.assert_allclose(alone.W.grad, alone.W.data * 0.3 / 5, rtol=1e-6)
+    with pytest.raises(ValueError, match="l1 must be >= 0"):
+        nn.WeightPenalty(model, l1=-1)
+    with pytest.raises(ValueError, match="m "):
+        nn.WeightPenalty(model, l2=1).value(0)

@@ -145,3 +145,29 @@ def test_mse_and_binary_losses_train(data):
     reg = Trainer(model, Adam(model.parameters(), lr=0.02), loss="mse", batch_size=32)
     h = reg.fit((train.X, train.y.astype(np.float32)), (dev.X, dev.y.astype(np.float32)), epochs=10)
     assert math.isfinite(h.last["dev_cost"]) and h.last["train_cost"] < h.epochs[0]["train_cost"]
+
+
+def test_penalized_training_equals_the_graph_penalty_loop(data):
+    """The Trainer adds the L1/L2 gradient outside the graph; a hand-written loop with
+    ``loss + model.penalty(...)`` must land on the same weights and costs (float64)."""
+    from honed.autograd import Tensor, softmax_cross_entropy
+    from honed.data import minibatches
+
+    train, dev = data
+    train = train.replace(X=train.X.astype(np.float64))
+    trainer = make(l1=0.02, l2=0.5)
+    trainer.model.to(np.float64)
+    history = trainer.fit(train, None, epochs=2)
+
+    model = mlp([2, 16, 16, 2], activation="tanh", seed=0).to(np.float64)
+    opt = Adam(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)  # the Trainer's shuffling generator, seeded alike
+    for epoch in range(2):
+        total = 0.0
+        for xb, yb in minibatches(train.X, train.y, 32, rng):
+            J = softmax_cross_entropy(model(Tensor(xb)), yb) + model.penalty(l1=0.02, l2=0.5, m=len(xb))
+            opt.minimize(J)
+            total += J.item() * len(xb)
+        assert history.epochs[epoch]["train_cost"] == pytest.approx(total / len(train.X), rel=1e-12)
+    for (name, a), (_, b) in zip(trainer.model.named_parameters(), model.named_parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-9, atol=1e-12, err_msg=name)
