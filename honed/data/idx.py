@@ -14,16 +14,16 @@ bytes ``1f 8b``, not the file name.
 from __future__ import annotations
 
 import gzip as _gzip
-import hashlib
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDX_DTYPES", "cache_root", "read_idx", "write_idx"]
+from .decoded_cache import decoded_copy_path, store_decoded
+
+__all__ = ["IDX_DTYPES", "read_idx", "write_idx"]
 
 #: IDX dtype code -> big-endian NumPy dtype.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -38,54 +38,17 @@ _CODES = {dt.str[1:]: code for code, dt in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def cache_root() -> Path:
-    """honed's user cache directory: ``$XDG_CACHE_HOME/honed`` (``~/.cache/honed`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "honed"
-
-
-def _decoded_cache_file(path: Path) -> Path | None:
-    """Where the decompressed copy of the gzip file ``path`` is kept, or None if caching is off.
-
-    The name carries a digest of the file's absolute path, size and modification time, so an
-    edited or replaced source never reads a stale copy. ``HONED_DECODED_CACHE=0`` turns the
-    cache off.
-    """
-    if os.environ.get("HONED_DECODED_CACHE", "1") == "0":
-        return None
-    st = path.stat()
-    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    return cache_root() / "decoded" / f"{path.name.removesuffix('.gz')}.{key}"
-
-
-def _store(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically (a temporary file, then rename); best effort:
-    a read-only or full disk only means the next read decompresses again."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
-
-
 def _read_bytes(path: Path, cache: bool) -> tuple[bytes | np.ndarray, Path | None]:
     """The file's decompressed bytes and, when they came from the decoded cache, its path.
 
     A gzip file is decompressed once and kept uncompressed in the user cache (see
-    :func:`_decoded_cache_file`); later reads memory-map that copy, which costs nothing up
-    front and shares the pages between processes (parallel tuning workers all read the same
-    data).
+    :mod:`honed.data.decoded_cache`); later reads memory-map that copy, which costs nothing
+    up front and shares the pages between processes (parallel tuning workers all read the
+    same data).
     """
     with open(path, "rb") as f:
         magic = f.read(2)
-    cached = _decoded_cache_file(path) if cache and magic == _GZIP_MAGIC else None
+    cached = decoded_copy_path(path) if cache and magic == _GZIP_MAGIC else None
     if cached is not None and cached.is_file() and cached.stat().st_size > 0:
         return np.memmap(cached, dtype=np.uint8, mode="r"), cached
     raw = path.read_bytes()
@@ -100,7 +63,7 @@ def _read_bytes(path: Path, cache: bool) -> tuple[bytes | np.ndarray, Path | Non
     except (OSError, zlib.error) as e:  # BadGzipFile is an OSError
         raise ValueError(f"{path}: corrupt gzip stream ({e})") from None
     if cached is not None:
-        _store(cached, data)
+        store_decoded(cached, data)
     return data, None
 
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Dataset
-from .idx import cache_root, read_idx
+from .decoded_cache import cache_root
+from .idx import read_idx
 
 __all__ = [
     "DEBIAN_DIR",
