@@ -4,8 +4,11 @@ The same 784-256-256-10 ReLU MLP, the same mini-batch order (both draw from
 ``honed.data.minibatches`` with the same seed), Adam with lr 1e-3, batch sizes 64/128/512,
 with and without BatchNorm + dropout (keep_prob 0.8). honed runs through ``Trainer`` exactly
 as users run it (including its per-epoch dev evaluation); PyTorch runs a plain loop with its
-default Adam (foreach) and with ``fused=True``. Runs are interleaved (A B C A B C ...) and
-the median epoch time is reported. Both libraries use all cores for BLAS; each run is a
+default Adam (foreach) and with ``fused=True``. For the plain MLP a fourth column times
+``numpy_mlp.py``, the same network, loss and Adam written directly in NumPy with every
+buffer reused: the floor honed's engine can reach with NumPy, so ``honed/numpy`` is the
+engine's overhead. Runs are interleaved (A B C D A B C D ...) and the median epoch time is
+reported. Both libraries use all cores for BLAS; each run is a
 separate process, so neither library's idle thread pool slows the other.
 
     python benchmarks/mlp_vs_torch.py                  # timing: 2 epochs each, 3 rounds
@@ -15,6 +18,7 @@ separate process, so neither library's idle thread pool slows the other.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import time
@@ -54,6 +58,29 @@ class HonedRun:
 
     def accuracy(self, test) -> float:
         return 1 - self.trainer.evaluate(test)["error"]
+
+
+class NumpyRun:
+    """The hand-written NumPy MLP (numpy_mlp.py): honed's engine with its overhead removed."""
+
+    name = "numpy"
+
+    def __init__(self, train, dev, batch_size, regularized, seed=0):
+        if regularized:
+            raise ValueError("the hand-written NumPy reference is the plain MLP only")
+        from numpy_mlp import NumpyMLP
+
+        self.net = NumpyMLP(SIZES, seed=seed)
+        self.train, self.dev, self.batch_size = train, dev, batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def epoch(self) -> float:
+        started = time.perf_counter()
+        self.net.fit_epoch(self.train.X, self.train.y, self.batch_size, self.rng, self.dev.X, self.dev.y)
+        return time.perf_counter() - started
+
+    def accuracy(self, test) -> float:
+        return 1 - self.net.error(test.X, test.y)
 
 
 class TorchRun:
@@ -120,6 +147,8 @@ def _worker(args) -> None:
     regularized = args.variant != "plain"
     if args.impl == "honed":
         run = HonedRun(train, dev, args.batch, regularized)
+    elif args.impl == "numpy":
+        run = NumpyRun(train, dev, args.batch, regularized)
     else:
         run = TorchRun(train, dev, args.batch, regularized, fused=args.impl == "fused")
     if args.accuracy:
@@ -142,7 +171,7 @@ def _spawn(impl, variant, batch, epochs=0, accuracy=0) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-IMPLS = ("honed", "torch", "fused")
+IMPLS = ("honed", "torch", "fused", "numpy")
 
 
 def main() -> None:
@@ -167,19 +196,23 @@ def main() -> None:
     print(f"Fashion-MNIST 55 000 train / 5 000 dev / 10 000 test; {os.cpu_count()} cores; torch {torch.__version__}; "
           f"median of {args.rounds}×{args.epochs} epochs, each implementation in its own process")
     print(f"{'variant':<12}{'batch':>6}  {'honed s/ep':>10}  {'torch s/ep':>10}  {'fused s/ep':>10}"
-          f"  {'honed/torch':>11}  {'honed/fused':>11}")
+          f"  {'numpy s/ep':>10}  {'honed/torch':>11}  {'honed/fused':>11}  {'honed/numpy':>11}")
     for variant in args.variants.split(","):
+        # The hand-written reference exists for the plain MLP only.
+        impls = IMPLS if variant == "plain" else IMPLS[:3]
         for bs in map(int, args.batch_sizes.split(",")):
-            times = {impl: [] for impl in IMPLS}
+            times = {impl: [] for impl in impls}
             for _ in range(args.rounds):
-                for impl in IMPLS:
+                for impl in impls:
                     times[impl] += _spawn(impl, variant, bs, epochs=args.epochs)["times"]
-            h, t, f = (statistics.median(times[impl]) for impl in IMPLS)
-            print(f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {h / t:>11.2f}  {h / f:>11.2f}", flush=True)
+            h, t, f = (statistics.median(times[impl]) for impl in IMPLS[:3])
+            n = statistics.median(times["numpy"]) if "numpy" in times else math.nan
+            print(f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {n:>10.3f}"
+                  f"  {h / t:>11.2f}  {h / f:>11.2f}  {h / n:>11.2f}", flush=True)
     if args.accuracy:
         print(f"\ntest accuracy after {args.accuracy} epochs (batch 128)")
         for variant in args.variants.split(","):
-            for impl in ("honed", "torch"):
+            for impl in ("honed", "torch", "numpy")[: 3 if variant == "plain" else 2]:
                 acc = _spawn(impl, variant, 128, accuracy=args.accuracy)["accuracy"]
                 print(f"{variant:<12}{impl:<8}{acc:.4f}", flush=True)
 
