@@ -8,6 +8,7 @@ gradient is needed, records the node so that ``Tensor.backward`` can walk the gr
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from typing import Iterator
 
@@ -21,6 +22,10 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+
+# Numbers the recorded operations in the order they were made: backward walks them in
+# reverse (see ``tensor._topological_order``). ``next`` on a count is atomic under the GIL.
+_ranks = itertools.count()
 
 
 def is_grad_enabled() -> bool:
@@ -80,6 +85,7 @@ class Function:
     """
 
     inputs: tuple
+    rank: int  # when the node was recorded (a topological order of the graph)
     needs_grad: tuple[bool, ...]
 
     def forward(self, *arrays: np.ndarray, **kwargs) -> np.ndarray:  # pragma: no cover
@@ -111,6 +117,7 @@ class Function:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if record:
+            fn.rank = next(_ranks)
             fn.inputs = inputs
             fn.needs_grad = tuple([t.requires_grad for t in inputs])
             return _make_tensor(out, fn)

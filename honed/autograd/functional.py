@@ -195,7 +195,8 @@ def _targets(labels, logits: np.ndarray) -> tuple[np.ndarray | None, np.ndarray 
             raise ValueError(f"labels has {labels.shape[0]} entries, logits has {m} rows")
         if labels.dtype.kind not in "iu":
             raise ValueError(f"integer labels must have an integer dtype, got {labels.dtype}")
-        if m and (labels.min() < 0 or labels.max() >= c):
+        # ufunc reductions directly: ndarray.min()/max() add a Python wrapper per call.
+        if m and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= c):
             bad = labels[(labels < 0) | (labels >= c)][0]
             raise ValueError(f"labels must be in [0, {c}), got {bad}")
         return labels, None
@@ -215,18 +216,22 @@ class SoftmaxCrossEntropy(Function):
         index, y = _targets(labels, z)
         m = z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        log_probs = shifted - log_norm
-        self.probs = np.exp(log_probs)
-        self.index, self.y, self.m = index, y, m
+        probs = np.exp(shifted)
+        total = probs.sum(axis=1, keepdims=True)  # Σ_k e^{z_k − max}, in [1, C]
+        probs /= total
+        log_norm = np.log(total)  # log ŷ_ik = shifted_ik − log_norm_i
+        self.probs, self.y, self.m = probs, y, m
         if index is not None:
-            return -log_probs[np.arange(m), index].sum() / m
-        return -(y * log_probs).sum() / m
+            self.picked = (np.arange(m), index)
+            # J = (1/m) Σ_i (log_norm_i − shifted_{i, y_i})
+            return (log_norm.sum() - shifted[self.picked].sum()) / m
+        self.picked = None
+        return -(y * (shifted - log_norm)).sum() / m
 
     def backward(self, g):
         dz = self.probs.copy()
-        if self.index is not None:
-            dz[np.arange(self.m), self.index] -= 1
+        if self.picked is not None:
+            dz[self.picked] -= 1
         else:
             dz -= self.y
         dz *= g / self.m

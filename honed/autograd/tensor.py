@@ -111,15 +111,13 @@ class Tensor:
         body = np.array2string(self.data, precision=4, threshold=20, separator=", ")
         return f"{type(self).__name__}({body}, dtype={self.dtype}{extra}{name})"
 
-    def __hash__(self) -> int:
-        return id(self)
-
     # -- backward -----------------------------------------------------------------------
     def backward(self, grad=None) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires a gradient.
 
-        The graph is ordered topologically with an explicit stack (no recursion, so chains of
-        any length work) and walked from this tensor back to the leaves. Gradients of leaves
+        The graph is collected with an explicit stack (no recursion, so chains of any length
+        work), ordered by when each node was made, and walked from this tensor back to the
+        leaves. Gradients of leaves
         are accumulated into ``.grad`` with ``+=``: a tensor used twice gets both
         contributions, and calling ``backward`` twice adds up (call ``zero_grad`` between).
 
@@ -146,49 +144,54 @@ class Tensor:
                     f"backward() gradient has shape {grad.shape}, the tensor has {self.shape}"
                 )
 
-        grads = {id(self): grad}
+        # Tensors are dict keys by identity (Tensor defines no __eq__, so hashing is
+        # object's, in C): cheaper than calling id() for every lookup.
+        grads = {self: grad}
         given_to_leaves: set[int] = set()
-        for node in reversed(_topological_order(self)):
-            g = grads.pop(id(node), None)
+        for node in _topological_order(self):
+            g = grads.pop(node, None)
             if g is None:
                 continue
             ctx = node._ctx
             if ctx is None:
                 _accumulate_leaf(node, g, given_to_leaves)
                 continue
-            input_grads = ctx.backward(g)
-            for parent, parent_grad in zip(ctx.inputs, input_grads):
+            for parent, parent_grad in zip(ctx.inputs, ctx.backward(g)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                key = id(parent)
-                previous = grads.get(key)
+                previous = grads.get(parent)
                 # A new array, never ``+=``: the previous one may be shared with another node.
-                grads[key] = parent_grad if previous is None else previous + parent_grad
+                grads[parent] = parent_grad if previous is None else previous + parent_grad
 
     def zero_grad(self) -> None:
         self.grad = None
 
 
+def _creation_rank(tensor: Tensor) -> int:
+    ctx = tensor._ctx
+    return -1 if ctx is None else ctx.rank
+
+
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors reachable from ``root`` (through inputs that require grad), inputs first."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    """Tensors reachable from ``root`` (through inputs that require grad), root first.
+
+    Every operation's output is made after its inputs, so the order in which the nodes were
+    made (``Function.rank``, a global counter) is a topological order; walking it backwards
+    visits a node only after every node that uses it. Leaves have no rank and come last
+    (they use nothing). One pass to collect the nodes and a sort of a few dozen integers:
+    cheaper than a depth-first search with an explicit stack of (node, expanded) pairs.
+    """
+    seen = {root}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        ctx = stack.pop()._ctx
+        if ctx is None:
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            for parent in ctx.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+        for parent in ctx.inputs:
+            if parent.requires_grad and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return sorted(seen, key=_creation_rank, reverse=True)
 
 
 def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, given_to_leaves: set[int]) -> None:

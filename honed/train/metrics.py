@@ -14,8 +14,12 @@ def error_rate(outputs: np.ndarray, targets: np.ndarray, loss: str) -> float:
 
     ``outputs`` are logits: arg-max for softmax, sign for a single sigmoid unit.
     """
+    if len(targets) == 0:
+        return math.nan
     if loss == "softmax_cross_entropy":
-        return float(np.mean(outputs.argmax(axis=1) != targets))
+        # count / m is exactly np.mean of the booleans, without its Python wrapper (this
+        # runs once per mini-batch).
+        return np.count_nonzero(outputs.argmax(axis=1) != targets) / len(targets)
     if loss == "binary_cross_entropy":
         predicted = (outputs.reshape(len(targets), -1)[:, 0] > 0).astype(targets.dtype)
         return float(np.mean(predicted != targets.reshape(len(targets))))
