@@ -36,6 +36,18 @@ def test_tensor_used_twice_gets_both_contributions():
     assert x.grad == 9.0
 
 
+def test_intermediate_used_by_several_nodes_gets_all_contributions_first():
+    # z = (2y)(3y) + y with y = x²: dz/dx = (12y + 1)·2x = 196 at x = 2. Backward must
+    # hand y's gradient on only after all three uses (made in a mixed order) added theirs.
+    x = Parameter(2.0, dtype=np.float64)
+    y = x * x
+    b = y * 3
+    a = y * 2
+    z = a * b + y
+    z.backward()
+    assert x.grad == 196.0
+
+
 def test_shared_gradient_arrays_are_not_aliased_between_leaves():
     a, b = Parameter(np.ones(3)), Parameter(np.ones(3))
     (a + b).sum().backward()
