@@ -18,7 +18,6 @@ separate process, so neither library's idle thread pool slows the other.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import time
@@ -206,9 +205,12 @@ def main() -> None:
                 for impl in impls:
                     times[impl] += _spawn(impl, variant, bs, epochs=args.epochs)["times"]
             h, t, f = (statistics.median(times[impl]) for impl in IMPLS[:3])
-            n = statistics.median(times["numpy"]) if "numpy" in times else math.nan
-            print(f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {n:>10.3f}"
-                  f"  {h / t:>11.2f}  {h / f:>11.2f}  {h / n:>11.2f}", flush=True)
+            numpy_s, numpy_ratio = "-", "-"
+            if "numpy" in times:
+                n = statistics.median(times["numpy"])
+                numpy_s, numpy_ratio = f"{n:.3f}", f"{h / n:.2f}"
+            print(f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {numpy_s:>10}"
+                  f"  {h / t:>11.2f}  {h / f:>11.2f}  {numpy_ratio:>11}", flush=True)
     if args.accuracy:
         print(f"\ntest accuracy after {args.accuracy} epochs (batch 128)")
         for variant in args.variants.split(","):
