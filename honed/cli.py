@@ -9,7 +9,7 @@
     honed study show PATH | honed study report PATH
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
-130 interrupted.
+5 tuning workers kept dying (the study stops; running it again resumes it), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_GRADCHECK, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
+EXIT_WORKERS = 5  # worker processes kept dying; the study stopped and can be resumed
 
 
 def _status_code(result) -> int:
@@ -311,6 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"honed {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RuntimeError as err:
+        from honed.tune import WorkersKeepDying  # commands import what they need lazily
+
+        if not isinstance(err, WorkersKeepDying):
+            raise
+        print(f"honed {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_WORKERS
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ from .space import (
     distribution_from_json,
 )
 from .storage import SQLiteStorage
-from .study import Study, optimize
+from .study import Study, WorkersKeepDying, optimize
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
 
 __all__ = [
@@ -64,7 +64,7 @@ __all__ = [
     "sampler_from_config",
     # trials and studies
     "Trial", "FrozenTrial", "TrialState", "Diverged", "TrialPruned", "trial_seeds",
-    "Study", "optimize", "SQLiteStorage",
+    "Study", "optimize", "SQLiteStorage", "WorkersKeepDying",
     # execution
     "Executor", "InProcessExecutor", "ProcessExecutor", "RayExecutor", "make_executor",
     "limit_blas_threads",

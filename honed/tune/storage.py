@@ -344,7 +344,10 @@ class SQLiteStorage:
             )
             return cur.rowcount == 1
 
-    def mark_interrupted(self, study_id: int, numbers: Iterable[int]) -> None:
+    def mark_interrupted(self, study_id: int, numbers: Iterable[int],
+                         was: str = TrialState.RUNNING) -> None:
+        """Mark the trials ``numbers`` that are in state ``was`` (default ``running``)
+        ``interrupted``, so the next run of the study runs them again."""
         numbers = list(numbers)
         if not numbers:
             return
@@ -352,8 +355,7 @@ class SQLiteStorage:
             c.executemany(
                 "UPDATE trials SET state = ?, finished = ? WHERE study_id = ? AND number = ?"
                 " AND state = ?",
-                [(TrialState.INTERRUPTED, time.time(), study_id, n, TrialState.RUNNING)
-                 for n in numbers],
+                [(TrialState.INTERRUPTED, time.time(), study_id, n, was) for n in numbers],
             )
 
     def recover_stale(self, study_id: int, everything: bool = False) -> list[int]:

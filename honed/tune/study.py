@@ -13,6 +13,12 @@ How a study runs (``Study.optimize``), in the driver process:
 ``n_trials`` is the size the study should reach: run it again with the same number and
 only missing or interrupted trials run.  Ctrl-C marks the running trials ``interrupted``
 (they re-run on resume) and re-raises ``KeyboardInterrupt``.
+
+A worker process that dies fails its trial ("worker error") and the pool is restarted.
+When workers keep dying before any trial gets through (``2 × workers`` in a row: a broken
+installation, or a script without ``if __name__ == "__main__":`` whose workers re-run it),
+the study stops with ``WorkersKeepDying`` and those trials become ``interrupted``, so they
+run again once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import multiprocessing
 import os
 import pickle
 import sys
@@ -38,9 +45,13 @@ from .space import SearchSpace
 from .storage import Reporter, SQLiteStorage, driver_id
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
 
-__all__ = ["Study", "optimize", "run_trial"]
+__all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial"]
 
 Objective = Callable[[Trial], float]
+
+
+class WorkersKeepDying(RuntimeError):
+    """Worker processes died ``2 × workers`` times in a row without finishing a trial."""
 
 
 def run_trial(
@@ -282,6 +293,7 @@ class Study:
         if isinstance(n_trials, bool) or int(n_trials) != n_trials or n_trials < 0:
             raise ValueError(f"n_trials must be a non-negative integer, got {n_trials!r}")
         n_trials = int(n_trials)
+        _refuse_in_worker_bootstrap()
         if getattr(self.sampler, "budget", "none") is None:
             # grid size and stage sizes come from the first requested budget, then stay
             self.sampler.budget = n_trials
@@ -312,6 +324,7 @@ class Study:
         prog.start(self.storage.get_trials(self.id, intermediate=False))
         running: dict[Any, FrozenTrial] = {}
         claimed: FrozenTrial | None = None
+        dead_in_a_row: list[int] = []  # trials lost to dying workers since the last good one
         try:
             exhausted = False
             while True:
@@ -336,7 +349,21 @@ class Study:
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: running[f].number):
                     t = running.pop(fut)
-                    self._record(fut, t, ex)
+                    if self._record(fut, t, ex):
+                        dead_in_a_row.clear()
+                    else:
+                        dead_in_a_row.append(t.number)
+                        if len(dead_in_a_row) >= 2 * ex.max_workers:
+                            self.storage.mark_interrupted(self.id, dead_in_a_row,
+                                                          was=TrialState.FAILED)
+                            raise WorkersKeepDying(
+                                f"worker processes died {len(dead_in_a_row)} times in a row "
+                                f"without finishing a trial, so the study stops; trials "
+                                f"{sorted(dead_in_a_row)} are marked interrupted and run "
+                                "again on resume. The workers' own errors are printed above. "
+                                "(A script that runs a study must do it under "
+                                "`if __name__ == \"__main__\":`: workers import the main module.)"
+                            )
                     final = self.storage.get_trial(self.id, t.number)
                     if final is not None:
                         prog.trial_finished(final, list(running.values()))
@@ -356,7 +383,10 @@ class Study:
             )
             raise
         except BaseException:
-            self.storage.mark_interrupted(self.id, [t.number for t in running.values()])
+            numbers = [t.number for t in running.values()]
+            if claimed is not None:  # claimed, but handing it to the executor failed
+                numbers.append(claimed.number)
+            self.storage.mark_interrupted(self.id, numbers)
             ex.shutdown(kill=True)
             prog.close()
             raise
@@ -364,7 +394,8 @@ class Study:
         prog.close()
         return self
 
-    def _record(self, fut, t: FrozenTrial, ex: Executor) -> None:
+    def _record(self, fut, t: FrozenTrial, ex: Executor) -> bool:
+        """Store the trial's outcome; False when its worker died instead of running it."""
         try:
             out = fut.result()
         except Exception as e:
@@ -374,7 +405,26 @@ class Study:
                    "error": f"worker error: {type(e).__name__}: {e}",
                    "traceback": "".join(tb_mod.format_exception(e))}
             ex.restart()
+            self.storage.finish(self.id, t.number, t.attempts, **out)
+            return False
         self.storage.finish(self.id, t.number, t.attempts, **out)
+        return True
+
+
+def _refuse_in_worker_bootstrap() -> None:
+    """Raise when this process is a ``spawn`` worker still importing the main module.
+
+    A worker started with ``spawn`` runs the main script's top level again; a script
+    that starts a study there without ``if __name__ == "__main__":`` would make every
+    worker a second driver of the same study. Stop it before it touches the storage.
+    ``_inheriting`` is the flag multiprocessing itself checks for its own error.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(
+            "a study was started while a worker process was importing the main module: "
+            "worker processes run the script's top level again, so the code that runs the "
+            "study must be under `if __name__ == \"__main__\":`"
+        )
 
 
 def optimize(

@@ -94,3 +94,25 @@ def test_objective_reports_each_epoch_and_is_reproducible(experiment):
     objective = ExperimentObjective(config)
     assert objective(a) == objective(b)
     assert [e for e, _ in a.reports] == [1, 2, 3] and a.reports == b.reports
+
+
+def test_tune_stops_with_exit_code_5_when_workers_keep_dying(experiment, tmp_path, capsys, monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import honed.tune.study as study_module
+    from honed.tune import Executor
+
+    class Dying(Executor):
+        max_workers = 1
+
+        def submit(self, fn, *args):
+            fut = Future()
+            fut.set_exception(BrokenProcessPool("killed by the OOM killer"))
+            return fut
+
+    monkeypatch.setattr(study_module, "make_executor", lambda executor, workers: Dying())
+    study = tmp_path / "s.sqlite"
+    assert main(["tune", str(experiment), "--study", str(study)]) == 5
+    assert "died 2 times in a row" in capsys.readouterr().err
+    assert [t.state for t in open_study(study).trials] == ["interrupted", "interrupted"]

@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
 import pytest
 
 from honed.tune import Study, TrialState, optimize, trial_seeds
+from honed.tune.executors import Executor
 from honed.tune.synthetic import bowl, flaky, seeded_noise, slow_bowl
 
 BOWL = {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}}
@@ -234,3 +237,71 @@ def test_define_by_run_params_are_stored(tmp_path):
     study = run_inprocess(objective, {}, 5, tmp_path / "s.db")
     for t in study.trials:
         assert set(t.params) == {"lr", "act"} and t.user_attrs == {"act_was": t.params["act"]}
+
+
+class _DyingWorkers(Executor):
+    """Every trial's worker dies (the future fails the way a broken process pool fails)."""
+
+    max_workers = 2
+    restarts = 0
+
+    def submit(self, fn, *args):
+        fut = Future()
+        fut.set_exception(BrokenProcessPool("a worker died"))
+        return fut
+
+    def restart(self):
+        self.restarts += 1
+
+
+def test_workers_that_keep_dying_stop_the_study_and_their_trials_rerun(tmp_path):
+    db = tmp_path / "s.db"
+    dying = _DyingWorkers()
+    with pytest.raises(RuntimeError, match=r"died 4 times in a row.*\[0, 1, 2, 3\].*interrupted"):
+        optimize(bowl, BOWL, 10, db, executor=dying, progress=False)
+    assert dying.restarts == 4
+    assert [t.state for t in Study(db).trials] == [TrialState.INTERRUPTED] * 4
+    study = run_inprocess(bowl, BOWL, 10, db)  # the cause fixed: the same trials run
+    assert study.summary()["complete"] == 10
+    assert [t.attempts for t in study.trials[:4]] == [2] * 4
+
+
+class _SubmitFails(Executor):
+    max_workers = 1
+
+    def submit(self, fn, *args):
+        raise OSError("cannot start a worker")
+
+
+def test_a_trial_that_could_not_be_handed_out_is_not_left_running(tmp_path):
+    db = tmp_path / "s.db"
+    with pytest.raises(OSError, match="cannot start a worker"):
+        optimize(bowl, BOWL, 3, db, executor=_SubmitFails(), progress=False)
+    assert [t.state for t in Study(db).trials] == [TrialState.INTERRUPTED]
+
+
+def test_a_worker_importing_the_main_module_refuses_to_start_a_study(tmp_path, monkeypatch):
+    # What a spawn worker sees while it re-runs a script's top level.
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    db = tmp_path / "s.db"
+    with pytest.raises(RuntimeError, match=r'if __name__ == "__main__"'):
+        run_inprocess(bowl, BOWL, 3, db)
+    assert Study(db).trials == []
+
+
+def test_script_without_main_guard_stops_with_a_clear_error(tmp_path):
+    script = tmp_path / "unguarded.py"
+    db = tmp_path / "s.db"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {ROOT!r})
+        from honed.tune import optimize
+        from honed.tune.synthetic import bowl
+        optimize(bowl, {BOWL!r}, 6, {str(db)!r}, workers=2, progress=False)
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "a study was started while a worker process was importing the main module" in proc.stderr
+    assert "times in a row" in proc.stderr
+    states = {t.state for t in Study(db).trials}
+    assert states == {TrialState.INTERRUPTED}
