@@ -117,9 +117,9 @@ class Tensor:
 
         The graph is collected with an explicit stack (no recursion, so chains of any length
         work), ordered by when each node was made, and walked from this tensor back to the
-        leaves. Gradients of leaves
-        are accumulated into ``.grad`` with ``+=``: a tensor used twice gets both
-        contributions, and calling ``backward`` twice adds up (call ``zero_grad`` between).
+        leaves. Gradients of leaves are accumulated into ``.grad`` with ``+=``: a tensor used
+        twice gets both contributions, and calling ``backward`` twice adds up (call
+        ``zero_grad`` between).
 
         Args:
             grad: d(loss)/d(self). May be omitted only for a one-element tensor (then 1).
