@@ -360,7 +360,7 @@ class Study:
                                 f"worker processes died {len(dead_in_a_row)} times in a row "
                                 f"without finishing a trial, so the study stops; trials "
                                 f"{sorted(dead_in_a_row)} are marked interrupted and run "
-                                "again on resume. The workers' own errors are printed above. "
+                                "again on resume. Errors the workers printed, if any, are above. "
                                 "(A script that runs a study must do it under "
                                 "`if __name__ == \"__main__\":`: workers import the main module.)"
                             )
