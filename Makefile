@@ -31,6 +31,8 @@ demo: venv data
 
 test: venv data
 	$(PIP) install -q -e '.[test]' 'torch==2.13.0'
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
 bench: venv data

@@ -24,7 +24,6 @@ import time
 
 import numpy as np
 
-from honed.autograd import Tensor, no_grad
 from honed.data import Standardizer, fashion_mnist, minibatches, train_dev_split
 from honed.nn import mlp
 from honed.optim import Adam
@@ -45,8 +44,12 @@ class HonedRun:
 
     def __init__(self, train, dev, batch_size, regularized, seed=0):
         keep = 0.8 if regularized else 1.0
-        self.model = mlp(SIZES, activation="relu", batch_norm=regularized, keep_prob=keep, seed=seed)
-        self.trainer = Trainer(self.model, Adam(self.model.parameters(), lr=1e-3), batch_size=batch_size, seed=seed)
+        self.model = mlp(
+            SIZES, activation="relu", batch_norm=regularized, keep_prob=keep, seed=seed
+        )
+        self.trainer = Trainer(
+            self.model, Adam(self.model.parameters(), lr=1e-3), batch_size=batch_size, seed=seed
+        )
         self.train, self.dev, self.epochs = train, dev, 0
 
     def epoch(self) -> float:
@@ -75,7 +78,9 @@ class NumpyRun:
 
     def epoch(self) -> float:
         started = time.perf_counter()
-        self.net.fit_epoch(self.train.X, self.train.y, self.batch_size, self.rng, self.dev.X, self.dev.y)
+        self.net.fit_epoch(
+            self.train.X, self.train.y, self.batch_size, self.rng, self.dev.X, self.dev.y
+        )
         return time.perf_counter() - started
 
     def accuracy(self, test) -> float:
@@ -164,8 +169,20 @@ def _spawn(impl, variant, batch, epochs=0, accuracy=0) -> dict:
     import subprocess
     import sys
 
-    cmd = [sys.executable, __file__, "--worker", impl, "--variant", variant, "--batch", str(batch),
-           "--epochs", str(epochs), "--accuracy", str(accuracy)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        impl,
+        "--variant",
+        variant,
+        "--batch",
+        str(batch),
+        "--epochs",
+        str(epochs),
+        "--accuracy",
+        str(accuracy),
+    ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -174,11 +191,18 @@ IMPLS = ("honed", "torch", "fused", "numpy")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--batch-sizes", default="64,128,512")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--accuracy", type=int, default=0, help="also train this many epochs and report test accuracy")
+    parser.add_argument(
+        "--accuracy",
+        type=int,
+        default=0,
+        help="also train this many epochs and report test accuracy",
+    )
     parser.add_argument("--variants", default="plain,bn+dropout")
     parser.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="plain", help=argparse.SUPPRESS)
@@ -192,10 +216,14 @@ def main() -> None:
 
     # Each run is its own process, interleaved A B C A B C: no thread pool left spinning by
     # one library slows the other, and every run sees the same machine state.
-    print(f"Fashion-MNIST 55 000 train / 5 000 dev / 10 000 test; {os.cpu_count()} cores; torch {torch.__version__}; "
-          f"median of {args.rounds}×{args.epochs} epochs, each implementation in its own process")
-    print(f"{'variant':<12}{'batch':>6}  {'honed s/ep':>10}  {'torch s/ep':>10}  {'fused s/ep':>10}"
-          f"  {'numpy s/ep':>10}  {'honed/torch':>11}  {'honed/fused':>11}  {'honed/numpy':>11}")
+    print(
+        f"Fashion-MNIST 55 000 train / 5 000 dev / 10 000 test; {os.cpu_count()} cores; torch {torch.__version__}; "
+        f"median of {args.rounds}×{args.epochs} epochs, each implementation in its own process"
+    )
+    print(
+        f"{'variant':<12}{'batch':>6}  {'honed s/ep':>10}  {'torch s/ep':>10}  {'fused s/ep':>10}"
+        f"  {'numpy s/ep':>10}  {'honed/torch':>11}  {'honed/fused':>11}  {'honed/numpy':>11}"
+    )
     for variant in args.variants.split(","):
         # The hand-written reference exists for the plain MLP only.
         impls = IMPLS if variant == "plain" else IMPLS[:3]
@@ -209,8 +237,11 @@ def main() -> None:
             if "numpy" in times:
                 n = statistics.median(times["numpy"])
                 numpy_s, numpy_ratio = f"{n:.3f}", f"{h / n:.2f}"
-            print(f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {numpy_s:>10}"
-                  f"  {h / t:>11.2f}  {h / f:>11.2f}  {numpy_ratio:>11}", flush=True)
+            print(
+                f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {numpy_s:>10}"
+                f"  {h / t:>11.2f}  {h / f:>11.2f}  {numpy_ratio:>11}",
+                flush=True,
+            )
     if args.accuracy:
         print(f"\ntest accuracy after {args.accuracy} epochs (batch 128)")
         for variant in args.variants.split(","):

@@ -24,13 +24,23 @@ from honed.data import minibatches
 
 
 class NumpyMLP:
-    def __init__(self, sizes, seed: int = 0, lr: float = 1e-3, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, dtype=np.float32):
+    def __init__(
+        self,
+        sizes,
+        seed: int = 0,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        dtype=np.float32,
+    ):
         rng = np.random.default_rng(seed)
         self.dtype = np.dtype(dtype)
         pairs = list(zip(sizes[:-1], sizes[1:]))
-        self.W = [(rng.standard_normal((n_in, n_out)) * math.sqrt(2.0 / n_in)).astype(self.dtype)
-                  for n_in, n_out in pairs]
+        self.W = [
+            (rng.standard_normal((n_in, n_out)) * math.sqrt(2.0 / n_in)).astype(self.dtype)
+            for n_in, n_out in pairs
+        ]
         self.b = [np.zeros(n_out, self.dtype) for _, n_out in pairs]
         self.gW = [np.empty_like(W) for W in self.W]
         self.gb = [np.empty_like(b) for b in self.b]
@@ -113,11 +123,11 @@ class NumpyMLP:
     def error(self, X: np.ndarray, y: np.ndarray, batch: int = 4096) -> float:
         wrong = 0
         for i in range(0, len(X), batch):
-            logits = X[i:i + batch] @ self.W[0] + self.b[0]
+            logits = X[i : i + batch] @ self.W[0] + self.b[0]
             for W, b in zip(self.W[1:], self.b[1:]):
                 np.maximum(logits, 0, out=logits)
                 logits = logits @ W + b
-            wrong += int(np.count_nonzero(logits.argmax(axis=1) != y[i:i + batch]))
+            wrong += int(np.count_nonzero(logits.argmax(axis=1) != y[i : i + batch]))
         return wrong / len(X)
 
     def fit_epoch(self, X, y, batch_size: int, rng: np.random.Generator, X_dev=None, y_dev=None):
@@ -137,7 +147,9 @@ def main() -> None:
 
     from honed.data import Standardizer, fashion_mnist, train_dev_split
 
-    parser = argparse.ArgumentParser(description="Train the hand-written NumPy MLP on Fashion-MNIST.")
+    parser = argparse.ArgumentParser(
+        description="Train the hand-written NumPy MLP on Fashion-MNIST."
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
@@ -149,8 +161,10 @@ def main() -> None:
     for epoch in range(1, args.epochs + 1):
         started = time.perf_counter()
         cost, error, dev_error = net.fit_epoch(train.X, train.y, args.batch_size, rng, dev.X, dev.y)
-        print(f"epoch {epoch}: {time.perf_counter() - started:.3f} s, train cost {cost:.4f}, "
-              f"train error {error:.4f}, dev error {dev_error:.4f}")
+        print(
+            f"epoch {epoch}: {time.perf_counter() - started:.3f} s, train cost {cost:.4f}, "
+            f"train error {error:.4f}, dev error {dev_error:.4f}"
+        )
     print(f"test accuracy {1 - net.error(test.X, test.y):.4f}")
 
 

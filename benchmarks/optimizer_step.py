@@ -86,8 +86,7 @@ def main(argv=None) -> None:
     for name, t in times.items():
         med = np.median(t)
         p10, p90 = np.percentile(t, [10, 90])
-        print(f"{name:<28}{med / 1e3:>11.1f}{p10 / 1e3:>9.1f}{p90 / 1e3:>9.1f}"
-              f"{med / base:>9.2f}")
+        print(f"{name:<28}{med / 1e3:>11.1f}{p10 / 1e3:>9.1f}{p90 / 1e3:>9.1f}{med / base:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ def main() -> None:
     from honed.autograd import Tensor, softmax_cross_entropy
     from honed.nn import mlp
     from honed.optim import Adam
-
     from honed.train.memory import keep_freed_memory
 
     # As the Trainer does: without it a bare loop like this one page-faults its freed
@@ -48,8 +47,13 @@ def main() -> None:
         opt.zero_grad()
         softmax_cross_entropy(model(Tensor(X)), y).backward()
 
-    tmodel = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256),
-                                 torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    tmodel = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 10),
+    )
     topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
     tX, ty = torch.from_numpy(X), torch.from_numpy(y)
 

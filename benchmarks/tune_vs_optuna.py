@@ -35,8 +35,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from honed import experiment as ex
 from honed.tuning import tune_experiment
 
@@ -59,8 +57,14 @@ CONFIG = {
 def run_honed(trials: int, workers: int, directory: Path, seed: int = 0):
     config = ex.resolve_config(CONFIG)
     started = time.perf_counter()
-    study = tune_experiment(config, trials=trials, workers=workers, seed=seed, progress=False,
-                            study_path=directory / f"honed-{workers}-{seed}.sqlite")
+    study = tune_experiment(
+        config,
+        trials=trials,
+        workers=workers,
+        seed=seed,
+        progress=False,
+        study_path=directory / f"honed-{workers}-{seed}.sqlite",
+    )
     seconds = time.perf_counter() - started
     configs = [t.params for t in sorted(study.trials, key=lambda t: t.number)]
     return seconds, 1 - study.best_trial.value, study.best_trial.params, configs
@@ -88,15 +92,20 @@ def run_optuna(trials: int, seed: int = 0, configs: list[dict] | None = None):
         l2 = trial.suggest_float("l2", 1e-6, 1e-2, log=True)
         batch_size = trial.suggest_categorical("batch_size", [64, 128, 256])
         torch.manual_seed(trial.number)
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+        model = nn.Sequential(
+            nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+        )
         for layer in model:
             if isinstance(layer, nn.Linear):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 nn.init.zeros_(layer.bias)
         weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
         biases = [p for n, p in model.named_parameters() if n.endswith("bias")]
-        opt = torch.optim.Adam([{"params": weights, "weight_decay": l2 / batch_size}, {"params": biases}],
-                               lr=lr, betas=(beta1, 0.999))
+        opt = torch.optim.Adam(
+            [{"params": weights, "weight_decay": l2 / batch_size}, {"params": biases}],
+            lr=lr,
+            betas=(beta1, 0.999),
+        )
         for _ in range(2):
             perm = torch.randperm(len(X))
             for i in range(0, len(X), batch_size):
@@ -110,23 +119,41 @@ def run_optuna(trials: int, seed: int = 0, configs: list[dict] | None = None):
 
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
     for params in configs or []:
-        study.enqueue_trial({"lr": params["train.lr"], "r": math.log10(1 - params["train.beta1"]),
-                             "l2": params["model.l2"], "batch_size": params["train.batch_size"]})
+        study.enqueue_trial(
+            {
+                "lr": params["train.lr"],
+                "r": math.log10(1 - params["train.beta1"]),
+                "l2": params["model.l2"],
+                "batch_size": params["train.batch_size"],
+            }
+        )
     study.optimize(objective, n_trials=trials, n_jobs=1)
     return time.perf_counter() - started, 1 - study.best_value, study.best_params
 
 
 def _shown(params: dict) -> str:
-    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+    return ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=3, help="seeds 0..repeats-1, each run by both libraries")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="seeds 0..repeats-1, each run by both libraries"
+    )
     args = parser.parse_args()
-    print(f"{args.trials} trials, 2 epochs each, 10 000 train / 5 000 dev, {os.cpu_count()} cores", flush=True)
-    print(f"{'seed':<5}{'':<18}{'wall s':>8}{'vs optuna':>11}{'best dev acc':>14}  best params", flush=True)
+    print(
+        f"{args.trials} trials, 2 epochs each, 10 000 train / 5 000 dev, {os.cpu_count()} cores",
+        flush=True,
+    )
+    print(
+        f"{'seed':<5}{'':<18}{'wall s':>8}{'vs optuna':>11}{'best dev acc':>14}  best params",
+        flush=True,
+    )
     ratios, honed_acc, optuna_acc, same_ratios, same_acc = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.repeats):
@@ -139,19 +166,26 @@ def main() -> None:
             same_row = ("torch, honed's", *run_optuna(args.trials, seed, configs))
             rows += [optuna_row, same_row]
             for name, s, acc, best in rows:
-                print(f"{seed:<5}{name:<18}{s:>8.1f}{s / optuna_row[1]:>11.2f}{acc:>14.4f}  {_shown(best)}",
-                      flush=True)
+                print(
+                    f"{seed:<5}{name:<18}{s:>8.1f}{s / optuna_row[1]:>11.2f}{acc:>14.4f}  {_shown(best)}",
+                    flush=True,
+                )
             ratios.append(seconds / optuna_row[1])
             honed_acc.append(accuracy)
             optuna_acc.append(optuna_row[2])
             same_ratios.append(seconds / same_row[1])
             same_acc.append(same_row[2])
-    print(f"\nover {args.repeats} seeds: honed (2 workers) / optuna wall time, median {statistics.median(ratios):.2f} "
-          f"(each: {', '.join(f'{r:.2f}' for r in ratios)}); mean best dev accuracy honed "
-          f"{statistics.mean(honed_acc):.4f}, optuna {statistics.mean(optuna_acc):.4f}")
-    print(f"on the same configurations (torch trains honed's draws): honed / torch wall time, median "
-          f"{statistics.median(same_ratios):.2f} (each: {', '.join(f'{r:.2f}' for r in same_ratios)}); "
-          f"mean best dev accuracy honed {statistics.mean(honed_acc):.4f}, torch {statistics.mean(same_acc):.4f}")
+    print(
+        f"\nover {args.repeats} seeds: honed (2 workers) / optuna wall time, median {statistics.median(ratios):.2f} "
+        f"(each: {', '.join(f'{r:.2f}' for r in ratios)}); mean best dev accuracy honed "
+        f"{statistics.mean(honed_acc):.4f}, optuna {statistics.mean(optuna_acc):.4f}"
+    )
+    print(
+        f"on the same configurations (torch trains honed's draws): honed / torch wall time, median "
+        f"{statistics.median(same_ratios):.2f} (each: {', '.join(f'{r:.2f}' for r in same_ratios)}); "
+        f"mean best dev accuracy honed {statistics.mean(honed_acc):.4f}, torch {statistics.mean(same_acc):.4f}"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -32,8 +32,7 @@ def plot(results, path: str) -> bool:
     weights = list(WEIGHT_SETTINGS)
     n_layers = len(next(iter(results.values())))
     rows = len(ACTIVATIONS) * len(weights)
-    fig, axes = plt.subplots(rows, n_layers, figsize=(2.2 * n_layers, 1.5 * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, n_layers, figsize=(2.2 * n_layers, 1.5 * rows), squeeze=False)
     for r, (act, w) in enumerate((a, w) for a in ACTIVATIONS for w in weights):
         for c, stats in enumerate(results[(act, w)]):
             ax = axes[r, c]

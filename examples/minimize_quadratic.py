@@ -28,8 +28,12 @@ def main() -> None:
 
     coefficients = np.array([[1.0], [-20.0], [25.0]], dtype=np.float32)
     w = Parameter(0.0, name="w")
-    print(f"J(w) = x0*w**2 + x1*w + x2, x = {coefficients.ravel().tolist()}   w before: {w.item():.3f}")
-    after = gradient_descent(lambda w: (coefficients[0] * w**2 + coefficients[1] * w + coefficients[2]).sum(), w)
+    print(
+        f"J(w) = x0*w**2 + x1*w + x2, x = {coefficients.ravel().tolist()}   w before: {w.item():.3f}"
+    )
+    after = gradient_descent(
+        lambda w: (coefficients[0] * w**2 + coefficients[1] * w + coefficients[2]).sum(), w
+    )
     print(f"                               w after 1000 steps of GD (lr 0.01): {after:.3f}")
 
 

@@ -113,8 +113,13 @@ def plot(results, out: Path) -> Path | None:
             label = f"{name} ({steps if steps is not None else 'stuck'})"
             ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=1, label=label)
         ax.plot(*start, "r*", ms=12)
-        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y",
-               title=f"{surface}: steps until {rule}")
+        ax.set(
+            xlim=(x0, x1),
+            ylim=(y0, y1),
+            xlabel="x",
+            ylabel="y",
+            title=f"{surface}: steps until {rule}",
+        )
         ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     out.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,8 @@ def train_xor(seed: int = 0, epochs: int = 1000, lr: float = 3.0, verbose: bool 
     X = gates.INPUTS
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
     model = nn.Sequential(
-        nn.Dense(2, 2, init="normal", scale=0.5, rng=seed), nn.Sigmoid(),
+        nn.Dense(2, 2, init="normal", scale=0.5, rng=seed),
+        nn.Sigmoid(),
         nn.Dense(2, 1, init="normal", scale=0.5, rng=seed + 100),
     ).to(np.float64)
     params = model.parameters()
@@ -62,8 +63,10 @@ def main() -> None:
     single_perceptron_search()
     model, acc = train_xor()
     probs = 1 / (1 + np.exp(-model(gates.INPUTS).data[:, 0]))
-    print("2-2-1 network:", "  ".join(f"{int(a)}{int(b)}->{p:.3f}"
-                                      for (a, b), p in zip(gates.INPUTS, probs)))
+    print(
+        "2-2-1 network:",
+        "  ".join(f"{int(a)}{int(b)}->{p:.3f}" for (a, b), p in zip(gates.INPUTS, probs)),
+    )
     solved = sum(train_xor(seed, verbose=False)[1] == 1.0 for seed in range(10))
     print(f"learned XOR from {solved} of 10 seeds (a 2-2-1 net can stop in a local minimum)")
 

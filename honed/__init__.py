@@ -13,6 +13,17 @@ from honed.nn import load, save
 __version__ = "0.1.0"
 
 __all__ = [
-    "Parameter", "Tensor", "__version__", "autograd", "data", "diagnose", "gradcheck", "load", "nn",
-    "no_grad", "optim", "save", "train",
+    "Parameter",
+    "Tensor",
+    "__version__",
+    "autograd",
+    "data",
+    "diagnose",
+    "gradcheck",
+    "load",
+    "nn",
+    "no_grad",
+    "optim",
+    "save",
+    "train",
 ]

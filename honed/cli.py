@@ -51,7 +51,10 @@ def cmd_train(args) -> int:
     config = ex.load_config(args.experiment, overrides)
     result = train_experiment(config, out=args.out, verbose=0 if args.quiet else 1)
     if args.quiet:
-        print(f"{result.status}: {result.run_dir}" + (f" — {result.message}" if result.message else ""))
+        print(
+            f"{result.status}: {result.run_dir}"
+            + (f" — {result.message}" if result.message else "")
+        )
     return _status_code(result)
 
 
@@ -64,8 +67,13 @@ def cmd_resume(args) -> int:
     """
     from honed.runs import resume_run
 
-    result = resume_run(args.run, epochs=args.epochs, lr=args.lr, from_epoch=args.from_epoch,
-                        verbose=0 if args.quiet else 1)
+    result = resume_run(
+        args.run,
+        epochs=args.epochs,
+        lr=args.lr,
+        from_epoch=args.from_epoch,
+        verbose=0 if args.quiet else 1,
+    )
     return _status_code(result)
 
 
@@ -78,15 +86,23 @@ def cmd_report(args) -> int:
     if not summary_path.exists():
         raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
     summary = json.loads(summary_path.read_text())
-    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    records = [
+        json.loads(line)
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     print(f"run: {run}  status: {summary['status']}  epochs: {summary['epoch']}")
     if summary.get("message"):
         print(summary["message"])
-    print(f"{'epoch':>5}{'train cost':>12}{'train err':>11}{'dev cost':>10}{'dev err':>9}{'lr':>10}")
+    print(
+        f"{'epoch':>5}{'train cost':>12}{'train err':>11}{'dev cost':>10}{'dev err':>9}{'lr':>10}"
+    )
     for r in records:
         dev_cost = "" if r.get("dev_cost") is None else f"{r['dev_cost']:.4f}"
         dev_err = "" if r.get("dev_error") is None else f"{r['dev_error']:.2%}"
-        print(f"{r['epoch']:>5}{r['train_cost']:>12.4f}{r['train_error']:>11.2%}{dev_cost:>10}{dev_err:>9}{r['lr']:>10.3g}")
+        print(
+            f"{r['epoch']:>5}{r['train_cost']:>12.4f}{r['train_error']:>11.2%}{dev_cost:>10}{dev_err:>9}{r['lr']:>10.3g}"
+        )
     for split, e in (summary.get("errors") or {}).items():
         print(f"final {split:<5} cost {e['cost']:.4f}  error {e['error']:.2%}")
     if summary.get("diagnosis"):
@@ -156,10 +172,20 @@ def cmd_gradcheck(args) -> int:
     for _ in range(args.steps):
         cost = trainer.loss_fn(model(Tensor(X)), y)
         trainer.optimizer.minimize(cost)
-    result = gradcheck_model(model, X, y, trainer.loss_fn, l1=trainer.l1, l2=trainer.l2,
-                             max_per_tensor=args.per_tensor, seed=config["seed"])
-    print(f"{config['name']}: batch of {len(X)}, after {args.steps} training steps; "
-          "float64; dropout switched off for the check")
+    result = gradcheck_model(
+        model,
+        X,
+        y,
+        trainer.loss_fn,
+        l1=trainer.l1,
+        l2=trainer.l2,
+        max_per_tensor=args.per_tensor,
+        seed=config["seed"],
+    )
+    print(
+        f"{config['name']}: batch of {len(X)}, after {args.steps} training steps; "
+        "float64; dropout switched off for the check"
+    )
     print(result)
     return EXIT_OK if result.verdict in ("correct", "check") else EXIT_GRADCHECK
 
@@ -181,8 +207,15 @@ def cmd_tune(args) -> int:
 
     config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
     path = args.study or default_study_path(config)
-    study = tune_experiment(config, trials=args.trials, workers=args.workers, strategy=args.strategy,
-                            study_path=path, prune=args.prune or None, executor=args.executor)
+    study = tune_experiment(
+        config,
+        trials=args.trials,
+        workers=args.workers,
+        strategy=args.strategy,
+        study_path=path,
+        prune=args.prune or None,
+        executor=args.executor,
+    )
     _print_study(study, top=5)
     print(f"\nstudy: {path}\ntrain the best: honed train {args.experiment} --from-study {path}")
     return EXIT_OK
@@ -192,8 +225,10 @@ def _print_study(study, top: int = 10) -> None:
     counts = {k: v for k, v in study.summary().items() if v}
     trials = study.trials
     seconds = sum(t.duration or 0 for t in trials)
-    print(f"study {study.name!r} in {study.storage_path}: {len(trials)} trials "
-          f"({', '.join(f'{n} {s}' for s, n in counts.items())}); {seconds:.0f} s of training")
+    print(
+        f"study {study.name!r} in {study.storage_path}: {len(trials)} trials "
+        f"({', '.join(f'{n} {s}' for s, n in counts.items())}); {seconds:.0f} s of training"
+    )
     best = study.best_trials(top)
     if not best:
         return
@@ -222,7 +257,9 @@ def cmd_study(args) -> int:
         _print_study(study, top=args.top)
         failed = [t for t in study.trials if t.state in ("failed", "diverged")]
         for t in failed[:5]:
-            print(f"trial {t.number} {t.state}: {(t.error or '').splitlines()[0] if t.error else ''}")
+            print(
+                f"trial {t.number} {t.state}: {(t.error or '').splitlines()[0] if t.error else ''}"
+            )
         if args.export:
             export = Path(args.export)
             (study.export_json if export.suffix == ".json" else study.export_csv)(export)
@@ -237,22 +274,37 @@ def cmd_study(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="honed", description="Train deep neural networks and improve them: tuning, regularization, optimization.",
+        prog="honed",
+        description="Train deep neural networks and improve them: tuning, regularization, optimization.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name, func):
-        p = sub.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=func.__doc__.splitlines()[0],
+            description=func.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(func=func)
         return p
 
     p = add("train", cmd_train)
     p.add_argument("experiment", help="experiment TOML file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key, e.g. train.lr=3e-4")
-    p.add_argument("--out", default="runs", help="parent directory of the run directory (default: runs)")
-    p.add_argument("--from-study", metavar="PATH", help="use the best trial's parameters of this study")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a key, e.g. train.lr=3e-4",
+    )
+    p.add_argument(
+        "--out", default="runs", help="parent directory of the run directory (default: runs)"
+    )
+    p.add_argument(
+        "--from-study", metavar="PATH", help="use the best trial's parameters of this study"
+    )
     p.add_argument("--quiet", action="store_true", help="print only the final status")
 
     p = add("resume", cmd_resume)
@@ -269,33 +321,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", nargs="?", help="run directory")
     p.add_argument("--train-error", type=float, help="training error as a fraction (0.01 = 1%%)")
     p.add_argument("--dev-error", type=float, help="dev error as a fraction")
-    p.add_argument("--human-error", type=float, default=0.0, help="human-level (≈ Bayes) error (default 0)")
-    p.add_argument("--threshold", type=float, default=0.02, help="a gap above this is 'high' (default 0.02)")
+    p.add_argument(
+        "--human-error", type=float, default=0.0, help="human-level (≈ Bayes) error (default 0)"
+    )
+    p.add_argument(
+        "--threshold", type=float, default=0.02, help="a gap above this is 'high' (default 0.02)"
+    )
 
     p = add("gradcheck", cmd_gradcheck)
     p.add_argument("experiment", help="experiment TOML file")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--batch", type=int, default=16, help="examples in the batch (default 16)")
-    p.add_argument("--steps", type=int, default=3, help="training steps before the check (default 3)")
-    p.add_argument("--per-tensor", type=int, default=20, help="entries checked per tensor (default 20)")
+    p.add_argument(
+        "--steps", type=int, default=3, help="training steps before the check (default 3)"
+    )
+    p.add_argument(
+        "--per-tensor", type=int, default=20, help="entries checked per tensor (default 20)"
+    )
 
     p = add("tune", cmd_tune)
     p.add_argument("experiment", help="experiment TOML file with a [tune.space] table")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--trials", type=int, help="total trials the study should reach (default tune.trials)")
-    p.add_argument("--workers", type=int, help="parallel worker processes (default: the number of cores)")
-    p.add_argument("--strategy", choices=["random", "grid", "zoom"], help="sampler (default tune.strategy)")
+    p.add_argument(
+        "--trials", type=int, help="total trials the study should reach (default tune.trials)"
+    )
+    p.add_argument(
+        "--workers", type=int, help="parallel worker processes (default: the number of cores)"
+    )
+    p.add_argument(
+        "--strategy", choices=["random", "grid", "zoom"], help="sampler (default tune.strategy)"
+    )
     p.add_argument("--study", metavar="PATH", help="SQLite file (default studies/NAME.sqlite)")
-    p.add_argument("--prune", action="store_true", help="stop poor trials early (successive halving)")
-    p.add_argument("--executor", choices=["process", "inprocess", "ray"], default="process",
-                   help="where trials run (default: local processes; ray for several machines)")
+    p.add_argument(
+        "--prune", action="store_true", help="stop poor trials early (successive halving)"
+    )
+    p.add_argument(
+        "--executor",
+        choices=["process", "inprocess", "ray"],
+        default="process",
+        help="where trials run (default: local processes; ray for several machines)",
+    )
 
     p = add("study", cmd_study)
     p.add_argument("action", choices=["show", "report"])
     p.add_argument("path", help="study SQLite file")
     p.add_argument("--name", help="study name, when the file holds several")
     p.add_argument("--top", type=int, default=10, help="best trials to list (show)")
-    p.add_argument("--export", metavar="FILE", help="also export all trials to .csv or .json (show)")
+    p.add_argument(
+        "--export", metavar="FILE", help="also export all trials to .csv or .json (show)"
+    )
     p.add_argument("--out", help="figure path (report; default: next to the study)")
     return parser
 

@@ -39,13 +39,27 @@ import copy
 import math
 import numbers
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-DATASETS = ("fashion_mnist", "mnist", "moons", "circles", "flower", "blobs", "xor", "and", "or", "nand", "csv", "npz")
+DATASETS = (
+    "fashion_mnist",
+    "mnist",
+    "moons",
+    "circles",
+    "flower",
+    "blobs",
+    "xor",
+    "and",
+    "or",
+    "nand",
+    "csv",
+    "npz",
+)
 NORMALIZERS = ("standard", "scalar", "minmax", "none")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid")
 INITS = ("he", "xavier", "glorot", "normal", "uniform", "zeros")
@@ -120,7 +134,9 @@ def int_at_least(minimum):
 def one_of(options):
     def check(path, value):
         if value not in options:
-            raise ConfigError(f"{path} must be one of {', '.join(map(str, options))}, got {value!r}")
+            raise ConfigError(
+                f"{path} must be one of {', '.join(map(str, options))}, got {value!r}"
+            )
         return value
 
     return check
@@ -162,7 +178,7 @@ def hidden(path, value):
 
 def augment(path, value):
     if not isinstance(value, list):
-        raise ConfigError(f"{path} must be a list of tables like {{name = \"shift\"}}, got {value!r}")
+        raise ConfigError(f'{path} must be a list of tables like {{name = "shift"}}, got {value!r}')
     for i, spec in enumerate(value):
         if not (isinstance(spec, str) or (isinstance(spec, dict) and "name" in spec)):
             raise ConfigError(f"{path}[{i}] must be a name or a table with a name, got {spec!r}")
@@ -176,13 +192,19 @@ def schedule(path, value):
         raise ConfigError(f"{path} must be a schedule name or a table with a name, got {value!r}")
     one_of(SCHEDULES)(f"{path}.name", value["name"])
     allowed = {
-        "constant": set(), "inverse_time": {"decay_rate"}, "exponential": {"base"},
-        "inverse_sqrt": {"k"}, "staircase": {"factor", "every"}, "manual": {"table"},
+        "constant": set(),
+        "inverse_time": {"decay_rate"},
+        "exponential": {"base"},
+        "inverse_sqrt": {"k"},
+        "staircase": {"factor", "every"},
+        "manual": {"table"},
     }[value["name"]]
     for key in value:
         if key != "name" and key not in allowed:
-            raise ConfigError(f"{path}.{key} is not a parameter of the {value['name']} schedule "
-                              f"(it takes: {', '.join(sorted(allowed)) or 'nothing'})")
+            raise ConfigError(
+                f"{path}.{key} is not a parameter of the {value['name']} schedule "
+                f"(it takes: {', '.join(sorted(allowed)) or 'nothing'})"
+            )
     return dict(value)
 
 
@@ -193,8 +215,11 @@ def early_stopping(path, value):
         value = {}
     if not isinstance(value, dict):
         raise ConfigError(f"{path} must be false or a table like {{patience = 5}}, got {value!r}")
-    spec = {"patience": int_at_least(1), "min_delta": non_negative,
-            "monitor": one_of(("dev_error", "dev_cost"))}
+    spec = {
+        "patience": int_at_least(1),
+        "min_delta": non_negative,
+        "monitor": one_of(("dev_error", "dev_cost")),
+    }
     out = {"patience": 5, "min_delta": 0.0, "monitor": "dev_error"}
     for key, v in value.items():
         if key not in spec:
@@ -301,14 +326,20 @@ def resolve_config(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _check_consistency(config) -> None:
     model = config["model"]
-    if isinstance(model["hidden"], list) and model["layers"] is not None and model["layers"] != len(model["hidden"]):
+    if (
+        isinstance(model["hidden"], list)
+        and model["layers"] is not None
+        and model["layers"] != len(model["hidden"])
+    ):
         raise ConfigError(
             f"model.layers is {model['layers']} but model.hidden lists {len(model['hidden'])} widths; "
             "give hidden as one width to repeat it, or drop layers"
         )
     kp = model["keep_prob"]
     if isinstance(kp, list) and len(kp) != len(hidden_sizes(config)):
-        raise ConfigError(f"model.keep_prob lists {len(kp)} values for {len(hidden_sizes(config))} hidden layers")
+        raise ConfigError(
+            f"model.keep_prob lists {len(kp)} values for {len(hidden_sizes(config))} hidden layers"
+        )
     if config["data"]["dataset"] in ("csv", "npz", "mnist") and not config["data"]["path"]:
         raise ConfigError(f"data.path is needed for dataset {config['data']['dataset']!r}")
 
@@ -403,8 +434,12 @@ def _load_raw(config):
 def _normalizer(kind):
     from honed.data import MinMaxScaler, Standardizer
 
-    return {"standard": lambda: Standardizer(per_feature=True), "scalar": lambda: Standardizer(per_feature=False),
-            "minmax": lambda: MinMaxScaler(), "none": lambda: None}[kind]()
+    return {
+        "standard": lambda: Standardizer(per_feature=True),
+        "scalar": lambda: Standardizer(per_feature=False),
+        "minmax": lambda: MinMaxScaler(),
+        "none": lambda: None,
+    }[kind]()
 
 
 def prepare_data(config, normalizer_state: dict | None = None) -> Data:
@@ -423,7 +458,9 @@ def prepare_data(config, normalizer_state: dict | None = None) -> Data:
     if len(train) <= 8:  # the logic gates: train, dev and test are the truth table itself
         dev = test = train
     elif test is None:
-        train, dev, test = hd.train_dev_test_split(train, dev=d["dev"], test=d["test"], stratify=d["stratify"], seed=seed)
+        train, dev, test = hd.train_dev_test_split(
+            train, dev=d["dev"], test=d["test"], stratify=d["stratify"], seed=seed
+        )
     else:
         train, dev = hd.train_dev_split(train, dev=d["dev"], stratify=d["stratify"], seed=seed)
     if train.X.dtype == np.uint8:  # image pixels: converted only now, after the subset and split
@@ -446,8 +483,13 @@ def build_model(config, n_features: int, n_classes: int):
     m = config["model"]
     return mlp(
         [n_features, *hidden_sizes(config), n_classes],
-        activation=m["activation"], init=m["init"], scale=m["init_scale"],
-        batch_norm=m["batch_norm"], keep_prob=m["keep_prob"], output="softmax", seed=config["seed"],
+        activation=m["activation"],
+        init=m["init"],
+        scale=m["init_scale"],
+        batch_norm=m["batch_norm"],
+        keep_prob=m["keep_prob"],
+        output="softmax",
+        seed=config["seed"],
     )
 
 
@@ -496,10 +538,22 @@ def build_trainer(config, data: Data, callbacks=()):
     callbacks = list(callbacks)
     es = config["train"]["early_stopping"]
     if es:
-        callbacks.insert(0, EarlyStopping(monitor=es["monitor"], patience=es["patience"], min_delta=es["min_delta"]))
+        callbacks.insert(
+            0,
+            EarlyStopping(
+                monitor=es["monitor"], patience=es["patience"], min_delta=es["min_delta"]
+            ),
+        )
     extra = {"normalizer": data.normalizer.state_dict()} if data.normalizer is not None else {}
     return Trainer(
-        model, optimizer, loss="softmax_cross_entropy", batch_size=config["train"]["batch_size"],
-        l1=config["model"]["l1"], l2=config["model"]["l2"], augment=build_augmentation(config, data.image_shape),
-        callbacks=callbacks, seed=config["seed"], extra_state=extra,
+        model,
+        optimizer,
+        loss="softmax_cross_entropy",
+        batch_size=config["train"]["batch_size"],
+        l1=config["model"]["l1"],
+        l2=config["model"]["l2"],
+        augment=build_augmentation(config, data.image_shape),
+        callbacks=callbacks,
+        seed=config["seed"],
+        extra_state=extra,
     )

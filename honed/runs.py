@@ -22,7 +22,14 @@ from typing import Any
 
 from honed import experiment as ex
 from honed.diagnose import diagnose
-from honed.train import Checkpoint, MetricsLogger, ProgressBar, TrainingDiverged, list_checkpoints, load_state
+from honed.train import (
+    Checkpoint,
+    MetricsLogger,
+    ProgressBar,
+    TrainingDiverged,
+    list_checkpoints,
+    load_state,
+)
 
 
 @dataclass
@@ -61,31 +68,57 @@ def _write_json(path: Path, obj) -> None:
 def _callbacks(config, run_dir: Path | None, verbose: int):
     callbacks = []
     if run_dir is not None:
-        callbacks += [Checkpoint(run_dir / "checkpoints", every=config["train"]["checkpoint_every"]), MetricsLogger(run_dir)]
+        callbacks += [
+            Checkpoint(run_dir / "checkpoints", every=config["train"]["checkpoint_every"]),
+            MetricsLogger(run_dir),
+        ]
     if verbose:
         callbacks.append(ProgressBar(verbose=verbose))
     return callbacks
 
 
-def _fit_and_report(config, data, trainer, run_dir: Path | None, verbose: int, started: float) -> RunResult:
+def _fit_and_report(
+    config, data, trainer, run_dir: Path | None, verbose: int, started: float
+) -> RunResult:
     if run_dir is not None:
         _write_json(run_dir / "run.json", {"status": "running", "epoch": trainer.epoch})
     try:
         trainer.fit(data.train, data.dev, epochs=config["train"]["epochs"])
     except TrainingDiverged as err:
-        result = RunResult(run_dir, "diverged", str(err), epochs=trainer.epoch, seconds=time.perf_counter() - started, trainer=trainer)
+        result = RunResult(
+            run_dir,
+            "diverged",
+            str(err),
+            epochs=trainer.epoch,
+            seconds=time.perf_counter() - started,
+            trainer=trainer,
+        )
         _finish(config, trainer, run_dir, result, verbose)
         return result
     except KeyboardInterrupt:
-        result = RunResult(run_dir, "interrupted", f"interrupted during epoch {trainer.epoch + 1}; "
-                           "continue with: honed resume " + str(run_dir), epochs=trainer.epoch,
-                           seconds=time.perf_counter() - started, trainer=trainer)
+        result = RunResult(
+            run_dir,
+            "interrupted",
+            f"interrupted during epoch {trainer.epoch + 1}; "
+            "continue with: honed resume " + str(run_dir),
+            epochs=trainer.epoch,
+            seconds=time.perf_counter() - started,
+            trainer=trainer,
+        )
         _finish(config, trainer, run_dir, result, verbose)
         return result
-    result = RunResult(run_dir, trainer.history.status, epochs=trainer.epoch, seconds=time.perf_counter() - started, trainer=trainer)
+    result = RunResult(
+        run_dir,
+        trainer.history.status,
+        epochs=trainer.epoch,
+        seconds=time.perf_counter() - started,
+        trainer=trainer,
+    )
     for split in ("train", "dev", "test"):
         result.errors[split] = trainer.evaluate(getattr(data, split))
-    result.diagnosis = diagnose(result.errors["train"]["error"], result.errors["dev"]["error"], config["human_error"])
+    result.diagnosis = diagnose(
+        result.errors["train"]["error"], result.errors["dev"]["error"], config["human_error"]
+    )
     _finish(config, trainer, run_dir, result, verbose)
     return result
 
@@ -94,11 +127,19 @@ def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: i
     if run_dir is not None:
         from honed.nn import save
 
-        status = {"status": result.status, "message": result.message, "epoch": trainer.epoch,
-                  "restored_epoch": trainer.restored_epoch}
+        status = {
+            "status": result.status,
+            "message": result.message,
+            "epoch": trainer.epoch,
+            "restored_epoch": trainer.restored_epoch,
+        }
         _write_json(run_dir / "run.json", status)
-        summary = {**status, "seconds": result.seconds, "errors": result.errors,
-                   "diagnosis": result.diagnosis.to_dict() if result.diagnosis else None}
+        summary = {
+            **status,
+            "seconds": result.seconds,
+            "errors": result.errors,
+            "diagnosis": result.diagnosis.to_dict() if result.diagnosis else None,
+        }
         _write_json(run_dir / "summary.json", summary)
         if result.ok:
             save(trainer.model, run_dir / "model.npz")
@@ -114,11 +155,15 @@ def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: i
 
 
 def format_summary(result: RunResult, trainer=None) -> str:
-    lines = [f"run: {result.run_dir}  status: {result.status}  epochs: {result.epochs}  time: {result.seconds:.1f} s"]
+    lines = [
+        f"run: {result.run_dir}  status: {result.status}  epochs: {result.epochs}  time: {result.seconds:.1f} s"
+    ]
     if result.message:
         lines.append(result.message)
     if trainer is not None and trainer.restored_epoch:
-        lines.append(f"early stopping restored the weights of epoch {trainer.restored_epoch} (lowest dev error)")
+        lines.append(
+            f"early stopping restored the weights of epoch {trainer.restored_epoch} (lowest dev error)"
+        )
     if result.errors:
         lines.append(f"{'':8}{'cost':>10}{'error':>10}{'accuracy':>10}")
         for split, e in result.errors.items():
@@ -128,7 +173,9 @@ def format_summary(result: RunResult, trainer=None) -> str:
     return "\n".join(lines)
 
 
-def train_experiment(config: dict, out="runs", verbose: int = 1, run_dir: Path | None = None) -> RunResult:
+def train_experiment(
+    config: dict, out="runs", verbose: int = 1, run_dir: Path | None = None
+) -> RunResult:
     """Train a resolved experiment config; write a run directory under ``out`` (None: none)."""
     started = time.perf_counter()
     if run_dir is None and out is not None:
@@ -138,13 +185,21 @@ def train_experiment(config: dict, out="runs", verbose: int = 1, run_dir: Path |
     data = ex.prepare_data(config)
     trainer = ex.build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
     if verbose:
-        print(f"{config['name']}: train {len(data.train)}, dev {len(data.dev)}, test {len(data.test)} examples; "
-              f"model {trainer.model.num_parameters():,} parameters" + (f"; run dir {run_dir}" if run_dir else ""))
+        print(
+            f"{config['name']}: train {len(data.train)}, dev {len(data.dev)}, test {len(data.test)} examples; "
+            f"model {trainer.model.num_parameters():,} parameters"
+            + (f"; run dir {run_dir}" if run_dir else "")
+        )
     return _fit_and_report(config, data, trainer, run_dir, verbose, started)
 
 
-def resume_run(run_dir, epochs: int | None = None, lr: float | None = None, from_epoch: int | None = None,
-               verbose: int = 1) -> RunResult:
+def resume_run(
+    run_dir,
+    epochs: int | None = None,
+    lr: float | None = None,
+    from_epoch: int | None = None,
+    verbose: int = 1,
+) -> RunResult:
     """Continue a run from its last (or ``from_epoch``) checkpoint — the notes' "panda".
 
     Args:
@@ -171,7 +226,9 @@ def resume_run(run_dir, epochs: int | None = None, lr: float | None = None, from
     if from_epoch is None:
         from_epoch = max(checkpoints)
     if from_epoch not in checkpoints:
-        raise ValueError(f"--from-epoch {from_epoch} has no checkpoint; available: {sorted(checkpoints)}")
+        raise ValueError(
+            f"--from-epoch {from_epoch} has no checkpoint; available: {sorted(checkpoints)}"
+        )
     state = load_state(checkpoints[from_epoch])
     data = ex.prepare_data(config, normalizer_state=state.get("extra", {}).get("normalizer"))
     trainer = ex.build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
@@ -181,6 +238,8 @@ def resume_run(run_dir, epochs: int | None = None, lr: float | None = None, from
         trainer.optimizer.set_lr(lr)
         trainer.history.events.append({"epoch": trainer.epoch, "event": "lr", "value": lr})
     if verbose:
-        print(f"resuming {run_dir} from epoch {trainer.epoch} to {config['train']['epochs']}"
-              + (f" with lr {lr:g}" if lr is not None else ""))
+        print(
+            f"resuming {run_dir} from epoch {trainer.epoch} to {config['train']['epochs']}"
+            + (f" with lr {lr:g}" if lr is not None else "")
+        )
     return _fit_and_report(config, data, trainer, run_dir, verbose, started)

@@ -95,15 +95,25 @@ def default_study_path(config: dict) -> Path:
     return Path("studies") / f"{config['name']}.sqlite"
 
 
-def tune_experiment(config: dict, trials: int | None = None, workers: int | None = None, strategy: str | None = None,
-                    study_path=None, prune: bool | None = None, executor: str = "process",
-                    progress: Any = "auto", seed: int | None = None):
+def tune_experiment(
+    config: dict,
+    trials: int | None = None,
+    workers: int | None = None,
+    strategy: str | None = None,
+    study_path=None,
+    prune: bool | None = None,
+    executor: str = "process",
+    progress: Any = "auto",
+    seed: int | None = None,
+):
     """Create or resume the study of an experiment and run it to ``trials`` trials."""
     from honed.tune import SuccessiveHalvingPruner, optimize
 
     t = config["tune"]
     if not t["space"]:
-        raise ex.ConfigError("tune.space is empty: add a [tune.space] table, e.g. \"train.lr\" = {log = [1e-4, 1e-1]}")
+        raise ex.ConfigError(
+            'tune.space is empty: add a [tune.space] table, e.g. "train.lr" = {log = [1e-4, 1e-1]}'
+        )
     for key in t["space"]:  # every tuned key must be a valid experiment key
         section, _, name = key.partition(".")
         if section not in ex.SCHEMA or not section or name not in ex.SCHEMA[section]:
@@ -115,15 +125,24 @@ def tune_experiment(config: dict, trials: int | None = None, workers: int | None
     pruner = SuccessiveHalvingPruner() if (t["prune"] if prune is None else prune) else None
     study_path = Path(study_path) if study_path else default_study_path(config)
     return optimize(
-        ExperimentObjective(config), t["space"], trials or t["trials"], study_path, study_name=config["name"],
-        sampler=sampler, seed=config["seed"] if seed is None else seed, workers=workers or t["workers"],
-        executor=executor, pruner=pruner, progress=progress, user_attrs={"config": config},
+        ExperimentObjective(config),
+        t["space"],
+        trials or t["trials"],
+        study_path,
+        study_name=config["name"],
+        sampler=sampler,
+        seed=config["seed"] if seed is None else seed,
+        workers=workers or t["workers"],
+        executor=executor,
+        pruner=pruner,
+        progress=progress,
+        user_attrs={"config": config},
     )
 
 
 def open_study(path, name: str | None = None):
     """Open an existing study file (the only study in it, unless ``name`` is given)."""
-    from honed.tune import Study, SQLiteStorage
+    from honed.tune import SQLiteStorage, Study
 
     path = Path(path)
     if not path.exists():

@@ -20,9 +20,18 @@ def test_defaults_fill_every_section():
         ({"model": {"keep_prob": 0}}, r"model.keep_prob must be in \(0, 1\], got 0"),
         ({"model": {"hidden": [64, 0]}}, r"model.hidden\[1\] must be an integer >= 1, got 0"),
         ({"train": {"batch_size": 0.5}}, "train.batch_size must be an integer"),
-        ({"train": {"optimizer": "sgd"}}, "train.optimizer must be one of gd, momentum, rmsprop, adam, got 'sgd'"),
-        ({"train": {"schedule": {"name": "exponential", "rate": 2}}}, "train.schedule.rate is not a parameter"),
-        ({"train": {"early_stopping": {"patience": 0}}}, "train.early_stopping.patience must be an integer >= 1"),
+        (
+            {"train": {"optimizer": "sgd"}},
+            "train.optimizer must be one of gd, momentum, rmsprop, adam, got 'sgd'",
+        ),
+        (
+            {"train": {"schedule": {"name": "exponential", "rate": 2}}},
+            "train.schedule.rate is not a parameter",
+        ),
+        (
+            {"train": {"early_stopping": {"patience": 0}}},
+            "train.early_stopping.patience must be an integer >= 1",
+        ),
         ({"data": {"dataset": "csv"}}, "data.path is needed"),
         ({"model": {"hidden": [8, 8], "layers": 3}}, "model.layers is 3"),
         ({"modle": {}}, "unknown key modle"),
@@ -35,12 +44,22 @@ def test_bad_values_name_the_dotted_key(raw, message):
 
 
 def test_hidden_with_layers_repeats_the_width():
-    assert ex.hidden_sizes(ex.resolve_config({"model": {"hidden": 50, "layers": 3}})) == [50, 50, 50]
+    assert ex.hidden_sizes(ex.resolve_config({"model": {"hidden": 50, "layers": 3}})) == [
+        50,
+        50,
+        50,
+    ]
 
 
 def test_set_options_parse_toml_values():
-    assert ex.parse_set_options(["train.lr=3e-4", "model.hidden=[64, 32]", "model.batch_norm=true", "data.dataset=moons"]) == {
-        "train.lr": 3e-4, "model.hidden": [64, 32], "model.batch_norm": True, "data.dataset": "moons"}
+    assert ex.parse_set_options(
+        ["train.lr=3e-4", "model.hidden=[64, 32]", "model.batch_norm=true", "data.dataset=moons"]
+    ) == {
+        "train.lr": 3e-4,
+        "model.hidden": [64, 32],
+        "model.batch_norm": True,
+        "data.dataset": "moons",
+    }
     with pytest.raises(ex.ConfigError, match="KEY=VALUE"):
         ex.parse_set_options(["train.lr"])
 
@@ -53,8 +72,13 @@ def test_shipped_examples_are_valid():
 
 
 def test_build_pieces_from_config():
-    config = ex.resolve_config({"data": {"dataset": "moons", "n_samples": 200}, "model": {"hidden": [8, 8], "batch_norm": True},
-                                "train": {"optimizer": "momentum", "schedule": {"name": "exponential", "base": 0.9}}})
+    config = ex.resolve_config(
+        {
+            "data": {"dataset": "moons", "n_samples": 200},
+            "model": {"hidden": [8, 8], "batch_norm": True},
+            "train": {"optimizer": "momentum", "schedule": {"name": "exponential", "base": 0.9}},
+        }
+    )
     data = ex.prepare_data(config)
     assert len(data.train) + len(data.dev) + len(data.test) == 200
     assert abs(float(data.train.X.mean())) < 1e-5  # standardized with train statistics
@@ -72,15 +96,30 @@ def test_image_data_subset_and_split_before_converting(tmp_path):
 
     rng = np.random.default_rng(1)
     for stem, n in (("train", 40), ("t10k", 10)):
-        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 3, 3)).astype(np.uint8))
+        write_idx(
+            tmp_path / f"{stem}-images-idx3-ubyte.gz",
+            rng.integers(0, 256, (n, 3, 3)).astype(np.uint8),
+        )
         write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", (np.arange(n) % 2).astype(np.uint8))
-    config = ex.resolve_config({"seed": 3, "data": {"dataset": "mnist", "path": str(tmp_path), "subset": 30, "dev": 10,
-                                                    "normalize": "scalar"}})
+    config = ex.resolve_config(
+        {
+            "seed": 3,
+            "data": {
+                "dataset": "mnist",
+                "path": str(tmp_path),
+                "subset": 30,
+                "dev": 10,
+                "normalize": "scalar",
+            },
+        }
+    )
     data = ex.prepare_data(config)
 
     full_train, full_test = hd.mnist(tmp_path)  # the float pipeline, step by step
     picked = np.sort(np.random.default_rng(3).permutation(40)[:30])
-    train, dev = hd.train_dev_split(full_train[picked], dev=10, stratify=config["data"]["stratify"], seed=3)
+    train, dev = hd.train_dev_split(
+        full_train[picked], dev=10, stratify=config["data"]["stratify"], seed=3
+    )
     scaler = hd.Standardizer(per_feature=False).fit(train)
     for got, want in ((data.train, train), (data.dev, dev), (data.test, full_test)):
         assert got.X.dtype == np.float32

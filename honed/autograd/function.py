@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -122,6 +122,7 @@ class Function:
             fn.needs_grad = tuple([t.requires_grad for t in inputs])
             return _make_tensor(out, fn)
         return _make_tensor(out, None)
+
 
 def _make_tensor(data, ctx):  # replaced by tensor.py at import (avoids a circular import)
     raise RuntimeError("honed.autograd.tensor was not imported")

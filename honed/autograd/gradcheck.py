@@ -12,8 +12,8 @@ rounding error of J alone is larger than the differences being measured.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -74,7 +74,7 @@ class GradCheckResult:
     @property
     def worst(self) -> TensorCheck:
         """The tensor with the largest relative error: where to look for a bug."""
-        return max(self.tensors, key=lambda t: (np.nan_to_num(t.error, nan=np.inf)))
+        return max(self.tensors, key=lambda t: np.nan_to_num(t.error, nan=np.inf))
 
     def __repr__(self) -> str:
         width = max([len(t.name) for t in self.tensors] + [9])
@@ -87,7 +87,9 @@ class GradCheckResult:
                 f"{t.name:<{width}}  {str(t.shape):<14} {t.error:>11.3e}  "
                 f"{t.max_abs_diff:>11.3e}  {t.verdict}"
             )
-        lines.append(f"{'θ (all)':<{width}}  {'':<14} {self.error:>11.3e}  {'':>11}  {self.verdict}")
+        lines.append(
+            f"{'θ (all)':<{width}}  {'':<14} {self.error:>11.3e}  {'':>11}  {self.verdict}"
+        )
         if self.verdict != "correct":
             lines.append(f"largest error in: {self.worst.name}")
         return "\n".join(lines)

@@ -100,7 +100,9 @@ class MatMul(Function):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul needs arrays of at least 1 dimension, got shapes {a.shape} and {b.shape}")
+            raise ValueError(
+                f"matmul needs arrays of at least 1 dimension, got shapes {a.shape} and {b.shape}"
+            )
         inner_a = a.shape[-1]
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if inner_a != inner_b:

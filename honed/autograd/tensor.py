@@ -96,11 +96,11 @@ class Tensor:
         """The underlying ndarray (shared, not copied)."""
         return self.data
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A tensor sharing the data, cut from the graph."""
         return Tensor(self.data)
 
-    def astype(self, dtype) -> "Tensor":
+    def astype(self, dtype) -> Tensor:
         from honed.autograd.ops import cast
 
         return cast(self, dtype)

@@ -31,7 +31,9 @@ def decoded_copy_path(path: Path) -> Path | None:
     if os.environ.get("HONED_DECODED_CACHE", "1") == "0":
         return None
     st = path.stat()
-    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[
+        :16
+    ]
     return cache_root() / "decoded" / f"{path.name.removesuffix('.gz')}.{key}"
 
 

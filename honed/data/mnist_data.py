@@ -220,8 +220,9 @@ def pixels_to_unit(pixels: np.ndarray) -> np.ndarray:
     return np.multiply(pixels.reshape(len(pixels), -1), np.float32(1 / 255), dtype=np.float32)
 
 
-def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike, raw: bool = False,
-                  **dataset_kw) -> Dataset:
+def load_idx_pair(
+    images: str | os.PathLike, labels: str | os.PathLike, raw: bool = False, **dataset_kw
+) -> Dataset:
     """One split from an images file and a labels file: ``X`` float32 in [0, 1], flattened.
 
     ``X = images / 255`` with shape ``(m, H*W)`` (``image_shape=(H, W)`` kept on the Dataset);

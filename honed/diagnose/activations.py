@@ -40,8 +40,10 @@ class LayerStats:
     values: np.ndarray
 
     def row(self) -> str:
-        return (f"{self.name:<12} {self.kind:<10} {self.mean:>8.4f} {self.std:>8.4f} "
-                f"{100 * self.saturated:>8.1f}%")
+        return (
+            f"{self.name:<12} {self.kind:<10} {self.mean:>8.4f} {self.std:>8.4f} "
+            f"{100 * self.saturated:>8.1f}%"
+        )
 
 
 def saturation(layer: Module, a: np.ndarray, tol: float = 0.01) -> float:
@@ -86,9 +88,16 @@ def activation_stats(model_or_layers, X, tol: float = 0.01) -> list[LayerStats]:
                 h = layer(h)
                 if isinstance(layer, _ACTIVATION_TYPES):
                     a = h.data
-                    stats.append(LayerStats(
-                        name=f"layers.{i}", kind=type(layer).__name__, mean=float(a.mean()),
-                        std=float(a.std()), saturated=saturation(layer, a, tol), values=a))
+                    stats.append(
+                        LayerStats(
+                            name=f"layers.{i}",
+                            kind=type(layer).__name__,
+                            mean=float(a.mean()),
+                            std=float(a.std()),
+                            saturated=saturation(layer, a, tol),
+                            values=a,
+                        )
+                    )
     finally:
         for layer, mode in zip(layers, was_training):
             layer.train(mode)
@@ -110,8 +119,13 @@ WEIGHT_SETTINGS = {
 }
 
 
-def deep_stack(activation: str = "sigmoid", weights: str = "xavier", n_layers: int = 5,
-               width: int = 100, seed: int = 0) -> Sequential:
+def deep_stack(
+    activation: str = "sigmoid",
+    weights: str = "xavier",
+    n_layers: int = 5,
+    width: int = 100,
+    seed: int = 0,
+) -> Sequential:
     """The experiment's network: ``n_layers`` × (Dense(width, width, bias 0) → activation).
 
     ``weights`` is one of :data:`WEIGHT_SETTINGS` ("std 1", "std 0.01", "xavier", "he").
@@ -124,19 +138,33 @@ def deep_stack(activation: str = "sigmoid", weights: str = "xavier", n_layers: i
     rng = np.random.default_rng(seed)
     layers: list[Module] = []
     for _ in range(n_layers):
-        layers += [Dense(width, width, init=init, scale=scale, rng=rng),
-                   get_activation(activation)]
+        layers += [Dense(width, width, init=init, scale=scale, rng=rng), get_activation(activation)]
     return Sequential(*layers)
 
 
-def init_experiment(activations=("sigmoid", "tanh", "relu"), weights=tuple(WEIGHT_SETTINGS),
-                    m: int = 1000, width: int = 100, n_layers: int = 5, seed: int = 0
-                    ) -> dict[tuple[str, str], list[LayerStats]]:
+def init_experiment(
+    activations=("sigmoid", "tanh", "relu"),
+    weights=tuple(WEIGHT_SETTINGS),
+    m: int = 1000,
+    width: int = 100,
+    n_layers: int = 5,
+    seed: int = 0,
+) -> dict[tuple[str, str], list[LayerStats]]:
     """The notes' experiment for every (activation, weights) pair, on the same N(0, 1) inputs."""
     X = np.random.default_rng(seed).standard_normal((m, width)).astype(np.float32)
-    return {(act, w): activation_stats(deep_stack(act, w, n_layers, width, seed + 1), X)
-            for act in activations for w in weights}
+    return {
+        (act, w): activation_stats(deep_stack(act, w, n_layers, width, seed + 1), X)
+        for act in activations
+        for w in weights
+    }
 
 
-__all__ = ["LayerStats", "WEIGHT_SETTINGS", "activation_stats", "deep_stack", "format_stats",
-           "init_experiment", "saturation"]
+__all__ = [
+    "LayerStats",
+    "WEIGHT_SETTINGS",
+    "activation_stats",
+    "deep_stack",
+    "format_stats",
+    "init_experiment",
+    "saturation",
+]

@@ -67,8 +67,12 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         return {
-            "train_error": self.train_error, "dev_error": self.dev_error, "human_error": self.human_error,
-            "avoidable_bias": self.avoidable_bias, "variance": self.variance, "verdict": self.verdict,
+            "train_error": self.train_error,
+            "dev_error": self.dev_error,
+            "human_error": self.human_error,
+            "avoidable_bias": self.avoidable_bias,
+            "variance": self.variance,
+            "verdict": self.verdict,
             "next_steps": self.next_steps,
         }
 
@@ -80,7 +84,9 @@ def _check_error(name: str, value: float) -> float:
     return value
 
 
-def diagnose(train_error: float, dev_error: float, human_error: float = 0.0, threshold: float = 0.02) -> Diagnosis:
+def diagnose(
+    train_error: float, dev_error: float, human_error: float = 0.0, threshold: float = 0.02
+) -> Diagnosis:
     """Diagnose bias and variance; errors are fractions (0.11 for 11 %)."""
     train_error = _check_error("train_error", train_error)
     dev_error = _check_error("dev_error", dev_error)
@@ -96,4 +102,6 @@ def diagnose(train_error: float, dev_error: float, human_error: float = 0.0, thr
         steps += RECIPE_BIAS
     if high_variance:
         steps += [s for s in RECIPE_VARIANCE if s not in steps]
-    return Diagnosis(train_error, dev_error, human_error, bias, variance, high_bias, high_variance, steps)
+    return Diagnosis(
+        train_error, dev_error, human_error, bias, variance, high_bias, high_variance, steps
+    )

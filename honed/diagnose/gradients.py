@@ -21,8 +21,16 @@ def switch_off_dropout(model) -> list:
     return layers
 
 
-def gradcheck_model(model, X: np.ndarray, y: np.ndarray, loss_fn, l1: float = 0.0, l2: float = 0.0,
-                    max_per_tensor: int | None = 20, seed: int = 0) -> GradCheckResult:
+def gradcheck_model(
+    model,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss_fn,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    max_per_tensor: int | None = 20,
+    seed: int = 0,
+) -> GradCheckResult:
     """Gradient check of ``loss_fn(model(X), y) + penalty`` over every parameter, in float64.
 
     The model is cast to float64 in place (cast it back with ``model.to(np.float32)`` if you
@@ -51,4 +59,8 @@ def gradcheck_model(model, X: np.ndarray, y: np.ndarray, loss_fn, l1: float = 0.
 def gradient_norms(model) -> dict[str, float]:
     """‖dW‖₂ of each parameter after a backward pass: vanishing (tiny in early layers) or
     exploding (huge) gradients show up here."""
-    return {name: float(np.linalg.norm(p.grad)) for name, p in model.named_parameters() if p.grad is not None}
+    return {
+        name: float(np.linalg.norm(p.grad))
+        for name, p in model.named_parameters()
+        if p.grad is not None
+    }

@@ -1,16 +1,16 @@
 """Neural-network building blocks: modules, layers, initializers, losses, regularization.
 
-    model = honed.nn.mlp([784, 256, 256, 10], batch_norm=True, keep_prob=0.8)
-    J = honed.nn.softmax_cross_entropy(model(x), y) + model.penalty(l2=0.1, m=len(x))
+model = honed.nn.mlp([784, 256, 256, 10], batch_norm=True, keep_prob=0.8)
+J = honed.nn.softmax_cross_entropy(model(x), y) + model.penalty(l2=0.1, m=len(x))
 """
 
 from honed.nn import gates, init
 from honed.nn.init import get_initializer
 from honed.nn.layers import (
+    ELU,
     BatchNorm,
     Dense,
     Dropout,
-    ELU,
     Flatten,
     Identity,
     LeakyReLU,
@@ -38,11 +38,42 @@ from honed.nn.regularizers import WeightPenalty, elastic_net, l1_penalty, l2_pen
 from honed.nn.serialization import load, load_into, save
 
 __all__ = [
-    "BatchNorm", "Dense", "Dropout", "ELU", "Flatten", "Identity", "LeakyReLU", "MLP",
-    "Maxout", "Module", "Perceptron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "BatchNorm",
+    "Dense",
+    "Dropout",
+    "ELU",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "MLP",
+    "Maxout",
+    "Module",
+    "Perceptron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
     "WeightPenalty",
-    "accuracy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "build_module",
-    "elastic_net", "error_rate", "gates", "get_activation", "get_initializer", "get_loss",
-    "init", "l1_penalty", "l2_penalty", "load", "load_into", "mean_squared_error", "mlp",
-    "module_spec", "penalty", "save", "softmax_cross_entropy",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "build_module",
+    "elastic_net",
+    "error_rate",
+    "gates",
+    "get_activation",
+    "get_initializer",
+    "get_loss",
+    "init",
+    "l1_penalty",
+    "l2_penalty",
+    "load",
+    "load_into",
+    "mean_squared_error",
+    "mlp",
+    "module_spec",
+    "penalty",
+    "save",
+    "softmax_cross_entropy",
 ]

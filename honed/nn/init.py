@@ -12,7 +12,7 @@ keeps the activations' spread constant from layer to layer instead of collapsing
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -144,6 +144,14 @@ def initializer_name(init: str | Initializer) -> str | None:
 
 
 __all__ = [
-    "INITIALIZERS", "as_generator", "get_initializer", "glorot", "he", "initializer_name",
-    "normal", "uniform", "xavier", "zeros",
+    "INITIALIZERS",
+    "as_generator",
+    "get_initializer",
+    "glorot",
+    "he",
+    "initializer_name",
+    "normal",
+    "uniform",
+    "xavier",
+    "zeros",
 ]

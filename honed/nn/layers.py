@@ -51,8 +51,9 @@ class Dense(Module):
 
     _regularized = ("W",)
 
-    def __init__(self, n_in: int, n_out: int, init="xavier", bias: bool = True,
-                 scale: float = 1.0, rng=None):
+    def __init__(
+        self, n_in: int, n_out: int, init="xavier", bias: bool = True, scale: float = 1.0, rng=None
+    ):
         super().__init__()
         self.n_in, self.n_out = int(n_in), int(n_out)
         self.init, self.scale = init, float(scale)
@@ -67,9 +68,13 @@ class Dense(Module):
         return linear(x, self.W, self.b)
 
     def config(self) -> dict:
-        return {"n_in": self.n_in, "n_out": self.n_out,
-                "init": initializer_name(self.init) or "zeros",
-                "bias": self.b is not None, "scale": self.scale}
+        return {
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "init": initializer_name(self.init) or "zeros",
+            "bias": self.b is not None,
+            "scale": self.scale,
+        }
 
     def extra_repr(self) -> str:
         name = initializer_name(self.init) or "custom"
@@ -164,8 +169,14 @@ class Identity(Module):
 
 
 ACTIVATIONS: dict[str, type[Module]] = {
-    "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU,
-    "softmax": Softmax, "identity": Identity, "linear": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "softmax": Softmax,
+    "identity": Identity,
+    "linear": Identity,
 }
 
 
@@ -175,7 +186,9 @@ def get_activation(name: str | Module) -> Module:
         return name
     cls = ACTIVATIONS.get(str(name).lower())
     if cls is None:
-        raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(sorted(ACTIVATIONS))}")
+        raise ValueError(
+            f"unknown activation {name!r}; valid names: {', '.join(sorted(ACTIVATIONS))}"
+        )
     return cls()
 
 
@@ -194,26 +207,41 @@ class Maxout(Module):
 
     _regularized = ("W",)
 
-    def __init__(self, n_in: int, n_out: int, pieces: int = 2, init="xavier",
-                 bias: bool = True, scale: float = 1.0, rng=None):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        pieces: int = 2,
+        init="xavier",
+        bias: bool = True,
+        scale: float = 1.0,
+        rng=None,
+    ):
         super().__init__()
         if int(pieces) < 1:
             raise ValueError(f"pieces must be >= 1, got {pieces}")
         self.n_in, self.n_out, self.pieces = int(n_in), int(n_out), int(pieces)
         self.init, self.scale = init, float(scale)
-        W = get_initializer(init)(self.n_in, self.n_out * self.pieces, as_generator(rng),
-                                  scale=self.scale)
+        W = get_initializer(init)(
+            self.n_in, self.n_out * self.pieces, as_generator(rng), scale=self.scale
+        )
         self.W = Parameter(np.asarray(W, np.float32), name="W")
-        self.b = (Parameter(np.zeros(self.n_out * self.pieces, np.float32), name="b")
-                  if bias else None)
+        self.b = (
+            Parameter(np.zeros(self.n_out * self.pieces, np.float32), name="b") if bias else None
+        )
 
     def forward(self, x):
         return maxout(linear(x, self.W, self.b), self.pieces)
 
     def config(self) -> dict:
-        return {"n_in": self.n_in, "n_out": self.n_out, "pieces": self.pieces,
-                "init": initializer_name(self.init) or "zeros", "bias": self.b is not None,
-                "scale": self.scale}
+        return {
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "pieces": self.pieces,
+            "init": initializer_name(self.init) or "zeros",
+            "bias": self.b is not None,
+            "scale": self.scale,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.n_in}, {self.n_out}, pieces={self.pieces}"
@@ -260,8 +288,9 @@ class BatchNorm(Module):
         PyTorch exactly.
     """
 
-    def __init__(self, n: int, eps: float = 1e-5, momentum: float = 0.9,
-                 unbiased_running_var: bool = False):
+    def __init__(
+        self, n: int, eps: float = 1e-5, momentum: float = 0.9, unbiased_running_var: bool = False
+    ):
         super().__init__()
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}")
@@ -276,8 +305,9 @@ class BatchNorm(Module):
 
     def forward(self, x):
         if not self.training:
-            return batch_norm_inference(x, self.gamma, self.beta, self.running_mean,
-                                        self.running_var, self.eps)
+            return batch_norm_inference(
+                x, self.gamma, self.beta, self.running_mean, self.running_var, self.eps
+            )
         y, mu, var = batch_norm(x, self.gamma, self.beta, self.eps, return_stats=True)
         if self.unbiased_running_var:
             m = x.shape[0]
@@ -292,8 +322,12 @@ class BatchNorm(Module):
         return y
 
     def config(self) -> dict:
-        return {"n": self.n, "eps": self.eps, "momentum": self.momentum,
-                "unbiased_running_var": self.unbiased_running_var}
+        return {
+            "n": self.n,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "unbiased_running_var": self.unbiased_running_var,
+        }
 
     def extra_repr(self) -> str:
         return f"{self.n}, eps={self.eps:g}, momentum={self.momentum:g}"
@@ -394,7 +428,7 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self.layers)
 
-    def append(self, layer: Module) -> "Sequential":
+    def append(self, layer: Module) -> Sequential:
         self.layers.append(layer)
         _drop_bias_before_batchnorm(self.layers)
         return self
@@ -403,7 +437,7 @@ class Sequential(Module):
         return {"layers": [module_spec(layer) for layer in self.layers]}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Sequential":
+    def from_config(cls, config: dict) -> Sequential:
         return cls(*[build_module(spec) for spec in config["layers"]])
 
 
@@ -447,7 +481,21 @@ class Perceptron(Module):
 
 
 __all__ = [
-    "ACTIVATIONS", "BatchNorm", "Dense", "Dropout", "ELU", "Flatten", "Identity", "LeakyReLU",
-    "Maxout", "Perceptron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
-    "check_keep_prob", "get_activation",
+    "ACTIVATIONS",
+    "BatchNorm",
+    "Dense",
+    "Dropout",
+    "ELU",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Maxout",
+    "Perceptron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "check_keep_prob",
+    "get_activation",
 ]

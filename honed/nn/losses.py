@@ -6,7 +6,7 @@ fused), probabilities for :func:`binary_cross_entropy`. Rows are examples.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -129,6 +129,13 @@ def error_rate(scores, labels, threshold: float = 0.0) -> float:
 
 
 __all__ = [
-    "LOSSES", "accuracy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "error_rate", "get_loss", "mean_squared_error", "predict_labels", "softmax_cross_entropy",
+    "LOSSES",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "error_rate",
+    "get_loss",
+    "mean_squared_error",
+    "predict_labels",
+    "softmax_cross_entropy",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,10 +36,17 @@ class MLP(Sequential):
     rebuild the model.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "relu", init: str | None = None,
-                 scale: float = 1.0, batch_norm: bool = False,
-                 keep_prob: float | Sequence[float] = 1.0, output: str | None = None,
-                 seed: int | None = 0):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        init: str | None = None,
+        scale: float = 1.0,
+        batch_norm: bool = False,
+        keep_prob: float | Sequence[float] = 1.0,
+        output: str | None = None,
+        seed: int | None = 0,
+    ):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes needs at least 2 positive widths, got {sizes}")
@@ -66,8 +73,9 @@ class MLP(Sequential):
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             last = i == len(sizes) - 2
-            layers.append(Dense(n_in, n_out, init=init, scale=scale, rng=rng,
-                                bias=last or not batch_norm))
+            layers.append(
+                Dense(n_in, n_out, init=init, scale=scale, rng=rng, bias=last or not batch_norm)
+            )
             if last:
                 break
             if batch_norm:
@@ -77,17 +85,23 @@ class MLP(Sequential):
                 layers.append(Dropout(keeps[i], rng=np.random.default_rng(dropout_seeds[i])))
         super().__init__(*layers)
         self._config = {
-            "sizes": sizes, "activation": act_name, "init": init, "scale": float(scale),
+            "sizes": sizes,
+            "activation": act_name,
+            "init": init,
+            "scale": float(scale),
             "batch_norm": bool(batch_norm),
-            "keep_prob": list(keep_prob) if isinstance(keep_prob, (list, tuple)) else float(keep_prob),
-            "output": output, "seed": seed,
+            "keep_prob": list(keep_prob)
+            if isinstance(keep_prob, (list, tuple))
+            else float(keep_prob),
+            "output": output,
+            "seed": seed,
         }
 
     def config(self) -> dict:
         return dict(self._config)
 
     @classmethod
-    def from_config(cls, config: dict) -> "MLP":
+    def from_config(cls, config: dict) -> MLP:
         return cls(**config)
 
     def predict_proba(self, x) -> np.ndarray:
@@ -116,13 +130,27 @@ class MLP(Sequential):
         return (out[:, 0] > threshold).astype(np.int64)
 
 
-def mlp(sizes: Sequence[int], activation: str = "relu", init: str | None = None,
-        scale: float = 1.0, batch_norm: bool = False,
-        keep_prob: float | Sequence[float] = 1.0, output: str | None = None,
-        seed: int | None = 0) -> MLP:
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "relu",
+    init: str | None = None,
+    scale: float = 1.0,
+    batch_norm: bool = False,
+    keep_prob: float | Sequence[float] = 1.0,
+    output: str | None = None,
+    seed: int | None = 0,
+) -> MLP:
     """``MLP(...)``: e.g. ``mlp([784, 256, 256, 10], batch_norm=True, keep_prob=0.8)``."""
-    return MLP(sizes, activation=activation, init=init, scale=scale, batch_norm=batch_norm,
-               keep_prob=keep_prob, output=output, seed=seed)
+    return MLP(
+        sizes,
+        activation=activation,
+        init=init,
+        scale=scale,
+        batch_norm=batch_norm,
+        keep_prob=keep_prob,
+        output=output,
+        seed=seed,
+    )
 
 
 __all__ = ["MLP", "mlp"]

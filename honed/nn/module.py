@@ -13,14 +13,15 @@ rebuilt without user code.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from honed.autograd import Parameter
 
 #: class name -> Module subclass, filled by ``Module.__init_subclass__``.
-MODULE_REGISTRY: dict[str, type["Module"]] = {}
+MODULE_REGISTRY: dict[str, type[Module]] = {}
 
 
 class Module:
@@ -78,16 +79,16 @@ class Module:
                     if isinstance(item, (Parameter, Module)):
                         yield f"{name}.{key}", item
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in self._own_items():
             if isinstance(value, Module):
                 yield name, value
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module (name ``prefix``) and all descendants, depth first, each once."""
         seen: set[int] = set()
         stack = [(prefix, self)]
@@ -100,7 +101,7 @@ class Module:
             kids = [(f"{name}.{n}" if name else n, c) for n, c in module.named_children()]
             stack.extend(reversed(kids))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
@@ -139,13 +140,13 @@ class Module:
                     yield (f"{mod_name}.{attr}" if mod_name else attr), p
 
     # -- modes and gradients ------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and every descendant; returns self."""
         for module in self.modules():
             module.training = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode: dropout off, batch norm uses its running averages."""
         return self.train(False)
 
@@ -164,7 +165,7 @@ class Module:
         return penalty(self, l1=l1, l2=l2, m=m)
 
     # -- state --------------------------------------------------------------------------
-    def _slots(self) -> "OrderedDict[str, tuple[Module, str, bool]]":
+    def _slots(self) -> OrderedDict[str, tuple[Module, str, bool]]:
         """Full name -> (owning module, attribute, is_parameter) for params and buffers."""
         slots: OrderedDict[str, tuple[Module, str, bool]] = OrderedDict()
         seen: set[int] = set()
@@ -178,7 +179,7 @@ class Module:
                 slots[f"{mod_name}.{name}" if mod_name else name] = (module, name, False)
         return slots
 
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Name -> a copy of every parameter's and buffer's values."""
         out: OrderedDict[str, np.ndarray] = OrderedDict()
         for name, (module, attr, is_param) in self._slots().items():
@@ -200,8 +201,10 @@ class Module:
         if strict and (missing or unexpected):
             parts = []
             if missing:
-                parts.append("missing keys: " + ", ".join(
-                    f"{k} (in {self._describe(slots[k][0])})" for k in missing))
+                parts.append(
+                    "missing keys: "
+                    + ", ".join(f"{k} (in {self._describe(slots[k][0])})" for k in missing)
+                )
             if unexpected:
                 parts.append("unexpected keys: " + ", ".join(unexpected))
             raise ValueError("state_dict does not match the model; " + "; ".join(parts))
@@ -226,18 +229,18 @@ class Module:
             else:
                 _assign(module, attr, np.array(state[key], dtype=target.dtype, copy=True))
 
-    def _describe(self, module: "Module") -> str:
+    def _describe(self, module: Module) -> str:
         for name, mod in self.named_modules():
             if mod is module:
                 label = name or "<root>"
                 return f"{label!r} ({module._short_repr()})"
         return module._short_repr()  # pragma: no cover
 
-    def to(self, dtype) -> "Module":
+    def to(self, dtype) -> Module:
         """Cast every parameter and buffer to ``dtype`` in place (e.g. ``np.float64`` for
         gradient checking); gradients are cleared. Returns self."""
         dtype = np.dtype(dtype)
-        for name, (module, attr, is_param) in self._slots().items():
+        for module, attr, is_param in self._slots().values():
             target = _resolve(module, attr)
             if is_param:
                 target.data = target.data.astype(dtype, copy=False)
@@ -257,7 +260,7 @@ class Module:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Module":
+    def from_config(cls, config: dict) -> Module:
         return cls(**config)
 
     # -- repr ---------------------------------------------------------------------------

@@ -20,11 +20,12 @@ Note:
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from honed.autograd import Tensor, abs as t_abs, sum_of_squares
+from honed.autograd import Tensor, sum_of_squares
+from honed.autograd import abs as t_abs
 
 
 def _weights(model_or_weights) -> list[Tensor]:
@@ -42,9 +43,7 @@ def _check_lambdas(l1: float, l2: float) -> None:
 
 def _check_m(m) -> float:
     if m is None or not m >= 1:
-        raise ValueError(
-            f"m (the number of examples the loss averages over) must be >= 1, got {m}"
-        )
+        raise ValueError(f"m (the number of examples the loss averages over) must be >= 1, got {m}")
     return float(m)
 
 

@@ -82,7 +82,7 @@ def load_into(model: Module, path: str | os.PathLike) -> Module:
                 f"the file has layer {name_b!r} = {b._short_repr()} {_signature(b)[1]}"
             )
     if len(ours) != len(theirs):
-        extra = ours[len(theirs):] or theirs[len(ours):]
+        extra = ours[len(theirs) :] or theirs[len(ours) :]
         where = "model" if len(ours) > len(theirs) else "file"
         raise ValueError(
             f"architecture mismatch: the {where} has extra layers starting at "

@@ -28,7 +28,19 @@ from honed.optim.schedules import (
 )
 
 __all__ = [
-    "EWMA", "GD", "Adam", "Momentum", "Optimizer", "RMSprop", "Schedule", "constant", "ewma",
-    "exponential", "inverse_sqrt", "inverse_time", "manual", "schedule_from_config",
+    "EWMA",
+    "GD",
+    "Adam",
+    "Momentum",
+    "Optimizer",
+    "RMSprop",
+    "Schedule",
+    "constant",
+    "ewma",
+    "exponential",
+    "inverse_sqrt",
+    "inverse_time",
+    "manual",
+    "schedule_from_config",
     "staircase",
 ]

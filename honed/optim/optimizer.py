@@ -107,8 +107,7 @@ class Optimizer:
             value = float(rate)
         except (TypeError, ValueError):
             raise ValueError(
-                f"schedule {self.schedule!r} returned {rate!r} at epoch {self.epoch}, "
-                "not a number"
+                f"schedule {self.schedule!r} returned {rate!r} at epoch {self.epoch}, not a number"
             ) from None
         if not (math.isfinite(value) and value > 0):
             raise ValueError(
@@ -202,9 +201,12 @@ class Optimizer:
             "t": self.t,
             "epoch": self.epoch,
             "state": {
-                i: None if s is None else {
+                i: None
+                if s is None
+                else {
                     k: (v.copy() if isinstance(v, np.ndarray) else v)
-                    for k, v in s.items() if not k.startswith("_")
+                    for k, v in s.items()
+                    if not k.startswith("_")
                 }
                 for i, s in enumerate(self.state)
             },

@@ -72,8 +72,9 @@ class Schedule:
         return config
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{key}={value!r}" for key, value in self.to_config().items()
-                         if key != "name")
+        args = ", ".join(
+            f"{key}={value!r}" for key, value in self.to_config().items() if key != "name"
+        )
         return f"{self.name}({args})"
 
     def __eq__(self, other) -> bool:
@@ -239,8 +240,11 @@ class manual(Schedule):
 
     def to_config(self) -> dict:
         # String keys: TOML and JSON tables cannot have integer keys.
-        return {"name": self.name, "lr": self.lr,
-                "table": {str(e): r for e, r in zip(self._epochs, self._rates)}}
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            "table": {str(e): r for e, r in zip(self._epochs, self._rates)},
+        }
 
 
 _SCHEDULES: dict[str, type[Schedule]] = {
@@ -263,9 +267,7 @@ def schedule_from_config(config: Mapping, lr: float | None = None) -> Schedule:
     config = dict(config)
     name = config.pop("name", None)
     if name not in _SCHEDULES:
-        raise ValueError(
-            f"schedule name must be one of {sorted(_SCHEDULES)}, got {name!r}"
-        )
+        raise ValueError(f"schedule name must be one of {sorted(_SCHEDULES)}, got {name!r}")
     cls = _SCHEDULES[name]
     if "lr" not in config:
         if lr is None:

@@ -22,7 +22,9 @@ def plot_curves(history, path, title: str | None = None) -> Path:
         ax.plot(epochs, history.column(f"train_{key}"), "o-", ms=3, label="train")
         dev = history.column(f"dev_{key}")
         if any(v is not None for v in dev):
-            ax.plot(epochs, [float("nan") if v is None else v for v in dev], "o-", ms=3, label="dev")
+            ax.plot(
+                epochs, [float("nan") if v is None else v for v in dev], "o-", ms=3, label="dev"
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -36,9 +38,13 @@ def plot_curves(history, path, title: str | None = None) -> Path:
         if event.get("event") == "lr":
             for ax in axes:
                 ax.axvline(event["epoch"] + 0.5, color="gray", ls="--", lw=1)
-            axes[2].annotate(f"α → {event['value']:.2g}", (event["epoch"] + 0.5, event["value"]), fontsize=8)
+            axes[2].annotate(
+                f"α → {event['value']:.2g}", (event["epoch"] + 0.5, event["value"]), fontsize=8
+            )
         elif event.get("event") == "early_stop":
-            axes[1].axvline(event["best_epoch"], color="tab:red", ls=":", lw=1, label="best (restored)")
+            axes[1].axvline(
+                event["best_epoch"], color="tab:red", ls=":", lw=1, label="best (restored)"
+            )
             axes[1].legend()
     if title:
         fig.suptitle(title)

@@ -39,7 +39,7 @@ def _x_of_internal(dist: Any, u: float) -> float:
     """Where an internal-scale coordinate (a zoom box edge) sits on the x-axis."""
     kind = dist.kind
     if kind in ("log", "log_int", "one_minus_log"):
-        return 10.0 ** u  # for one_minus_log, 10**u is 1 - β
+        return 10.0**u  # for one_minus_log, 10**u is 1 - β
     return u
 
 
@@ -78,24 +78,47 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
             continue
         for s, box in enumerate(boxes[1:], start=1):
             lo, hi = (_x_of_internal(dist, u) for u in box[name])
-            ax.axvspan(min(lo, hi), max(lo, hi), color=f"C{s}", alpha=0.12,
-                       label=f"stage {s} box")
+            ax.axvspan(min(lo, hi), max(lo, hi), color=f"C{s}", alpha=0.12, label=f"stage {s} box")
         tx = [_x_of(dist, t.params[name]) for t in ok if name in t.params]
         ty = [t.value for t in ok if name in t.params]
-        ax.scatter(tx, ty, s=16, c=[t.number for t in ok if name in t.params],
-                   cmap="viridis", label="complete")
+        ax.scatter(
+            tx,
+            ty,
+            s=16,
+            c=[t.number for t in ok if name in t.params],
+            cmap="viridis",
+            label="complete",
+        )
         if pruned:
-            ax.scatter([_x_of(dist, t.params[name]) for t in pruned if name in t.params],
-                       [t.value for t in pruned if name in t.params], s=16,
-                       facecolors="none", edgecolors="grey", label="pruned")
+            ax.scatter(
+                [_x_of(dist, t.params[name]) for t in pruned if name in t.params],
+                [t.value for t in pruned if name in t.params],
+                s=16,
+                facecolors="none",
+                edgecolors="grey",
+                label="pruned",
+            )
         if best is not None and name in best.params:
-            ax.scatter([_x_of(dist, best.params[name])], [best.value], s=90, marker="*",
-                       color="red", zorder=5, label="best")
+            ax.scatter(
+                [_x_of(dist, best.params[name])],
+                [best.value],
+                s=90,
+                marker="*",
+                color="red",
+                zorder=5,
+                label="best",
+            )
         if bad:
             bx = [_x_of(dist, t.params[name]) for t in bad if name in t.params]
-            ax.scatter(bx, [1.0] * len(bx), marker="x", color="red",
-                       transform=ax.get_xaxis_transform(), clip_on=False,
-                       label="failed/diverged")
+            ax.scatter(
+                bx,
+                [1.0] * len(bx),
+                marker="x",
+                color="red",
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+                label="failed/diverged",
+            )
         kind = dist.kind
         if kind != "choice":  # show the whole search range, not just where trials fell
             ends = [_x_of_internal(dist, u) for u in dist.internal_bounds]
@@ -108,7 +131,7 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
             ax.invert_xaxis()  # β grows to the right
             lo, hi = dist.internal_bounds
             decades = range(math.floor(lo), math.ceil(hi) + 1)
-            ax.xaxis.set_major_locator(FixedLocator([10.0 ** d for d in decades]))
+            ax.xaxis.set_major_locator(FixedLocator([10.0**d for d in decades]))
             ax.xaxis.set_minor_locator(NullLocator())
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{1 - x:.10g}"))
             ax.set_xlabel(f"{name} (log scale of 1-β)")
@@ -133,8 +156,14 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
             if math.isfinite(cur):
                 xs.append(t.number)
                 run_best.append(sign * cur)
-        ax.scatter([t.number for t in ok], [t.value for t in ok], s=10, color="grey",
-                   alpha=0.6, label="trial")
+        ax.scatter(
+            [t.number for t in ok],
+            [t.value for t in ok],
+            s=10,
+            color="grey",
+            alpha=0.6,
+            label="trial",
+        )
         ax.step(xs, run_best, where="post", color="C3", label="best so far")
         if len(boxes) > 1 and getattr(study.sampler, "stage_starts", None):
             for start in study.sampler.stage_starts()[1:]:

@@ -6,6 +6,17 @@ from honed.train.metrics import History, error_rate
 from honed.train.trainer import LOSSES, Trainer, TrainingDiverged
 
 __all__ = [
-    "LOSSES", "Callback", "Checkpoint", "EarlyStopping", "History", "MetricsLogger", "ProgressBar",
-    "Trainer", "TrainingDiverged", "error_rate", "list_checkpoints", "load_state", "save_state",
+    "LOSSES",
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "History",
+    "MetricsLogger",
+    "ProgressBar",
+    "Trainer",
+    "TrainingDiverged",
+    "error_rate",
+    "list_checkpoints",
+    "load_state",
+    "save_state",
 ]

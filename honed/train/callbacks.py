@@ -53,7 +53,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "dev_error", patience: int = 5, min_delta: float = 0.0):
         if monitor not in ("dev_error", "dev_cost", "train_error", "train_cost"):
-            raise ValueError(f"monitor must be dev_error, dev_cost, train_error or train_cost, got {monitor!r}")
+            raise ValueError(
+                f"monitor must be dev_error, dev_cost, train_error or train_cost, got {monitor!r}"
+            )
         if int(patience) != patience or patience < 1:
             raise ValueError(f"patience must be an integer >= 1, got {patience}")
         if min_delta < 0:
@@ -78,7 +80,12 @@ class EarlyStopping(Callback):
                 self.stopped_epoch = epoch
                 trainer.stop_training = True
                 trainer.history.events.append(
-                    {"epoch": epoch, "event": "early_stop", "best_epoch": self.best_epoch, "best": self.best}
+                    {
+                        "epoch": epoch,
+                        "event": "early_stop",
+                        "best_epoch": self.best_epoch,
+                        "best": self.best,
+                    }
                 )
 
     def on_train_end(self, trainer):
@@ -124,7 +131,16 @@ class Checkpoint(Callback):
 class MetricsLogger(Callback):
     """Append each epoch's record to ``metrics.csv`` and ``metrics.jsonl`` in ``directory``."""
 
-    COLUMNS = ("epoch", "train_cost", "train_error", "dev_cost", "dev_error", "lr", "seconds", "samples_per_s")
+    COLUMNS = (
+        "epoch",
+        "train_cost",
+        "train_error",
+        "dev_cost",
+        "dev_error",
+        "lr",
+        "seconds",
+        "samples_per_s",
+    )
 
     def __init__(self, directory):
         self.directory = Path(directory)
@@ -151,7 +167,12 @@ class MetricsLogger(Callback):
 
 def _format_epoch(logs: dict[str, Any], epochs: int) -> str:
     parts = [f"epoch {logs['epoch']:>3}/{epochs}"]
-    for key, label in (("train_cost", "cost"), ("train_error", "train err"), ("dev_cost", "dev cost"), ("dev_error", "dev err")):
+    for key, label in (
+        ("train_cost", "cost"),
+        ("train_error", "train err"),
+        ("dev_cost", "dev cost"),
+        ("dev_error", "dev err"),
+    ):
         if logs.get(key) is not None:
             parts.append(f"{label} {logs[key]:.4f}")
     parts.append(f"lr {logs['lr']:.3g}")
@@ -181,8 +202,12 @@ class ProgressBar(Callback):
             self.interactive = False
             return
         self.bar = tqdm(
-            total=trainer.batches_per_epoch, desc=f"epoch {epoch}/{trainer.target_epochs}",
-            unit="batch", leave=False, file=self.stream, dynamic_ncols=True,
+            total=trainer.batches_per_epoch,
+            desc=f"epoch {epoch}/{trainer.target_epochs}",
+            unit="batch",
+            leave=False,
+            file=self.stream,
+            dynamic_ncols=True,
         )
         self.started = time.perf_counter()
         self.seen = 0
@@ -194,7 +219,9 @@ class ProgressBar(Callback):
         self.bar.update(1)
         if batch % 20 == 0:
             rate = self.seen / max(time.perf_counter() - self.started, 1e-9)
-            self.bar.set_postfix(cost=f"{logs['cost']:.4f}", lr=f"{logs['lr']:.2g}", samples_s=f"{rate:,.0f}")
+            self.bar.set_postfix(
+                cost=f"{logs['cost']:.4f}", lr=f"{logs['lr']:.2g}", samples_s=f"{rate:,.0f}"
+            )
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.bar is not None:

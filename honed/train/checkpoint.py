@@ -29,7 +29,9 @@ def _flatten(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(tree, dict):
         int_keys = bool(tree) and all(isinstance(k, int) for k in tree)
         if not int_keys and not all(isinstance(k, str) for k in tree):
-            raise TypeError(f"checkpoint dict keys must be all strings or all ints, got {list(tree)!r}")
+            raise TypeError(
+                f"checkpoint dict keys must be all strings or all ints, got {list(tree)!r}"
+            )
         node = {"__dict__": {str(k): _flatten(v, arrays) for k, v in tree.items()}}
         if int_keys:
             node["int_keys"] = True

@@ -61,11 +61,21 @@ class History:
         self.epochs = [r for r in self.epochs if r["epoch"] <= epoch]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"epochs": self.epochs, "events": self.events, "status": self.status, "message": self.message}
+        return {
+            "epochs": self.epochs,
+            "events": self.events,
+            "status": self.status,
+            "message": self.message,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "History":
-        return cls(list(d.get("epochs", [])), list(d.get("events", [])), d.get("status", "new"), d.get("message", ""))
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls(
+            list(d.get("epochs", [])),
+            list(d.get("events", [])),
+            d.get("status", "new"),
+            d.get("message", ""),
+        )
 
     def __len__(self) -> int:
         return len(self.epochs)

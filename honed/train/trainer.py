@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -179,8 +180,12 @@ class Trainer:
         model.train()
         # The penalty's value joins the reported cost and its gradient is added to W.grad in
         # place after backward: the graph path's numbers without its nodes and new arrays.
-        penalty = WeightPenalty(model, l1=self.l1, l2=self.l2) if self.l1 > 0 or self.l2 > 0 else None
-        wants_batch_logs = any(type(cb).on_batch_end is not Callback.on_batch_end for cb in self.callbacks)
+        penalty = (
+            WeightPenalty(model, l1=self.l1, l2=self.l2) if self.l1 > 0 or self.l2 > 0 else None
+        )
+        wants_batch_logs = any(
+            type(cb).on_batch_end is not Callback.on_batch_end for cb in self.callbacks
+        )
         total_cost = total_wrong = 0.0
         started = time.perf_counter()
         for batch, (xb, yb) in enumerate(minibatches(X, y, self.batch_size, self.rng)):
@@ -197,7 +202,8 @@ class Trainer:
                     f"training diverged: the cost became {value} at epoch {epoch}, "
                     f"mini-batch {batch + 1}/{self.batches_per_epoch} (lr {lr:.3g}). "
                     "Try a smaller learning rate; the last good checkpoint is kept.",
-                    epoch, batch + 1,
+                    epoch,
+                    batch + 1,
                 )
             optimizer.zero_grad()
             cost.backward()
@@ -287,4 +293,3 @@ class Trainer:
 
     def save_checkpoint(self, directory) -> Path:
         return save_state(checkpoint_path(directory, self.epoch), self.state_dict())
-

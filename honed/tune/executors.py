@@ -16,6 +16,7 @@ The study decides *which* trial runs and records every outcome; executors only r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from concurrent.futures import Future
@@ -232,8 +233,13 @@ class RayExecutor(Executor):
 
     needs_pickle = True
 
-    def __init__(self, address: str | None = None, workers: int | None = None,
-                 cpus_per_trial: int = 1, **init_kwargs: Any) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        cpus_per_trial: int = 1,
+        **init_kwargs: Any,
+    ) -> None:
         self.ray = _import_ray()
         if not self.ray.is_initialized():
             self.ray.init(address=address, ignore_reinit_error=True, **init_kwargs)
@@ -262,10 +268,8 @@ class RayExecutor(Executor):
     def shutdown(self, kill: bool = False) -> None:
         if kill:
             for ref in self._refs:
-                try:
+                with contextlib.suppress(Exception):  # already finished
                     self.ray.cancel(ref, force=True)
-                except Exception:  # already finished
-                    pass
         self._refs = []
 
 

@@ -32,8 +32,13 @@ def _short(params: dict[str, Any], width: int = 60) -> str:
 
 
 class Progress:
-    def __init__(self, total: int, mode: Any = "auto", stream: IO[str] | None = None,
-                 direction: str = "minimize") -> None:
+    def __init__(
+        self,
+        total: int,
+        mode: Any = "auto",
+        stream: IO[str] | None = None,
+        direction: str = "minimize",
+    ) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.total = total
         self.sign = 1.0 if direction == "minimize" else -1.0
@@ -76,10 +81,14 @@ class Progress:
                 self.best = t
 
     def status(self, running: Sequence[FrozenTrial]) -> str:
-        best = (f"best {_fmt(self.best.value)} (#{self.best.number} {_short(self.best.params, 40)})"
-                if self.best else "best -")
-        other = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())
-                          if k != TrialState.COMPLETE)
+        best = (
+            f"best {_fmt(self.best.value)} (#{self.best.number} {_short(self.best.params, 40)})"
+            if self.best
+            else "best -"
+        )
+        other = ", ".join(
+            f"{k} {v}" for k, v in sorted(self.counts.items()) if k != TrialState.COMPLETE
+        )
         run = ",".join(f"#{t.number}" for t in sorted(running, key=lambda t: t.number))
         return " | ".join(s for s in (best, f"running {run or '-'}", other) if s)
 

@@ -166,9 +166,7 @@ class ZoomSampler(Sampler):
         if fractions is not None:
             fractions = [float(f) for f in fractions]
             if len(fractions) != stages or any(not f > 0 for f in fractions):
-                raise ValueError(
-                    f"fractions must be {stages} positive numbers, got {fractions!r}"
-                )
+                raise ValueError(f"fractions must be {stages} positive numbers, got {fractions!r}")
         self.stages = int(stages)
         self.top_k = None if top_k is None else int(top_k)
         self.margin = float(margin)
@@ -192,8 +190,13 @@ class ZoomSampler(Sampler):
         done = {t.number for t in history if t.state in TrialState.FINISHED}
         return all(i in done for i in range(start))
 
-    def box(self, stage: int, space: SearchSpace, history: Sequence[FrozenTrial],
-            direction: str = "minimize") -> Box:
+    def box(
+        self,
+        stage: int,
+        space: SearchSpace,
+        history: Sequence[FrozenTrial],
+        direction: str = "minimize",
+    ) -> Box:
         """The box of ``stage`` on the internal scales (stage 0: the whole space)."""
         full = {name: dist.internal_bounds for name, dist in space.items()}
         start = self.stage_starts()[stage]
@@ -201,8 +204,11 @@ class ZoomSampler(Sampler):
             return full
         sign = 1.0 if direction == "minimize" else -1.0
         done = [
-            t for t in history
-            if t.number < start and t.finished_ok and math.isfinite(t.value)
+            t
+            for t in history
+            if t.number < start
+            and t.finished_ok
+            and math.isfinite(t.value)
             and all(n in t.params for n in space)
         ]
         if not done:  # everything failed: nothing to zoom on

@@ -284,9 +284,7 @@ class Choice(Distribution):
             raise ValueError("choices must be non-empty, got []")
         for c in choices:
             if c is not None and not isinstance(c, (bool, int, float, str)):
-                raise ValueError(
-                    f"choices must be numbers, strings, booleans or None, got {c!r}"
-                )
+                raise ValueError(f"choices must be numbers, strings, booleans or None, got {c!r}")
         self.choices = list(choices)
 
     @property

@@ -187,8 +187,15 @@ class SQLiteStorage:
                 conn.execute(
                     "INSERT INTO studies (name, direction, space, sampler, seed, created,"
                     " user_attrs) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (name, direction, dumps(space), dumps(sampler), int(seed), time.time(),
-                     dumps(user_attrs or {})),
+                    (
+                        name,
+                        direction,
+                        dumps(space),
+                        dumps(sampler),
+                        int(seed),
+                        time.time(),
+                        dumps(user_attrs or {}),
+                    ),
                 )
         return self.get_study(name)  # type: ignore[return-value]
 
@@ -214,11 +221,20 @@ class SQLiteStorage:
         for r in rows:
             out.append(
                 FrozenTrial(
-                    number=r["number"], state=r["state"], params=json.loads(r["params"]),
-                    seed=r["seed"], value=r["value"], intermediate=inter.get(r["number"], {}),
-                    duration=r["duration"], started=r["started"], finished=r["finished"],
-                    error=r["error"], traceback=r["traceback"], worker=r["worker"],
-                    attempts=r["attempts"], user_attrs=json.loads(r["user_attrs"]),
+                    number=r["number"],
+                    state=r["state"],
+                    params=json.loads(r["params"]),
+                    seed=r["seed"],
+                    value=r["value"],
+                    intermediate=inter.get(r["number"], {}),
+                    duration=r["duration"],
+                    started=r["started"],
+                    finished=r["finished"],
+                    error=r["error"],
+                    traceback=r["traceback"],
+                    worker=r["worker"],
+                    attempts=r["attempts"],
+                    user_attrs=json.loads(r["user_attrs"]),
                 )
             )
         return out
@@ -235,7 +251,8 @@ class SQLiteStorage:
             if intermediate:
                 for n, step, v in conn.execute(
                     "SELECT number, step, value FROM intermediate WHERE study_id = ?"
-                    " ORDER BY number, step", (study_id,)
+                    " ORDER BY number, step",
+                    (study_id,),
                 ):
                     inter.setdefault(n, {})[step] = math.nan if v is None else v
         finally:
@@ -271,7 +288,8 @@ class SQLiteStorage:
         with self._tx():
             row = conn.execute(
                 "SELECT number FROM trials WHERE study_id = ? AND state = ?"
-                " ORDER BY number LIMIT 1", (study_id, TrialState.INTERRUPTED),
+                " ORDER BY number LIMIT 1",
+                (study_id, TrialState.INTERRUPTED),
             ).fetchone()
             if row is not None:
                 number = row["number"]
@@ -287,8 +305,12 @@ class SQLiteStorage:
                     (study_id, number),
                 )
             else:
-                taken = {r[0] for r in conn.execute(
-                    "SELECT number FROM trials WHERE study_id = ?", (study_id,))}
+                taken = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT number FROM trials WHERE study_id = ?", (study_id,)
+                    )
+                }
                 number = next(i for i in range(len(taken) + 1) if i not in taken)
                 if number >= n_trials:
                     return None
@@ -302,8 +324,7 @@ class SQLiteStorage:
                 conn.execute(
                     "INSERT INTO trials (study_id, number, state, params, seed, started,"
                     " driver, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                    (study_id, number, TrialState.RUNNING, dumps(params), int(seed), now,
-                     driver),
+                    (study_id, number, TrialState.RUNNING, dumps(params), int(seed), now, driver),
                 )
             r = conn.execute(
                 "SELECT * FROM trials WHERE study_id = ? AND number = ?", (study_id, number)
@@ -329,10 +350,26 @@ class SQLiteStorage:
         a re-run.  Returns whether the row was updated."""
         if state not in TrialState.FINISHED and state != TrialState.INTERRUPTED:
             raise ValueError(f"state must be a finished state, got {state!r}")
-        sets = ["state = ?", "value = ?", "error = ?", "traceback = ?", "duration = ?",
-                "finished = ?", "worker = ?", "user_attrs = ?"]
-        args: list[Any] = [state, _finite_or_none(value), error, traceback, duration,
-                           time.time(), worker, dumps(user_attrs or {})]
+        sets = [
+            "state = ?",
+            "value = ?",
+            "error = ?",
+            "traceback = ?",
+            "duration = ?",
+            "finished = ?",
+            "worker = ?",
+            "user_attrs = ?",
+        ]
+        args: list[Any] = [
+            state,
+            _finite_or_none(value),
+            error,
+            traceback,
+            duration,
+            time.time(),
+            worker,
+            dumps(user_attrs or {}),
+        ]
         if params is not None:
             sets.append("params = ?")
             args.append(dumps(params))
@@ -344,8 +381,9 @@ class SQLiteStorage:
             )
             return cur.rowcount == 1
 
-    def mark_interrupted(self, study_id: int, numbers: Iterable[int],
-                         was: str = TrialState.RUNNING) -> None:
+    def mark_interrupted(
+        self, study_id: int, numbers: Iterable[int], was: str = TrialState.RUNNING
+    ) -> None:
         """Mark the trials ``numbers`` that are in state ``was`` (default ``running``)
         ``interrupted``, so the next run of the study runs them again."""
         numbers = list(numbers)
@@ -372,8 +410,12 @@ class SQLiteStorage:
             (study_id, TrialState.RUNNING),
         ).fetchall():
             d_host, _, d_pid = (r["driver"] or ":").rpartition(":")
-            dead = (d_host == host and d_pid.isdigit() and not _pid_alive(int(d_pid))
-                    and int(d_pid) != os.getpid())
+            dead = (
+                d_host == host
+                and d_pid.isdigit()
+                and not _pid_alive(int(d_pid))
+                and int(d_pid) != os.getpid()
+            )
             if everything or dead:
                 stale.append(r["number"])
         self.mark_interrupted(study_id, stale)
@@ -384,13 +426,15 @@ class SQLiteStorage:
         with self._tx() as c:
             c.execute(
                 "INSERT OR REPLACE INTO intermediate (study_id, number, step, value)"
-                " VALUES (?, ?, ?, ?)", (study_id, number, int(step), _finite_or_none(value)),
+                " VALUES (?, ?, ?, ?)",
+                (study_id, number, int(step), _finite_or_none(value)),
             )
 
     def intermediate_at(self, study_id: int, step: int) -> dict[int, float]:
         """``{number: value}`` of every trial that reported at ``step`` (NaN as None)."""
         return {
-            n: v for n, v in self.conn.execute(
+            n: v
+            for n, v in self.conn.execute(
                 "SELECT number, value FROM intermediate WHERE study_id = ? AND step = ?",
                 (study_id, int(step)),
             )

@@ -79,11 +79,11 @@ def run_trial(
         last = trial.intermediate[max(trial.intermediate)] if trial.intermediate else None
         out.update(state=TrialState.PRUNED, value=last, error=str(e) or None)
     except Diverged as e:
-        out.update(state=TrialState.DIVERGED, error=f"Diverged: {e}",
-                   traceback=tb_mod.format_exc())
+        out.update(state=TrialState.DIVERGED, error=f"Diverged: {e}", traceback=tb_mod.format_exc())
     except Exception as e:
-        out.update(state=TrialState.FAILED, error=f"{type(e).__name__}: {e}",
-                   traceback=tb_mod.format_exc())
+        out.update(
+            state=TrialState.FAILED, error=f"{type(e).__name__}: {e}", traceback=tb_mod.format_exc()
+        )
     out.update(
         duration=time.perf_counter() - t0,
         worker=driver_id(),
@@ -147,8 +147,12 @@ class Study:
                 )
             smp = make_sampler(sampler)
             row = self.storage.create_study(
-                study_name, direction or "minimize", space.to_json(), smp.to_config(),
-                0 if seed is None else int(seed), user_attrs,
+                study_name,
+                direction or "minimize",
+                space.to_json(),
+                smp.to_config(),
+                0 if seed is None else int(seed),
+                user_attrs,
             )
         stored_space = SearchSpace.from_config(row["space"])
         checks = [
@@ -162,8 +166,9 @@ class Study:
                     f"study {study_name!r} in {self.storage_path} has {what} {stored!r}, "
                     f"got {given!r}; use another study_name or storage_path"
                 )
-        if sampler is not None and not _same_sampler(make_sampler(sampler).to_config(),
-                                                     row["sampler"]):
+        if sampler is not None and not _same_sampler(
+            make_sampler(sampler).to_config(), row["sampler"]
+        ):
             raise ValueError(
                 f"study {study_name!r} has sampler {row['sampler']!r}, got "
                 f"{make_sampler(sampler).to_config()!r}"
@@ -217,6 +222,7 @@ class Study:
 
     def export_json(self, path: str | os.PathLike) -> None:
         """The study and all its trials as one JSON document (NaN written as null)."""
+
         def clean(o):
             if isinstance(o, float) and not math.isfinite(o):
                 return None
@@ -227,10 +233,15 @@ class Study:
             return o
 
         doc = {
-            "name": self.name, "direction": self.direction, "seed": self.seed,
-            "space": self.space.to_json(), "sampler": self.sampler.to_config(),
-            "created": self.created, "user_attrs": self.user_attrs,
-            "summary": self.summary(), "trials": [asdict(t) for t in self.trials],
+            "name": self.name,
+            "direction": self.direction,
+            "seed": self.seed,
+            "space": self.space.to_json(),
+            "sampler": self.sampler.to_config(),
+            "created": self.created,
+            "user_attrs": self.user_attrs,
+            "summary": self.summary(),
+            "trials": [asdict(t) for t in self.trials],
         }
         with open(path, "w") as f:
             json.dump(clean(doc), f, indent=1)
@@ -243,21 +254,45 @@ class Study:
         names = list(self.space)
         for t in trials:
             names += [n for n in t.params if n not in names]
-        head = ["number", "state", "value", *[f"param:{n}" for n in names], "seed",
-                "duration", "attempts", "worker", "started", "finished", "error",
-                "intermediate"]
+        head = [
+            "number",
+            "state",
+            "value",
+            *[f"param:{n}" for n in names],
+            "seed",
+            "duration",
+            "attempts",
+            "worker",
+            "started",
+            "finished",
+            "error",
+            "intermediate",
+        ]
         with open(path, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(head)
             for t in trials:
-                w.writerow([
-                    t.number, t.state, "" if t.value is None else repr(t.value),
-                    *[t.params.get(n, "") for n in names], t.seed,
-                    "" if t.duration is None else f"{t.duration:.6g}", t.attempts,
-                    t.worker or "", t.started or "", t.finished or "", t.error or "",
-                    json.dumps({str(k): (None if not math.isfinite(v) else v)
-                                for k, v in t.intermediate.items()}),
-                ])
+                w.writerow(
+                    [
+                        t.number,
+                        t.state,
+                        "" if t.value is None else repr(t.value),
+                        *[t.params.get(n, "") for n in names],
+                        t.seed,
+                        "" if t.duration is None else f"{t.duration:.6g}",
+                        t.attempts,
+                        t.worker or "",
+                        t.started or "",
+                        t.finished or "",
+                        t.error or "",
+                        json.dumps(
+                            {
+                                str(k): (None if not math.isfinite(v) else v)
+                                for k, v in t.intermediate.items()
+                            }
+                        ),
+                    ]
+                )
 
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, path={self.storage_path!r}, {self.summary()})"
@@ -299,8 +334,9 @@ class Study:
             self.sampler.budget = n_trials
             conf = self.sampler.to_config()
             with self.storage._tx() as c:
-                c.execute("UPDATE studies SET sampler = ? WHERE id = ?",
-                          (json.dumps(conf), self.id))
+                c.execute(
+                    "UPDATE studies SET sampler = ? WHERE id = ?", (json.dumps(conf), self.id)
+                )
         ex = make_executor(executor, workers)
         if ex.needs_pickle:
             try:
@@ -318,7 +354,8 @@ class Study:
 
         def sample(number, history):
             return sampler.sample(number, space, seed, history, direction), trial_seeds(
-                seed, number)
+                seed, number
+            )
 
         prog = Progress(n_trials, progress, direction=direction)
         prog.start(self.storage.get_trials(self.id, intermediate=False))
@@ -335,8 +372,17 @@ class Study:
                     if not isinstance(got, FrozenTrial):
                         break
                     claimed = got
-                    fut = ex.submit(run_trial, objective, reporter, got.number, got.params,
-                                    got.seed, seed, pruner, direction)
+                    fut = ex.submit(
+                        run_trial,
+                        objective,
+                        reporter,
+                        got.number,
+                        got.params,
+                        got.seed,
+                        seed,
+                        pruner,
+                        direction,
+                    )
                     running[fut] = got
                     claimed = None
                 if not running:
@@ -354,15 +400,16 @@ class Study:
                     else:
                         dead_in_a_row.append(t.number)
                         if len(dead_in_a_row) >= 2 * ex.max_workers:
-                            self.storage.mark_interrupted(self.id, dead_in_a_row,
-                                                          was=TrialState.FAILED)
+                            self.storage.mark_interrupted(
+                                self.id, dead_in_a_row, was=TrialState.FAILED
+                            )
                             raise WorkersKeepDying(
                                 f"worker processes died {len(dead_in_a_row)} times in a row "
                                 f"without finishing a trial, so the study stops; trials "
                                 f"{sorted(dead_in_a_row)} are marked interrupted and run "
                                 "again on resume. Errors the workers printed, if any, are above. "
                                 "(A script that runs a study must do it under "
-                                "`if __name__ == \"__main__\":`: workers import the main module.)"
+                                '`if __name__ == "__main__":`: workers import the main module.)'
                             )
                     final = self.storage.get_trial(self.id, t.number)
                     if final is not None:
@@ -401,9 +448,12 @@ class Study:
         except Exception as e:
             # Not the objective (run_trial catches that): the worker itself died, or the
             # arguments could not be sent.  Record it and carry on with a fresh pool.
-            out = {"state": TrialState.FAILED, "value": None,
-                   "error": f"worker error: {type(e).__name__}: {e}",
-                   "traceback": "".join(tb_mod.format_exception(e))}
+            out = {
+                "state": TrialState.FAILED,
+                "value": None,
+                "error": f"worker error: {type(e).__name__}: {e}",
+                "traceback": "".join(tb_mod.format_exception(e)),
+            }
             ex.restart()
             self.storage.finish(self.id, t.number, t.attempts, **out)
             return False
@@ -423,7 +473,7 @@ def _refuse_in_worker_bootstrap() -> None:
         raise RuntimeError(
             "a study was started while a worker process was importing the main module: "
             "worker processes run the script's top level again, so the code that runs the "
-            "study must be under `if __name__ == \"__main__\":`"
+            'study must be under `if __name__ == "__main__":`'
         )
 
 
@@ -446,7 +496,21 @@ def optimize(
 ) -> Study:
     """Create or resume the study ``study_name`` in ``storage_path`` and run it to
     ``n_trials`` trials.  See ``Study`` and ``Study.optimize`` for the arguments."""
-    study = Study(storage_path, study_name, space=space, sampler=sampler, seed=seed,
-                  direction=direction, user_attrs=user_attrs)
-    return study.optimize(objective, n_trials, workers=workers, executor=executor,
-                          pruner=pruner, progress=progress, callbacks=callbacks)
+    study = Study(
+        storage_path,
+        study_name,
+        space=space,
+        sampler=sampler,
+        seed=seed,
+        direction=direction,
+        user_attrs=user_attrs,
+    )
+    return study.optimize(
+        objective,
+        n_trials,
+        workers=workers,
+        executor=executor,
+        pruner=pruner,
+        progress=progress,
+        callbacks=callbacks,
+    )

@@ -16,8 +16,13 @@ from .trial import Diverged, Trial, TrialPruned
 __all__ = ["bowl", "curves", "flaky", "seeded_noise", "slow_bowl"]
 
 
-def bowl(trial: Trial, lr_opt: float = -2.7, b_opt: float = -2.3,
-         lr_width: float = 0.3, b_width: float = 0.2) -> float:
+def bowl(
+    trial: Trial,
+    lr_opt: float = -2.7,
+    b_opt: float = -2.3,
+    lr_width: float = 0.3,
+    b_width: float = 0.2,
+) -> float:
     """A narrow quadratic bowl in ``log10 lr`` and ``log10(1 - beta)``:
     ``((log10 lr - lr_opt)/lr_width)**2 + ((log10(1-beta) - b_opt)/b_width)**2``,
     minimum 0 at ``lr = 10**lr_opt``, ``beta = 1 - 10**b_opt``."""
@@ -64,8 +69,9 @@ def flaky(trial: Trial) -> float:
     return trial.params["x"] ** 2
 
 
-def slow_bowl(trial: Trial, kill_at: int = -1, marker: str | None = None,
-              sig: int = signal.SIGKILL) -> float:
+def slow_bowl(
+    trial: Trial, kill_at: int = -1, marker: str | None = None, sig: int = signal.SIGKILL
+) -> float:
     """``bowl`` that takes a moment; when ``trial.number == kill_at`` and ``marker`` does not
     exist yet it creates ``marker`` and sends ``sig`` (SIGKILL: a crash; SIGINT: Ctrl-C) to
     the study's driver process (``$HONED_TEST_DRIVER_PID``, else this process) -- an

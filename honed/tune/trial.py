@@ -148,9 +148,7 @@ class Trial:
         self._suggested[name] = dist
         return value
 
-    def suggest_float(
-        self, name: str, low: float, high: float, *, scale: str = "linear"
-    ) -> float:
+    def suggest_float(self, name: str, low: float, high: float, *, scale: str = "linear") -> float:
         """``scale``: ``"linear"`` (Uniform), ``"log"`` (LogUniform) or
         ``"one_minus_log"`` (OneMinusLogUniform, for β-like values)."""
         kinds = {"linear": Uniform, "log": LogUniform, "one_minus_log": OneMinusLogUniform}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import honed.autograd as ag
-from honed.autograd import Parameter, Tensor, no_grad
+from honed.autograd import Parameter, Tensor
 
 from .helpers import check_op, random_inputs
 
@@ -78,9 +78,13 @@ def test_sigmoid_cross_entropy_gradient_composition_and_stability():
     z = np.random.default_rng(2).normal(size=(4, 1))
     s = ag.sigmoid(Tensor(z))
     composed = -(y * ag.log(s) + (1 - y) * ag.log(1 - s)).sum() / 4
-    assert ag.sigmoid_cross_entropy(Tensor(z), y).item() == pytest.approx(composed.item(), rel=1e-12)
+    assert ag.sigmoid_cross_entropy(Tensor(z), y).item() == pytest.approx(
+        composed.item(), rel=1e-12
+    )
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        big = ag.sigmoid_cross_entropy(Tensor([[1000.0], [-1000.0]]), np.array([[0.0], [1.0]])).item()
+        big = ag.sigmoid_cross_entropy(
+            Tensor([[1000.0], [-1000.0]]), np.array([[0.0], [1.0]])
+        ).item()
     assert big == pytest.approx(1000.0)
 
 

@@ -25,7 +25,9 @@ def test_correct_network_gets_correct_verdict():
     W1 = Parameter(rng.normal(size=(3, 4)).astype(np.float32), name="W1")
     b1 = Parameter(np.zeros(4) + 0.1, name="b1")
     W2 = Parameter(rng.normal(size=(4, 2)), name="W2")
-    result = gradcheck(lambda: ag.softmax_cross_entropy(ag.tanh(ag.linear(X, W1, b1)) @ W2, y), [W1, b1, W2])
+    result = gradcheck(
+        lambda: ag.softmax_cross_entropy(ag.tanh(ag.linear(X, W1, b1)) @ W2, y), [W1, b1, W2]
+    )
     assert result.verdict == "correct" and result.passed
     assert W1.data.dtype == np.float32  # restored afterwards
     assert "W2" in repr(result) and "correct" in repr(result)

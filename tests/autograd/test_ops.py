@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import honed.autograd as ag
 from honed.autograd import Parameter, Tensor
 
-from .helpers import check_op, random_inputs
+from .helpers import check_op
 
 BINARY = {
     "add": lambda a, b: a + b,
@@ -77,7 +77,8 @@ def test_pow_gradient_with_tensor_exponent():
 
 
 @pytest.mark.parametrize(
-    "shape_a, shape_b", [((3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 2))]
+    "shape_a, shape_b",
+    [((3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 2))],
 )
 def test_matmul_gradients(shape_a, shape_b):
     check_op(lambda a, b: a @ b, shape_a, shape_b)

@@ -46,9 +46,20 @@ def only_run(out: Path) -> Path:
 
 
 def test_train_writes_a_run_directory(experiment, tmp_path, capsys):
-    assert main(["train", str(experiment), "--out", str(tmp_path / "runs"), "--set", "train.epochs=3"]) == 0
+    assert (
+        main(["train", str(experiment), "--out", str(tmp_path / "runs"), "--set", "train.epochs=3"])
+        == 0
+    )
     run = only_run(tmp_path / "runs")
-    for name in ("config.json", "run.json", "metrics.csv", "metrics.jsonl", "model.npz", "curves.png", "summary.json"):
+    for name in (
+        "config.json",
+        "run.json",
+        "metrics.csv",
+        "metrics.jsonl",
+        "model.npz",
+        "curves.png",
+        "summary.json",
+    ):
         assert (run / name).exists(), name
     assert sorted(list_checkpoints(run / "checkpoints")) == [1, 2, 3]
     summary = json.loads((run / "summary.json").read_text())
@@ -59,7 +70,10 @@ def test_train_writes_a_run_directory(experiment, tmp_path, capsys):
 
 
 def test_bad_config_fails_before_training_with_dotted_key(experiment, tmp_path, capsys):
-    assert main(["train", str(experiment), "--out", str(tmp_path / "runs"), "--set", "train.lr=-1"]) == 1
+    assert (
+        main(["train", str(experiment), "--out", str(tmp_path / "runs"), "--set", "train.lr=-1"])
+        == 1
+    )
     assert "train.lr must be > 0, got -1" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
     assert main(["train", str(experiment), "--set", "model.hiden=3"]) == 1
@@ -67,8 +81,22 @@ def test_bad_config_fails_before_training_with_dotted_key(experiment, tmp_path, 
 
 
 def test_diverging_lr_exits_nonzero_with_message(experiment, tmp_path, capsys):
-    code = main(["train", str(experiment), "--out", str(tmp_path / "runs"), "--set", "train.lr=1e3",
-                 "--set", "train.optimizer='gd'", "--set", "model.activation='relu'", "--set", "train.epochs=30"])
+    code = main(
+        [
+            "train",
+            str(experiment),
+            "--out",
+            str(tmp_path / "runs"),
+            "--set",
+            "train.lr=1e3",
+            "--set",
+            "train.optimizer='gd'",
+            "--set",
+            "model.activation='relu'",
+            "--set",
+            "train.epochs=30",
+        ]
+    )
     assert code == 3
     out = capsys.readouterr().out
     assert "training diverged" in out and "Traceback" not in out
@@ -96,8 +124,12 @@ def test_resume_errors_are_clear(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "train, dev, verdict",
-    [(0.01, 0.11, "high variance"), (0.15, 0.16, "high bias"), (0.15, 0.30, "high bias and high variance"),
-     (0.005, 0.01, "low bias and low variance")],
+    [
+        (0.01, 0.11, "high variance"),
+        (0.15, 0.16, "high bias"),
+        (0.15, 0.30, "high bias and high variance"),
+        (0.005, 0.01, "low bias and low variance"),
+    ],
 )
 def test_diagnose_the_four_cases_of_the_notes(train, dev, verdict, capsys):
     assert main(["diagnose", "--train-error", str(train), "--dev-error", str(dev)]) == 0
@@ -131,14 +163,23 @@ def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
     """Kill `honed train` after its epoch-3 checkpoint; `honed resume` must end where an
     uninterrupted run ends, bit for bit."""
     exp = tmp_path / "kill.toml"
-    exp.write_text(TINY.replace("n_samples = 300", "n_samples = 4000").replace("batch_size = 32", "batch_size = 4")
-                   .replace("epochs = 4", "epochs = 6"))
+    exp.write_text(
+        TINY.replace("n_samples = 300", "n_samples = 4000")
+        .replace("batch_size = 32", "batch_size = 4")
+        .replace("epochs = 4", "epochs = 6")
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "honed", "train", str(exp), "--quiet"]
-    subprocess.run(command + ["--out", str(tmp_path / "full")], check=True, env=env, capture_output=True)
+    subprocess.run(
+        command + ["--out", str(tmp_path / "full")], check=True, env=env, capture_output=True
+    )
 
-    proc = subprocess.Popen(command + ["--out", str(tmp_path / "killed")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command + ["--out", str(tmp_path / "killed")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         checkpoint = None
         while proc.poll() is None:
@@ -150,10 +191,14 @@ def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
             time.sleep(0.005)
     finally:
         proc.wait()
-    assert checkpoint is not None and proc.returncode == -signal.SIGKILL, "the run finished before the kill"
+    assert checkpoint is not None and proc.returncode == -signal.SIGKILL, (
+        "the run finished before the kill"
+    )
     run = checkpoint.parent.parent
     assert 6 not in list_checkpoints(run / "checkpoints")
-    subprocess.run([sys.executable, "-m", "honed", "resume", str(run), "--quiet"], check=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "honed", "resume", str(run), "--quiet"], check=True, env=env
+    )
 
     full_run = only_run(tmp_path / "full")
     a = load_state(list_checkpoints(full_run / "checkpoints")[6])["model"]

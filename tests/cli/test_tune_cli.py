@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from honed import experiment as ex
 from honed.cli import main
 from honed.tuning import ExperimentObjective, best_params, open_study, trial_config
-from honed import experiment as ex
 
 TUNE = """
 name = "tinytune"
@@ -43,7 +43,21 @@ def test_tune_then_show_report_and_train_the_best(experiment, tmp_path, capsys):
     assert "5 trials (5 complete)" in out and "--from-study" in out
     # Running again continues the study: 7 in total, the first 5 untouched.
     before = {t.number: (t.params, t.value) for t in open_study(study).trials}
-    assert main(["tune", str(experiment), "--study", str(study), "--trials", "7", "--executor", "inprocess"]) == 0
+    assert (
+        main(
+            [
+                "tune",
+                str(experiment),
+                "--study",
+                str(study),
+                "--trials",
+                "7",
+                "--executor",
+                "inprocess",
+            ]
+        )
+        == 0
+    )
     after = {t.number: (t.params, t.value) for t in open_study(study).trials}
     assert len(after) == 7 and all(after[n] == before[n] for n in before)
 
@@ -54,7 +68,20 @@ def test_tune_then_show_report_and_train_the_best(experiment, tmp_path, capsys):
     assert (tmp_path / "study.png").stat().st_size > 10_000
 
     best = best_params(study)
-    assert main(["train", str(experiment), "--from-study", str(study), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(experiment),
+                "--from-study",
+                str(study),
+                "--out",
+                str(tmp_path / "runs"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     run = next((tmp_path / "runs").iterdir())
     config = json.loads((run / "config.json").read_text())
     assert config["train"]["lr"] == pytest.approx(best["train.lr"])
@@ -62,8 +89,19 @@ def test_tune_then_show_report_and_train_the_best(experiment, tmp_path, capsys):
 
 
 def test_tune_rejects_a_space_key_that_is_not_an_experiment_key(experiment, capsys):
-    assert main(["tune", str(experiment), "--set", 'tune.space={"train.lrate" = {log = [0.001, 0.1]}}',
-                 "--executor", "inprocess"]) == 1
+    assert (
+        main(
+            [
+                "tune",
+                str(experiment),
+                "--set",
+                'tune.space={"train.lrate" = {log = [0.001, 0.1]}}',
+                "--executor",
+                "inprocess",
+            ]
+        )
+        == 1
+    )
     assert "tune.space key 'train.lrate' is not an experiment key" in capsys.readouterr().err
 
 
@@ -96,7 +134,9 @@ def test_objective_reports_each_epoch_and_is_reproducible(experiment):
     assert [e for e, _ in a.reports] == [1, 2, 3] and a.reports == b.reports
 
 
-def test_tune_stops_with_exit_code_5_when_workers_keep_dying(experiment, tmp_path, capsys, monkeypatch):
+def test_tune_stops_with_exit_code_5_when_workers_keep_dying(
+    experiment, tmp_path, capsys, monkeypatch
+):
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 

@@ -84,7 +84,7 @@ def test_load_small_idx_dir(tmp_path):
     _make_files(tmp_path / "d")
     train, test = mnist(tmp_path / "d")
     assert train.X.shape == (12, 20) and train.image_shape == (4, 5)
-    assert test.X.dtype == np.float32 and 0 <= test.X.min() and test.X.max() <= 1
+    assert test.X.dtype == np.float32 and test.X.min() >= 0 and test.X.max() <= 1
     np.testing.assert_array_equal(train.y, np.arange(12) % 10)
 
 
@@ -178,7 +178,11 @@ def test_raw_pixels_convert_to_the_same_floats(tmp_path):
     _make_files(tmp_path / "d")
     raw_train, raw_test = mnist(tmp_path / "d", raw=True)
     train, _ = mnist(tmp_path / "d")
-    assert raw_train.X.dtype == np.uint8 and raw_train.X.shape == (12, 20) and raw_test.X.shape == (6, 20)
+    assert (
+        raw_train.X.dtype == np.uint8
+        and raw_train.X.shape == (12, 20)
+        and raw_test.X.shape == (6, 20)
+    )
     assert raw_train.image_shape == (4, 5) and not raw_train.X.flags.writeable
     rows = np.array([7, 2, 11])
     # Selecting rows first, then converting, is bit-identical to converting everything.

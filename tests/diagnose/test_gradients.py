@@ -24,7 +24,9 @@ def test_gradient_norms_name_every_parameter_with_a_gradient():
     rng = np.random.default_rng(1)
     model = mlp([4, 5, 2], seed=0)
     assert gradient_norms(model) == {}
-    softmax_cross_entropy(model(Tensor(rng.normal(size=(6, 4)).astype(np.float32))), rng.integers(0, 2, 6)).backward()
+    softmax_cross_entropy(
+        model(Tensor(rng.normal(size=(6, 4)).astype(np.float32))), rng.integers(0, 2, 6)
+    ).backward()
     norms = gradient_norms(model)
     assert set(norms) == {name for name, _ in model.named_parameters()}
     assert all(v > 0 for v in norms.values())

@@ -87,8 +87,9 @@ def test_batchnorm_eval_single_example_equals_batch():
         full = bn(batch).data
         alone = bn(batch[4:5]).data
     np.testing.assert_array_equal(alone[0], full[4])
-    expected = (batch - bn.running_mean) / np.sqrt(bn.running_var + bn.eps) * bn.gamma.data \
-        + bn.beta.data
+    expected = (batch - bn.running_mean) / np.sqrt(
+        bn.running_var + bn.eps
+    ) * bn.gamma.data + bn.beta.data
     np.testing.assert_allclose(full, expected, rtol=1e-5, atol=1e-6)
 
 

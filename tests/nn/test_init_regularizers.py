@@ -5,12 +5,15 @@ import honed.nn as nn
 from honed.nn import init
 
 
-@pytest.mark.parametrize("name, std", [
-    ("xavier", lambda n_in, n_out: np.sqrt(1 / n_in)),
-    ("glorot", lambda n_in, n_out: np.sqrt(2 / (n_in + n_out))),
-    ("he", lambda n_in, n_out: np.sqrt(2 / n_in)),
-    ("normal", lambda n_in, n_out: 1.0),
-])
+@pytest.mark.parametrize(
+    "name, std",
+    [
+        ("xavier", lambda n_in, n_out: np.sqrt(1 / n_in)),
+        ("glorot", lambda n_in, n_out: np.sqrt(2 / (n_in + n_out))),
+        ("he", lambda n_in, n_out: np.sqrt(2 / n_in)),
+        ("normal", lambda n_in, n_out: 1.0),
+    ],
+)
 @pytest.mark.parametrize("scale", [1.0, 0.5])
 def test_empirical_std_matches_formula(name, std, scale):
     n_in, n_out = 400, 300
@@ -35,11 +38,13 @@ def test_dense_takes_initializer_by_name_or_callable_and_is_seeded():
     a = nn.Dense(50, 40, init="he", rng=3)
     b = nn.Dense(50, 40, init=init.he, rng=3)
     np.testing.assert_array_equal(a.W.data, b.W.data)
-    custom = nn.Dense(2, 3, init=lambda n_in, n_out, rng, scale: np.full((n_in, n_out), scale),
-                      scale=0.25)
+    custom = nn.Dense(
+        2, 3, init=lambda n_in, n_out, rng, scale: np.full((n_in, n_out), scale), scale=0.25
+    )
     np.testing.assert_array_equal(custom.W.data, 0.25)
     assert nn.Dense(50, 40, init="normal", scale=0.01, rng=0).W.data.std() == pytest.approx(
-        0.01, rel=0.05)
+        0.01, rel=0.05
+    )
 
 
 # -- regularization -------------------------------------------------------------------------

@@ -24,8 +24,9 @@ def _layers():
         "dropout": lambda: nn.Dropout(0.5, rng=3),
         "flatten": nn.Flatten,
         "identity": nn.Identity,
-        "sequential": lambda: nn.Sequential(nn.Dense(N_IN, 5, rng=4), nn.BatchNorm(5),
-                                            nn.Tanh(), nn.Dense(5, 2, rng=5)),
+        "sequential": lambda: nn.Sequential(
+            nn.Dense(N_IN, 5, rng=4), nn.BatchNorm(5), nn.Tanh(), nn.Dense(5, 2, rng=5)
+        ),
     }
 
 
@@ -79,13 +80,15 @@ def test_state_dict_round_trip(kind):
         np.testing.assert_array_equal(value, state[key])
     layer.eval(), fresh.eval()
     with no_grad():
-        np.testing.assert_array_equal(layer(Tensor(_x(seed=1))).data,
-                                      fresh(Tensor(_x(seed=1))).data)
+        np.testing.assert_array_equal(
+            layer(Tensor(_x(seed=1))).data, fresh(Tensor(_x(seed=1))).data
+        )
     # state_dict holds copies
     for value in state.values():
         value += 1
-    assert all(not np.shares_memory(v, s) for v, s in zip(layer.state_dict().values(),
-                                                          state.values()))
+    assert all(
+        not np.shares_memory(v, s) for v, s in zip(layer.state_dict().values(), state.values())
+    )
 
 
 def test_gradcheck_float64(kind):

@@ -8,8 +8,7 @@ from honed.autograd import no_grad
 def test_mlp_structure_and_defaults():
     m = nn.mlp([6, 8, 5, 3], batch_norm=True, keep_prob=[0.9, 1.0])
     kinds = [type(layer).__name__ for layer in m]
-    assert kinds == ["Dense", "BatchNorm", "ReLU", "Dropout", "Dense", "BatchNorm", "ReLU",
-                     "Dense"]
+    assert kinds == ["Dense", "BatchNorm", "ReLU", "Dropout", "Dense", "BatchNorm", "ReLU", "Dense"]
     assert m[0].b is None and m[-1].b is not None
     assert m[0].init == "he"
     assert nn.mlp([4, 3, 2], activation="tanh")[0].init == "xavier"
@@ -18,8 +17,9 @@ def test_mlp_structure_and_defaults():
     with pytest.raises(ValueError, match="keep_prob must be in"):
         nn.mlp([4, 3, 2], keep_prob=0)
     # same seed, same weights
-    np.testing.assert_array_equal(nn.mlp([4, 3, 2], seed=1)[0].W.data,
-                                  nn.mlp([4, 3, 2], seed=1)[0].W.data)
+    np.testing.assert_array_equal(
+        nn.mlp([4, 3, 2], seed=1)[0].W.data, nn.mlp([4, 3, 2], seed=1)[0].W.data
+    )
 
 
 def test_mlp_predict_helpers():
@@ -41,12 +41,22 @@ def _trained(model, x, y, steps=3):
     return model
 
 
-@pytest.mark.parametrize("build", [
-    lambda: nn.mlp([5, 8, 8, 3], batch_norm=True, keep_prob=0.7, output="softmax", seed=3),
-    lambda: nn.Sequential(nn.Flatten(), nn.Dense(5, 6, init="glorot", rng=0), nn.BatchNorm(6),
-                          nn.LeakyReLU(0.2), nn.Maxout(6, 4, pieces=3, rng=1), nn.ELU(0.5),
-                          nn.Dropout(0.5), nn.Dense(4, 3, rng=2)),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: nn.mlp([5, 8, 8, 3], batch_norm=True, keep_prob=0.7, output="softmax", seed=3),
+        lambda: nn.Sequential(
+            nn.Flatten(),
+            nn.Dense(5, 6, init="glorot", rng=0),
+            nn.BatchNorm(6),
+            nn.LeakyReLU(0.2),
+            nn.Maxout(6, 4, pieces=3, rng=1),
+            nn.ELU(0.5),
+            nn.Dropout(0.5),
+            nn.Dense(4, 3, rng=2),
+        ),
+    ],
+)
 def test_save_load_round_trip_identical_predictions(tmp_path, build):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((16, 5)).astype(np.float32), rng.integers(0, 3, 16)
@@ -84,8 +94,9 @@ def test_mismatched_architecture_names_the_layer(tmp_path):
     with pytest.raises(ValueError, match=r"layer 'layers\.1'.*Tanh"):
         nn.load_into(nn.mlp([4, 6, 2], activation="tanh"), tmp_path / "a.npz")
     with pytest.raises(ValueError, match=r"extra layers starting at 'layers\.3'"):
-        nn.load_into(nn.Sequential(nn.Dense(4, 6), nn.ReLU(), nn.Dense(6, 2), nn.ReLU()),
-                     tmp_path / "a.npz")
+        nn.load_into(
+            nn.Sequential(nn.Dense(4, 6), nn.ReLU(), nn.Dense(6, 2), nn.ReLU()), tmp_path / "a.npz"
+        )
     # load_state_dict on a mismatched model names the layer too
     state = nn.load(tmp_path / "a.npz").state_dict()
     with pytest.raises(ValueError, match=r"layers\.2\.W in layer 'layers\.2' \(Dense\(6, 3"):

@@ -25,8 +25,15 @@ class Custom(nn.Module):
 def test_walks_attributes_lists_and_dicts():
     m = Custom()
     names = [n for n, _ in m.named_parameters()]
-    assert names == ["scale", "blocks.0.W", "blocks.0.b", "heads.a.W", "heads.a.b",
-                     "heads.b.W", "heads.b.b"]
+    assert names == [
+        "scale",
+        "blocks.0.W",
+        "blocks.0.b",
+        "heads.a.W",
+        "heads.a.b",
+        "heads.b.W",
+        "heads.b.b",
+    ]
     assert len(m.parameters()) == 7
     assert [n for n, _ in m.named_buffers()] == ["count"]
     assert [n for n, _ in m.named_weights()] == ["blocks.0.W", "heads.a.W", "heads.b.W"]

@@ -50,8 +50,10 @@ def test_gradcheck_points_at_a_wrong_gradient():
     def buggy_cost():
         h = model[1](model[0](x))
         # A "bug": the second layer's weights enter the cost through a detached copy.
-        return nn.mean_squared_error(h @ Tensor(model[2].W.data) + model[2].b, np.zeros((4, 2))) \
+        return (
+            nn.mean_squared_error(h @ Tensor(model[2].W.data) + model[2].b, np.zeros((4, 2)))
             + (model[2].W * 0.0).sum()
+        )
 
     result = gradcheck(buggy_cost, model)
     assert result.verdict != "correct"

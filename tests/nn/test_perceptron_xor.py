@@ -42,8 +42,11 @@ def _train_xor(seed, epochs=1000, lr=3.0):
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
     # N(0, 0.5²) weights: small enough to start in sigmoid's linear region. A 2-2-1 network
     # still lands in a local minimum from some starts (about 1 in 5 over 40 seeds).
-    model = nn.Sequential(nn.Dense(2, 2, init="normal", scale=0.5, rng=seed), nn.Sigmoid(),
-                          nn.Dense(2, 1, init="normal", scale=0.5, rng=seed + 100))
+    model = nn.Sequential(
+        nn.Dense(2, 2, init="normal", scale=0.5, rng=seed),
+        nn.Sigmoid(),
+        nn.Dense(2, 1, init="normal", scale=0.5, rng=seed + 100),
+    )
     model.to(np.float64)
     params = model.parameters()
     for _ in range(epochs):

@@ -13,8 +13,9 @@ def test_notes_softmax_example():
 def test_two_class_softmax_is_logistic_regression():
     z = np.linspace(-6, 6, 13)
     logits = np.stack([z, np.zeros_like(z)], axis=1)
-    np.testing.assert_allclose(softmax(Tensor(logits)).data[:, 0], sigmoid(Tensor(z)).data,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        softmax(Tensor(logits)).data[:, 0], sigmoid(Tensor(z)).data, rtol=1e-12
+    )
 
     # Same data, same model z = x·w + b: softmax CE with logits [z, 0] and label 0 ↔ y = 1
     # equals the binary cross-entropy, and so do the gradients with respect to w and b.
@@ -22,10 +23,8 @@ def test_two_class_softmax_is_logistic_regression():
     x = rng.standard_normal((10, 3))
     y = rng.integers(0, 2, 10)
     w0, b0 = rng.standard_normal(3), 0.3
-    w1, b1 = Tensor(w0.copy(), requires_grad=True), Tensor(b0, dtype=np.float64,
-                                                           requires_grad=True)
-    w2, b2 = Tensor(w0.copy(), requires_grad=True), Tensor(b0, dtype=np.float64,
-                                                           requires_grad=True)
+    w1, b1 = Tensor(w0.copy(), requires_grad=True), Tensor(b0, dtype=np.float64, requires_grad=True)
+    w2, b2 = Tensor(w0.copy(), requires_grad=True), Tensor(b0, dtype=np.float64, requires_grad=True)
     z1 = x @ w1 + b1
     J_logistic = nn.binary_cross_entropy_with_logits(z1, y)
     z2 = (x @ w2 + b2).reshape(10, 1)

@@ -20,9 +20,12 @@ def _data():
 
 @pytest.mark.parametrize("unbiased", [True, False])
 def test_matches_torch_over_five_sgd_steps(unbiased):
-    ours = nn.Sequential(nn.Dense(N_IN, H, init="he", rng=0),
-                         nn.BatchNorm(H, momentum=MOMENTUM, unbiased_running_var=unbiased),
-                         nn.ReLU(), nn.Dense(H, C, rng=1)).to(np.float64)
+    ours = nn.Sequential(
+        nn.Dense(N_IN, H, init="he", rng=0),
+        nn.BatchNorm(H, momentum=MOMENTUM, unbiased_running_var=unbiased),
+        nn.ReLU(),
+        nn.Dense(H, C, rng=1),
+    ).to(np.float64)
     dense1, bn, _, dense2 = ours.layers
     assert dense1.b is None
 
@@ -35,9 +38,13 @@ def test_matches_torch_over_five_sgd_steps(unbiased):
         t_lin2.weight.copy_(torch.from_numpy(dense2.W.data.T))
         t_lin2.bias.copy_(torch.from_numpy(dense2.b.data))
     t_model = torch.nn.Sequential(t_lin1, t_bn, torch.nn.ReLU(), t_lin2)
-    pairs = [(dense1.W, t_lin1.weight, True), (bn.gamma, t_bn.weight, False),
-             (bn.beta, t_bn.bias, False), (dense2.W, t_lin2.weight, True),
-             (dense2.b, t_lin2.bias, False)]
+    pairs = [
+        (dense1.W, t_lin1.weight, True),
+        (bn.gamma, t_bn.weight, False),
+        (bn.beta, t_bn.bias, False),
+        (dense2.W, t_lin2.weight, True),
+        (dense2.b, t_lin2.bias, False),
+    ]
 
     xs, ys = _data()
     biased_expected_var = np.ones(H)
@@ -66,7 +73,7 @@ def test_matches_torch_over_five_sgd_steps(unbiased):
     else:
         # torch keeps m/(m−1)·σ²; ours keeps σ² (1/m). Undo torch's factor on each batch's
         # contribution: running = β^5·1 + Σ (1−β)β^(5−t)·σ²_t.
-        prior = MOMENTUM ** 5
+        prior = MOMENTUM**5
         torch_biased = (t_bn.running_var.numpy() - prior) * (M - 1) / M + prior
         np.testing.assert_allclose(bn.running_var, torch_biased, rtol=1e-10)
         np.testing.assert_allclose(bn.running_var, biased_expected_var, rtol=1e-10)
@@ -80,4 +87,3 @@ def test_matches_torch_over_five_sgd_steps(unbiased):
         np.testing.assert_allclose(ours(x).data, t_out, rtol=1e-10, atol=1e-12)
     else:
         assert np.abs(ours(x).data - t_out).max() < 0.1  # differs only by the m/(m−1) factor
-

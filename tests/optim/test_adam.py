@@ -4,7 +4,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import Adam
 
-from .helpers import least_squares, notes_adam, python_adam_quadratic, run, quadratic_trajectory
+from .helpers import least_squares, notes_adam, python_adam_quadratic, quadratic_trajectory, run
 
 
 def test_one_step_by_hand():
@@ -28,8 +28,13 @@ def test_one_step_by_hand():
 def test_golden_five_steps_on_the_notes_quadratic():
     # w₀ = 0, α = 0.1: every early step is ≈ α because v̂/√ŝ ≈ 1 while the gradient keeps
     # its sign: 0.0999999999, 0.1999422431, 0.2997867087, 0.3994923260, 0.4990170522
-    golden = [0.0999999999, 0.19994224313114334, 0.2997867086666086, 0.3994923260369382,
-              0.49901705218129155]
+    golden = [
+        0.0999999999,
+        0.19994224313114334,
+        0.2997867086666086,
+        0.3994923260369382,
+        0.49901705218129155,
+    ]
     np.testing.assert_allclose(python_adam_quadratic(5, 0.1), golden, rtol=1e-14)
     got = quadratic_trajectory(Adam, lr=0.1)
     np.testing.assert_allclose(got, golden, rtol=1e-13)

@@ -4,7 +4,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import GD
 
-from .helpers import least_squares, run, quadratic_trajectory
+from .helpers import least_squares, quadratic_trajectory, run
 
 
 def test_one_step_by_hand():

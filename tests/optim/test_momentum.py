@@ -4,7 +4,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import Momentum
 
-from .helpers import least_squares, notes_momentum, run, quadratic_trajectory
+from .helpers import least_squares, notes_momentum, quadratic_trajectory, run
 
 
 def test_one_step_by_hand():

@@ -219,4 +219,4 @@ def test_base_class_needs_update():
     w.grad = np.ones_like(w.data)
     with pytest.raises(NotImplementedError):
         Optimizer([w], lr=0.1).step()
-    assert "GD(<1 params>, lr=0.1)" == repr(GD([w], lr=0.1))
+    assert repr(GD([w], lr=0.1)) == "GD(<1 params>, lr=0.1)"

@@ -6,7 +6,7 @@ import pytest
 from honed.autograd import Parameter
 from honed.optim import RMSprop
 
-from .helpers import least_squares, notes_rmsprop, run, quadratic_trajectory
+from .helpers import least_squares, notes_rmsprop, quadratic_trajectory, run
 
 
 def test_one_step_by_hand():
@@ -28,8 +28,13 @@ def test_one_step_by_hand():
 def test_golden_five_steps_on_the_notes_quadratic():
     # w₀ = 0, α = 0.1: step 1: g = -10, s = 0.1, w = 0.1·10/√0.1 = √10 = 3.16227756...
     got = quadratic_trajectory(RMSprop, lr=0.1)
-    golden = [3.1622775601683824, 4.253683571721097, 4.692838671099819, 4.873377155924549,
-              4.947818157991013]
+    golden = [
+        3.1622775601683824,
+        4.253683571721097,
+        4.692838671099819,
+        4.873377155924549,
+        4.947818157991013,
+    ]
     np.testing.assert_allclose(got, golden, rtol=1e-13)
 
 

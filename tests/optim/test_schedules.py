@@ -50,8 +50,14 @@ def test_manual_table():
 
 @pytest.mark.parametrize(
     "schedule",
-    [constant(0.1), inverse_time(0.1, 0.5), exponential(0.1, 0.9), inverse_sqrt(0.1, 3.0),
-     staircase(0.1, 0.1, 5), manual(0.1, {3: 0.05})],
+    [
+        constant(0.1),
+        inverse_time(0.1, 0.5),
+        exponential(0.1, 0.9),
+        inverse_sqrt(0.1, 3.0),
+        staircase(0.1, 0.1, 5),
+        manual(0.1, {3: 0.05}),
+    ],
     ids=repr,
 )
 def test_config_round_trip_and_repr(schedule):

@@ -8,7 +8,14 @@ import pytest
 from honed.data import moons
 from honed.nn import mlp
 from honed.optim import GD, Adam, inverse_time
-from honed.train import Checkpoint, EarlyStopping, Trainer, TrainingDiverged, list_checkpoints, load_state
+from honed.train import (
+    Checkpoint,
+    EarlyStopping,
+    Trainer,
+    TrainingDiverged,
+    list_checkpoints,
+    load_state,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +25,12 @@ def data():
 
 
 def make(seed=0, lr=0.01, keep_prob=1.0, batch_norm=False, callbacks=(), opt=Adam, **kw):
-    model = mlp([2, 16, 16, 2], activation="tanh", keep_prob=keep_prob, batch_norm=batch_norm, seed=seed)
-    return Trainer(model, opt(model.parameters(), lr=lr), batch_size=32, callbacks=callbacks, seed=seed, **kw)
+    model = mlp(
+        [2, 16, 16, 2], activation="tanh", keep_prob=keep_prob, batch_norm=batch_norm, seed=seed
+    )
+    return Trainer(
+        model, opt(model.parameters(), lr=lr), batch_size=32, callbacks=callbacks, seed=seed, **kw
+    )
 
 
 def test_fit_learns_and_records_history(data):
@@ -30,14 +41,24 @@ def test_fit_learns_and_records_history(data):
     first, last = history.epochs[0], history.epochs[-1]
     assert last["train_cost"] < first["train_cost"]
     assert last["dev_error"] < 0.1
-    assert set(last) >= {"train_cost", "train_error", "dev_cost", "dev_error", "lr", "seconds", "samples_per_s"}
+    assert set(last) >= {
+        "train_cost",
+        "train_error",
+        "dev_cost",
+        "dev_error",
+        "lr",
+        "seconds",
+        "samples_per_s",
+    }
     assert trainer.evaluate(dev)["error"] == pytest.approx(last["dev_error"])
 
 
 def test_schedule_sets_the_rate_of_each_epoch(data):
     train, dev = data
     model = mlp([2, 8, 2], seed=0)
-    trainer = Trainer(model, GD(model.parameters(), lr=inverse_time(0.5, decay_rate=1.0)), batch_size=50)
+    trainer = Trainer(
+        model, GD(model.parameters(), lr=inverse_time(0.5, decay_rate=1.0)), batch_size=50
+    )
     history = trainer.fit(train, dev, epochs=4)
     assert history.column("lr") == pytest.approx([0.5 / (1 + e) for e in range(4)])
 
@@ -47,7 +68,12 @@ def test_l2_penalty_shrinks_weights(data):
     plain, decayed = make(), make(l2=50.0)
     plain.fit(train, dev, epochs=5)
     decayed.fit(train, dev, epochs=5)
-    norm = lambda t: sum(float((p.data**2).sum()) for n, p in t.model.named_parameters() if n.endswith("W"))
+
+    def norm(t):
+        return sum(
+            float((p.data**2).sum()) for n, p in t.model.named_parameters() if n.endswith("W")
+        )
+
     assert norm(decayed) < norm(plain)
 
 
@@ -138,7 +164,9 @@ def test_trainer_validates_arguments():
 def test_mse_and_binary_losses_train(data):
     train, dev = data
     model = mlp([2, 16, 1], activation="tanh", seed=0)
-    trainer = Trainer(model, Adam(model.parameters(), lr=0.02), loss="binary_cross_entropy", batch_size=32)
+    trainer = Trainer(
+        model, Adam(model.parameters(), lr=0.02), loss="binary_cross_entropy", batch_size=32
+    )
     history = trainer.fit(train, dev, epochs=20)
     assert history.last["dev_error"] < 0.15
     model = mlp([2, 16, 1], activation="tanh", seed=0)
@@ -165,7 +193,9 @@ def test_penalized_training_equals_the_graph_penalty_loop(data):
     for epoch in range(2):
         total = 0.0
         for xb, yb in minibatches(train.X, train.y, 32, rng):
-            J = softmax_cross_entropy(model(Tensor(xb)), yb) + model.penalty(l1=0.02, l2=0.5, m=len(xb))
+            J = softmax_cross_entropy(model(Tensor(xb)), yb) + model.penalty(
+                l1=0.02, l2=0.5, m=len(xb)
+            )
             opt.minimize(J)
             total += J.item() * len(xb)
         assert history.epochs[epoch]["train_cost"] == pytest.approx(total / len(train.X), rel=1e-12)

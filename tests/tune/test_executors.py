@@ -28,8 +28,12 @@ def _ray():
 EXECUTORS = {
     "inprocess": lambda: InProcessExecutor(),
     "process": lambda: ProcessExecutor(2),
-    "ray": pytest.param(_ray, marks=pytest.mark.skipif(
-        not HAS_RAY, reason="ray is not installed (pip install 'honed[ray]')")),
+    "ray": pytest.param(
+        _ray,
+        marks=pytest.mark.skipif(
+            not HAS_RAY, reason="ray is not installed (pip install 'honed[ray]')"
+        ),
+    ),
 }
 
 
@@ -59,8 +63,15 @@ def test_executor_contract(make, tmp_path, reference):
     for name, objective in (("noise", seeded_noise), ("flaky", flaky)):
         study = optimize(objective, X, 6, tmp_path / f"{name}.db", executor=ex, progress=False)
         assert summary(study) == summary(reference[name])
-    pruned = optimize(curves, {"x": {"uniform": [0, 1]}}, 6, tmp_path / "p.db", executor=ex,
-                      pruner=SuccessiveHalvingPruner(min_trials=2), progress=False)
+    pruned = optimize(
+        curves,
+        {"x": {"uniform": [0, 1]}},
+        6,
+        tmp_path / "p.db",
+        executor=ex,
+        pruner=SuccessiveHalvingPruner(min_trials=2),
+        progress=False,
+    )
     assert all(t.intermediate for t in pruned.trials)  # per-epoch values reach the study
     ex.shutdown()
 

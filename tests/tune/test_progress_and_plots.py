@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 from honed.tune import optimize
 from honed.tune.progress import Progress
@@ -11,8 +12,15 @@ class TTY(io.StringIO):
 
 
 def _study(tmp_path, **kw):
-    return optimize(bowl, {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}},
-                    20, tmp_path / "s.db", executor="inprocess", progress=False, **kw)
+    return optimize(
+        bowl,
+        {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}},
+        20,
+        tmp_path / "s.db",
+        executor="inprocess",
+        progress=False,
+        **kw,
+    )
 
 
 def test_progress_is_quiet_in_logs_and_off_when_asked(tmp_path):
@@ -36,8 +44,14 @@ def test_progress_is_quiet_in_logs_and_off_when_asked(tmp_path):
         p.trial_finished(t, trials[:2])
     p.close()
     assert "best" in tty.getvalue() and "running #0,#1" in tty.getvalue()
-    failing = optimize(flaky, {"x": {"uniform": [-1, 1]}}, 10, tmp_path / "f.db",
-                       executor="inprocess", progress="lines").trials
+    failing = optimize(
+        flaky,
+        {"x": {"uniform": [-1, 1]}},
+        10,
+        tmp_path / "f.db",
+        executor="inprocess",
+        progress="lines",
+    ).trials
     p = Progress(len(failing), "lines", stream=io.StringIO())
     for t in failing:
         p.trial_finished(t, [])
@@ -49,11 +63,19 @@ def test_plot_study_writes_png(tmp_path):
 
     for name, study in (
         ("zoom", _study(tmp_path, sampler="zoom")),
-        ("mixed", optimize(flaky, {"x": {"uniform": [-1, 1]}, "b": {"choice": [64, 128]},
-                                   "n": {"int": [2, 4]}}, 10, tmp_path / "f.db",
-                           executor="inprocess", progress=False)),
+        (
+            "mixed",
+            optimize(
+                flaky,
+                {"x": {"uniform": [-1, 1]}, "b": {"choice": [64, 128]}, "n": {"int": [2, 4]}},
+                10,
+                tmp_path / "f.db",
+                executor="inprocess",
+                progress=False,
+            ),
+        ),
     ):
         out = plot_study(study, tmp_path / f"{name}.png")
-        data = open(out, "rb").read()
+        data = Path(out).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     assert len(study.zoom_boxes()) == 0

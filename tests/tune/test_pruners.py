@@ -15,6 +15,7 @@ def test_rungs_are_min_epochs_times_powers_of_eta():
 def test_keeps_the_top_third_at_a_rung():
     p = SuccessiveHalvingPruner(min_trials=3)
     peers = {0: 0.1, 1: 0.2, 2: 0.3, 3: 0.4, 4: 0.5, 5: 0.6}
+
     def get(step):
         return peers
 
@@ -32,10 +33,15 @@ def test_keeps_the_top_third_at_a_rung():
 
 def test_bad_curves_are_pruned_at_the_first_rung(tmp_path):
     # dev(epoch) = x + 1/epoch: the curve's level is x, known in advance.
-    study = optimize(curves, {"x": {"uniform": [0, 1]}}, 30, tmp_path / "s.db",
-                     executor="inprocess", progress=False,
-                     pruner=SuccessiveHalvingPruner(min_epochs=1, reduction_factor=3,
-                                                    min_trials=3))
+    study = optimize(
+        curves,
+        {"x": {"uniform": [0, 1]}},
+        30,
+        tmp_path / "s.db",
+        executor="inprocess",
+        progress=False,
+        pruner=SuccessiveHalvingPruner(min_epochs=1, reduction_factor=3, min_trials=3),
+    )
     trials = study.trials
     by_x = sorted(trials, key=lambda t: t.params["x"])
     pruned = [t for t in trials if t.state == "pruned"]

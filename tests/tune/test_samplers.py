@@ -13,14 +13,17 @@ from honed.tune import (
 )
 from honed.tune.trial import FrozenTrial
 
-SPACE = SearchSpace.from_config({
-    "lr": {"log": [1e-4, 1]},
-    "beta": {"one_minus_log": [0.9, 0.999]},
-    "hidden": {"int": [50, 100]},
-    "batch": {"choice": [64, 128, 256]},
-})
+SPACE = SearchSpace.from_config(
+    {
+        "lr": {"log": [1e-4, 1]},
+        "beta": {"one_minus_log": [0.9, 0.999]},
+        "hidden": {"int": [50, 100]},
+        "batch": {"choice": [64, 128, 256]},
+    }
+)
 BOWL_SPACE = SearchSpace.from_config(
-    {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}})
+    {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}}
+)
 
 
 def bowl(p, c1=-2.7, c2=-2.3, w1=0.3, w2=0.2):
@@ -37,8 +40,12 @@ def run(sampler, space, n, seed, f):
     return hist
 
 
-SAMPLERS = [lambda: RandomSampler(), lambda: GridSampler(budget=16),
-            lambda: ZoomSampler(budget=16), lambda: ZoomSampler(stages=3, top_k=2, budget=16)]
+SAMPLERS = [
+    lambda: RandomSampler(),
+    lambda: GridSampler(budget=16),
+    lambda: ZoomSampler(budget=16),
+    lambda: ZoomSampler(stages=3, top_k=2, budget=16),
+]
 
 
 @pytest.mark.parametrize("make", SAMPLERS, ids=["random", "grid", "zoom", "zoom3"])
@@ -62,6 +69,7 @@ def test_sampler_contract(make):
 def test_random_explores_16_values_where_grid_explores_4():
     # the notes' picture: two hyperparameters, 16 trials
     sp = SearchSpace.from_config({"lr": {"log": [1e-4, 1]}, "eps": {"uniform": [0, 1]}})
+
     def f(p):
         return 0.0
 

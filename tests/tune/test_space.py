@@ -17,8 +17,15 @@ from honed.tune import (
     distribution_from_json,
 )
 
-ALL = [Uniform(0, 1), Int(50, 100), LogUniform(1e-4, 1), LogInt(16, 1024),
-       OneMinusLogUniform(0.9, 0.999), Choice([64, 128, 256]), Choice(["relu", "tanh"])]
+ALL = [
+    Uniform(0, 1),
+    Int(50, 100),
+    LogUniform(1e-4, 1),
+    LogInt(16, 1024),
+    OneMinusLogUniform(0.9, 0.999),
+    Choice([64, 128, 256]),
+    Choice(["relu", "tanh"]),
+]
 
 
 def draws(dist, n, seed=0):
@@ -70,8 +77,11 @@ def test_json_round_trip_and_contains(dist):
     assert again == dist and type(again) is type(dist)
     for v in draws(dist, 50):
         assert dist.contains(v)
-        assert dist.from_internal(dist.to_internal(v)) == pytest.approx(v) if not isinstance(
-            v, str) else dist.from_internal(dist.to_internal(v)) == v
+        assert (
+            dist.from_internal(dist.to_internal(v)) == pytest.approx(v)
+            if not isinstance(v, str)
+            else dist.from_internal(dist.to_internal(v)) == v
+        )
     lo, hi = dist.internal_bounds
     assert lo < hi
 

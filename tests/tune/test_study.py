@@ -1,3 +1,4 @@
+import contextlib
 import csv
 import json
 import math
@@ -46,11 +47,11 @@ def test_optimize_records_everything(tmp_path):
     assert key(reopened) == key(study)
 
     study.export_csv(tmp_path / "t.csv")
-    rows = list(csv.DictReader(open(tmp_path / "t.csv")))
+    rows = list(csv.DictReader((tmp_path / "t.csv").read_text().splitlines()))
     assert len(rows) == 12 and "param:train.lr" not in rows[0] and "param:lr" in rows[0]
     assert float(rows[0]["value"]) == trials[0].value
     study.export_json(tmp_path / "t.json")
-    doc = json.load(open(tmp_path / "t.json"))
+    doc = json.loads((tmp_path / "t.json").read_text())
     assert doc["summary"]["complete"] == 12 and len(doc["trials"]) == 12
     assert doc["space"] == BOWL
 
@@ -73,8 +74,9 @@ def test_resume_runs_only_missing_trials(tmp_path):
     calls = []
     full = run_inprocess(bowl, BOWL, 10, tmp_path / "full.db")
     run_inprocess(bowl, BOWL, 4, tmp_path / "part.db")
-    study = run_inprocess(bowl, BOWL, 10, tmp_path / "part.db",
-                          callbacks=[lambda s, t: calls.append(t.number)])
+    study = run_inprocess(
+        bowl, BOWL, 10, tmp_path / "part.db", callbacks=[lambda s, t: calls.append(t.number)]
+    )
     assert calls == list(range(4, 10))
     assert key(study) == key(full)
     run_inprocess(bowl, BOWL, 10, tmp_path / "part.db", callbacks=[lambda s, t: calls.append(-1)])
@@ -135,17 +137,20 @@ def test_sigkill_mid_study_then_resume(tmp_path, executor):
             optimize(partial(slow_bowl, kill_at=5, marker={str(marker)!r}), {BOWL!r}, 10,
                      {str(db)!r}, executor={executor!r}, workers={workers}, progress=False)
     """)
-    log = open(tmp_path / "log", "w+")
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = open(tmp_path / "log", "w+")  # noqa: SIM115 (closed at the end of the test)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         rc = proc.wait(timeout=120)
     finally:
         # the session holds only what we started: the driver and its workers
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     log.seek(0)
     assert rc == -signal.SIGKILL, log.read()
     crashed = Study(db).trials
@@ -159,8 +164,7 @@ def test_sigkill_mid_study_then_resume(tmp_path, executor):
     assert sorted(after) == list(range(10))
     assert all(t.state == "complete" for t in after.values())
     for n, t in done.items():  # completed trials are kept as they were, not re-run
-        assert (after[n].value, after[n].attempts, after[n].finished) == (
-            t.value, 1, t.finished)
+        assert (after[n].value, after[n].attempts, after[n].finished) == (t.value, 1, t.finished)
     for t in crashed:
         if t.state == "running":
             assert after[t.number].params == t.params and after[t.number].seed == t.seed
@@ -183,8 +187,9 @@ def test_ctrl_c_with_process_workers_stops_cleanly(tmp_path):
                      {BOWL!r}, 10, {str(db)!r}, executor="process", workers=2,
                      progress=False)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=120,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, timeout=120, capture_output=True, text=True
+    )
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr
     assert "marked interrupted; run it again to resume" in proc.stderr
     trials = Study(db).trials
@@ -234,6 +239,7 @@ def test_define_by_run_params_are_stored(tmp_path):
         act = trial.suggest_categorical("act", ["relu", "tanh"])
         trial.set_user_attr("act_was", act)
         return math.log10(lr) ** 2
+
     study = run_inprocess(objective, {}, 5, tmp_path / "s.db")
     for t in study.trials:
         assert set(t.params) == {"lr", "act"} and t.user_attrs == {"act_was": t.params["act"]}
@@ -292,14 +298,18 @@ def test_a_worker_importing_the_main_module_refuses_to_start_a_study(tmp_path, m
 def test_script_without_main_guard_stops_with_a_clear_error(tmp_path):
     script = tmp_path / "unguarded.py"
     db = tmp_path / "s.db"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {ROOT!r})
         from honed.tune import optimize
         from honed.tune.synthetic import bowl
         optimize(bowl, {BOWL!r}, 6, {str(db)!r}, workers=2, progress=False)
-    """))
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    """)
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0
     assert "a study was started while a worker process was importing the main module" in proc.stderr
     assert "times in a row" in proc.stderr
