@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo test venv data bench clean
+.PHONY: demo test venv data browser bench clean
 
 $(PY):
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -25,11 +25,19 @@ data:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
 	  || echo "warning: could not install dataset-fashion-mnist"; fi
 
+# Headless Chromium for the page tests (lab gallery, study report): Debian's packages, as root.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    || echo "warning: could not install chromium; page tests will be skipped"; \
+	  else echo "note: chromium not installed; page tests will be skipped"; fi; fi
+
 demo: venv data
 	$(PIP) install -q -e '.[all]'
 	$(VENV)/bin/honed train examples/fashion_mlp.toml --out runs/
 
-test: venv data
+test: venv data browser
 	$(PIP) install -q -e '.[test]' 'torch==2.13.0'
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
