@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ._checks import as_rng, check_int, check_number
+from honed import validation as check
+
 from .datasets import Dataset
 
 __all__ = [
@@ -60,13 +61,15 @@ class Augmentation:
 
     def __init__(self, image_shape: Sequence[int] | None = None):
         if image_shape is not None:
-            image_shape = tuple(check_int(s, "image_shape entries", minimum=1) for s in image_shape)
+            image_shape = tuple(
+                check.integer("image_shape entries", s, minimum=1) for s in image_shape
+            )
             if len(image_shape) < 2:
                 raise ValueError(f"image_shape must be (H, W) or (H, W, C), got {image_shape}")
         self.image_shape = image_shape
 
     def __call__(self, X, rng):
-        rng = as_rng(rng) if rng is not None else _no_rng()
+        rng = check.as_rng(rng) if rng is not None else _no_rng()
         if isinstance(X, Dataset):
             shape = self.image_shape or X.image_shape
             return X.replace(X=self._run(X.X, rng, shape))
@@ -125,7 +128,7 @@ class HorizontalFlip(Augmentation):
 
     def __init__(self, p: float = 0.5, image_shape=None):
         super().__init__(image_shape)
-        self.p = check_number(p, "p", low=0, high=1)
+        self.p = check.number("p", p, low=0, high=1)
 
     def _apply(self, X, rng):
         flip = rng.random(len(X)) < self.p
@@ -141,8 +144,8 @@ class RandomShift(Augmentation):
 
     def __init__(self, max_shift: int = 2, fill: float = 0.0, image_shape=None):
         super().__init__(image_shape)
-        self.max_shift = check_int(max_shift, "max_shift", minimum=0)
-        self.fill = check_number(fill, "fill")
+        self.max_shift = check.integer("max_shift", max_shift, minimum=0)
+        self.fill = check.number("fill", fill)
 
     def _apply(self, X, rng):
         s = self.max_shift
@@ -173,13 +176,13 @@ class RandomRotation(Augmentation):
         image_shape=None,
     ):
         super().__init__(image_shape)
-        self.max_degrees = check_number(max_degrees, "max_degrees", low=0, high=180)
+        self.max_degrees = check.number("max_degrees", max_degrees, low=0, high=180)
         if interpolation not in ("bilinear", "nearest"):
             raise ValueError(
                 f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}"
             )
         self.interpolation = interpolation
-        self.fill = check_number(fill, "fill")
+        self.fill = check.number("fill", fill)
 
     def _apply(self, X, rng):
         degrees = rng.uniform(-self.max_degrees, self.max_degrees, size=len(X))
@@ -246,8 +249,8 @@ class BrightnessContrast(Augmentation):
 
     def __init__(self, brightness: float = 0.1, contrast: float = 0.1, clip=None, image_shape=None):
         super().__init__(image_shape)
-        self.brightness = check_number(brightness, "brightness", low=0)
-        self.contrast = check_number(contrast, "contrast", low=0, high=1)
+        self.brightness = check.number("brightness", brightness, low=0)
+        self.contrast = check.number("contrast", contrast, low=0, high=1)
         if clip is not None:
             clip = (float(clip[0]), float(clip[1]))
             if not clip[0] < clip[1]:
@@ -274,7 +277,7 @@ class GaussianNoise(Augmentation):
 
     def __init__(self, std: float = 0.05, image_shape=None):
         super().__init__(image_shape)
-        self.std = check_number(std, "std", low=0)
+        self.std = check.number("std", std, low=0)
 
     def _apply(self, X, rng):
         wt = X.dtype if X.dtype.kind == "f" else np.float64
@@ -294,7 +297,7 @@ class Compose(Augmentation):
                 raise ValueError(f"augmentations must be callables (X, rng) -> X, got {a!r}")
 
     def __call__(self, X, rng):
-        rng = as_rng(rng) if rng is not None else _no_rng()
+        rng = check.as_rng(rng) if rng is not None else _no_rng()
         if isinstance(X, Dataset):
             shape = self.image_shape or X.image_shape
             return X.replace(X=self._chain(X.X, rng, shape))

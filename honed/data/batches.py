@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._checks import as_rng, check_int
+from honed import validation as check
 
 __all__ = ["minibatches", "n_batches"]
 
 
 def n_batches(m: int, batch_size: int, drop_last: bool = False) -> int:
     """Number of mini-batches per epoch: ``floor(m / B)`` with ``drop_last``, else ``ceil(m / B)``."""
-    m = check_int(m, "m", minimum=0)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    m = check.integer("m", m, minimum=0)
+    batch_size = check.integer("batch_size", batch_size, minimum=1)
     return m // batch_size if drop_last else -(-m // batch_size)
 
 
@@ -47,7 +47,7 @@ def minibatches(
     Raises:
         ValueError: ``batch_size < 1`` or not an int, or ``X`` and ``y`` of different lengths.
     """
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    batch_size = check.integer("batch_size", batch_size, minimum=1)
     X = np.asarray(X)
     if X.ndim == 0:
         raise ValueError("X must have one row per example, got a scalar")
@@ -60,7 +60,7 @@ def minibatches(
                 f"with {len(y) if y.ndim else 'a scalar'}"
             )
     # Validate and draw the permutation now, not at the first next(): errors surface early.
-    perm = as_rng(rng).permutation(m) if shuffle else None
+    perm = check.as_rng(rng).permutation(m) if shuffle else None
     return _batches(X, y, batch_size, perm, n_batches(m, batch_size, drop_last))
 
 

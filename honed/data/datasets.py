@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._checks import check_int
+from honed import validation as check
 
 __all__ = ["Dataset"]
 
@@ -72,7 +72,7 @@ class Dataset:
             if n_classes is None:
                 n_classes = len(class_names)
         if n_classes is not None:
-            n_classes = check_int(n_classes, "n_classes", minimum=1)
+            n_classes = check.integer("n_classes", n_classes, minimum=1)
         if y.dtype == bool:
             y = y.astype(np.int64)
         if y.dtype.kind in "iu":
@@ -114,7 +114,9 @@ class Dataset:
                 f"class_names must have n_classes={n_classes} entries, got {len(class_names)}"
             )
         if image_shape is not None:
-            image_shape = tuple(check_int(s, "image_shape entries", minimum=1) for s in image_shape)
+            image_shape = tuple(
+                check.integer("image_shape entries", s, minimum=1) for s in image_shape
+            )
             n_pix = int(np.prod(image_shape))
             if int(np.prod(X.shape[1:])) != n_pix:
                 raise ValueError(

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._checks import as_rng, check_int, check_number
+from honed import validation as check
+
 from .datasets import Dataset
 
 __all__ = [
@@ -44,7 +45,7 @@ def default_holdout_size(m: int) -> int:
 
     Examples: 5 000 → 1 000; 10 000 → 1 000; 200 000 → 2 000; 10 000 000 → 10 000.
     """
-    m = check_int(m, "m", minimum=0)
+    m = check.integer("m", m, minimum=0)
     if m < 10_000:
         return _round_half_up(0.2 * m)
     return min(max(_round_half_up(0.01 * m), 1_000), 10_000)
@@ -60,9 +61,9 @@ def _resolve_size(value, name: str, m: int) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a fraction in (0, 1) or an int count >= 1, got {value!r}")
     if isinstance(value, numbers.Integral):
-        n = check_int(value, name, minimum=1)
+        n = check.integer(name, value, minimum=1)
     elif isinstance(value, numbers.Real):
-        f = check_number(value, name, low=0, high=1, low_open=True, high_open=True)
+        f = check.number(name, value, low=0, high=1, low_open=True, high_open=True)
         n = _round_half_up(f * m)
         if n < 1:
             raise ValueError(
@@ -140,7 +141,7 @@ def check_same_distribution(
     Returns:
         The distance ``TV``.
     """
-    threshold = check_number(threshold, "threshold", low=0, high=1)
+    threshold = check.number("threshold", threshold, low=0, high=1)
     if len(dev) == 0 or len(test) == 0:
         return 0.0
     tv, k = _tv_distance(dev, test)
@@ -195,7 +196,7 @@ def train_dev_test_split(
             f"dev + test must leave at least one training example: dev={n_dev} + "
             f"test={n_test} >= m={m}"
         )
-    order = _order(data, stratify, as_rng(seed, "seed"))
+    order = _order(data, stratify, check.as_rng(seed, "seed"))
     d, t, tr = order[:n_dev], order[n_dev : n_dev + n_test], order[n_dev + n_test :]
     dev_set, test_set = _subset(data, d), _subset(data, t)
     check_same_distribution(dev_set, test_set)
@@ -231,7 +232,7 @@ def train_dev_split(
     n_dev = default_holdout_size(m) if dev is None else _resolve_size(dev, "dev", m)
     if n_dev >= m:
         raise ValueError(f"dev must leave at least one training example: dev={n_dev} >= m={m}")
-    order = _order(train, stratify, as_rng(seed, "seed"))
+    order = _order(train, stratify, check.as_rng(seed, "seed"))
     dev_set = _subset(train, order[:n_dev])
     if test is not None:
         check_same_distribution(dev_set, test)
@@ -255,10 +256,10 @@ def kfold(
     """
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be a Dataset, got {type(data).__name__}")
-    k = check_int(k, "k", minimum=2)
+    k = check.integer("k", k, minimum=2)
     if k > len(data):
         raise ValueError(f"k must be <= the number of examples {len(data)}, got {k}")
-    order = _order(data, stratify, as_rng(seed, "seed"))
+    order = _order(data, stratify, check.as_rng(seed, "seed"))
     fold = np.empty(len(data), dtype=np.int64)
     # Contiguous blocks of the stratified order (not every k-th position: a periodic class
     # pattern would then put one class in one fold).

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_rng, check_int, check_number
+from honed import validation as check
+
 from .datasets import Dataset
 
 __all__ = ["GATES", "blobs", "circles", "flower", "gates", "moons"]
@@ -55,9 +56,9 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     Class 0: ``(cos t, sin t)``, class 1: ``(1 - cos t, 0.5 - sin t)`` for ``t`` evenly in
     ``[0, π]``; then Gaussian noise with standard deviation ``noise`` on every coordinate.
     """
-    n_samples = check_int(n_samples, "n_samples", minimum=2)
-    noise = check_number(noise, "noise", low=0)
-    rng = as_rng(seed, "seed")
+    n_samples = check.integer("n_samples", n_samples, minimum=2)
+    noise = check.number("noise", noise, low=0)
+    rng = check.as_rng(seed, "seed")
     n0, n1 = _split_counts(n_samples, 2)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
@@ -73,10 +74,10 @@ def circles(
 
     Points at evenly spaced angles, then Gaussian noise of standard deviation ``noise``.
     """
-    n_samples = check_int(n_samples, "n_samples", minimum=2)
-    noise = check_number(noise, "noise", low=0)
-    factor = check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
-    rng = as_rng(seed, "seed")
+    n_samples = check.integer("n_samples", n_samples, minimum=2)
+    noise = check.number("noise", noise, low=0)
+    factor = check.number("factor", factor, low=0, high=1, low_open=True, high_open=True)
+    rng = check.as_rng(seed, "seed")
     n0, n1 = _split_counts(n_samples, 2)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
@@ -97,11 +98,11 @@ def flower(
     ``(r sin t, r cos t)``. Defaults (400 points, noise 0.2, 4 petals of radius 4) are the
     course's; the course used the global seed 1, we use our own generator.
     """
-    n_samples = check_int(n_samples, "n_samples", minimum=2)
-    noise = check_number(noise, "noise", low=0)
-    petals = check_int(petals, "petals", minimum=1)
-    radius = check_number(radius, "radius", low=0, low_open=True)
-    rng = as_rng(seed, "seed")
+    n_samples = check.integer("n_samples", n_samples, minimum=2)
+    noise = check.number("noise", noise, low=0)
+    petals = check.integer("petals", petals, minimum=1)
+    radius = check.number("radius", radius, low=0, low_open=True)
+    rng = check.as_rng(seed, "seed")
     counts = _split_counts(n_samples, 2)
     y = np.repeat([0, 1], counts)
     t = np.concatenate([np.linspace(j * 3.12, (j + 1) * 3.12, n) for j, n in enumerate(counts)])
@@ -130,12 +131,12 @@ def blobs(
         box: Range of the drawn centers.
         seed: Seed of the generator.
     """
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
-    noise = check_number(noise, "noise", low=0)
-    rng = as_rng(seed, "seed")
+    n_samples = check.integer("n_samples", n_samples, minimum=1)
+    noise = check.number("noise", noise, low=0)
+    rng = check.as_rng(seed, "seed")
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        k = check_int(centers, "centers", minimum=1)
-        d = check_int(n_features, "n_features", minimum=1)
+        k = check.integer("centers", centers, minimum=1)
+        d = check.integer("n_features", n_features, minimum=1)
         C = rng.uniform(box[0], box[1], size=(k, d))
     else:
         C = np.asarray(centers, dtype=np.float64)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from honed import validation as check
+
 RECIPE_BIAS = [
     "bigger network (more hidden units or layers)",
     "train longer, or a better optimizer (Momentum, RMSprop, Adam)",
@@ -78,10 +80,7 @@ class Diagnosis:
 
 
 def _check_error(name: str, value: float) -> float:
-    value = float(value)
-    if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a fraction in [0, 1], got {value}")
-    return value
+    return check.fraction(name, value)
 
 
 def diagnose(
@@ -91,8 +90,7 @@ def diagnose(
     train_error = _check_error("train_error", train_error)
     dev_error = _check_error("dev_error", dev_error)
     human_error = _check_error("human_error", human_error)
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0, got {threshold}")
+    threshold = check.non_negative("threshold", threshold)
     bias = train_error - human_error
     variance = dev_error - train_error
     high_bias, high_variance = bias > threshold, variance > threshold

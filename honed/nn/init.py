@@ -16,31 +16,22 @@ from collections.abc import Callable
 
 import numpy as np
 
+from honed import validation as check
+
 Initializer = Callable[..., np.ndarray]
 
 _DTYPE = np.float32
 
 
-def as_generator(rng=None) -> np.random.Generator:
-    """``rng`` as a ``numpy.random.Generator``: a Generator is used as is, an int seeds a new
-    one, ``None`` gives a fresh unseeded one (never the global ``np.random`` state)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
-
-
 def _check(n_in: int, n_out: int, scale: float) -> None:
-    if int(n_in) < 1 or int(n_out) < 1:
-        raise ValueError(f"n_in and n_out must be >= 1, got n_in={n_in}, n_out={n_out}")
-    if not scale >= 0:
-        raise ValueError(f"scale must be >= 0, got {scale}")
+    check.integer("n_in", n_in, minimum=1)
+    check.integer("n_out", n_out, minimum=1)
+    check.non_negative("scale", scale)
 
 
 def _gaussian(n_in: int, n_out: int, rng, std: float) -> np.ndarray:
     # Drawn directly in float32: no float64 temporary for large layers.
-    out = as_generator(rng).standard_normal((int(n_in), int(n_out)), dtype=_DTYPE)
+    out = check.as_rng(rng).standard_normal((int(n_in), int(n_out)), dtype=_DTYPE)
     out *= _DTYPE(std)
     return out
 
@@ -65,7 +56,7 @@ def uniform(
     _check(n_in, n_out, scale)
     if not low < high:
         raise ValueError(f"uniform needs low < high, got low={low}, high={high}")
-    gen = as_generator(rng)
+    gen = check.as_rng(rng)
     out = gen.random((int(n_in), int(n_out)), dtype=_DTYPE)
     out *= _DTYPE(scale * (high - low))
     out += _DTYPE(scale * low)
@@ -145,7 +136,6 @@ def initializer_name(init: str | Initializer) -> str | None:
 
 __all__ = [
     "INITIALIZERS",
-    "as_generator",
     "get_initializer",
     "glorot",
     "he",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from honed import validation as check
 from honed.autograd import (
     Parameter,
     Tensor,
@@ -26,7 +27,7 @@ from honed.autograd import (
     softmax,
     tanh,
 )
-from honed.nn.init import as_generator, get_initializer, initializer_name
+from honed.nn.init import get_initializer, initializer_name
 from honed.nn.module import Module, build_module, module_spec
 
 
@@ -58,7 +59,7 @@ class Dense(Module):
         self.n_in, self.n_out = int(n_in), int(n_out)
         self.init, self.scale = init, float(scale)
         fn = get_initializer(init)
-        W = np.asarray(fn(self.n_in, self.n_out, as_generator(rng), scale=self.scale))
+        W = np.asarray(fn(self.n_in, self.n_out, check.as_rng(rng), scale=self.scale))
         if W.shape != (self.n_in, self.n_out):
             raise ValueError(f"initializer returned shape {W.shape}, expected {(n_in, n_out)}")
         self.W = Parameter(W.astype(np.float32, copy=False), name="W")
@@ -223,7 +224,7 @@ class Maxout(Module):
         self.n_in, self.n_out, self.pieces = int(n_in), int(n_out), int(pieces)
         self.init, self.scale = init, float(scale)
         W = get_initializer(init)(
-            self.n_in, self.n_out * self.pieces, as_generator(rng), scale=self.scale
+            self.n_in, self.n_out * self.pieces, check.as_rng(rng), scale=self.scale
         )
         self.W = Parameter(np.asarray(W, np.float32), name="W")
         self.b = (
@@ -335,14 +336,8 @@ class BatchNorm(Module):
 
 # -- dropout --------------------------------------------------------------------------------
 def check_keep_prob(keep_prob) -> float:
-    """``keep_prob`` as a float, or ValueError unless 0 < keep_prob <= 1."""
-    try:
-        value = float(keep_prob)
-    except (TypeError, ValueError):
-        raise ValueError(f"keep_prob must be a number in (0, 1], got {keep_prob!r}") from None
-    if not 0 < value <= 1:
-        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
-    return value
+    """``keep_prob`` as a float: ``ValueError`` unless 0 < keep_prob <= 1."""
+    return check.keep_prob("keep_prob", keep_prob)
 
 
 class Dropout(Module):
@@ -366,7 +361,7 @@ class Dropout(Module):
     def __init__(self, keep_prob: float = 0.5, rng=None):
         super().__init__()
         self.keep_prob = check_keep_prob(keep_prob)
-        self.rng = as_generator(rng)
+        self.rng = check.as_rng(rng)
 
     def forward(self, x):
         if not self.training or self.keep_prob == 1.0:

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from honed import validation as check
 from honed.autograd import Tensor, sum_of_squares
 from honed.autograd import abs as t_abs
 
@@ -35,10 +36,8 @@ def _weights(model_or_weights) -> list[Tensor]:
 
 
 def _check_lambdas(l1: float, l2: float) -> None:
-    if not l1 >= 0:
-        raise ValueError(f"l1 must be >= 0, got {l1}")
-    if not l2 >= 0:
-        raise ValueError(f"l2 must be >= 0, got {l2}")
+    check.non_negative("l1", l1)
+    check.non_negative("l2", l2)
 
 
 def _check_m(m) -> float:

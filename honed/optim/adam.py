@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.optim import _validate as check
+from honed import validation as check
 from honed.optim.optimizer import Optimizer
 
 __all__ = ["Adam"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from honed.optim import _validate as check
+from honed import validation as check
 
 __all__ = ["EWMA", "ewma"]
 

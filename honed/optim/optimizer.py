@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from honed.optim import _validate as check
+from honed import validation as check
 from honed.optim.schedules import manual, schedule_from_config
 
 __all__ = ["Optimizer"]

@@ -32,7 +32,7 @@ import bisect
 import math
 from collections.abc import Callable, Mapping
 
-from honed.optim import _validate as check
+from honed import validation as check
 
 __all__ = [
     "Schedule",
@@ -178,13 +178,8 @@ class staircase(Schedule):
 
     def __init__(self, lr: float, factor: float = 0.5, every: int = 10):
         super().__init__(lr)
-        factor = check.positive("factor", factor)
-        if factor > 1.0:
-            raise ValueError(f"factor must be in (0, 1], got {factor}")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1, got {every!r}")
-        self.factor = factor
-        self.every = every
+        self.factor = check.number("factor", factor, low=0, high=1, low_open=True)
+        self.every = check.integer("every", every, minimum=1)
 
     def _rate(self, epoch: int) -> float:
         return self.lr * self.factor ** (epoch // self.every)

@@ -141,7 +141,7 @@ def test_diagnose_a_run_and_bad_input(experiment, tmp_path, capsys):
     assert main(["diagnose", str(only_run(tmp_path / "runs"))]) == 0
     assert "avoidable bias" in capsys.readouterr().out
     assert main(["diagnose", "--train-error", "1.5", "--dev-error", "0.1"]) == 1
-    assert "train_error must be a fraction in [0, 1], got 1.5" in capsys.readouterr().err
+    assert "train_error must be in [0, 1], got 1.5" in capsys.readouterr().err
 
 
 def test_gradcheck_command(experiment, capsys):

@@ -60,9 +60,9 @@ def test_stochastic_and_batch():
 
 
 def test_validation():
-    with pytest.raises(ValueError, match=r"batch_size must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1, got 0"):
         minibatches(np.zeros((3, 1)), np.zeros(3), 0)
-    with pytest.raises(ValueError, match=r"batch_size must be an int >= 1, got 2.5"):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer, got 2.5"):
         minibatches(np.zeros((3, 1)), np.zeros(3), 2.5)
     with pytest.raises(ValueError, match=r"same number of rows, got X with 3 and y with 2"):
         minibatches(np.zeros((3, 1)), np.zeros(2), 2)

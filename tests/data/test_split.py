@@ -56,7 +56,7 @@ def test_fractions_and_counts():
     assert (len(tr), len(dv), len(te)) == (850, 100, 50)
     with pytest.raises(ValueError, match=r"dev must be .* got 1.5"):
         train_dev_test_split(d, dev=1.5)
-    with pytest.raises(ValueError, match=r"test must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"test must be an integer >= 1, got 0"):
         train_dev_test_split(d, test=0)
     with pytest.raises(ValueError, match=r"at least one training example"):
         train_dev_test_split(d, dev=500, test=500)
@@ -128,7 +128,7 @@ def test_kfold_stratified_and_validation():
     p = d.class_counts() / len(d)
     for _, dv in kfold(d, k=4, seed=1):
         assert np.abs(dv.class_counts() / len(dv) - p).max() < 0.01
-    with pytest.raises(ValueError, match=r"k must be an int >= 2, got 1"):
+    with pytest.raises(ValueError, match=r"k must be an integer >= 2, got 1"):
         next(kfold(d, k=1))
     with pytest.raises(ValueError, match=r"k must be <= the number of examples"):
         next(kfold(d[:3], k=4))

@@ -91,11 +91,11 @@ def test_config_from_an_experiment_file():
         (lambda: exponential(0.1, base=1.5), ValueError, r"base must be in \(0, 1\], got 1.5"),
         (lambda: inverse_sqrt(0.1, k=0), ValueError, "k must be > 0, got 0"),
         (lambda: staircase(0.1, factor=2), ValueError, r"factor must be in \(0, 1\], got 2"),
-        (lambda: staircase(0.1, every=0), ValueError, "every must be an int >= 1, got 0"),
-        (lambda: manual(0.1, {-1: 0.1}), ValueError, "epoch must be >= 0, got -1"),
+        (lambda: staircase(0.1, every=0), ValueError, "every must be an integer >= 1, got 0"),
+        (lambda: manual(0.1, {-1: 0.1}), ValueError, "epoch must be an integer >= 0, got -1"),
         (lambda: manual(0.1, {1: 0}), ValueError, "lr must be > 0, got 0"),
-        (lambda: constant(0.1)(-1), ValueError, "epoch must be >= 0, got -1"),
-        (lambda: constant(0.1)(1.5), TypeError, "epoch must be an int"),
+        (lambda: constant(0.1)(-1), ValueError, "epoch must be an integer >= 0, got -1"),
+        (lambda: constant(0.1)(1.5), ValueError, "epoch must be an integer, got 1.5"),
     ],
 )
 def test_validation(make, error, message):
