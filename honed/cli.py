@@ -158,7 +158,6 @@ def cmd_gradcheck(args) -> int:
     import numpy as np
 
     from honed import experiment as ex
-    from honed.autograd import Tensor
     from honed.diagnose import gradcheck_model
 
     config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
@@ -167,21 +166,10 @@ def cmd_gradcheck(args) -> int:
     rng = np.random.default_rng(config["seed"])
     idx = rng.choice(len(data.train), size=min(args.batch, len(data.train)), replace=False)
     X, y = data.train.X[idx], data.train.y[idx]
-    model = trainer.model
-    model.train()
-    for _ in range(args.steps):
-        cost = trainer.loss_fn(model(Tensor(X)), y)
-        trainer.optimizer.minimize(cost)
-    result = gradcheck_model(
-        model,
-        X,
-        y,
-        trainer.loss_fn,
-        l1=trainer.l1,
-        l2=trainer.l2,
-        max_per_tensor=args.per_tensor,
-        seed=config["seed"],
-    )
+    trainer.model.train()
+    for _ in range(args.steps):  # the training step itself, penalty included
+        trainer.train_step(X, y)
+    result = gradcheck_model(trainer, X, y, max_per_tensor=args.per_tensor, seed=config["seed"])
     print(
         f"{config['name']}: batch of {len(X)}, after {args.steps} training steps; "
         "float64; dropout switched off for the check"

@@ -113,6 +113,7 @@ def gradcheck(
     eps: float = 1e-7,
     max_per_tensor: int | None = None,
     seed: int = 0,
+    backward: Callable[[Tensor], None] | None = None,
 ) -> GradCheckResult:
     """Check backprop's gradient of ``cost()`` with respect to ``params``.
 
@@ -127,6 +128,9 @@ def gradcheck(
         max_per_tensor: check at most this many randomly chosen entries of each tensor
             (all when None). Large models need it: every entry costs two forward passes.
         seed: chooses the sampled entries.
+        backward: computes the analytic gradient from ``J = cost()`` into each ``.grad``
+            (default ``J.backward()``); a trainer passes its own, which adds the gradient of
+            a penalty applied outside the graph, so the check covers what training does.
 
     Returns:
         A :class:`GradCheckResult`; ``print`` it for the per-tensor table.
@@ -150,7 +154,10 @@ def gradcheck(
         J = cost()
         if J.size != 1:
             raise ValueError(f"cost must return a scalar tensor, got shape {J.shape}")
-        J.backward()
+        if backward is None:
+            J.backward()
+        else:
+            backward(J)
         exact = [np.zeros_like(t.data) if t.grad is None else t.grad.copy() for _, t in named]
 
         approx, chosen = [], []

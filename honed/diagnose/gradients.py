@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from honed.autograd import Tensor, gradcheck
+from honed.autograd import gradcheck
 from honed.autograd.gradcheck import GradCheckResult
 
 
@@ -22,35 +22,34 @@ def switch_off_dropout(model) -> list:
 
 
 def gradcheck_model(
-    model,
+    trainer,
     X: np.ndarray,
     y: np.ndarray,
-    loss_fn,
-    l1: float = 0.0,
-    l2: float = 0.0,
     max_per_tensor: int | None = 20,
     seed: int = 0,
 ) -> GradCheckResult:
-    """Gradient check of ``loss_fn(model(X), y) + penalty`` over every parameter, in float64.
+    """Gradient check of a trainer's cost ``J = loss(model(X), y) + penalty`` over every
+    parameter of its model, in float64.
 
-    The model is cast to float64 in place (cast it back with ``model.to(np.float32)`` if you
-    keep using it); batch norm stays in training mode, dropout is switched off for the check.
-    Only ``max_per_tensor`` random entries of each tensor are checked (None: all).
+    The cost and its gradient come from the trainer itself (:meth:`Trainer.objective` and
+    :meth:`Trainer.backward`): the loss and the L1/L2 penalty exactly as training computes
+    them. The model is cast to float64 in place (cast it back with ``model.to(np.float32)``
+    if you keep using it); batch norm stays in training mode, dropout is switched off for the
+    check. Only ``max_per_tensor`` random entries of each tensor are checked (None: all).
     """
+    model = trainer.model
     model.to(np.float64)
     model.train()
     dropout_layers = switch_off_dropout(model)
-    X64 = Tensor(np.asarray(X, dtype=np.float64))
-    m = len(X64)
-
-    def cost():
-        J = loss_fn(model(X64), y)
-        if l1 or l2:
-            J = J + model.penalty(l1=l1, l2=l2, m=m)
-        return J
-
+    X64 = np.asarray(X, dtype=np.float64)
     try:
-        return gradcheck(cost, model, max_per_tensor=max_per_tensor, seed=seed)
+        return gradcheck(
+            lambda: trainer.objective(X64, y),
+            model,
+            max_per_tensor=max_per_tensor,
+            seed=seed,
+            backward=lambda J: trainer.backward(J, len(X64)),
+        )
     finally:
         for layer in dropout_layers:
             layer.training = True

@@ -2,20 +2,20 @@
 
 from honed.train.callbacks import Callback, Checkpoint, EarlyStopping, MetricsLogger, ProgressBar
 from honed.train.checkpoint import list_checkpoints, load_state, save_state
-from honed.train.metrics import History, error_rate
-from honed.train.trainer import LOSSES, Trainer, TrainingDiverged
+from honed.train.metrics import History
+from honed.train.status import Status
+from honed.train.trainer import Trainer, TrainingDiverged
 
 __all__ = [
-    "LOSSES",
     "Callback",
     "Checkpoint",
     "EarlyStopping",
     "History",
     "MetricsLogger",
     "ProgressBar",
+    "Status",
     "Trainer",
     "TrainingDiverged",
-    "error_rate",
     "list_checkpoints",
     "load_state",
     "save_state",

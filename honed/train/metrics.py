@@ -1,4 +1,4 @@
-"""Training metrics: the per-epoch History and the error of predictions."""
+"""Training metrics: the per-epoch History (errors come from each loss's ``error``)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-
-def error_rate(outputs: np.ndarray, targets: np.ndarray, loss: str) -> float:
-    """Fraction of wrong predictions (classification) or the mean squared error (regression).
-
-    ``outputs`` are logits: arg-max for softmax, sign for a single sigmoid unit.
-    """
-    if len(targets) == 0:
-        return math.nan
-    if loss == "softmax_cross_entropy":
-        # count / m is exactly np.mean of the booleans, without its Python wrapper (this
-        # runs once per mini-batch).
-        return np.count_nonzero(outputs.argmax(axis=1) != targets) / len(targets)
-    if loss == "binary_cross_entropy":
-        predicted = (outputs.reshape(len(targets), -1)[:, 0] > 0).astype(targets.dtype)
-        return float(np.mean(predicted != targets.reshape(len(targets))))
-    diff = outputs.reshape(targets.shape) - targets
-    return float(np.mean(diff * diff))
+from honed.train.status import Status
 
 
 @dataclass
@@ -39,7 +21,7 @@ class History:
 
     epochs: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "new"
+    status: Status = Status.NEW
     message: str = ""
 
     def append(self, record: dict[str, Any]) -> None:
@@ -73,7 +55,7 @@ class History:
         return cls(
             list(d.get("epochs", [])),
             list(d.get("events", [])),
-            d.get("status", "new"),
+            Status.parse(d.get("status", "new")),
             d.get("message", ""),
         )
 

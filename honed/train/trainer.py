@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from honed.autograd import Tensor, no_grad, sigmoid_cross_entropy, softmax_cross_entropy
+from honed import validation as check
+from honed.autograd import Tensor, no_grad
 from honed.data.batches import minibatches, n_batches
+from honed.nn.losses import Loss, get_loss
 from honed.nn.regularizers import WeightPenalty
 from honed.train.callbacks import Callback
 from honed.train.checkpoint import checkpoint_path, save_state
 from honed.train.memory import keep_freed_memory
-from honed.train.metrics import History, error_rate
-
-LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "mse")
+from honed.train.metrics import History
+from honed.train.status import Status
 
 
 class TrainingDiverged(RuntimeError):
@@ -36,22 +38,6 @@ class TrainingDiverged(RuntimeError):
     def __init__(self, message: str, epoch: int, batch: int):
         super().__init__(message)
         self.epoch, self.batch = epoch, batch
-
-
-def _mse(outputs: Tensor, targets: np.ndarray) -> Tensor:
-    """J = 1/(2m) Σ ‖ŷ − y‖² (the notes' form)."""
-    diff = outputs - targets.reshape(outputs.shape).astype(outputs.dtype)
-    return (diff * diff).sum() / (2 * outputs.shape[0])
-
-
-def _loss_function(loss: str) -> Callable[[Tensor, np.ndarray], Tensor]:
-    if loss == "softmax_cross_entropy":
-        return softmax_cross_entropy
-    if loss == "binary_cross_entropy":
-        return sigmoid_cross_entropy
-    if loss == "mse":
-        return _mse
-    raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
 
 
 def _arrays(data) -> tuple[np.ndarray, np.ndarray]:
@@ -79,25 +65,29 @@ class Trainer:
     """Fit a model with mini-batch gradient descent and report per-epoch history.
 
     Args:
-        model: a ``honed.nn.Module`` producing logits (or predictions for ``mse``).
+        model: a ``honed.nn.Module`` producing the loss's inputs (logits for the
+            cross-entropies on logits).
         optimizer: a ``honed.optim`` optimizer over the model's parameters.
-        loss: ``softmax_cross_entropy`` (integer labels), ``binary_cross_entropy`` (0/1 labels,
-            one logit) or ``mse``.
-        batch_size: mini-batch size: 1 is stochastic GD, m is batch GD (≥ 1).
+        loss: a :class:`~honed.nn.losses.Loss` or a registered name:
+            ``softmax_cross_entropy`` (integer labels, logits), ``sigmoid_cross_entropy``
+            (0/1 labels, one logit), ``binary_cross_entropy`` (0/1 labels, probabilities),
+            ``mse``.
+        batch_size: mini-batch size: 1 is stochastic GD, ``"full"`` (or m) is batch GD.
         l1, l2: regularization strengths λ (≥ 0) on weight matrices.
         augment: a callable ``(X, rng) -> X`` applied to each training mini-batch.
         callbacks: :class:`Callback` objects.
         seed: seeds the generator for shuffling and augmentation.
         extra_state: anything else to store in checkpoints (e.g. the input normalizer).
         eval_batch_size: batch size for evaluation passes.
+        drop_last: leave out each epoch's last, partial mini-batch.
     """
 
     def __init__(
         self,
         model,
         optimizer,
-        loss: str = "softmax_cross_entropy",
-        batch_size: int = 128,
+        loss: str | Loss = "softmax_cross_entropy",
+        batch_size: int | str = 128,
         l1: float = 0.0,
         l2: float = 0.0,
         augment: Callable | None = None,
@@ -105,19 +95,21 @@ class Trainer:
         seed: int = 0,
         extra_state: dict[str, Any] | None = None,
         eval_batch_size: int = 4096,
+        drop_last: bool = False,
     ):
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size}")
-        for name, lam in (("l1", l1), ("l2", l2)):
-            if not (lam >= 0 and math.isfinite(lam)):
-                raise ValueError(f"{name} must be >= 0, got {lam}")
+        if batch_size != "full":
+            batch_size = check.integer("batch_size", batch_size, minimum=1)
         keep_freed_memory()  # no page faults for the arrays every step frees and takes again
         self.model = model
         self.optimizer = optimizer
-        self.loss = loss
-        self.loss_fn = _loss_function(loss)
-        self.batch_size = int(batch_size)
-        self.l1, self.l2 = float(l1), float(l2)
+        self.loss = get_loss(loss)
+        self.batch_size = batch_size
+        self.drop_last = check.boolean("drop_last", drop_last)
+        self.l1, self.l2 = check.non_negative("l1", l1), check.non_negative("l2", l2)
+        # The one penalty code path, for training and for gradient checking: its value joins
+        # the reported cost and its gradient is added to W.grad after backward (the graph
+        # path's numbers without its nodes and new arrays).
+        self.penalty = WeightPenalty(model, l1=self.l1, l2=self.l2) if self.l1 or self.l2 else None
         self.augment = augment
         self.callbacks: list[Callback] = list(callbacks)
         self.rng = np.random.default_rng(seed)
@@ -129,6 +121,61 @@ class Trainer:
         self.restored_epoch: int | None = None
         self.target_epochs = 0
         self.batches_per_epoch = 0
+        self._batch = 0  # index of the mini-batch in progress, for the divergence message
+        self._warned_no_dev = False
+
+    def _batch_size(self, m: int) -> int:
+        return max(m, 1) if self.batch_size == "full" else self.batch_size
+
+    # -- one step -------------------------------------------------------------------------
+    def objective(self, X_batch: np.ndarray, y_batch: np.ndarray) -> Tensor:
+        """``J = (1/m) Σ L(ŷ, y) + penalty`` of a batch as a scalar Tensor whose graph covers
+        the loss; the penalty enters as a constant and :meth:`backward` adds its gradient.
+        Gradient checking uses this pair, so it checks exactly what training computes."""
+        J = self.loss(self.model(Tensor(X_batch)), y_batch)
+        if self.penalty is None:
+            return J
+        return J + self.penalty.value(len(X_batch))
+
+    def backward(self, J: Tensor, m: int) -> None:
+        """Gradients of ``J + penalty`` into every parameter's ``.grad`` (cleared first)."""
+        self.optimizer.zero_grad()
+        J.backward()
+        if self.penalty is not None:
+            self.penalty.add_gradient(m)
+
+    def train_step(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, float]:
+        """One step of gradient descent on a mini-batch: the one place a step happens.
+
+        forward, ``J^{t} = (1/m_t) Σ L(ŷ, y) + penalty(W; m_t)``, backward (the penalty's
+        gradient added to each W.grad), ``optimizer.step()``. The model should be in
+        training mode (``fit`` sees to it).
+
+        Returns:
+            ``(cost, error)`` of the batch: the cost with the penalty, and the loss's error
+            metric of the outputs the step computed (training mode, before the update).
+
+        Raises:
+            TrainingDiverged: the cost is NaN or infinite (nothing was updated).
+        """
+        m = len(X_batch)
+        outputs = self.model(Tensor(X_batch))
+        J = self.loss(outputs, y_batch)
+        value = float(J.data)
+        if self.penalty is not None:
+            value += self.penalty.value(m)
+        if not math.isfinite(value):
+            epoch, batch = self.epoch + 1, self._batch + 1
+            raise TrainingDiverged(
+                f"training diverged: the cost became {value} at epoch {epoch}, "
+                f"mini-batch {batch}/{self.batches_per_epoch} (lr {self.optimizer.lr:.3g}). "
+                "Try a smaller learning rate; the last good checkpoint is kept.",
+                epoch,
+                batch,
+            )
+        self.backward(J, m)
+        self.optimizer.step()
+        return value, self.loss.error(outputs.data, y_batch)
 
     # -- training -----------------------------------------------------------------------
     def fit(self, train, dev=None, epochs: int = 10) -> History:
@@ -137,16 +184,31 @@ class Trainer:
         Raises:
             TrainingDiverged: the cost became NaN/inf; the history's status is "diverged".
         """
-        if int(epochs) != epochs or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {epochs}")
+        epochs = check.integer("epochs", epochs, minimum=1)
         X, y = _arrays(train)
         X_dev, y_dev = _arrays(dev)
         if len(X) == 0:
             raise ValueError("the training set is empty")
-        self.target_epochs = int(epochs)
-        self.batches_per_epoch = n_batches(len(X), self.batch_size)
+        if X_dev is None and not self._warned_no_dev:
+            for cb in self.callbacks:
+                monitor = getattr(cb, "monitor", "")
+                if monitor.startswith("dev_"):
+                    warnings.warn(
+                        f"{type(cb).__name__} monitors {monitor} but fit() got no dev set: "
+                        "it will never act",
+                        stacklevel=2,
+                    )
+            self._warned_no_dev = True
+        self.target_epochs = epochs
+        batch_size = self._batch_size(len(X))
+        self.batches_per_epoch = n_batches(len(X), batch_size, self.drop_last)
+        if self.batches_per_epoch == 0:
+            raise ValueError(
+                f"drop_last with batch_size {batch_size} leaves no mini-batch of the "
+                f"{len(X)} training examples"
+            )
         self.stop_training = False
-        self.history.status = "running"
+        self.history.status = Status.RUNNING
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
@@ -154,78 +216,58 @@ class Trainer:
             # a stream of NumPy warnings.
             with np.errstate(over="ignore", invalid="ignore"):
                 while self.epoch < self.target_epochs and not self.stop_training:
-                    self._run_epoch(X, y, X_dev, y_dev)
+                    self._run_epoch(X, y, X_dev, y_dev, batch_size)
         except TrainingDiverged as err:
-            self.history.status, self.history.message = "diverged", str(err)
+            self.history.status, self.history.message = Status.DIVERGED, str(err)
             raise
         except KeyboardInterrupt:
-            self.history.status = "interrupted"
+            self.history.status = Status.INTERRUPTED
             self.history.message = f"interrupted during epoch {self.epoch + 1}"
             raise
         else:
-            self.history.status = "early_stopped" if self.stop_training else "completed"
+            self.history.status = Status.EARLY_STOPPED if self.stop_training else Status.COMPLETE
         finally:
-            if self.history.status not in ("diverged", "interrupted"):
+            if self.history.status not in (Status.DIVERGED, Status.INTERRUPTED):
                 for cb in self.callbacks:
                     cb.on_train_end(self)
         return self.history
 
-    def _run_epoch(self, X, y, X_dev, y_dev) -> None:
+    def _run_epoch(self, X, y, X_dev, y_dev, batch_size: int) -> None:
         epoch = self.epoch + 1
-        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
-        optimizer.set_epoch(self.epoch)  # schedules count epochs from 0
-        lr = optimizer.lr
+        self.optimizer.set_epoch(self.epoch)  # schedules count epochs from 0
+        lr = self.optimizer.lr
         for cb in self.callbacks:
             cb.on_epoch_begin(self, epoch)
-        model.train()
-        # The penalty's value joins the reported cost and its gradient is added to W.grad in
-        # place after backward: the graph path's numbers without its nodes and new arrays.
-        penalty = (
-            WeightPenalty(model, l1=self.l1, l2=self.l2) if self.l1 > 0 or self.l2 > 0 else None
-        )
+        self.model.train()
         wants_batch_logs = any(
             type(cb).on_batch_end is not Callback.on_batch_end for cb in self.callbacks
         )
         total_cost = total_wrong = 0.0
+        seen = 0
         started = time.perf_counter()
-        for batch, (xb, yb) in enumerate(minibatches(X, y, self.batch_size, self.rng)):
+        batches = minibatches(X, y, batch_size, self.rng, drop_last=self.drop_last)
+        for self._batch, (xb, yb) in enumerate(batches):
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             m = len(xb)
-            outputs = model(Tensor(xb))
-            cost = loss_fn(outputs, yb)
-            value = float(cost.data)
-            if penalty is not None:
-                value += penalty.value(m)
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    f"training diverged: the cost became {value} at epoch {epoch}, "
-                    f"mini-batch {batch + 1}/{self.batches_per_epoch} (lr {lr:.3g}). "
-                    "Try a smaller learning rate; the last good checkpoint is kept.",
-                    epoch,
-                    batch + 1,
-                )
-            optimizer.zero_grad()
-            cost.backward()
-            if penalty is not None:
-                penalty.add_gradient(m)
-            optimizer.step()
-            total_cost += value * m
-            total_wrong += error_rate(outputs.data, yb, self.loss) * m
+            cost, error = self.train_step(xb, yb)
+            total_cost += cost * m
+            total_wrong += error * m
+            seen += m
             if wants_batch_logs:
-                logs = {"cost": value, "lr": lr, "size": m}
+                logs = {"cost": cost, "lr": lr, "size": m}
                 for cb in self.callbacks:
-                    cb.on_batch_end(self, batch, logs)
+                    cb.on_batch_end(self, self._batch, logs)
         seconds = time.perf_counter() - started
         record = {
             "epoch": epoch,
-            "train_cost": total_cost / len(X),
-            "train_error": total_wrong / len(X),
+            "train_cost": total_cost / seen,
+            "train_error": total_wrong / seen,
             "dev_cost": None,
             "dev_error": None,
             "lr": lr,
             "seconds": seconds,
-            "samples_per_s": len(X) / max(seconds, 1e-12),
+            "samples_per_s": seen / max(seconds, 1e-12),
         }
         if X_dev is not None:
             record["dev_cost"], record["dev_error"] = self._evaluate_arrays(X_dev, y_dev)
@@ -253,8 +295,8 @@ class Trainer:
     def _evaluate_arrays(self, X, y) -> tuple[float, float]:
         outputs = self.predict(X)
         with no_grad():
-            cost = float(self.loss_fn(Tensor(outputs), y).data)
-        return cost, error_rate(outputs, y, self.loss)
+            cost = float(self.loss(Tensor(outputs), y).data)
+        return cost, self.loss.error(outputs, y)
 
     def evaluate(self, data) -> dict[str, float]:
         """Mean cost (without penalty) and error of the model on ``data``, in eval mode."""

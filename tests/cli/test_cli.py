@@ -63,7 +63,7 @@ def test_train_writes_a_run_directory(experiment, tmp_path, capsys):
         assert (run / name).exists(), name
     assert sorted(list_checkpoints(run / "checkpoints")) == [1, 2, 3]
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["status"] == "completed" and set(summary["errors"]) == {"train", "dev", "test"}
+    assert summary["status"] == "complete" and set(summary["errors"]) == {"train", "dev", "test"}
     assert json.loads((run / "config.json").read_text())["train"]["epochs"] == 3
     out = capsys.readouterr().out
     assert "verdict:" in out and "test" in out

@@ -64,9 +64,10 @@ def test_softmax_cross_entropy_int_and_one_hot_agree():
 
 
 def test_get_loss_and_metrics():
-    assert nn.get_loss("mse") is nn.mean_squared_error
-    assert nn.get_loss("cross_entropy") is nn.softmax_cross_entropy
-    with pytest.raises(ValueError, match="valid names"):
+    z, y = np.array([[0.5, -1.0], [2.0, 0.1]]), np.array([1, 0])
+    assert nn.get_loss("cross_entropy")(z, y).item() == nn.softmax_cross_entropy(z, y).item()
+    assert nn.get_loss("mse")(z, z * 0).item() == nn.mean_squared_error(z, z * 0).item()
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; known:"):
         nn.get_loss("hinge")
     scores = np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.5], [0.2, 0.1]])
     labels = np.array([0, 1, 1, 0])

@@ -1,0 +1,148 @@
+"""Registries: the one place where a name that an experiment file may use is defined.
+
+Each package owns the registries of its own things (``honed.nn``: losses, activations,
+initializers; ``honed.optim``: optimizers, schedules; ``honed.data``: datasets, normalizers,
+augmentations; ``honed.tune``: samplers, pruners, executors). The experiment layer reads the
+allowed names and their defaults from them, so a thing registered from outside honed can be
+named in a TOML file with no edit inside honed::
+
+    from honed.optim import OPTIMIZERS, Optimizer
+
+    @OPTIMIZERS.register("signsgd")
+    class SignSGD(Optimizer):
+        ...
+
+Every registered object follows one convention for its configuration: ``to_config()`` gives a
+plain dict (``{"name": ..., **arguments}``) and ``from_config(dict)`` builds the object again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Names (case-insensitive, with aliases) → registered objects of one kind.
+
+    Args:
+        kind: what the registry holds, for messages (``"optimizer"``).
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(
+        self,
+        name: str,
+        obj: T | None = None,
+        *,
+        aliases: tuple[str, ...] = (),
+        replace: bool = False,
+    ) -> Any:
+        """Register ``obj`` under ``name`` (and ``aliases``); without ``obj``, a decorator.
+
+        Raises:
+            ValueError: the name is taken by another object (pass ``replace=True`` to
+                override a registered thing on purpose).
+        """
+        if obj is None:
+
+            def decorator(target: T) -> T:
+                self.register(name, target, aliases=aliases, replace=replace)
+                return target
+
+            return decorator
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"a {self.kind} name must be a non-empty string, got {name!r}")
+        key = name.lower()
+        for n in (key, *(a.lower() for a in aliases)):
+            current = self._lookup(n)
+            if current is not None and current is not obj and not replace:
+                raise ValueError(
+                    f"{self.kind} name {n!r} is already registered ({current!r}); "
+                    "pass replace=True to override it"
+                )
+        self._items[key] = obj
+        self._aliases.pop(key, None)
+        for alias in aliases:
+            self._aliases[alias.lower()] = key
+        return obj
+
+    def _lookup(self, name: str) -> T | None:
+        key = self._aliases.get(name, name)
+        return self._items.get(key)
+
+    def canonical(self, name: str) -> str:
+        """The registered name behind ``name`` (an alias resolves to its target).
+
+        Raises:
+            ValueError: an unknown name; the message lists the known ones.
+        """
+        key = str(name).lower()
+        key = self._aliases.get(key, key)
+        if key not in self._items:
+            raise ValueError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
+        return key
+
+    def get(self, name: str) -> T:
+        """The object registered as ``name`` (or an alias).
+
+        Raises:
+            ValueError: an unknown name; the message lists the known ones.
+        """
+        return self._items[self.canonical(name)]
+
+    def names(self) -> list[str]:
+        """The registered names (aliases left out), in registration order."""
+        return list(self._items)
+
+    def aliases(self) -> dict[str, str]:
+        """Alias → registered name."""
+        return dict(self._aliases)
+
+    def name_of(self, obj: Any) -> str | None:
+        """The registered name of ``obj`` (or of its class), or None."""
+        for key, value in self._items.items():
+            if value is obj or (isinstance(value, type) and type(obj) is value):
+                return key
+        return None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._lookup(name.lower()) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self):
+        return self._items.items()
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}: {', '.join(self._items)})"
+
+
+def build(registry: Registry[Callable[..., T]], config: dict | str, **extra) -> T:
+    """``registry.get(config["name"])`` built from the rest of ``config`` (plus ``extra``).
+
+    A bare string is a config with just a name. Uses the class's ``from_config`` when it has
+    one, else calls it with the arguments.
+
+    Raises:
+        ValueError: no name, an unknown name, or arguments the object does not take.
+    """
+    if isinstance(config, str):
+        config = {"name": config}
+    if not isinstance(config, dict) or "name" not in config:
+        raise ValueError(f"a {registry.kind} is a name or a table with a name, got {config!r}")
+    target = registry.get(config["name"])
+    if hasattr(target, "from_config"):
+        return target.from_config({**config, **extra})
+    arguments = {k: v for k, v in config.items() if k != "name"}
+    return target(**arguments, **extra)
