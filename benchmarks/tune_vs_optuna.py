@@ -3,7 +3,7 @@
 Each trial trains the 784-256-256-10 ReLU MLP for 2 epochs (Adam) on a 10 000-example subset
 of Fashion-MNIST train and is scored on a disjoint 5 000-example dev split. Search space:
 lr log-uniform [1e-4, 1e-1], Adam β₁ = 1 − 10^r with r ∈ [−3, −1], L2 log-uniform
-[1e-6, 1e-2], batch size in {64, 128, 256}. honed runs `honed.tuning.tune_experiment` (as
+[1e-6, 1e-2], batch size in {64, 128, 256}. honed runs `honed.experiment.tuning.tune_experiment` (as
 `honed tune` does) with 1 and 2 worker processes; Optuna runs its RandomSampler with a
 PyTorch objective in one process (n_jobs=1, torch using every core). Same data, same split.
 
@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from honed import experiment as ex
-from honed.tuning import tune_experiment
+from honed.experiment.tuning import tune_experiment
 
 SPACE = {
     "train.lr": {"log": [1e-4, 1e-1]},

@@ -1,6 +1,7 @@
 """The ``honed`` command line: one function per command; its docstring is its help.
 
     honed train EXP.toml [--set train.lr=3e-4 ...] [--out runs/]
+    honed config EXP.toml [--set ...] | honed config --keys
     honed resume RUN [--epochs N] [--lr X] [--from-epoch E]
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
@@ -41,11 +42,11 @@ def cmd_train(args) -> int:
     the best configuration found by `honed tune`.
     """
     from honed import experiment as ex
-    from honed.runs import train_experiment
+    from honed.experiment.runs import train_experiment
 
     overrides = ex.parse_set_options(args.set)
     if args.from_study:
-        from honed.tuning import best_params
+        from honed.experiment.tuning import best_params
 
         overrides = {**best_params(args.from_study), **overrides}
     config = ex.load_config(args.experiment, overrides)
@@ -58,6 +59,22 @@ def cmd_train(args) -> int:
     return _status_code(result)
 
 
+def cmd_config(args) -> int:
+    """Print the resolved configuration of an experiment file (every key, defaults filled in,
+    --set overrides applied), or with --keys the reference of every key: its type, default
+    and meaning (also in docs/config-keys.md)."""
+    from honed import experiment as ex
+
+    if args.keys:
+        print(ex.key_reference())
+        return EXIT_OK
+    if not args.experiment:
+        raise ValueError("give an experiment file (honed config EXP.toml) or --keys")
+    config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
+    print(ex.format_config(config))
+    return EXIT_OK
+
+
 def cmd_resume(args) -> int:
     """Continue a run from its last checkpoint (or --from-epoch), the notes' "panda" way.
 
@@ -65,7 +82,7 @@ def cmd_resume(args) -> int:
     the resumed epoch on (recorded in the history and marked on curves.png). A run killed at
     any point continues exactly as if it had never stopped.
     """
-    from honed.runs import resume_run
+    from honed.experiment.runs import resume_run
 
     result = resume_run(
         args.run,
@@ -163,15 +180,15 @@ def cmd_gradcheck(args) -> int:
     config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
     data = ex.prepare_data(config)
     trainer = ex.build_trainer(config, data)
-    rng = np.random.default_rng(config["seed"])
+    rng = np.random.default_rng(config.seed)
     idx = rng.choice(len(data.train), size=min(args.batch, len(data.train)), replace=False)
     X, y = data.train.X[idx], data.train.y[idx]
     trainer.model.train()
     for _ in range(args.steps):  # the training step itself, penalty included
         trainer.train_step(X, y)
-    result = gradcheck_model(trainer, X, y, max_per_tensor=args.per_tensor, seed=config["seed"])
+    result = gradcheck_model(trainer, X, y, max_per_tensor=args.per_tensor, seed=config.seed)
     print(
-        f"{config['name']}: batch of {len(X)}, after {args.steps} training steps; "
+        f"{config.name}: batch of {len(X)}, after {args.steps} training steps; "
         "float64; dropout switched off for the check"
     )
     print(result)
@@ -191,7 +208,7 @@ def cmd_tune(args) -> int:
     recorded and the study goes on. --prune stops poor trials early (successive halving).
     """
     from honed import experiment as ex
-    from honed.tuning import default_study_path, tune_experiment
+    from honed.experiment.tuning import default_study_path, tune_experiment
 
     config = ex.load_config(args.experiment, ex.parse_set_options(args.set))
     path = args.study or default_study_path(config)
@@ -238,7 +255,7 @@ def cmd_study(args) -> int:
     """Look at a study: `show` prints states, timing and the best trials; `report` draws
     dev error against each hyperparameter on its own scale (log axis for α, 1 − β axis for β),
     best-so-far against trial number, and for zoom studies the box of each stage."""
-    from honed.tuning import open_study
+    from honed.experiment.tuning import open_study
 
     study = open_study(args.path, args.name)
     if args.action == "show":
@@ -294,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-study", metavar="PATH", help="use the best trial's parameters of this study"
     )
     p.add_argument("--quiet", action="store_true", help="print only the final status")
+
+    p = add("config", cmd_config)
+    p.add_argument("experiment", nargs="?", help="experiment TOML file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--keys", action="store_true", help="print the reference of every key")
 
     p = add("resume", cmd_resume)
     p.add_argument("run", help="run directory")
@@ -371,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"honed {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as err:

@@ -73,6 +73,12 @@ class Registry(Generic[T]):
             self._aliases[alias.lower()] = key
         return obj
 
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` and its aliases; returns what was registered."""
+        key = self.canonical(name)
+        self._aliases = {a: k for a, k in self._aliases.items() if k != key}
+        return self._items.pop(key)
+
     def _lookup(self, name: str) -> T | None:
         key = self._aliases.get(name, name)
         return self._items.get(key)

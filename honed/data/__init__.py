@@ -32,6 +32,7 @@ from .mnist_data import (
     pixels_to_unit,
 )
 from .preprocessing import MinMaxScaler, NotFittedError, Standardizer
+from .sources import DATASETS, NORMALIZERS, load_source, required_options, source_options
 from .split import (
     DistributionMismatchWarning,
     check_same_distribution,
@@ -44,6 +45,7 @@ from .toy import blobs, circles, flower, gates, moons
 
 __all__ = [
     "AUGMENTATIONS",
+    "DATASETS",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_SHA256",
     "FASHION_MNIST_URL",
@@ -56,6 +58,7 @@ __all__ = [
     "GaussianNoise",
     "HorizontalFlip",
     "MinMaxScaler",
+    "NORMALIZERS",
     "NotFittedError",
     "RandomRotation",
     "RandomShift",
@@ -74,13 +77,16 @@ __all__ = [
     "load_csv",
     "load_idx_pair",
     "load_npz",
+    "load_source",
     "minibatches",
     "mnist",
     "pixels_to_unit",
     "moons",
     "n_batches",
     "read_idx",
+    "required_options",
     "rotate",
+    "source_options",
     "train_dev_split",
     "train_dev_test_split",
     "write_idx",

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from honed import validation as check
+from honed.registry import Registry
 
 from .datasets import Dataset
 
@@ -101,6 +102,18 @@ class Augmentation:
 
     def _apply(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
+
+    def to_config(self) -> dict:
+        """``{"name": registered name, **parameters}`` (``image_shape`` left out: the data
+        gives it)."""
+        name = AUGMENTATIONS.name_of(self) or type(self).__name__
+        params = {k: getattr(self, k) for k in _params(type(self)) if k != "image_shape"}
+        return {"name": name, **params}
+
+    @classmethod
+    def from_config(cls, config: dict, image_shape: Sequence[int] | None = None) -> Augmentation:
+        """The augmentation :meth:`to_config` described."""
+        return augmentation_from_config([config], image_shape=image_shape).augmentations[0]
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={getattr(self, k)!r}" for k in _params(type(self)))
@@ -319,21 +332,14 @@ class Compose(Augmentation):
         return "Compose([" + ", ".join(map(repr, self.augmentations)) + "])"
 
 
-#: Names accepted by :func:`augmentation_from_config` (with aliases).
-AUGMENTATIONS: dict[str, type[Augmentation]] = {
-    "flip": HorizontalFlip,
-    "horizontal_flip": HorizontalFlip,
-    "shift": RandomShift,
-    "random_shift": RandomShift,
-    "crop": RandomShift,
-    "rotation": RandomRotation,
-    "rotate": RandomRotation,
-    "random_rotation": RandomRotation,
-    "brightness_contrast": BrightnessContrast,
-    "brightness": BrightnessContrast,
-    "noise": GaussianNoise,
-    "gaussian_noise": GaussianNoise,
-}
+#: Registered augmentations (``data.augment`` in an experiment file): Augmentation classes
+#: whose constructor takes its parameters and ``image_shape``.
+AUGMENTATIONS: Registry[type[Augmentation]] = Registry("augmentation")
+AUGMENTATIONS.register("flip", HorizontalFlip, aliases=("horizontal_flip",))
+AUGMENTATIONS.register("shift", RandomShift, aliases=("random_shift", "crop"))
+AUGMENTATIONS.register("rotation", RandomRotation, aliases=("rotate", "random_rotation"))
+AUGMENTATIONS.register("brightness_contrast", BrightnessContrast, aliases=("brightness",))
+AUGMENTATIONS.register("noise", GaussianNoise, aliases=("gaussian_noise",))
 
 
 def augmentation_from_config(specs, image_shape: Sequence[int] | None = None) -> Compose:
@@ -359,11 +365,7 @@ def augmentation_from_config(specs, image_shape: Sequence[int] | None = None) ->
             raise ValueError(f"augmentation spec #{n} must have a 'name', got {spec!r}")
         params = dict(spec)
         name = str(params.pop("name")).lower()
-        if name not in AUGMENTATIONS:
-            raise ValueError(
-                f"unknown augmentation name {name!r}; known: " + ", ".join(sorted(AUGMENTATIONS))
-            )
-        cls = AUGMENTATIONS[name]
+        cls = AUGMENTATIONS.get(name)
         allowed = [p for p in _params(cls) if p != "image_shape"]
         unknown = sorted(set(params) - set(allowed))
         if unknown:

@@ -5,8 +5,9 @@ J = honed.nn.softmax_cross_entropy(model(x), y) + model.penalty(l2=0.1, m=len(x)
 """
 
 from honed.nn import gates, init
-from honed.nn.init import get_initializer
+from honed.nn.init import INITIALIZERS, get_initializer
 from honed.nn.layers import (
+    ACTIVATIONS,
     ELU,
     BatchNorm,
     Dense,
@@ -24,6 +25,8 @@ from honed.nn.layers import (
     get_activation,
 )
 from honed.nn.losses import (
+    LOSSES,
+    Loss,
     accuracy,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -38,6 +41,9 @@ from honed.nn.regularizers import WeightPenalty, elastic_net, l1_penalty, l2_pen
 from honed.nn.serialization import load, load_into, save
 
 __all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES",
     "BatchNorm",
     "Dense",
     "Dropout",
@@ -45,6 +51,7 @@ __all__ = [
     "Flatten",
     "Identity",
     "LeakyReLU",
+    "Loss",
     "MLP",
     "Maxout",
     "Module",

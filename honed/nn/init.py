@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from honed import validation as check
+from honed.registry import Registry
 
 Initializer = Callable[..., np.ndarray]
 
@@ -96,16 +97,15 @@ def he(n_in: int, n_out: int, rng=None, scale: float = 1.0) -> np.ndarray:
     return _gaussian(n_in, n_out, rng, scale * np.sqrt(2.0 / n_in))
 
 
-INITIALIZERS: dict[str, Initializer] = {
-    "zeros": zeros,
-    "normal": normal,
-    "uniform": uniform,
-    "xavier": xavier,
-    "lecun": xavier,
-    "glorot": glorot,
-    "he": he,
-    "kaiming": he,
-}
+#: Registered initializers (``model.init`` in an experiment file): functions
+#: ``(n_in, n_out, rng, scale) -> W``.
+INITIALIZERS: Registry[Initializer] = Registry("initializer")
+INITIALIZERS.register("zeros", zeros)
+INITIALIZERS.register("normal", normal)
+INITIALIZERS.register("uniform", uniform)
+INITIALIZERS.register("xavier", xavier, aliases=("lecun",))
+INITIALIZERS.register("glorot", glorot)
+INITIALIZERS.register("he", he, aliases=("kaiming",))
 
 
 def get_initializer(init: str | Initializer) -> Initializer:
@@ -116,10 +116,10 @@ def get_initializer(init: str | Initializer) -> Initializer:
     """
     if callable(init):
         return init
-    if isinstance(init, str) and init.lower() in INITIALIZERS:
-        return INITIALIZERS[init.lower()]
+    if isinstance(init, str) and init in INITIALIZERS:
+        return INITIALIZERS.get(init)
     raise ValueError(
-        f"unknown initializer {init!r}; valid names: {', '.join(sorted(INITIALIZERS))} "
+        f"unknown initializer {init!r}; known: {', '.join(INITIALIZERS)} "
         "(or a callable (n_in, n_out, rng, scale) -> array)"
     )
 
@@ -127,11 +127,8 @@ def get_initializer(init: str | Initializer) -> Initializer:
 def initializer_name(init: str | Initializer) -> str | None:
     """The registry name of ``init`` if it has one (for saving a model's config)."""
     if isinstance(init, str):
-        return init.lower()
-    for name, fn in INITIALIZERS.items():
-        if fn is init:
-            return name
-    return None
+        return INITIALIZERS.canonical(init) if init in INITIALIZERS else init.lower()
+    return INITIALIZERS.name_of(init)
 
 
 __all__ = [

@@ -29,6 +29,7 @@ from honed.autograd import (
 )
 from honed.nn.init import get_initializer, initializer_name
 from honed.nn.module import Module, build_module, module_spec
+from honed.registry import Registry
 
 
 # -- dense ----------------------------------------------------------------------------------
@@ -68,7 +69,7 @@ class Dense(Module):
     def forward(self, x):
         return linear(x, self.W, self.b)
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {
             "n_in": self.n_in,
             "n_out": self.n_out,
@@ -117,7 +118,7 @@ class LeakyReLU(Module):
     def forward(self, x):
         return leaky_relu(x, self.slope)
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {"slope": self.slope}
 
     def extra_repr(self) -> str:
@@ -136,7 +137,7 @@ class ELU(Module):
     def forward(self, x):
         return elu(x, self.alpha)
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {"alpha": self.alpha}
 
     def extra_repr(self) -> str:
@@ -158,7 +159,7 @@ class Softmax(Module):
     def forward(self, x):
         return softmax(x, self.axis)
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {"axis": self.axis}
 
 
@@ -169,28 +170,26 @@ class Identity(Module):
         return x
 
 
-ACTIVATIONS: dict[str, type[Module]] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "elu": ELU,
-    "softmax": Softmax,
-    "identity": Identity,
-    "linear": Identity,
-}
+#: Registered activation layers (``model.activation`` in an experiment file): a Module class
+#: built with no arguments.
+ACTIVATIONS: Registry[type[Module]] = Registry("activation")
+for _name, _cls in (
+    ("sigmoid", Sigmoid),
+    ("tanh", Tanh),
+    ("relu", ReLU),
+    ("leaky_relu", LeakyReLU),
+    ("elu", ELU),
+    ("softmax", Softmax),
+):
+    ACTIVATIONS.register(_name, _cls)
+ACTIVATIONS.register("identity", Identity, aliases=("linear",))
 
 
 def get_activation(name: str | Module) -> Module:
     """A fresh activation layer from its name (``"relu"``, ``"tanh"``, ...) or the layer itself."""
     if isinstance(name, Module):
         return name
-    cls = ACTIVATIONS.get(str(name).lower())
-    if cls is None:
-        raise ValueError(
-            f"unknown activation {name!r}; valid names: {', '.join(sorted(ACTIVATIONS))}"
-        )
-    return cls()
+    return ACTIVATIONS.get(str(name))()
 
 
 # -- maxout ---------------------------------------------------------------------------------
@@ -234,7 +233,7 @@ class Maxout(Module):
     def forward(self, x):
         return maxout(linear(x, self.W, self.b), self.pieces)
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {
             "n_in": self.n_in,
             "n_out": self.n_out,
@@ -322,7 +321,7 @@ class BatchNorm(Module):
         rv += (1.0 - b) * var
         return y
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {
             "n": self.n,
             "eps": self.eps,
@@ -368,7 +367,7 @@ class Dropout(Module):
             return x
         return dropout(x, self.keep_prob, self.rng)
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {"keep_prob": self.keep_prob}
 
     def extra_repr(self) -> str:
@@ -428,7 +427,7 @@ class Sequential(Module):
         _drop_bias_before_batchnorm(self.layers)
         return self
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {"layers": [module_spec(layer) for layer in self.layers]}
 
     @classmethod
@@ -468,7 +467,7 @@ class Perceptron(Module):
         out = heaviside(Tensor(x @ self.w + self.b)).data[:, 0]
         return out[0] if single else out
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return {"w": self.w[:, 0].tolist(), "b": float(self.b[0])}
 
     def extra_repr(self) -> str:

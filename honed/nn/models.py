@@ -97,7 +97,7 @@ class MLP(Sequential):
             "seed": seed,
         }
 
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         return dict(self._config)
 
     @classmethod

@@ -27,7 +27,7 @@ MODULE_REGISTRY: dict[str, type[Module]] = {}
 class Module:
     """Base class for layers and models.
 
-    Subclasses define ``forward`` and, to be saveable, ``config()`` (the constructor's
+    Subclasses define ``forward`` and, to be saveable, ``to_config()`` (the constructor's
     keyword arguments as JSON-able values). Calling the module runs ``forward``.
 
     Attributes:
@@ -255,7 +255,7 @@ class Module:
         return int(sum(p.data.size for p in self.parameters()))
 
     # -- saving the architecture --------------------------------------------------------
-    def config(self) -> dict:
+    def to_config(self) -> dict:
         """The constructor's keyword arguments (JSON-able) that rebuild this module."""
         return {}
 
@@ -300,7 +300,7 @@ def module_spec(module: Module) -> dict:
     name = type(module).__name__
     if MODULE_REGISTRY.get(name) is not type(module):
         raise ValueError(f"module class {name} is not registered (two classes share the name?)")
-    return {"class": name, "config": module.config()}
+    return {"class": name, "config": module.to_config()}
 
 
 def build_module(spec: dict) -> Module:

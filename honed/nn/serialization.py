@@ -2,7 +2,7 @@
 
 The file holds one array per ``state_dict`` entry (same names, same dtypes) and, under
 ``__honed_architecture__``, a JSON string ``{"format": 1, "model": {"class": ..., "config":
-...}, "training": bool}``. Every layer knows its ``config()``; :func:`load` rebuilds the
+...}, "training": bool}``. Every layer knows its ``to_config()``; :func:`load` rebuilds the
 model from the registry of module classes by name, so no user code is needed (a custom module
 only needs its class imported).
 """
@@ -61,7 +61,7 @@ def _leaves(model: Module) -> list[tuple[str, Module]]:
 
 
 def _signature(module: Module) -> tuple:
-    config = {k: v for k, v in module.config().items() if k not in _IGNORED_CONFIG}
+    config = {k: v for k, v in module.to_config().items() if k not in _IGNORED_CONFIG}
     return type(module).__name__, json.dumps(config, sort_keys=True)
 
 

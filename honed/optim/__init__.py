@@ -14,9 +14,10 @@ from honed.optim.adam import Adam
 from honed.optim.ewma import EWMA, ewma
 from honed.optim.gd import GD
 from honed.optim.momentum import Momentum
-from honed.optim.optimizer import Optimizer
+from honed.optim.optimizer import OPTIMIZERS, Optimizer, hyperparameter_defaults
 from honed.optim.rmsprop import RMSprop
 from honed.optim.schedules import (
+    SCHEDULES,
     Schedule,
     constant,
     exponential,
@@ -29,6 +30,8 @@ from honed.optim.schedules import (
 
 __all__ = [
     "EWMA",
+    "OPTIMIZERS",
+    "SCHEDULES",
     "GD",
     "Adam",
     "Momentum",
@@ -38,6 +41,7 @@ __all__ = [
     "constant",
     "ewma",
     "exponential",
+    "hyperparameter_defaults",
     "inverse_sqrt",
     "inverse_time",
     "manual",

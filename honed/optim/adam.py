@@ -8,11 +8,12 @@ from collections.abc import Callable
 import numpy as np
 
 from honed import validation as check
-from honed.optim.optimizer import Optimizer
+from honed.optim.optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["Adam"]
 
 
+@OPTIMIZERS.register("adam")
 class Adam(Optimizer):
     """Adam (adaptive moment estimation), in the notes' form (squares elementwise)::
 

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.optim.optimizer import Optimizer
+from honed.optim.optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["GD"]
 
 
+@OPTIMIZERS.register("gd")
 class GD(Optimizer):
     """Gradient descent: ``W := W - α dW``.
 

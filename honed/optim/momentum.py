@@ -7,11 +7,12 @@ from collections.abc import Callable
 import numpy as np
 
 from honed import validation as check
-from honed.optim.optimizer import Optimizer
+from honed.optim.optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["Momentum"]
 
 
+@OPTIMIZERS.register("momentum")
 class Momentum(Optimizer):
     """Gradient descent with momentum, in the notes' form::
 

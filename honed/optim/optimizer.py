@@ -15,15 +15,17 @@ the state dict, keyed by parameter *position* (not ``id()``) so it saves and loa
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
 from honed import validation as check
 from honed.optim.schedules import manual, schedule_from_config
+from honed.registry import Registry
 
-__all__ = ["Optimizer"]
+__all__ = ["OPTIMIZERS", "Optimizer", "hyperparameter_defaults"]
 
 
 def _parameter_list(params) -> list:
@@ -49,6 +51,22 @@ def _parameter_list(params) -> list:
             raise ValueError(f"params[{i}] appears twice in params")
         seen.add(id(p))
     return params
+
+
+#: Registered optimizers (``train.optimizer`` in an experiment file). Register a subclass with
+#: ``@OPTIMIZERS.register("name")``; its constructor's keyword arguments after ``lr`` are its
+#: hyperparameters, and an experiment file sets them under ``[train]``.
+OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
+
+
+def hyperparameter_defaults(cls: type[Optimizer]) -> dict[str, object]:
+    """An optimizer's hyperparameters (constructor arguments after ``lr``) and defaults."""
+    params = inspect.signature(cls.__init__).parameters
+    return {
+        name: p.default
+        for name, p in params.items()
+        if name not in ("self", "params", "lr") and p.kind is p.POSITIONAL_OR_KEYWORD
+    }
 
 
 class Optimizer:
@@ -174,6 +192,37 @@ class Optimizer:
 
     def update(self, param, grad: np.ndarray, state: dict, lr: float) -> None:
         raise NotImplementedError
+
+    # -- configuration --------------------------------------------------------------------
+    def to_config(self) -> dict:
+        """``{"name", "lr", **hyperparameters}``: plain values; ``lr`` is the schedule's
+        config when a (registered) schedule drives it."""
+        if self.schedule is None:
+            lr = self._lr
+        elif hasattr(self.schedule, "to_config"):
+            lr = self.schedule.to_config()
+        else:
+            lr = None  # a plain function: not describable
+        name = OPTIMIZERS.name_of(self) or type(self).__name__
+        return {"name": name, "lr": lr, **self.hyperparameters}
+
+    @classmethod
+    def from_config(cls, config: dict, params=None) -> Optimizer:
+        """Build the optimizer ``config`` names (``cls`` itself when called on a subclass)
+        over ``params``; ``lr`` may be a number or a schedule's config."""
+        config = dict(config)
+        target = OPTIMIZERS.get(config.pop("name")) if cls is Optimizer else cls
+        lr = config.pop("lr", None)
+        if isinstance(lr, Mapping):
+            lr = schedule_from_config(lr)
+        allowed = hyperparameter_defaults(target)
+        unknown = sorted(set(config) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"optimizer {OPTIMIZERS.name_of(target) or target.__name__!r} takes "
+                f"{', '.join(['lr', *allowed])}; got unknown {', '.join(unknown)}"
+            )
+        return target(params, **({} if lr is None else {"lr": lr}), **config)
 
     # -- saving and loading -------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -7,11 +7,12 @@ from collections.abc import Callable
 import numpy as np
 
 from honed import validation as check
-from honed.optim.optimizer import Optimizer
+from honed.optim.optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["RMSprop"]
 
 
+@OPTIMIZERS.register("rmsprop")
 class RMSprop(Optimizer):
     """RMSprop, in the notes' form (squares elementwise)::
 

@@ -33,6 +33,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from honed import validation as check
+from honed.registry import Registry
 
 __all__ = [
     "Schedule",
@@ -70,6 +71,11 @@ class Schedule:
         config = {"name": self.name, "lr": self.lr}
         config.update({field: getattr(self, field) for field in self._fields})
         return config
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Schedule:
+        """The schedule :meth:`to_config` described (see :func:`schedule_from_config`)."""
+        return schedule_from_config(config)
 
     def __repr__(self) -> str:
         args = ", ".join(
@@ -242,9 +248,23 @@ class manual(Schedule):
         }
 
 
-_SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls for cls in (constant, inverse_time, exponential, inverse_sqrt, staircase, manual)
-}
+#: Registered learning-rate schedules (``train.schedule`` in an experiment file). A schedule
+#: class has ``name``, ``_fields`` (its arguments after ``lr``) and ``to_config``.
+SCHEDULES: Registry[type[Schedule]] = Registry("schedule")
+for _cls in (constant, inverse_time, exponential, inverse_sqrt, staircase, manual):
+    SCHEDULES.register(_cls.name, _cls)
+
+
+def schedule_arguments(cls: type[Schedule]) -> dict[str, object]:
+    """A schedule's arguments after ``lr`` with their defaults (for the key reference)."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    return {
+        name: (None if p.default is inspect.Parameter.empty else p.default)
+        for name, p in params.items()
+        if name not in ("self", "lr")
+    }
 
 
 def schedule_from_config(config: Mapping, lr: float | None = None) -> Schedule:
@@ -261,14 +281,14 @@ def schedule_from_config(config: Mapping, lr: float | None = None) -> Schedule:
     """
     config = dict(config)
     name = config.pop("name", None)
-    if name not in _SCHEDULES:
-        raise ValueError(f"schedule name must be one of {sorted(_SCHEDULES)}, got {name!r}")
-    cls = _SCHEDULES[name]
+    if name not in SCHEDULES:
+        raise ValueError(f"schedule name must be one of {', '.join(SCHEDULES)}, got {name!r}")
+    cls = SCHEDULES.get(name)
     if "lr" not in config:
         if lr is None:
             raise ValueError(f"schedule {name!r} needs lr (α₀): put it in the config or pass it")
         config["lr"] = lr
-    allowed = {"lr", *cls._fields} | ({"table"} if cls is manual else set())
+    allowed = {"lr", *schedule_arguments(cls)}
     unknown = sorted(set(config) - allowed)
     if unknown:
         raise ValueError(f"schedule {name!r} takes {sorted(allowed)}, got unknown {unknown}")

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from honed import validation as check
+
 
 class Callback:
     """Base class: every hook does nothing."""
@@ -184,11 +186,13 @@ class ProgressBar(Callback):
     """A tqdm bar over each epoch's mini-batches (cost, lr, samples/s), when output is a terminal.
 
     When stdout is not a terminal (a log file, CI) the bar turns itself off and one plain
-    line per epoch is printed instead. ``verbose=0`` prints nothing.
+    line per epoch is printed instead. ``verbose=0`` prints nothing. ``every=N`` prints the
+    line of every N-th epoch only (and of the last), for long runs of tiny epochs.
     """
 
-    def __init__(self, verbose: int = 1, stream=None):
+    def __init__(self, verbose: int = 1, stream=None, every: int = 1):
         self.verbose = verbose
+        self.every = check.integer("every", every, minimum=1)
         self.stream = stream or sys.stdout
         self.bar = None
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -227,7 +231,7 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if self.verbose:
+        if self.verbose and (epoch % self.every == 0 or epoch == trainer.target_epochs):
             print(_format_epoch(logs, trainer.target_epochs), file=self.stream, flush=True)
 
     def on_train_end(self, trainer):

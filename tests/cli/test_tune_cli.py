@@ -6,7 +6,7 @@ import pytest
 
 from honed import experiment as ex
 from honed.cli import main
-from honed.tuning import ExperimentObjective, best_params, open_study, trial_config
+from honed.experiment.tuning import ExperimentObjective, best_params, open_study, trial_config
 
 TUNE = """
 name = "tinytune"
@@ -107,7 +107,7 @@ def test_tune_rejects_a_space_key_that_is_not_an_experiment_key(experiment, caps
 
 def test_trial_values_are_validated_like_the_file():
     config = ex.resolve_config({"data": {"dataset": "moons"}})
-    with pytest.raises(ex.ConfigError, match="model.keep_prob must be in"):
+    with pytest.raises(ValueError, match="model.keep_prob must be in"):
         trial_config(config, {"model.keep_prob": 1.5})
 
 

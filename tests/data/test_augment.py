@@ -153,7 +153,7 @@ def test_from_config(batch):
 
 
 def test_from_config_errors():
-    with pytest.raises(ValueError, match=r"unknown augmentation name 'zoom'; known: .*flip"):
+    with pytest.raises(ValueError, match=r"unknown augmentation 'zoom'; known: flip"):
         augmentation_from_config([{"name": "zoom"}])
     with pytest.raises(
         ValueError,

@@ -118,4 +118,4 @@ def test_sequential_drops_dense_bias_before_batchnorm():
     seq = nn.Sequential(nn.Dense(3, 4, rng=0), nn.BatchNorm(4), nn.ReLU(), nn.Dense(4, 2, rng=1))
     assert seq[0].b is None and seq[3].b is not None
     assert "layers.0.b" not in seq.state_dict()
-    assert seq[0].config()["bias"] is False
+    assert seq[0].to_config()["bias"] is False

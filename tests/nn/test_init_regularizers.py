@@ -29,7 +29,7 @@ def test_zeros_uniform_and_errors():
     U = init.uniform(200, 200, rng=0, scale=0.5)
     assert U.min() >= -0.5 and U.max() < 0.5
     assert U.std() == pytest.approx(1 / np.sqrt(12), rel=0.02)  # (high−low)/√12 = 1/√12
-    with pytest.raises(ValueError, match="valid names: .*glorot.*he"):
+    with pytest.raises(ValueError, match="known: .*glorot.*he"):
         init.get_initializer("bogus")
     assert init.get_initializer(init.he) is init.he
 

@@ -113,7 +113,7 @@ def test_custom_module_is_saveable_when_its_class_is_known(tmp_path):
         def forward(self, x):
             return self.inner(x) * self.factor
 
-        def config(self):
+        def to_config(self):
             return {"n": self.n, "factor": self.factor}
 
     model = Scaled(3, 0.5)

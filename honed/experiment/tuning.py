@@ -8,12 +8,12 @@ shuffling and dropout, so results do not depend on the number of workers.
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 from typing import Any
 
-from honed import experiment as ex
+from honed.experiment import build as ex
+from honed.experiment.config import ConfigError, ExperimentConfig, is_key
 from honed.train import Callback, TrainingDiverged
 
 # One worker process trains many trials; loading and normalizing Fashion-MNIST once per
@@ -22,7 +22,7 @@ _DATA_CACHE: dict[str, ex.Data] = {}
 
 
 def _data_for(config) -> ex.Data:
-    key = repr((config["seed"], sorted(config["data"].items(), key=lambda kv: kv[0])))
+    key = repr((config.seed, config.data))
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()
         _DATA_CACHE[key] = ex.prepare_data(config)
@@ -45,13 +45,14 @@ class _ReportToTrial(Callback):
             trainer.stop_training = True
 
 
-def trial_config(config: dict, params: dict[str, Any], seed: int | None = None) -> dict:
+def trial_config(
+    config: ExperimentConfig, params: dict[str, Any], seed: int | None = None
+) -> ExperimentConfig:
     """The config with the trial's values set (validated) and, if given, its seed."""
-    raw = ex.apply_overrides(config, params)
-    resolved = ex.resolve_config(raw)
+    overrides = dict(params)
     if seed is not None:
-        resolved["seed"] = int(seed)
-    return resolved
+        overrides["seed"] = int(seed)
+    return config.replace(overrides)
 
 
 class ExperimentObjective:
@@ -62,16 +63,17 @@ class ExperimentObjective:
         epochs: epochs per trial (default ``tune.epochs``, else ``train.epochs``).
     """
 
-    def __init__(self, config: dict, epochs: int | None = None):
-        self.config = copy.deepcopy(config)
-        self.epochs = epochs or config["tune"]["epochs"] or config["train"]["epochs"]
+    def __init__(self, config: ExperimentConfig, epochs: int | None = None):
+        self.config = config
+        self.epochs = epochs or config.tune.epochs or config.train.epochs
 
     def __call__(self, trial) -> float:
         from honed.tune import Diverged, TrialPruned
 
         data = _data_for(self.config)  # the base seed: the same split for every trial
-        config = trial_config(self.config, dict(trial.params), seed=trial.seed)
-        config["train"]["epochs"] = self.epochs
+        config = trial_config(
+            self.config, {**trial.params, "train.epochs": self.epochs}, seed=trial.seed
+        )
         reporter = _ReportToTrial(trial)
         trainer = ex.build_trainer(config, data, callbacks=[reporter])
         try:
@@ -91,12 +93,12 @@ class ExperimentObjective:
         return dev_error
 
 
-def default_study_path(config: dict) -> Path:
-    return Path("studies") / f"{config['name']}.sqlite"
+def default_study_path(config: ExperimentConfig) -> Path:
+    return Path("studies") / f"{config.name}.sqlite"
 
 
 def tune_experiment(
-    config: dict,
+    config: ExperimentConfig,
     trials: int | None = None,
     workers: int | None = None,
     strategy: str | None = None,
@@ -109,34 +111,33 @@ def tune_experiment(
     """Create or resume the study of an experiment and run it to ``trials`` trials."""
     from honed.tune import SuccessiveHalvingPruner, optimize
 
-    t = config["tune"]
-    if not t["space"]:
-        raise ex.ConfigError(
+    t = config.tune
+    if not t.space:
+        raise ConfigError(
             'tune.space is empty: add a [tune.space] table, e.g. "train.lr" = {log = [1e-4, 1e-1]}'
         )
-    for key in t["space"]:  # every tuned key must be a valid experiment key
-        section, _, name = key.partition(".")
-        if section not in ex.SCHEMA or not section or name not in ex.SCHEMA[section]:
-            raise ex.ConfigError(f"tune.space key {key!r} is not an experiment key (like train.lr)")
-    strategy = strategy or t["strategy"]
+    for key in t.space:  # every tuned key must be a valid experiment key
+        if "." not in key or not is_key(key):
+            raise ConfigError(f"tune.space key {key!r} is not an experiment key (like train.lr)")
+    strategy = strategy or t.strategy
     sampler: Any = strategy
     if strategy == "zoom":
-        sampler = {"name": "zoom", "stages": t["stages"], "top_k": t["top_k"]}
-    pruner = SuccessiveHalvingPruner() if (t["prune"] if prune is None else prune) else None
+        sampler = {"name": "zoom", "stages": t.stages, "top_k": t.top_k}
+    pruner = SuccessiveHalvingPruner() if (t.prune if prune is None else prune) else None
     study_path = Path(study_path) if study_path else default_study_path(config)
     return optimize(
         ExperimentObjective(config),
-        t["space"],
-        trials or t["trials"],
+        t.space,
+        trials or t.trials,
         study_path,
-        study_name=config["name"],
+        study_name=config.name,
         sampler=sampler,
-        seed=config["seed"] if seed is None else seed,
-        workers=workers or t["workers"],
+        seed=config.seed if seed is None else seed,
+        workers=workers or t.workers,
         executor=executor,
         pruner=pruner,
         progress=progress,
-        user_attrs={"config": config},
+        user_attrs={"config": config.to_dict()},
     )
 
 

@@ -4,7 +4,7 @@ A run directory holds everything about one training run::
 
     runs/fashion_mlp-20261123-101500/
       config.json          the resolved experiment configuration
-      run.json             status (running, completed, early_stopped, diverged, interrupted)
+      run.json             status (running, complete, early_stopped, diverged, interrupted)
       metrics.csv          one row per epoch (also metrics.jsonl)
       checkpoints/         epoch-NNNN.npz: model, optimizer, generators, history
       model.npz            the final model (best weights when early stopping restored them)
@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from honed import experiment as ex
+from honed import validation as check
 from honed.diagnose import diagnose
+from honed.experiment.build import build_trainer, prepare_data
+from honed.experiment.config import resolve_config
 from honed.train import (
     Checkpoint,
     MetricsLogger,
     ProgressBar,
+    Status,
     TrainingDiverged,
     list_checkpoints,
     load_state,
@@ -45,7 +48,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("completed", "early_stopped")
+        return Status.parse(self.status).finished
 
 
 def new_run_dir(out, name: str) -> Path:
@@ -68,12 +71,13 @@ def _write_json(path: Path, obj) -> None:
 def _callbacks(config, run_dir: Path | None, verbose: int):
     callbacks = []
     if run_dir is not None:
-        callbacks += [
-            Checkpoint(run_dir / "checkpoints", every=config["train"]["checkpoint_every"]),
-            MetricsLogger(run_dir),
-        ]
+        if config.train.checkpoint_every:  # 0: no checkpoints (long toy runs)
+            callbacks.append(
+                Checkpoint(run_dir / "checkpoints", every=config.train.checkpoint_every)
+            )
+        callbacks.append(MetricsLogger(run_dir))
     if verbose:
-        callbacks.append(ProgressBar(verbose=verbose))
+        callbacks.append(ProgressBar(verbose=verbose, every=config.train.log_every))
     return callbacks
 
 
@@ -81,13 +85,13 @@ def _fit_and_report(
     config, data, trainer, run_dir: Path | None, verbose: int, started: float
 ) -> RunResult:
     if run_dir is not None:
-        _write_json(run_dir / "run.json", {"status": "running", "epoch": trainer.epoch})
+        _write_json(run_dir / "run.json", {"status": Status.RUNNING, "epoch": trainer.epoch})
     try:
-        trainer.fit(data.train, data.dev, epochs=config["train"]["epochs"])
+        trainer.fit(data.train, data.dev, epochs=config.train.epochs)
     except TrainingDiverged as err:
         result = RunResult(
             run_dir,
-            "diverged",
+            Status.DIVERGED,
             str(err),
             epochs=trainer.epoch,
             seconds=time.perf_counter() - started,
@@ -98,7 +102,7 @@ def _fit_and_report(
     except KeyboardInterrupt:
         result = RunResult(
             run_dir,
-            "interrupted",
+            Status.INTERRUPTED,
             f"interrupted during epoch {trainer.epoch + 1}; "
             "continue with: honed resume " + str(run_dir),
             epochs=trainer.epoch,
@@ -117,7 +121,7 @@ def _fit_and_report(
     for split in ("train", "dev", "test"):
         result.errors[split] = trainer.evaluate(getattr(data, split))
     result.diagnosis = diagnose(
-        result.errors["train"]["error"], result.errors["dev"]["error"], config["human_error"]
+        result.errors["train"]["error"], result.errors["dev"]["error"], config.human_error
     )
     _finish(config, trainer, run_dir, result, verbose)
     return result
@@ -147,7 +151,7 @@ def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: i
             try:
                 from honed.plots.curves import plot_curves
 
-                plot_curves(trainer.history, run_dir / "curves.png", title=config["name"])
+                plot_curves(trainer.history, run_dir / "curves.png", title=config.name)
             except ImportError:  # matplotlib is optional (pip install 'honed[viz]')
                 pass
     if verbose:
@@ -179,14 +183,14 @@ def train_experiment(
     """Train a resolved experiment config; write a run directory under ``out`` (None: none)."""
     started = time.perf_counter()
     if run_dir is None and out is not None:
-        run_dir = new_run_dir(out, config["name"])
+        run_dir = new_run_dir(out, config.name)
     if run_dir is not None:
-        _write_json(run_dir / "config.json", config)
-    data = ex.prepare_data(config)
-    trainer = ex.build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
+        _write_json(run_dir / "config.json", config.to_dict())
+    data = prepare_data(config)
+    trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
     if verbose:
         print(
-            f"{config['name']}: train {len(data.train)}, dev {len(data.dev)}, test {len(data.test)} examples; "
+            f"{config.name}: train {len(data.train)}, dev {len(data.dev)}, test {len(data.test)} examples; "
             f"model {trainer.model.num_parameters():,} parameters"
             + (f"; run dir {run_dir}" if run_dir else "")
         )
@@ -214,12 +218,12 @@ def resume_run(
     config_path = run_dir / "config.json"
     if not config_path.exists():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    config = ex.resolve_config(json.loads(config_path.read_text()))
+    config = resolve_config(json.loads(config_path.read_text()))
     if epochs is not None:
-        config["train"]["epochs"] = ex.int_at_least(1)("--epochs", epochs)
-        _write_json(config_path, config)
+        config = config.replace({"train.epochs": check.integer("--epochs", epochs, minimum=1)})
+        _write_json(config_path, config.to_dict())
     if lr is not None:
-        ex.positive("--lr", lr)
+        check.positive("--lr", lr)
     checkpoints = list_checkpoints(run_dir / "checkpoints")
     if not checkpoints:
         raise FileNotFoundError(f"{run_dir} has no checkpoints to resume from")
@@ -230,8 +234,8 @@ def resume_run(
             f"--from-epoch {from_epoch} has no checkpoint; available: {sorted(checkpoints)}"
         )
     state = load_state(checkpoints[from_epoch])
-    data = ex.prepare_data(config, normalizer_state=state.get("extra", {}).get("normalizer"))
-    trainer = ex.build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
+    data = prepare_data(config, normalizer_state=state.get("extra", {}).get("normalizer"))
+    trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
     trainer.load_state_dict(state)
     if lr is not None:
         trainer.optimizer.set_epoch(trainer.epoch)
@@ -239,7 +243,7 @@ def resume_run(
         trainer.history.events.append({"epoch": trainer.epoch, "event": "lr", "value": lr})
     if verbose:
         print(
-            f"resuming {run_dir} from epoch {trainer.epoch} to {config['train']['epochs']}"
+            f"resuming {run_dir} from epoch {trainer.epoch} to {config.train.epochs}"
             + (f" with lr {lr:g}" if lr is not None else "")
         )
     return _fit_and_report(config, data, trainer, run_dir, verbose, started)

@@ -1,0 +1,185 @@
+"""Building an experiment: its config → prepared data, model, optimizer and Trainer.
+
+Data flows one way: :func:`prepare_data` (load, subset, split, normalize on train only),
+then :func:`build_trainer` (model, optimizer, loss, callbacks) over the prepared data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from honed.experiment.config import ConfigError, ExperimentConfig
+
+
+@dataclass
+class Data:
+    """The prepared data of an experiment: normalized train/dev/test and the normalizer."""
+
+    train: Any
+    dev: Any
+    test: Any
+    normalizer: Any
+    n_classes: int
+    image_shape: tuple[int, ...] | None
+
+
+def _source_options(config: ExperimentConfig, seed: int) -> dict[str, Any]:
+    d = config.data
+    return {
+        "path": d.path,
+        "target": d.target,
+        "n_samples": d.n_samples,
+        "noise": d.noise,
+        "factor": d.factor,
+        "seed": seed,
+    }
+
+
+def _test_seed(seed: int) -> int:
+    """The seed of a separately drawn test set: derived from the experiment's, never equal."""
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+
+
+def load_raw(config: ExperimentConfig):
+    """(train, test or None) Datasets as the source gives them; images as uint8 pixels.
+
+    With ``data.test_samples`` a source that draws examples (``n_samples``) draws a second,
+    independent set of that size as the test set (the notebook's separate test draw).
+    """
+    from honed.data import load_source, source_options
+
+    d = config.data
+    train, test = load_source(d.dataset, **_source_options(config, config.seed))
+    if d.test_samples:
+        if "n_samples" not in source_options(d.dataset):
+            raise ConfigError(f"data.test_samples: dataset {d.dataset!r} does not draw examples")
+        options = {**_source_options(config, _test_seed(config.seed)), "n_samples": d.test_samples}
+        test, _ = load_source(d.dataset, **options)
+    return train, test
+
+
+def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None) -> Data:
+    """Load, subset, split (train/dev/test) and normalize the experiment's data.
+
+    The normalizer is fit on the training set only and applied unchanged to dev and test
+    (the notes: the same μ and σ for every set). A saved ``normalizer_state`` is reused as is.
+    """
+    from honed import data as hd
+
+    d, seed = config.data, config.seed
+    train, test = load_raw(config)
+    if d.subset and d.subset < len(train):
+        picked = np.sort(np.random.default_rng(seed).permutation(len(train))[: d.subset])
+        train = train[picked]
+    if len(train) <= 8:  # the logic gates: train, dev and test are the truth table itself
+        dev = test = train
+    elif test is None:
+        train, dev, test = hd.train_dev_test_split(
+            train, dev=d.dev, test=d.test, stratify=d.stratify, seed=seed
+        )
+    else:
+        train, dev = hd.train_dev_split(train, dev=d.dev, stratify=d.stratify, seed=seed)
+    if train.X.dtype == np.uint8:  # image pixels: converted only now, after the subset and split
+        train, dev, test = (s.replace(X=hd.pixels_to_unit(s.X)) for s in (train, dev, test))
+    normalizer = hd.NORMALIZERS.get(d.normalize)()
+    if normalizer is not None:
+        if normalizer_state is not None:
+            normalizer = type(normalizer).from_state_dict(normalizer_state)
+        else:
+            normalizer.fit(train)
+        train, dev, test = (normalizer.transform(s) for s in (train, dev, test))
+    n_classes = int(train.n_classes) if train.n_classes else int(train.y.max()) + 1
+    return Data(train, dev, test, normalizer, n_classes, getattr(train, "image_shape", None))
+
+
+def build_model(config: ExperimentConfig, n_features: int, n_classes: int):
+    """The experiment's MLP: hidden blocks Dense → [BatchNorm] → activation → [Dropout], then
+    C logits (softmax output) or one logit (sigmoid output, two classes)."""
+    from honed.nn import mlp
+
+    m = config.model
+    if m.output == "sigmoid" and n_classes != 2:
+        raise ConfigError(
+            f'model.output = "sigmoid" is one unit for two classes; the data has {n_classes} '
+            "classes (use softmax)"
+        )
+    n_out = 1 if m.output == "sigmoid" else n_classes
+    return mlp(
+        [n_features, *m.hidden_sizes(), n_out],
+        activation=m.activation,
+        init=m.init,
+        scale=m.init_scale,
+        batch_norm=m.batch_norm,
+        keep_prob=m.keep_prob,
+        output=m.output,
+        seed=config.seed,
+    )
+
+
+def build_schedule(config: ExperimentConfig):
+    """The learning rate: α itself, or the schedule with α₀ = ``train.lr``."""
+    from honed.optim import schedule_from_config
+
+    t = config.train
+    if t.schedule["name"] == "constant":
+        return t.lr
+    return schedule_from_config(dict(t.schedule), lr=t.lr)
+
+
+def build_optimizer(config: ExperimentConfig, params):
+    """The registered optimizer ``train.optimizer`` with the hyperparameters it takes:
+    ``beta``, ``beta1``, ``beta2``, ``eps`` from ``[train]`` and ``train.optimizer_args``."""
+    from honed.optim import OPTIMIZERS, hyperparameter_defaults
+
+    t = config.train
+    cls = OPTIMIZERS.get(t.optimizer)
+    takes = hyperparameter_defaults(cls)
+    kwargs = {name: getattr(t, name) for name in takes if hasattr(t, name)}
+    kwargs.update(t.optimizer_args)
+    return cls(params, lr=build_schedule(config), **kwargs)
+
+
+def build_augmentation(config: ExperimentConfig, image_shape):
+    from honed.data import augmentation_from_config
+
+    specs = config.data.augment
+    if not specs:
+        return None
+    try:
+        return augmentation_from_config(specs, image_shape=image_shape)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"data.augment: {err}") from None
+
+
+def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
+    """Model, optimizer and :class:`~honed.train.Trainer` for prepared data."""
+    from honed.train import EarlyStopping, Trainer
+
+    model = build_model(config, int(np.prod(data.train.X.shape[1:])), data.n_classes)
+    optimizer = build_optimizer(config, model.parameters())
+    callbacks = list(callbacks)
+    es = config.train.early_stopping
+    if es:
+        callbacks.insert(
+            0,
+            EarlyStopping(
+                monitor=es["monitor"], patience=es["patience"], min_delta=es["min_delta"]
+            ),
+        )
+    extra = {"normalizer": data.normalizer.state_dict()} if data.normalizer is not None else {}
+    return Trainer(
+        model,
+        optimizer,
+        loss=config.train.loss_name(config.model.output),
+        batch_size=config.train.batch_size,
+        drop_last=config.train.drop_last,
+        l1=config.model.l1,
+        l2=config.model.l2,
+        augment=build_augmentation(config, data.image_shape),
+        callbacks=callbacks,
+        seed=config.seed,
+        extra_state=extra,
+    )
