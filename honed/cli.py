@@ -215,6 +215,7 @@ def cmd_tune(args) -> int:
         study_path=path,
         prune=args.prune or None,
         executor=args.executor,
+        address=args.address,
     )
     _print_study(study, top=5)
     print(f"\nstudy: {path}\ntrain the best: honed train {args.experiment} --from-study {path}")
@@ -360,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["process", "inprocess", "ray"],
         default="process",
         help="where trials run (default: local processes; ray for several machines)",
+    )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="Ray cluster to join with --executor ray, e.g. HEAD_IP:6379 "
+        "(default: $RAY_ADDRESS, else a local Ray)",
     )
 
     p = add("study", cmd_study)
