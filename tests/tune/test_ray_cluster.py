@@ -47,6 +47,7 @@ pytestmark = [
 START_TIMEOUT_S = 120  # bounds on waits for a broken set-up, never on how fast things run
 DRIVER_TIMEOUT_S = 420
 OBJECT_STORE = 100 * 2**20
+N_TRIALS = 10
 
 
 def _free_port() -> int:
@@ -192,7 +193,7 @@ def _result(proc_out: str) -> dict:
     return json.loads(lines[-1][len("RESULT ") :])
 
 
-def _drive(cluster, tmp_path: Path, executor: str, n_trials: int, env: dict) -> subprocess.Popen:
+def _drive(tmp_path: Path, executor: str, n_trials: int, env: dict) -> subprocess.Popen:
     markers = tmp_path / "markers"
     markers.mkdir(exist_ok=True)
     return subprocess.Popen(
@@ -216,13 +217,29 @@ def _comparable(trials):
     return [(t["number"], t["state"], t["params"], t["seed"], t["value"]) for t in trials]
 
 
-def test_study_survives_losing_a_node(cluster, tmp_path):
-    n_trials = 10
-    cluster.start("second", f"--address={cluster.address}", env={"HONED_RAY_TEST_NODE": "second"})
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The same study run in-process (no Ray) with the same seed."""
+    d = tmp_path_factory.mktemp("local")
+    local = _drive(d, "inprocess", N_TRIALS, os.environ.copy())
+    out, _ = local.communicate(timeout=DRIVER_TIMEOUT_S)
+    assert local.returncode == 0, out[-4000:]
+    return _result(out)["trials"]
+
+
+@pytest.mark.parametrize(
+    "mode, resubmitted",
+    [("ray", 0), ("ray-no-retries", 1)],
+    ids=["ray-retries-the-task", "executor-resubmits"],
+)
+def test_study_survives_losing_a_node(cluster, reference, tmp_path, mode, resubmitted):
+    """``ray``: Ray's own task retry re-runs the lost trial; ``ray-no-retries``: with Ray's
+    retries off, the executor's resubmission does (see RayExecutor's docstring)."""
+    n_trials = N_TRIALS
+    second = f"second-{mode}"
+    cluster.start(second, f"--address={cluster.address}", env={"HONED_RAY_TEST_NODE": "second"})
     markers = tmp_path / "markers"
-    driver = _drive(
-        cluster, tmp_path, "ray", n_trials, {**cluster.env, "RAY_ADDRESS": cluster.address}
-    )
+    driver = _drive(tmp_path, mode, n_trials, {**cluster.env, "RAY_ADDRESS": cluster.address})
     try:
         # The second node finishes one trial, then holds the next until it is killed.
         deadline = time.monotonic() + DRIVER_TIMEOUT_S
@@ -232,39 +249,38 @@ def test_study_survives_losing_a_node(cluster, tmp_path):
             time.sleep(0.05)
         assert hung, f"no trial waited on the second node:\n{driver.communicate(timeout=60)[0]}"
         memory = cluster.memory_mib()
-        cluster.kill("second")
+        cluster.kill(second)
         _kill(int(hung[0].read_text()))  # the worker too: the whole machine is gone
         out, _ = driver.communicate(timeout=DRIVER_TIMEOUT_S)
     finally:
         if driver.poll() is None:
             driver.kill()
             driver.communicate(timeout=60)
-    print(f"cluster memory (RSS of its processes, both nodes up): {memory:.0f} MiB")
+    print(f"\ncluster memory (RSS of its processes, both nodes up): {memory:.0f} MiB")
     assert driver.returncode == 0, out[-4000:]
     got = _result(out)
     lost = int(hung[0].name.split("-")[1])
-    second = {int(p.name.split("-")[2]) for p in markers.glob("second-done-*")}
+    done_on_second = {int(p.name.split("-")[2]) for p in markers.glob("second-done-*")}
     trials = got["trials"]
 
     # Every trial complete exactly once, none failed or left running.
     assert [t["number"] for t in trials] == list(range(n_trials))
     assert {t["state"] for t in trials} == {"complete"}, [(t["number"], t["error"]) for t in trials]
+    assert {t["attempts"] for t in trials} == {1}  # the study handed out each trial once
     # Trials ran on both nodes: the one the second node finished was recorded from there;
     # the trial lost with it was run again elsewhere (on the head, the only node left).
     nodes = {t["number"]: t["node"] for t in trials}
-    assert len(second) == 1 and len(set(nodes.values())) == 2, nodes
-    (on_second,) = second
+    assert len(done_on_second) == 1 and len(set(nodes.values())) == 2, nodes
+    (on_second,) = done_on_second
     assert nodes[on_second] != got["driver_node"]
     assert nodes[lost] == got["driver_node"] and lost != on_second
     assert all(len(t["intermediate"]) == 3 for t in trials)
 
+    # Re-run by Ray's retry, or by the executor (the count it keeps).
+    assert got["resubmitted"] == resubmitted
     # The same study as a local in-process run with the same seed.
-    local = _drive(cluster, tmp_path, "inprocess", n_trials, os.environ.copy())
-    local_out, _ = local.communicate(timeout=DRIVER_TIMEOUT_S)
-    assert local.returncode == 0, local_out[-4000:]
-    ref = _result(local_out)["trials"]
-    assert _comparable(trials) == _comparable(ref)
-    assert [t["intermediate"] for t in trials] == [t["intermediate"] for t in ref]
+    assert _comparable(trials) == _comparable(reference)
+    assert [t["intermediate"] for t in trials] == [t["intermediate"] for t in reference]
 
 
 TUNE = """
