@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, ConnectionError) as err:
         print(f"honed {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as err:

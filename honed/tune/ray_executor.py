@@ -60,6 +60,21 @@ def resolve_address(address: str | None) -> str | None:
     return os.environ.get("RAY_ADDRESS") or None
 
 
+def _join_failed(address: str | None, error: BaseException) -> str:
+    """What to say when ``ray.init`` cannot join: Ray's deepest reason, and what to check."""
+    cause = error
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    lines = [ln for ln in str(cause).strip().splitlines() if ln.strip()]
+    reason = lines[-1] if lines else type(cause).__name__
+    return (
+        f"could not join the Ray cluster at {address or 'the local default'} ({reason}). "
+        "Is its head running (`ray start --head` there; the address is HEAD_IP:PORT)? With "
+        "token authentication, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (the cluster's "
+        "token, `ray get-auth-token` on the head) before running honed."
+    )
+
+
 def _ray_call(threads, fn, *args):
     limit_blas_threads(threads)
     return fn(*args)
@@ -152,7 +167,10 @@ class RayExecutor(Executor):
         self.address = resolve_address(address)
         self.ray = ray = _import_ray()
         if not ray.is_initialized():
-            ray.init(address=self.address, ignore_reinit_error=True, **init_kwargs)
+            try:
+                ray.init(address=self.address, ignore_reinit_error=True, **init_kwargs)
+            except (ConnectionError, ray.exceptions.AuthenticationError) as e:
+                raise ConnectionError(_join_failed(self.address, e)) from e
         self.cpus_per_trial = cpus_per_trial
         self.resubmits = resubmits
         if workers is None:

@@ -35,7 +35,7 @@ DRIVER = Path(__file__).with_name("ray_cluster_driver.py")
 RAY_CLI = Path(sys.executable).with_name("ray")
 HAS_RAY = importlib.util.find_spec("ray") is not None
 
-pytestmark = [
+needs_cluster = [
     pytest.mark.slow,
     pytest.mark.skipif(not HAS_RAY, reason="ray is not installed (pip install 'honed[ray]')"),
     pytest.mark.skipif(
@@ -169,6 +169,12 @@ class LocalCluster:
         return _rss_mib(_pids_under(str(self.root)))
 
 
+def with_cluster(test):
+    for mark in needs_cluster:
+        test = mark(test)
+    return test
+
+
 @pytest.fixture(scope="module")
 def cluster():
     root = Path(tempfile.mkdtemp(prefix="honed-ray-", dir="/tmp"))  # short: socket paths
@@ -227,6 +233,7 @@ def reference(tmp_path_factory):
     return _result(out)["trials"]
 
 
+@with_cluster
 @pytest.mark.parametrize(
     "mode, resubmitted",
     [("ray", 0), ("ray-no-retries", 1)],
@@ -236,7 +243,7 @@ def test_study_survives_losing_a_node(cluster, reference, tmp_path, mode, resubm
     """``ray``: Ray's own task retry re-runs the lost trial; ``ray-no-retries``: with Ray's
     retries off, the executor's resubmission does (see RayExecutor's docstring)."""
     n_trials = N_TRIALS
-    second = f"second-{mode}"
+    second = f"n2-{len(cluster.nodes)}"  # short: Unix socket paths live under it
     cluster.start(second, f"--address={cluster.address}", env={"HONED_RAY_TEST_NODE": "second"})
     markers = tmp_path / "markers"
     driver = _drive(tmp_path, mode, n_trials, {**cluster.env, "RAY_ADDRESS": cluster.address})
@@ -305,6 +312,7 @@ strategy = "random"
 """
 
 
+@with_cluster
 def test_honed_tune_joins_the_cluster_named_by_address(cluster, tmp_path):
     exp = tmp_path / "xor.toml"
     exp.write_text(TUNE)
@@ -335,5 +343,29 @@ def test_honed_tune_joins_the_cluster_named_by_address(cluster, tmp_path):
         text=True,
         timeout=DRIVER_TIMEOUT_S,
     )
-    assert refused.returncode != 0
-    assert "InvalidAuthToken" in refused.stdout + refused.stderr, refused.stderr[-4000:]
+    assert refused.returncode == 1, refused.stderr[-4000:]  # honed: bad input, with a message
+    said = refused.stderr.splitlines()[-1]
+    assert said.startswith("honed tune: error: could not join the Ray cluster at 127.0.0.1:")
+    assert "InvalidAuthToken" in said and "RAY_AUTH_TOKEN" in said, said
+
+
+def test_address_comes_from_the_argument_then_ray_address(monkeypatch):
+    from honed.tune.ray_executor import resolve_address
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert resolve_address(None) is None  # a local Ray, as without a cluster
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    assert resolve_address(None) == "10.0.0.5:6379"
+    assert resolve_address(" 127.0.0.1:6380 ") == "127.0.0.1:6380"
+    with pytest.raises(ValueError, match="address"):
+        resolve_address("  ")
+
+
+def test_address_is_refused_for_other_executors():
+    from honed.cli import main
+    from honed.tune import make_executor
+
+    with pytest.raises(ValueError, match="address is for executor='ray'"):
+        make_executor("process", 2, address="127.0.0.1:6379")
+    args = ["tune", "examples/fashion_tune.toml", "--address", "127.0.0.1:6379"]
+    assert main([a.replace("examples", str(ROOT / "examples")) for a in args]) == 1
