@@ -3,9 +3,11 @@
 Ray is optional (``pip install 'honed[ray]'``) and imported only when a RayExecutor is
 made.  Where it connects:
 
-* ``address`` given (``"HOST:6379"`` for a cluster's head, ``"ray://HOST:10001"`` for
-  Ray Client, ``"auto"`` for one started with ``ray start`` on this machine): that
-  cluster;
+* ``address`` given (``"HEAD_IP:6379"``, the head's GCS address; ``"auto"`` for one
+  started with ``ray start`` on this machine): that cluster.  The driver (honed) runs on
+  a node of the cluster, usually the head: it keeps the study file, and the actor that
+  stores per-epoch values runs on its node.  Ray Client addresses (``ray://``) are
+  refused for that reason: through them the driver's node would be the head, not here;
 * else the ``RAY_ADDRESS`` environment variable, when set;
 * else a Ray of its own on this machine, started for the study (as ``ray.init()`` does).
 
@@ -51,13 +53,22 @@ def resolve_address(address: str | None) -> str | None:
     """The cluster to join: ``address``, else ``$RAY_ADDRESS``, else None (a local Ray).
 
     Raises:
-        ValueError: ``address`` is given but empty or not a string.
+        ValueError: ``address`` is given but empty or not a string, or is a Ray Client
+            address (``ray://...``; see the module docstring).
     """
     if address is not None:
         if not isinstance(address, str) or not address.strip():
             raise ValueError(f"address must be a Ray address like 'HOST:6379', got {address!r}")
-        return address.strip()
-    return os.environ.get("RAY_ADDRESS") or None
+        address = address.strip()
+    else:
+        address = os.environ.get("RAY_ADDRESS") or None
+    if address is not None and address.startswith("ray://"):
+        raise ValueError(
+            f"address {address!r} is a Ray Client address, which honed does not use: run "
+            "honed on a node of the cluster (e.g. the head) with the head's GCS address, "
+            "HEAD_IP:6379"
+        )
+    return address
 
 
 def _join_failed(address: str | None, error: BaseException) -> str:

@@ -359,6 +359,11 @@ def test_address_comes_from_the_argument_then_ray_address(monkeypatch):
     assert resolve_address(" 127.0.0.1:6380 ") == "127.0.0.1:6380"
     with pytest.raises(ValueError, match="address"):
         resolve_address("  ")
+    with pytest.raises(ValueError, match="Ray Client"):
+        resolve_address("ray://10.0.0.5:10001")
+    monkeypatch.setenv("RAY_ADDRESS", "ray://10.0.0.5:10001")
+    with pytest.raises(ValueError, match="HEAD_IP:6379"):
+        resolve_address(None)
 
 
 def test_address_is_refused_for_other_executors():
