@@ -38,7 +38,7 @@ demo: venv data
 	$(VENV)/bin/honed train examples/fashion_mlp.toml --out runs/
 
 test: venv data browser
-	$(PIP) install -q -e '.[test]' 'torch==2.13.0'
+	$(PIP) install -q -e '.[test,ray]' 'torch==2.13.0'
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q

@@ -220,6 +220,7 @@ def cmd_tune(args) -> int:
         study_path=path,
         prune=args.prune or None,
         executor=args.executor,
+        address=args.address,
     )
     _print_study(study, top=5)
     print(f"\nstudy: {path}\ntrain the best: honed train {args.experiment} --from-study {path}")
@@ -371,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="process",
         help="where trials run (default: local processes; ray for several machines)",
     )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="Ray cluster to join with --executor ray, e.g. HEAD_IP:6379 "
+        "(default: $RAY_ADDRESS, else a local Ray)",
+    )
 
     p = add("study", cmd_study)
     p.add_argument("action", choices=["show", "report"])
@@ -393,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, ConnectionError) as err:
         print(f"honed {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as err:

@@ -107,9 +107,13 @@ def tune_experiment(
     executor: str = "process",
     progress: Any = "auto",
     seed: int | None = None,
+    address: str | None = None,
 ):
-    """Create or resume the study of an experiment and run it to ``trials`` trials."""
-    from honed.tune import SuccessiveHalvingPruner, optimize
+    """Create or resume the study of an experiment and run it to ``trials`` trials.
+
+    ``address``: the Ray cluster for ``executor="ray"`` (default ``$RAY_ADDRESS``, else a
+    local Ray)."""
+    from honed.tune import SuccessiveHalvingPruner, make_executor, optimize
 
     t = config.tune
     if not t.space:
@@ -134,7 +138,7 @@ def tune_experiment(
         sampler=sampler,
         seed=config.seed if seed is None else seed,
         workers=workers or t.workers,
-        executor=executor,
+        executor=make_executor(executor, workers or t.workers, address) if address else executor,
         pruner=pruner,
         progress=progress,
         user_attrs={"config": config.to_dict()},

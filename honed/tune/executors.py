@@ -16,7 +16,6 @@ The study decides *which* trial runs and records every outcome; executors only r
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 from concurrent.futures import Future
@@ -174,109 +173,17 @@ class ProcessExecutor(Executor):
         self.shutdown(kill=True)
 
 
-class _ReporterActorBody:
-    def __init__(self, reporter):
-        self.reporter = reporter
+def make_executor(
+    executor: str | Executor | None, workers: int | None = None, address: str | None = None
+) -> Executor:
+    """``"process"`` (default), ``"inprocess"``, ``"ray"`` or an Executor instance.
 
-    def report_intermediate(self, number, step, value):
-        self.reporter.report_intermediate(number, step, value)
-
-    def intermediate_at(self, step):
-        return self.reporter.intermediate_at(step)
-
-
-class _RayReporterProxy:
-    """A reporter for workers on other machines: calls go to an actor pinned to the
-    driver's node, which owns the study file."""
-
-    def __init__(self, actor):
-        self.actor = actor
-
-    def report_intermediate(self, number, step, value):
-        import ray
-
-        ray.get(self.actor.report_intermediate.remote(number, step, value))
-
-    def intermediate_at(self, step):
-        import ray
-
-        return ray.get(self.actor.intermediate_at.remote(step))
-
-
-def _import_ray():
-    try:
-        import ray
-    except ImportError as e:
-        raise ImportError(
-            "RayExecutor needs Ray, which is not installed: pip install 'honed[ray]'"
-        ) from e
-    return ray
-
-
-def _ray_call(threads, fn, *args):
-    limit_blas_threads(threads)
-    return fn(*args)
-
-
-class RayExecutor(Executor):
-    """Runs trials as Ray tasks: on this machine or on a cluster (``address="auto"`` or
-    ``"ray://host:10001"``).  Ray is optional (``pip install 'honed[ray]'``) and imported
-    only here.  Workers on other machines reach the study file through an actor on the
-    driver's node, so the file need not be on a shared disk.
-
-    Args:
-        address: passed to ``ray.init``; ``None`` starts (or joins) a local instance.
-        workers: trials in flight at once (default: the cluster's CPU count).
-        cpus_per_trial: Ray CPUs reserved per trial (also its BLAS thread cap).
-        init_kwargs: more ``ray.init`` arguments (e.g. ``runtime_env``).
-    """
-
-    needs_pickle = True
-
-    def __init__(
-        self,
-        address: str | None = None,
-        workers: int | None = None,
-        cpus_per_trial: int = 1,
-        **init_kwargs: Any,
-    ) -> None:
-        self.ray = _import_ray()
-        if not self.ray.is_initialized():
-            self.ray.init(address=address, ignore_reinit_error=True, **init_kwargs)
-        self.cpus_per_trial = cpus_per_trial
-        if workers is None:
-            workers = max(1, int(self.ray.cluster_resources().get("CPU", 1)) // cpus_per_trial)
-        self.max_workers = int(workers)
-        self._remote = self.ray.remote(num_cpus=cpus_per_trial)(_ray_call)
-        self._refs: list = []
-
-    def wrap_reporter(self, reporter):
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        node = self.ray.get_runtime_context().get_node_id()
-        actor_cls = self.ray.remote(num_cpus=0)(_ReporterActorBody)
-        actor = actor_cls.options(
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
-        ).remote(reporter)
-        return _RayReporterProxy(actor)
-
-    def submit(self, fn, *args) -> Future:
-        ref = self._remote.remote(self.cpus_per_trial, fn, *args)
-        self._refs.append(ref)
-        return ref.future()
-
-    def shutdown(self, kill: bool = False) -> None:
-        if kill:
-            for ref in self._refs:
-                with contextlib.suppress(Exception):  # already finished
-                    self.ray.cancel(ref, force=True)
-        self._refs = []
-
-
-def make_executor(executor: str | Executor | None, workers: int | None = None) -> Executor:
-    """``"process"`` (default), ``"inprocess"``, ``"ray"`` or an Executor instance."""
-    if isinstance(executor, Executor):
+    ``address`` names a Ray cluster (``"ray"`` only; default ``$RAY_ADDRESS``, else a local
+    Ray)."""
+    if isinstance(executor, Executor) and address is None:
         return executor
+    if address is not None and executor != "ray":
+        raise ValueError(f"address is for executor='ray', got executor={executor!r}")
     if executor in (None, "process"):
         return ProcessExecutor(workers)
     if executor in ("inprocess", "in_process", "local"):
@@ -284,7 +191,11 @@ def make_executor(executor: str | Executor | None, workers: int | None = None) -
             raise ValueError(f"the inprocess executor runs 1 worker, got workers={workers!r}")
         return InProcessExecutor()
     if executor == "ray":
-        return RayExecutor(workers=workers)
+        return RayExecutor(address=address, workers=workers)
     raise ValueError(
         f"executor must be 'process', 'inprocess', 'ray' or an Executor, got {executor!r}"
     )
+
+
+# At the end: ray_executor builds on Executor and limit_blas_threads defined above.
+from .ray_executor import RayExecutor  # noqa: E402
