@@ -150,12 +150,37 @@ def test_gradcheck_command(experiment, capsys):
     assert "dropout switched off" in out and "correct" in out and "layers.0.W" in out
 
 
-@pytest.mark.parametrize("command", ["train", "resume", "report", "diagnose", "gradcheck"])
+def _commands():
+    from honed.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return sorted(sub.choices)
+
+
+def test_the_command_list_is_complete():
+    assert {"train", "resume", "report", "diagnose", "gradcheck", "tune", "study", "config"} <= set(
+        _commands()
+    )
+
+
+@pytest.mark.parametrize("command", _commands())
 def test_every_command_has_help(command, capsys):
+    """Each command's --help shows its usage, its docstring and every option it takes."""
+    from honed import cli
+    from honed.cli import build_parser
+
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
     assert info.value.code == 0
-    assert len(capsys.readouterr().out) > 200
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: honed {command}")
+    func = getattr(cli, f"cmd_{command}")
+    first_line = func.__doc__.strip().splitlines()[0]
+    assert first_line.split()[0] in out  # the docstring is the help
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
+    for action in sub._actions:
+        for flag in action.option_strings:
+            assert flag in out, (command, flag)
 
 
 @pytest.mark.slow

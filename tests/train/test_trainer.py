@@ -63,18 +63,31 @@ def test_schedule_sets_the_rate_of_each_epoch(data):
     assert history.column("lr") == pytest.approx([0.5 / (1 + e) for e in range(4)])
 
 
-def test_l2_penalty_shrinks_weights(data):
-    train, dev = data
-    plain, decayed = make(), make(l2=50.0)
-    plain.fit(train, dev, epochs=5)
-    decayed.fit(train, dev, epochs=5)
+def test_l2_step_is_the_notes_weight_decay(data):
+    """One GD step with L2, worked by hand: J = J_loss + λ/(2m) Σ‖W‖², and
+    W := (1 − αλ/m)·W − α·dW_loss (the notes' "weight decay"); biases are not decayed."""
+    train, _ = data
+    X, y = train.X[:20].astype(np.float64), train.y[:20]
+    lam, alpha, m = 3.0, 0.1, 20
 
-    def norm(t):
-        return sum(
-            float((p.data**2).sum()) for n, p in t.model.named_parameters() if n.endswith("W")
-        )
+    def one_step(l2):
+        model = mlp([2, 4, 2], seed=0).to(np.float64)
+        trainer = Trainer(model, GD(model.parameters(), lr=alpha), l2=l2, batch_size=m)
+        before = {n: p.data.copy() for n, p in model.named_parameters()}
+        cost, _ = trainer.train_step(X, y)
+        return before, {n: p.data.copy() for n, p in model.named_parameters()}, cost
 
-    assert norm(decayed) < norm(plain)
+    before, plain, plain_cost = one_step(0.0)
+    _, decayed, decayed_cost = one_step(lam)
+    squares = sum(float((w**2).sum()) for n, w in before.items() if n.endswith("W"))
+    assert decayed_cost == pytest.approx(plain_cost + lam / (2 * m) * squares, rel=1e-12)
+    for name, w0 in before.items():
+        loss_step = plain[name] - w0  # −α·dW_loss
+        if name.endswith("W"):
+            expected = (1 - alpha * lam / m) * w0 + loss_step
+        else:
+            expected = plain[name]
+        np.testing.assert_allclose(decayed[name], expected, rtol=1e-12, atol=1e-15)
 
 
 def test_diverging_run_stops_with_epoch_and_batch(data):
