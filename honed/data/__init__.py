@@ -40,7 +40,7 @@ from .split import (
     train_dev_split,
     train_dev_test_split,
 )
-from .toy import blobs, circles, flower, gates, moons
+from .toy import blobs, circles, flower, football, gates, moons
 
 __all__ = [
     "AUGMENTATIONS",
@@ -69,6 +69,7 @@ __all__ = [
     "fashion_mnist",
     "find_fashion_mnist",
     "flower",
+    "football",
     "gates",
     "kfold",
     "load_csv",
