@@ -63,7 +63,7 @@ def draw_decision_boundary(
     if P.shape[2] == 1:
         ax.imshow(
             P[:, :, 0], origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1,
-            alpha=0.55, aspect="auto",
+            alpha=0.4, aspect="auto",
         )
         if P.min() < 0.5 < P.max():
             ax.contour(xx, yy, P[:, :, 0], levels=[0.5], colors="k", linewidths=1)
