@@ -81,6 +81,7 @@ class Run:
     status: str
     seconds: float
     errors: dict[str, float]
+    batch_size: int = 0
 
     def column(self, key: str) -> np.ndarray:
         return np.array([np.nan if v is None else v for v in self.history.column(key)], float)
@@ -128,6 +129,6 @@ def train_variants(
                 else:
                     errors[key] = trainer.evaluate(part)["error"]
             out[spec.name].append(
-                Run(spec, seed, model, trainer.history, status, seconds, errors)
+                Run(spec, seed, model, trainer.history, status, seconds, errors, batch)
             )
     return out
