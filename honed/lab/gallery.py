@@ -57,7 +57,12 @@ def experiment_page(result: LabResult) -> str:
         f"src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
         for name, data in result.figures.items()
     )
-    settings = html.escape(json.dumps(result.settings, indent=1, default=str, ensure_ascii=False))
+    settings = html.escape(
+        "\n".join(
+            f"{key} = {json.dumps(value, default=str, ensure_ascii=False)}"
+            for key, value in result.settings.items()
+        )
+    )
     body = (
         f"<p><a href='index.html'>← all experiments</a></p>"
         f"<h1>{html.escape(result.name)} {_badge(result)}</h1>"

@@ -61,9 +61,11 @@ def draw_decision_boundary(
     xx, yy, P = grid_probabilities(model, lo, hi, resolution)
     extent = (lo[0], hi[0], lo[1], hi[1])
     if P.shape[2] == 1:
+        # the colour range is wider than [0, 1] so that sure regions stay light enough to
+        # show the points on them
         ax.imshow(
-            P[:, :, 0], origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1,
-            alpha=0.4, aspect="auto",
+            P[:, :, 0], origin="lower", extent=extent, cmap="RdBu_r", vmin=-0.3, vmax=1.3,
+            alpha=0.6, aspect="auto",
         )
         if P.min() < 0.5 < P.max():
             ax.contour(xx, yy, P[:, :, 0], levels=[0.5], colors="k", linewidths=1)
