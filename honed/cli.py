@@ -283,11 +283,12 @@ def cmd_lab(args) -> int:
                                     results.json in --out/NAME, and the verdict: the
                                     course's claim checked against the measurements
     honed lab --all --out lab/      run every experiment and write lab/index.html
-    --quick runs far fewer iterations (what the test suite runs).
+    --quick runs far fewer iterations (what the test suite runs); --config FILE.toml
+    changes settings (examples/lab/NAME.toml holds each experiment's defaults).
     """
     from honed.lab.cli import lab_command
 
-    return lab_command(args.name, args.seeds, args.out, args.quick, args.all)
+    return lab_command(args.name, args.seeds, args.out, args.quick, args.all, args.config)
 
 
 def cmd_compare(args) -> int:
@@ -403,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="lab", help="output folder (default: lab)")
     p.add_argument("--quick", action="store_true", help="far fewer iterations")
     p.add_argument("--all", action="store_true", help="run every experiment, write index.html")
+    p.add_argument("--config", metavar="FILE", help="TOML file of settings to change")
 
     p = add("compare", cmd_compare)
     p.add_argument("runs", nargs="+", help="run directories")

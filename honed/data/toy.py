@@ -140,7 +140,8 @@ def football(
     def draw(n, r):
         X = r.uniform(-0.75, 0.75, size=(n, 2))
         d = X[:, 1] - (0.2 * np.sin(4 * X[:, 0]) + 0.1 * X[:, 0])
-        y = (r.uniform(size=n) < 1.0 / (1.0 + np.exp(-d / overlap))).astype(np.int64)
+        p = 1.0 / (1.0 + np.exp(np.clip(-d / overlap, -500, 500)))  # no overflow far away
+        y = (r.uniform(size=n) < p).astype(np.int64)
         flip = r.uniform(size=n) < label_noise
         return X, np.where(flip, 1 - y, y)
 

@@ -54,6 +54,11 @@ def run(name: str, seeds=5, quick: bool = False, **overrides) -> LabResult:
     """Run one experiment; BLAS is kept to one thread (these matrices are small, and on a
     shared machine extra BLAS threads made a step up to 17× slower)."""
     module = get(name)
+    unknown = sorted(set(overrides) - set(module.DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"{name} has no setting {unknown[0]!r}; its settings are {', '.join(module.DEFAULTS)}"
+        )
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is in the test and tune extras
@@ -62,10 +67,19 @@ def run(name: str, seeds=5, quick: bool = False, **overrides) -> LabResult:
         return module.run(seeds=seeds, quick=quick, **overrides)
 
 
+def load_settings(path) -> dict:
+    """Overrides from a TOML file (e.g. ``examples/lab/init.toml``): ``{setting: value}``."""
+    import tomllib
+    from pathlib import Path
+
+    with open(Path(path), "rb") as f:
+        return tomllib.load(f)
+
+
 def summary(name: str) -> str:
     """The first line of the experiment's docstring (its claim, briefly)."""
     doc = get(name).__doc__ or ""
     return doc.strip().splitlines()[0].split(":", 1)[-1].strip()
 
 
-__all__ = ["EXPERIMENTS", "LabResult", "Verdict", "get", "mean_sd", "names", "run", "summary"]
+__all__ = ["EXPERIMENTS", "LabResult", "Verdict", "get", "load_settings", "mean_sd", "names", "run", "summary"]

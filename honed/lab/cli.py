@@ -9,7 +9,9 @@ from pathlib import Path
 from honed import lab
 
 
-def lab_command(name: str | None, seeds: int, out, quick: bool, run_all: bool) -> int:
+def lab_command(
+    name: str | None, seeds: int, out, quick: bool, run_all: bool, config=None
+) -> int:
     """List the experiments, run one, or run all and write the gallery; returns 0, or 6
     when a verdict is FAIL (so scripts can tell)."""
     if run_all and name:
@@ -21,13 +23,16 @@ def lab_command(name: str | None, seeds: int, out, quick: bool, run_all: bool) -
             print(f"  {n:<{width}}  {lab.summary(n)}")
         return 0
     todo = lab.names() if run_all else [name]
+    if config and run_all:
+        raise ValueError("--config sets one experiment's settings; it cannot go with --all")
+    overrides = lab.load_settings(config) if config else {}
     if not run_all:
         lab.get(name)  # an unknown name fails before anything runs
     out = Path(out) if out else Path("lab")
     results, failed = [], 0
     for n in todo:
         started = time.perf_counter()
-        result = lab.run(n, seeds=seeds, quick=quick)
+        result = lab.run(n, seeds=seeds, quick=quick, **overrides)
         directory = result.save(out / n)
         print(result.text())
         print(f"({time.perf_counter() - started:.1f} s) results and figures: {directory}\n")

@@ -60,3 +60,24 @@ def test_compare_shows_only_differing_settings_and_overlays_curves(tmp_path, cap
 def test_compare_needs_run_directories(tmp_path, capsys):
     assert main(["compare", str(tmp_path), str(tmp_path)]) == 1
     assert "has no summary.json" in capsys.readouterr().err
+
+
+def test_shipped_toml_files_hold_each_experiments_defaults():
+    from pathlib import Path
+
+    from honed import lab
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "lab"
+    for name in lab.names():
+        assert lab.load_settings(root / f"{name}.toml") == lab.get(name).DEFAULTS, name
+
+
+def test_lab_config_changes_a_setting_and_unknown_settings_are_named(tmp_path, capsys):
+    config = tmp_path / "xor.toml"
+    config.write_text("epochs = 1000\ngrid = 5\n")
+    assert main(["lab", "xor", "--seeds", "2", "--config", str(config), "--out", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "xor" / "results.json").read_text())
+    assert saved["settings"]["grid"] == 5 and saved["settings"]["epochs"] == 1000
+    config.write_text("epoch = 10\n")
+    assert main(["lab", "xor", "--config", str(config), "--out", str(tmp_path)]) == 1
+    assert "xor has no setting 'epoch'" in capsys.readouterr().err
