@@ -61,9 +61,7 @@ def _with_test(draw, n_samples: int, test_samples, rng, n_classes: int):
     return train, _finish(*draw(test_samples, rng), rng, n_classes)
 
 
-def moons(
-    n_samples: int = 200, noise: float = 0.1, seed: int = 0, test_samples: int | None = None
-):
+def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0, test_samples: int | None = None):
     """Two interleaving half circles.
 
     Class 0: ``(cos t, sin t)``, class 1: ``(1 - cos t, 0.5 - sin t)`` for ``t`` evenly in

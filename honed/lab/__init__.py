@@ -82,4 +82,14 @@ def summary(name: str) -> str:
     return doc.strip().splitlines()[0].split(":", 1)[-1].strip()
 
 
-__all__ = ["EXPERIMENTS", "LabResult", "Verdict", "get", "load_settings", "mean_sd", "names", "run", "summary"]
+__all__ = [
+    "EXPERIMENTS",
+    "LabResult",
+    "Verdict",
+    "get",
+    "load_settings",
+    "mean_sd",
+    "names",
+    "run",
+    "summary",
+]

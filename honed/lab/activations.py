@@ -24,7 +24,13 @@ from honed.lab.common import pyplot
 
 NAME = "activations"
 CLAIM = "std 1 saturates (sigmoid, tanh) or explodes (ReLU), std 0.01 collapses, Xavier (tanh) and He (ReLU) keep a healthy spread"
-DEFAULTS = {"m": 1000, "width": 100, "layers": 5, "activations": ["sigmoid", "tanh", "relu"], "weights": list(WEIGHT_SETTINGS)}
+DEFAULTS = {
+    "m": 1000,
+    "width": 100,
+    "layers": 5,
+    "activations": ["sigmoid", "tanh", "relu"],
+    "weights": list(WEIGHT_SETTINGS),
+}
 QUICK: dict = {}
 
 
@@ -52,18 +58,43 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         return float(np.mean(np.array(m[key][what])[:, layer]))
 
     checks = [
-        (mean("sigmoid / std 1", "saturated", -1) > 0.3, f"sigmoid, std 1: {100 * mean('sigmoid / std 1', 'saturated', -1):.0f}% of layer 5 saturated (> 30%)"),
-        (mean("tanh / std 1", "saturated", -1) > 0.5, f"tanh, std 1: {100 * mean('tanh / std 1', 'saturated', -1):.0f}% saturated (> 50%)"),
-        (mean("relu / std 1", "std", -1) > 100 * mean("relu / std 1", "std", 0), f"ReLU, std 1: std grows {mean('relu / std 1', 'std', -1) / mean('relu / std 1', 'std', 0):.0f}× from layer 1 to 5 (> 100×)"),
-        (mean("tanh / std 0.01", "std", -1) < 1e-3 and mean("relu / std 0.01", "std", -1) < 1e-3, f"std 0.01: layer-5 std {mean('tanh / std 0.01', 'std', -1):.1e} (tanh), {mean('relu / std 0.01', 'std', -1):.1e} (ReLU) < 1e-3"),
-        (mean("tanh / xavier", "std", -1) > 0.2 and mean("tanh / xavier", "saturated", -1) < 0.05, f"tanh, Xavier: layer-5 std {mean('tanh / xavier', 'std', -1):.2f} > 0.2, {100 * mean('tanh / xavier', 'saturated', -1):.1f}% saturated"),
-        (0.5 < mean("relu / he", "std", -1) / mean("relu / he", "std", 0) < 2, f"ReLU, He: layer 5 / layer 1 std {mean('relu / he', 'std', -1) / mean('relu / he', 'std', 0):.2f} in (0.5, 2)"),
+        (
+            mean("sigmoid / std 1", "saturated", -1) > 0.3,
+            f"sigmoid, std 1: {100 * mean('sigmoid / std 1', 'saturated', -1):.0f}% of layer 5 saturated (> 30%)",
+        ),
+        (
+            mean("tanh / std 1", "saturated", -1) > 0.5,
+            f"tanh, std 1: {100 * mean('tanh / std 1', 'saturated', -1):.0f}% saturated (> 50%)",
+        ),
+        (
+            mean("relu / std 1", "std", -1) > 100 * mean("relu / std 1", "std", 0),
+            f"ReLU, std 1: std grows {mean('relu / std 1', 'std', -1) / mean('relu / std 1', 'std', 0):.0f}× from layer 1 to 5 (> 100×)",
+        ),
+        (
+            mean("tanh / std 0.01", "std", -1) < 1e-3 and mean("relu / std 0.01", "std", -1) < 1e-3,
+            f"std 0.01: layer-5 std {mean('tanh / std 0.01', 'std', -1):.1e} (tanh), {mean('relu / std 0.01', 'std', -1):.1e} (ReLU) < 1e-3",
+        ),
+        (
+            mean("tanh / xavier", "std", -1) > 0.2
+            and mean("tanh / xavier", "saturated", -1) < 0.05,
+            f"tanh, Xavier: layer-5 std {mean('tanh / xavier', 'std', -1):.2f} > 0.2, {100 * mean('tanh / xavier', 'saturated', -1):.1f}% saturated",
+        ),
+        (
+            0.5 < mean("relu / he", "std", -1) / mean("relu / he", "std", 0) < 2,
+            f"ReLU, He: layer 5 / layer 1 std {mean('relu / he', 'std', -1) / mean('relu / he', 'std', 0):.2f} in (0.5, 2)",
+        ),
     ]
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
         columns=["activation / weights", "layer-1 std", "layer-5 std", "layer-5 saturated"],
-        rows=rows, measurements=m, figures={"histograms": png(_figure(first, s))},
-        verdict=all_checks(checks), seeds=seeds, seconds=time.perf_counter() - started,
+        rows=rows,
+        measurements=m,
+        figures={"histograms": png(_figure(first, s))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
         percent=("layer-5 saturated",),
         notes="the notes show the histograms (sigmoid std 1 piled at 0 and 1, std 0.01 at 0.5), no numbers",
     )
@@ -92,12 +123,22 @@ def _figure(first, s):
             ax.set_ylim(0, top)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
-            ax.text(0.97, 0.85, f"std {st.std:.2g}", transform=ax.transAxes, ha="right", fontsize=7,
-                    bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
+            ax.text(
+                0.97,
+                0.85,
+                f"std {st.std:.2g}",
+                transform=ax.transAxes,
+                ha="right",
+                fontsize=7,
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
+            )
             if r == 0:
                 ax.set_title(f"layer {c + 1}", fontsize=8)
             if c == 0:
                 ax.set_ylabel(f"{act}\n{w}", fontsize=8)
-    fig.suptitle("activations per layer (rows: activation × weights; axes shared along each row)", fontsize=10)
+    fig.suptitle(
+        "activations per layer (rows: activation × weights; axes shared along each row)",
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.985))
     return fig

@@ -26,8 +26,13 @@ from honed.lab.runner import SOFTMAX_LOSS, Spec, train_variants
 NAME = "batchnorm"
 CLAIM = "batch norm reaches a dev error in fewer epochs, and trains at a rate where the plain network fails"
 DEFAULTS = {
-    "n_train": 4000, "n_dev": 2000, "sizes": [784, 100, 100, 10], "batch_size": 128,
-    "epochs": 8, "lrs": [0.05, 1.0], "target": 0.25,
+    "n_train": 4000,
+    "n_dev": 2000,
+    "sizes": [784, 100, 100, 10],
+    "batch_size": 128,
+    "epochs": 8,
+    "lrs": [0.05, 1.0],
+    "target": 0.25,
 }
 QUICK = {"n_train": 1500, "n_dev": 1000, "epochs": 5, "target": 0.3}
 
@@ -44,8 +49,13 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     started = time.perf_counter()
     specs = [
         Spec(
-            f"{'BN' if bn else 'plain'} α={lr:g}", s["sizes"], batch_norm=bn, lr=lr,
-            epochs=s["epochs"], batch_size=s["batch_size"], loss=SOFTMAX_LOSS,
+            f"{'BN' if bn else 'plain'} α={lr:g}",
+            s["sizes"],
+            batch_norm=bn,
+            lr=lr,
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            loss=SOFTMAX_LOSS,
         )
         for lr in s["lrs"]
         for bn in (False, True)
@@ -55,7 +65,9 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     )
     rows, measurements, curves = [], {}, {}
     for name, runs in results.items():
-        dev = [r.column("dev_error") if r.status != "diverged" else np.array([np.nan]) for r in runs]
+        dev = [
+            r.column("dev_error") if r.status != "diverged" else np.array([np.nan]) for r in runs
+        ]
         best = [float(np.nanmin(c)) if np.isfinite(c).any() else 1.0 for c in dev]
         to = [epochs_to(c, s["target"]) for c in dev]
         diverged = sum(r.status == "diverged" for r in runs)
@@ -64,19 +76,37 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         curves[name] = dev
     lo, hi = s["lrs"]
     m = measurements
-    t_plain, t_bn = mean_sd(m[f"plain α={lo:g}"]["epochs_to_target"])[0], mean_sd(m[f"BN α={lo:g}"]["epochs_to_target"])[0]
+    t_plain, t_bn = (
+        mean_sd(m[f"plain α={lo:g}"]["epochs_to_target"])[0],
+        mean_sd(m[f"BN α={lo:g}"]["epochs_to_target"])[0],
+    )
     fail_plain = m[f"plain α={hi:g}"]["best_dev_error"]
     ok_bn = m[f"BN α={hi:g}"]["best_dev_error"]
     checks = [
-        (t_bn < t_plain, f"α={lo:g}: epochs to {100 * s['target']:.0f}% dev error, BN {t_bn:.1f} < plain {t_plain:.1f}"),
-        (min(fail_plain) > 0.5, f"α={hi:g}: plain fails in every seed (best dev error ≥ {100 * min(fail_plain):.1f}% > 50%)"),
-        (max(ok_bn) < 0.35, f"α={hi:g}: BN trains in every seed (best dev error ≤ {100 * max(ok_bn):.1f}% < 35%)"),
+        (
+            t_bn < t_plain,
+            f"α={lo:g}: epochs to {100 * s['target']:.0f}% dev error, BN {t_bn:.1f} < plain {t_plain:.1f}",
+        ),
+        (
+            min(fail_plain) > 0.5,
+            f"α={hi:g}: plain fails in every seed (best dev error ≥ {100 * min(fail_plain):.1f}% > 50%)",
+        ),
+        (
+            max(ok_bn) < 0.35,
+            f"α={hi:g}: BN trains in every seed (best dev error ≤ {100 * max(ok_bn):.1f}% < 35%)",
+        ),
     ]
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
         columns=["variant", "best dev error", f"epochs to {100 * s['target']:.0f}%", "diverged"],
-        rows=rows, measurements=measurements, figures={"dev_error": png(_figure(curves))},
-        verdict=all_checks(checks), seeds=seeds, seconds=time.perf_counter() - started,
+        rows=rows,
+        measurements=measurements,
+        figures={"dev_error": png(_figure(curves))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
         percent=("best dev error",),
         notes="the notes give no numbers for this experiment",
     )

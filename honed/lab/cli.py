@@ -9,9 +9,7 @@ from pathlib import Path
 from honed import lab
 
 
-def lab_command(
-    name: str | None, seeds: int, out, quick: bool, run_all: bool, config=None
-) -> int:
+def lab_command(name: str | None, seeds: int, out, quick: bool, run_all: bool, config=None) -> int:
     """List the experiments, run one, or run all and write the gallery; returns 0, or 6
     when a verdict is FAIL (so scripts can tell)."""
     if run_all and name:
@@ -75,13 +73,14 @@ def compare_rows(runs: list[dict]) -> tuple[list[str], list[list[str]]]:
     """Header and rows: each run's differing settings, then status and final errors."""
     keys = sorted({k for r in runs for k in r["config"]})
     differing = [
-        k for k in keys
+        k
+        for k in keys
         if len({json.dumps(r["config"].get(k), sort_keys=True, default=str) for r in runs}) > 1
         and k != "name"
     ]
     splits = []
     for r in runs:
-        for split in (r["summary"].get("errors") or {}):
+        for split in r["summary"].get("errors") or {}:
             if split not in splits:
                 splits.append(split)
     header = ["run", *differing, "status", "epochs", *[f"{s} error" for s in splits]]
@@ -123,10 +122,21 @@ def plot_compare(runs: list[dict], path) -> Path:
         colour = f"C{i % 10}"
         epochs = [rec["epoch"] for rec in r["records"]]
         for ax, key in zip(axes, ("cost", "error")):
-            ax.plot(epochs, [rec.get(f"train_{key}") for rec in r["records"]], color=colour, label=f"{r['path'].name} train")
+            ax.plot(
+                epochs,
+                [rec.get(f"train_{key}") for rec in r["records"]],
+                color=colour,
+                label=f"{r['path'].name} train",
+            )
             dev = [rec.get(f"dev_{key}") for rec in r["records"]]
             if any(v is not None for v in dev):
-                ax.plot(epochs, [float("nan") if v is None else v for v in dev], "--", color=colour, label=f"{r['path'].name} dev")
+                ax.plot(
+                    epochs,
+                    [float("nan") if v is None else v for v in dev],
+                    "--",
+                    color=colour,
+                    label=f"{r['path'].name} dev",
+                )
     for ax, key in zip(axes, ("cost", "error")):
         ax.set(xlabel="epoch", ylabel=key)
         ax.grid(alpha=0.3)

@@ -24,7 +24,9 @@ from honed.lab.common import pyplot
 from honed.optim import ewma
 
 NAME = "ewma"
-CLAIM = "larger β: smoother but later (≈ 1/(1−β) days averaged); bias correction fixes the first values"
+CLAIM = (
+    "larger β: smoother but later (≈ 1/(1−β) days averaged); bias correction fixes the first values"
+)
 DEFAULTS = {"betas": [0.9, 0.98, 0.5], "days": 365, "noise": 5.0, "start_days": 10}
 QUICK: dict = {}
 
@@ -46,7 +48,10 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     s = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
     seeds = seeds_list(seeds)
     started = time.perf_counter()
-    m = {b: {"roughness": [], "lag": [], "start_error_raw": [], "start_error_corrected": []} for b in s["betas"]}
+    m = {
+        b: {"roughness": [], "lag": [], "start_error_raw": [], "start_error_corrected": []}
+        for b in s["betas"]
+    }
     series = None
     for seed in seeds:
         theta, clean = temperatures(s["days"], s["noise"], seed)
@@ -61,8 +66,14 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         if series is None:
             series = theta, clean
     rows = [
-        [f"β={b}", f"{1 / (1 - b):.0f}", mean_sd(v["roughness"]), mean_sd(v["lag"]),
-         mean_sd(v["start_error_raw"]), mean_sd(v["start_error_corrected"])]
+        [
+            f"β={b}",
+            f"{1 / (1 - b):.0f}",
+            mean_sd(v["roughness"]),
+            mean_sd(v["lag"]),
+            mean_sd(v["start_error_raw"]),
+            mean_sd(v["start_error_corrected"]),
+        ]
         for b, v in m.items()
     ]
     by = sorted(s["betas"])
@@ -71,15 +82,36 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     top = by[-1]
     raw, corr = mean_sd(m[top]["start_error_raw"])[0], mean_sd(m[top]["start_error_corrected"])[0]
     checks = [
-        (all(a > b for a, b in zip(rough, rough[1:])), f"roughness falls with β {[round(r, 3) for r in rough]} for β {by}"),
-        (all(a < b for a, b in zip(lags, lags[1:])), f"lag grows with β {[round(x, 1) for x in lags]} days"),
-        (raw > 10 and corr < 5, f"β={top}: first {s['start_days']} days off by {raw:.1f} °F uncorrected (> 10), {corr:.1f} °F corrected (< 5)"),
+        (
+            all(a > b for a, b in zip(rough, rough[1:])),
+            f"roughness falls with β {[round(r, 3) for r in rough]} for β {by}",
+        ),
+        (
+            all(a < b for a, b in zip(lags, lags[1:])),
+            f"lag grows with β {[round(x, 1) for x in lags]} days",
+        ),
+        (
+            raw > 10 and corr < 5,
+            f"β={top}: first {s['start_days']} days off by {raw:.1f} °F uncorrected (> 10), {corr:.1f} °F corrected (< 5)",
+        ),
     ]
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
-        columns=["β", "≈ days 1/(1−β)", "roughness (°F/day)", "lag (days)", "start error raw (°F)", "start error corrected (°F)"],
-        rows=rows, measurements={str(b): v for b, v in m.items()},
-        figures={"series": png(_figure(series, s))}, verdict=all_checks(checks), seeds=seeds,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
+        columns=[
+            "β",
+            "≈ days 1/(1−β)",
+            "roughness (°F/day)",
+            "lag (days)",
+            "start error raw (°F)",
+            "start error corrected (°F)",
+        ],
+        rows=rows,
+        measurements={str(b): v for b, v in m.items()},
+        figures={"series": png(_figure(series, s))},
+        verdict=all_checks(checks),
+        seeds=seeds,
         seconds=time.perf_counter() - started,
         notes="the notes' worked example (40, 42, 44, 46, 48 with β = 0.9) is a doctest of honed.optim.ewma",
     )
@@ -93,7 +125,9 @@ def _figure(series, s):
     for ax, corrected in zip(axes, (True, False)):
         ax.plot(theta, ".", ms=3, color="tab:blue", alpha=0.5, label="θ (daily)")
         for b in s["betas"]:
-            ax.plot(ewma(theta, beta=b, bias_correction=corrected), color=colours.get(b), label=f"β={b}")
+            ax.plot(
+                ewma(theta, beta=b, bias_correction=corrected), color=colours.get(b), label=f"β={b}"
+            )
         ax.set_xlabel("day")
         ax.set_ylabel("°F")
         ax.set_title("with bias correction" if corrected else "without bias correction (V₀ = 0)")

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from honed.autograd import Function, Tensor, sigmoid_cross_entropy
+from honed.autograd import Function, sigmoid_cross_entropy
 from honed.diagnose import gradcheck_model
 from honed.lab.base import LabResult, all_checks, mean_sd, png, seeds_list
 from honed.lab.common import pyplot
@@ -78,7 +78,9 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((s["m"], s["sizes"][0]))
         y = rng.integers(0, 2, s["m"])
-        good = gradcheck_model(network(s["sizes"], seed), X, y, sigmoid_cross_entropy, max_per_tensor=None)
+        good = gradcheck_model(
+            network(s["sizes"], seed), X, y, sigmoid_cross_entropy, max_per_tensor=None
+        )
         bad_model = network(s["sizes"], seed, s["bug_layer"], s["bug_factor"])
         bad = gradcheck_model(bad_model, X, y, sigmoid_cross_entropy, max_per_tensor=None)
         measurements["correct"].append(good.error)
@@ -95,15 +97,27 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         rows.append([name, mean_sd(g), mean_sd(b), "planted bug" if name == planted else ""])
     located = sum(w == planted for w in measurements["worst"])
     checks = [
-        (max(measurements["correct"]) < 1e-7, f"correct backward: max error {max(measurements['correct']):.2e} < 1e-7"),
-        (min(measurements["buggy"]) > 1e-3, f"planted bug: min error {min(measurements['buggy']):.2e} > 1e-3"),
+        (
+            max(measurements["correct"]) < 1e-7,
+            f"correct backward: max error {max(measurements['correct']):.2e} < 1e-7",
+        ),
+        (
+            min(measurements["buggy"]) > 1e-3,
+            f"planted bug: min error {min(measurements['buggy']):.2e} > 1e-3",
+        ),
         (located == len(seeds), f"largest error in {planted} in {located}/{len(seeds)} seeds"),
     ]
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
         columns=["tensor", "error (correct)", "error (planted bug)", ""],
-        rows=rows, measurements=measurements, figures={"errors": png(_figure(rows))},
-        verdict=all_checks(checks), seeds=seeds, seconds=time.perf_counter() - started,
+        rows=rows,
+        measurements=measurements,
+        figures={"errors": png(_figure(rows))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
         notes="course (notebook): difference ≈ 0.285 with the planted bugs, < 1e-7 once fixed",
     )
 

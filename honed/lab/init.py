@@ -30,7 +30,11 @@ DEFAULTS = {
     "lr": 0.01,
     "epochs": 15000,
     # variant -> (initializer, scale): the notebook's three
-    "variants": {"zeros": ["zeros", 1.0], "large random (x10)": ["normal", 10.0], "he": ["he", 1.0]},
+    "variants": {
+        "zeros": ["zeros", 1.0],
+        "large random (x10)": ["normal", 10.0],
+        "he": ["he", 1.0],
+    },
 }
 QUICK = {"epochs": 1500, "lr": 0.1}
 
@@ -46,7 +50,14 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     seeds = seeds_list(seeds)
     started = time.perf_counter()
     specs = [
-        Spec(name, settings["sizes"], init=init, scale=scale, lr=settings["lr"], epochs=settings["epochs"])
+        Spec(
+            name,
+            settings["sizes"],
+            init=init,
+            scale=scale,
+            lr=settings["lr"],
+            epochs=settings["epochs"],
+        )
         for name, (init, scale) in settings["variants"].items()
     ]
 

@@ -29,8 +29,15 @@ NAME = "lr-decay"
 CLAIM = "decaying the learning rate lets mini-batch gradient descent settle (less wander, same accuracy)"
 DEFAULTS = {
     "data": {"n_samples": 300, "test_samples": 300, "noise": 0.2},
-    "sizes": [2, 10, 5, 1], "lr": 0.5, "batch_size": 32, "epochs": 300,
-    "decay_rate": 0.05, "base": 0.99, "k": 1.0, "factor": 0.5, "every": 75,
+    "sizes": [2, 10, 5, 1],
+    "lr": 0.5,
+    "batch_size": 32,
+    "epochs": 300,
+    "decay_rate": 0.05,
+    "base": 0.99,
+    "k": 1.0,
+    "factor": 0.5,
+    "every": 75,
 }
 QUICK = {"epochs": 120, "every": 30, "decay_rate": 0.1, "base": 0.97}
 
@@ -42,7 +49,9 @@ def schedules(s):
         f"1/(1+{s['decay_rate']}·epoch)": inverse_time(lr, decay_rate=s["decay_rate"]),
         f"{s['base']}^epoch": exponential(lr, base=s["base"]),
         f"{s['k']}/√epoch": inverse_sqrt(lr, k=s["k"]),
-        f"staircase ×{s['factor']}/{s['every']}": staircase(lr, factor=s["factor"], every=s["every"]),
+        f"staircase ×{s['factor']}/{s['every']}": staircase(
+            lr, factor=s["factor"], every=s["every"]
+        ),
     }
 
 
@@ -72,22 +81,38 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         w = [wander(r.column("train_cost")) for r in runs]
         te = accuracies(runs, "test")
         final_lr = float(scheds[name](s["epochs"] - 1))
-        m[name] = {"wander": w, "test_acc": te, "final_cost": [r.history.last["train_cost"] for r in runs]}
+        m[name] = {
+            "wander": w,
+            "test_acc": te,
+            "final_cost": [r.history.last["train_cost"] for r in runs],
+        }
         rows.append([name, final_lr, mean_sd(w), mean_sd(m[name]["final_cost"]), mean_sd(te)])
     w0, a0 = mean_sd(m["constant"]["wander"])[0], mean_sd(m["constant"]["test_acc"])[0]
     checks = []
     for name in list(scheds)[1:]:
         w, a = mean_sd(m[name]["wander"])[0], mean_sd(m[name]["test_acc"])[0]
-        checks.append((w < w0 and a >= a0 - 0.03, f"{name}: wander {w:.4f} < {w0:.4f}, test acc {100 * a:.1f}% ≥ {100 * a0:.1f}% − 3%"))
+        checks.append(
+            (
+                w < w0 and a >= a0 - 0.03,
+                f"{name}: wander {w:.4f} < {w0:.4f}, test acc {100 * a:.1f}% ≥ {100 * a0:.1f}% − 3%",
+            )
+        )
     figures = {
         "schedules": png(_preview(scheds, s["epochs"])),
         "cost": png(cost_figure(results, "mini-batch cost per epoch (mean ± sd)")),
     }
     return LabResult(
-        name=NAME, claim=CLAIM, settings={k: v for k, v in s.items()},
+        name=NAME,
+        claim=CLAIM,
+        settings={k: v for k, v in s.items()},
         columns=["schedule", "final α", "wander |ΔJ|", "final cost", "test acc"],
-        rows=rows, measurements=m, figures=figures, verdict=all_checks(checks), seeds=seeds,
-        seconds=time.perf_counter() - started, percent=("test acc",),
+        rows=rows,
+        measurements=m,
+        figures=figures,
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
+        percent=("test acc",),
         notes="the notes give formulas, no numbers for this experiment",
     )
 

@@ -6,14 +6,17 @@ The course's optimization notebook: moons (``make_moons``: 300 points, noise 0.2
 ε 1e-8). The notebook reports accuracy 79.7 % (GD), 79.7 % (Momentum), 94 % (Adam). A test
 set of 300 points is drawn separately.
 
-Verdict: Adam's mean train accuracy exceeds both GD's and Momentum's by more than two
-standard deviations of the difference (seeds), i.e. clearly, not by seed luck.
+Verdict, per seed paired (same data, same initial weights): Adam's train accuracy beats GD's
+and Momentum's in at least 80 % of the seeds and the median gain is over 2 points. (Not the
+mean: this tiny ReLU network sometimes dies, every unit of its 2-unit layer stuck at zero, and
+one dead seed at 50 % would swamp the mean; dead runs are counted in the table.)
 """
 
 from __future__ import annotations
 
-import math
 import time
+
+import numpy as np
 
 from honed.data import moons
 from honed.lab.base import LabResult, all_checks, mean_sd, png, seeds_list
@@ -40,7 +43,12 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     s = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
     seeds = seeds_list(seeds)
     started = time.perf_counter()
-    common = {"sizes": s["sizes"], "lr": s["lr"], "epochs": s["epochs"], "batch_size": s["batch_size"]}
+    common = {
+        "sizes": s["sizes"],
+        "lr": s["lr"],
+        "epochs": s["epochs"],
+        "batch_size": s["batch_size"],
+    }
     specs = [
         Spec("GD", optimizer="gd", **common),
         Spec("Momentum", optimizer="momentum", optimizer_args={"beta": s["beta"]}, **common),
@@ -57,32 +65,43 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         return {"train": train, "test": test}
 
     results = train_variants(specs, seeds, data)
+
+    def r_train(run):
+        return data(run.seed)["train"].X
+
     rows, measurements = [], {}
     for name, runs in results.items():
         tr, te = accuracies(runs, "train"), accuracies(runs, "test")
         cost = [r.history.last["train_cost"] for r in runs]
-        measurements[name] = {"train_acc": tr, "test_acc": te, "final_cost": cost}
-        rows.append([name, mean_sd(tr), mean_sd(te), mean_sd(cost)])
+        dead = [bool(np.ptp(r.model.predict_proba(r_train(r))) < 1e-6) for r in runs]
+        measurements[name] = {"train_acc": tr, "test_acc": te, "final_cost": cost, "dead": dead}
+        rows.append([name, mean_sd(tr), mean_sd(te), mean_sd(cost), f"{sum(dead)}/{len(dead)}"])
     adam = measurements["Adam"]["train_acc"]
     checks = []
     for other in ("GD", "Momentum"):
-        diff = [a - b for a, b in zip(adam, measurements[other]["train_acc"])]
-        m, sd = mean_sd(diff)
-        margin = 2 * sd / math.sqrt(len(diff)) if len(diff) > 1 else 0.0
+        diff = np.array(adam) - np.array(measurements[other]["train_acc"])
+        wins, median = int((diff > 0).sum()), float(np.median(diff))
         checks.append(
             (
-                m > max(margin, 0.02),
-                f"Adam − {other} train accuracy {100 * m:+.1f}% (sd {100 * sd:.1f}%) > "
-                f"max(2·sd/√n, 2%)",
+                wins >= 0.8 * len(diff) and median > 0.02,
+                f"Adam beats {other} in {wins}/{len(diff)} seeds (≥ 80%), median gain "
+                f"{100 * median:+.1f} points (> 2)",
             )
         )
     figures = {"cost": png(cost_figure(results, "mini-batch cost per epoch (mean ± sd)"))}
     figures["boundaries"] = png(_boundaries(results, s))
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
-        columns=["optimizer", "train acc", "test acc", "final cost"],
-        rows=rows, measurements=measurements, figures=figures, verdict=all_checks(checks),
-        seeds=seeds, seconds=time.perf_counter() - started, percent=("train acc", "test acc"),
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
+        columns=["optimizer", "train acc", "test acc", "final cost", "dead (constant output)"],
+        rows=rows,
+        measurements=measurements,
+        figures=figures,
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
+        percent=("train acc", "test acc"),
         notes="course (notebook): GD 79.7%, Momentum 79.7%, Adam 94% (train accuracy)",
     )
 

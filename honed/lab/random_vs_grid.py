@@ -29,7 +29,11 @@ from honed.tune.space import LogUniform, SearchSpace
 NAME = "random-vs-grid"
 CLAIM = "with equal budgets, random search tries more distinct values of the important hyperparameter and finds at least as good a one"
 DEFAULTS = {
-    "budget": 9, "lr": [1e-4, 1.0], "eps": [1e-8, 1e-4], "sizes": [2, 10, 5, 1], "epochs": 100,
+    "budget": 9,
+    "lr": [1e-4, 1.0],
+    "eps": [1e-8, 1e-4],
+    "sizes": [2, 10, 5, 1],
+    "epochs": 100,
     "data": {"n_samples": 300, "test_samples": 300, "noise": 0.2},
 }
 QUICK = {"epochs": 40}
@@ -41,14 +45,23 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     started = time.perf_counter()
     space = SearchSpace({"lr": LogUniform(*s["lr"]), "eps": LogUniform(*s["eps"])})
     samplers = {"grid": GridSampler(budget=s["budget"]), "random": RandomSampler()}
-    m = {name: {"distinct_lr": [], "best_dev_error": [], "best_lr": [], "trials": []} for name in samplers}
+    m = {
+        name: {"distinct_lr": [], "best_dev_error": [], "best_lr": [], "trials": []}
+        for name in samplers
+    }
     for seed in seeds:
         train, dev = moons(seed=seed, **s["data"])
         for name, sampler in samplers.items():
             points = [sampler.sample(i, space, seed, []) for i in range(s["budget"])]
             specs = [
-                Spec(f"{name}{i}", s["sizes"], optimizer="adam", lr=p["lr"],
-                     optimizer_args={"eps": p["eps"]}, epochs=s["epochs"])
+                Spec(
+                    f"{name}{i}",
+                    s["sizes"],
+                    optimizer="adam",
+                    lr=p["lr"],
+                    optimizer_args={"eps": p["eps"]},
+                    epochs=s["epochs"],
+                )
                 for i, p in enumerate(points)
             ]
             runs = train_variants(specs, [seed], {"train": train, "dev": dev})
@@ -58,19 +71,40 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
             m[name]["best_dev_error"].append(errs[k])
             m[name]["best_lr"].append(points[k]["lr"])
             m[name]["trials"].append([[p["lr"], p["eps"], e] for p, e in zip(points, errs)])
-    rows = [[n, mean_sd(v["distinct_lr"]), mean_sd(v["best_dev_error"]), mean_sd(np.log10(v["best_lr"]))] for n, v in m.items()]
+    rows = [
+        [
+            n,
+            mean_sd(v["distinct_lr"]),
+            mean_sd(v["best_dev_error"]),
+            mean_sd(np.log10(v["best_lr"])),
+        ]
+        for n, v in m.items()
+    ]
     k = int(round(s["budget"] ** 0.5))
     g, r = mean_sd(m["grid"]["best_dev_error"])[0], mean_sd(m["random"]["best_dev_error"])[0]
     checks = [
         (all(d == k for d in m["grid"]["distinct_lr"]), f"grid: {k} distinct α in every seed"),
-        (all(d == s["budget"] for d in m["random"]["distinct_lr"]), f"random: {s['budget']} distinct α in every seed"),
-        (r <= g, f"random's best dev error {100 * r:.1f}% ≤ grid's {100 * g:.1f}% (mean over seeds)"),
+        (
+            all(d == s["budget"] for d in m["random"]["distinct_lr"]),
+            f"random: {s['budget']} distinct α in every seed",
+        ),
+        (
+            r <= g,
+            f"random's best dev error {100 * r:.1f}% ≤ grid's {100 * g:.1f}% (mean over seeds)",
+        ),
     ]
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
         columns=["search", "distinct α", "best dev error", "log10 best α"],
-        rows=rows, measurements=m, figures={"trials": png(_figure(m))}, verdict=all_checks(checks),
-        seeds=seeds, seconds=time.perf_counter() - started, percent=("best dev error",),
+        rows=rows,
+        measurements=m,
+        figures={"trials": png(_figure(m))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
+        percent=("best dev error",),
         notes="the notes give the argument (a 5 × 5 grid tries 5 values of α, 25 random points try 25), no numbers",
     )
 
@@ -85,8 +119,16 @@ def _figure(m):
             t = np.array(trials)
             axes[1].scatter(t[:, 0], t[:, 2], color=colour, s=12, alpha=0.6, label=None)
         axes[1].scatter([], [], color=colour, label=name)
-    axes[0].set(xscale="log", yscale="log", xlabel="α (important)", ylabel="Adam ε (unimportant)", title="the 9 points tried (seed 0)")
-    axes[1].set(xscale="log", xlabel="α", ylabel="dev error", title="dev error of every trial, all seeds")
+    axes[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="α (important)",
+        ylabel="Adam ε (unimportant)",
+        title="the 9 points tried (seed 0)",
+    )
+    axes[1].set(
+        xscale="log", xlabel="α", ylabel="dev error", title="dev error of every trial, all seeds"
+    )
     for ax in axes:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)

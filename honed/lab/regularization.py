@@ -44,7 +44,11 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     specs = [
         Spec("none", **common),
         Spec(f"L2 (λ={settings['l2']})", l2=settings["l2"], **common),
-        Spec(f"dropout (keep_prob={settings['keep_prob']})", keep_prob=settings["keep_prob"], **common),
+        Spec(
+            f"dropout (keep_prob={settings['keep_prob']})",
+            keep_prob=settings["keep_prob"],
+            **common,
+        ),
     ]
 
     def data(seed):
@@ -57,13 +61,24 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         tr, te = accuracies(runs, "train"), accuracies(runs, "test")
         gap = [a - b for a, b in zip(tr, te)]
         length = [boundary_length(r.model, *BOX) for r in runs]
-        measurements[name] = {"train_acc": tr, "test_acc": te, "gap": gap, "boundary_length": length}
+        measurements[name] = {
+            "train_acc": tr,
+            "test_acc": te,
+            "gap": gap,
+            "boundary_length": length,
+        }
         rows.append([name, mean_sd(tr), mean_sd(te), mean_sd(gap), mean_sd(length)])
     none, *regs = list(results)
-    g0, l0 = mean_sd(measurements[none]["gap"])[0], mean_sd(measurements[none]["boundary_length"])[0]
+    g0, l0 = (
+        mean_sd(measurements[none]["gap"])[0],
+        mean_sd(measurements[none]["boundary_length"])[0],
+    )
     checks = []
     for name in regs:
-        g, lb = mean_sd(measurements[name]["gap"])[0], mean_sd(measurements[name]["boundary_length"])[0]
+        g, lb = (
+            mean_sd(measurements[name]["gap"])[0],
+            mean_sd(measurements[name]["boundary_length"])[0],
+        )
         checks.append((g < g0, f"{name}: gap {100 * g:.1f}% < none's {100 * g0:.1f}%"))
         checks.append((lb < l0, f"{name}: boundary length {lb:.4f} < none's {l0:.4f}"))
     figures = {
@@ -71,10 +86,16 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         "boundaries": png(_boundaries(results, settings)),
     }
     return LabResult(
-        name=NAME, claim=CLAIM, settings=settings,
+        name=NAME,
+        claim=CLAIM,
+        settings=settings,
         columns=["variant", "train acc", "test acc", "train-test gap", "boundary length"],
-        rows=rows, measurements=measurements, figures=figures, verdict=all_checks(checks),
-        seeds=seeds, seconds=time.perf_counter() - started,
+        rows=rows,
+        measurements=measurements,
+        figures=figures,
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
         percent=("train acc", "test acc", "train-test gap"),
         notes="course (notebook, football data): none 94.8/91.5%, L2 93.8/93%, dropout 92.9/95% train/test",
     )

@@ -29,7 +29,9 @@ from honed.lab.common import pyplot
 from honed.optim import GD, Adam, Momentum, RMSprop
 
 NAME = "saddle"
-CLAIM = "RMSprop and Adam leave a saddle point and a plateau in far fewer steps than gradient descent"
+CLAIM = (
+    "RMSprop and Adam leave a saddle point and a plateau in far fewer steps than gradient descent"
+)
 DEFAULTS = {"lr": 0.1, "max_steps": 5000, "beta": 0.9}
 QUICK = {"max_steps": 2000}
 
@@ -95,18 +97,32 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
                 steps, path = descend(f, start(surface, seed), escaped, make, s["max_steps"])
                 m[surface][name].append(steps)
                 paths.setdefault((surface, name), (steps, path))
-    rows = [[surface, name, mean_sd(v), f"{sum(x > s['max_steps'] for x in v)}/{len(v)}"]
-            for surface, per in m.items() for name, v in per.items()]
+    rows = [
+        [surface, name, mean_sd(v), f"{sum(x > s['max_steps'] for x in v)}/{len(v)}"]
+        for surface, per in m.items()
+        for name, v in per.items()
+    ]
     checks = []
     for surface, per in m.items():
         for name in ("RMSprop", "Adam"):
             faster = sum(a < g for a, g in zip(per[name], per["GD"]))
-            checks.append((faster == len(seeds), f"{surface}: {name} faster than GD in {faster}/{len(seeds)} seeds ({mean_sd(per[name])[0]:.0f} vs {mean_sd(per['GD'])[0]:.0f} steps)"))
+            checks.append(
+                (
+                    faster == len(seeds),
+                    f"{surface}: {name} faster than GD in {faster}/{len(seeds)} seeds ({mean_sd(per[name])[0]:.0f} vs {mean_sd(per['GD'])[0]:.0f} steps)",
+                )
+            )
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
         columns=["surface", "optimizer", "steps to leave", "stuck"],
-        rows=rows, measurements=m, figures={"paths": png(_figure(paths))},
-        verdict=all_checks(checks), seeds=seeds, seconds=time.perf_counter() - started,
+        rows=rows,
+        measurements=m,
+        figures={"paths": png(_figure(paths))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
         notes="the notes argue qualitatively (no numbers); stuck runs count as max_steps + 1; Momentum (notes' (1-β) form) is slower than GD here at equal α, see the docstring",
     )
 
@@ -123,7 +139,13 @@ def _figure(paths):
         for name in ("GD", "Momentum", "RMSprop", "Adam"):
             steps, path = paths[surface, name]
             ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=1, label=f"{name} ({steps} steps)")
-        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", title=f"{surface} (seed 0): steps until {rule}")
+        ax.set(
+            xlim=(x0, x1),
+            ylim=(y0, y1),
+            xlabel="x",
+            ylabel="y",
+            title=f"{surface} (seed 0): steps until {rule}",
+        )
         ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     return fig

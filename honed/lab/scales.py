@@ -57,15 +57,34 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     top = lambda name, i: mean_sd(list(m[name].values())[i])[0]  # noqa: E731
     log_shares = [top("α log scale", i) for i in range(4)]
     checks = [
-        (top("α uniform", 3) > 0.85, f"α uniform: {100 * top('α uniform', 3):.1f}% of draws in [0.1, 1] (> 85%)"),
-        (all(abs(x - 0.25) < 0.05 for x in log_shares), f"α log scale: per decade {[round(100 * x, 1) for x in log_shares]}% (each 25 ± 5%)"),
-        (top("β uniform", 1) < 0.15, f"β uniform: {100 * top('β uniform', 1):.1f}% in [0.99, 0.999] (< 15%)"),
-        (abs(top("β on 1−β scale", 1) - 0.5) < 0.05, f"β on 1−β scale: {100 * top('β on 1−β scale', 1):.1f}% in [0.99, 0.999] (50 ± 5%)"),
+        (
+            top("α uniform", 3) > 0.85,
+            f"α uniform: {100 * top('α uniform', 3):.1f}% of draws in [0.1, 1] (> 85%)",
+        ),
+        (
+            all(abs(x - 0.25) < 0.05 for x in log_shares),
+            f"α log scale: per decade {[round(100 * x, 1) for x in log_shares]}% (each 25 ± 5%)",
+        ),
+        (
+            top("β uniform", 1) < 0.15,
+            f"β uniform: {100 * top('β uniform', 1):.1f}% in [0.99, 0.999] (< 15%)",
+        ),
+        (
+            abs(top("β on 1−β scale", 1) - 0.5) < 0.05,
+            f"β on 1−β scale: {100 * top('β on 1−β scale', 1):.1f}% in [0.99, 0.999] (50 ± 5%)",
+        ),
     ]
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s, columns=["sampling", "range", "share of draws"],
-        rows=rows, measurements=m, figures={"draws": png(_figure(draws0))},
-        verdict=all_checks(checks), seeds=seeds, seconds=time.perf_counter() - started,
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
+        columns=["sampling", "range", "share of draws"],
+        rows=rows,
+        measurements=m,
+        figures={"draws": png(_figure(draws0))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
         percent=("share of draws",),
         notes="the notes: uniform sampling of α in [0.0001, 1] spends 90% of the resources on [0.1, 1]",
     )
@@ -75,11 +94,33 @@ def _figure(draws):
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
     for name, y in (("α uniform", 1), ("α log scale", 0)):
-        axes[0].plot(draws[name][:200], np.full(200, y) + np.random.default_rng(0).uniform(-0.2, 0.2, 200), "|", ms=10)
-    axes[0].set(xscale="log", yticks=[0, 1], yticklabels=["log scale", "uniform"], xlabel="α", title="200 draws of α: where they fall")
+        axes[0].plot(
+            draws[name][:200],
+            np.full(200, y) + np.random.default_rng(0).uniform(-0.2, 0.2, 200),
+            "|",
+            ms=10,
+        )
+    axes[0].set(
+        xscale="log",
+        yticks=[0, 1],
+        yticklabels=["log scale", "uniform"],
+        xlabel="α",
+        title="200 draws of α: where they fall",
+    )
     for name, y in (("β uniform", 1), ("β on 1−β scale", 0)):
-        axes[1].plot(1 - draws[name][:200], np.full(200, y) + np.random.default_rng(1).uniform(-0.2, 0.2, 200), "|", ms=10)
-    axes[1].set(xscale="log", yticks=[0, 1], yticklabels=["1−β scale", "uniform"], xlabel="1 − β", title="200 draws of β, shown as 1 − β")
+        axes[1].plot(
+            1 - draws[name][:200],
+            np.full(200, y) + np.random.default_rng(1).uniform(-0.2, 0.2, 200),
+            "|",
+            ms=10,
+        )
+    axes[1].set(
+        xscale="log",
+        yticks=[0, 1],
+        yticklabels=["1−β scale", "uniform"],
+        xlabel="1 − β",
+        title="200 draws of β, shown as 1 − β",
+    )
     for ax in axes:
         ax.grid(alpha=0.3, axis="x")
         for edge in (1e-3, 1e-2, 1e-1):

@@ -42,15 +42,24 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     two = softmax(Tensor(np.c_[z, np.zeros_like(z)]), axis=1).data[:, 0]
     reduction = float(np.abs(two - sigmoid(Tensor(z)).data).max())
     rows = [
-        ["softmax([5, 2, −1, 3])", "[" + ", ".join(f"{v:.3f}" for v in a) + "]", "notes: [0.842, 0.042, 0.002, 0.114]"],
+        [
+            "softmax([5, 2, −1, 3])",
+            "[" + ", ".join(f"{v:.3f}" for v in a) + "]",
+            "notes: [0.842, 0.042, 0.002, 0.114]",
+        ],
         ["max |softmax([z, 0])₀ − σ(z)|", f"{reduction:.1e}", "C = 2 is logistic regression"],
     ]
 
     def data(seed):
         kw = {"noise": s["noise"], "centers": CENTERS}
-        return {"train": blobs(s["n_samples"], seed=seed, **kw), "test": blobs(s["test_samples"], seed=seed + 10_000, **kw)}
+        return {
+            "train": blobs(s["n_samples"], seed=seed, **kw),
+            "test": blobs(s["test_samples"], seed=seed + 10_000, **kw),
+        }
 
-    spec = Spec("softmax regression [2, 4]", [2, 4], lr=s["lr"], epochs=s["epochs"], loss=SOFTMAX_LOSS)
+    spec = Spec(
+        "softmax regression [2, 4]", [2, 4], lr=s["lr"], epochs=s["epochs"], loss=SOFTMAX_LOSS
+    )
     runs = train_variants([spec], seeds, data)[spec.name]
     tr, te = accuracies(runs, "train"), accuracies(runs, "test")
     rows.append([f"{spec.name}: train accuracy", mean_sd(tr), ""])
@@ -64,9 +73,21 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
 
     grid = {"softmax regression": [(r.model, *data(r.seed).values()) for r in runs[:5]]}
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s, columns=["what", "measured", "course"], rows=rows,
-        measurements={"softmax_example": a.tolist(), "reduction_error": reduction, "train_acc": tr, "test_acc": te},
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
+        columns=["what", "measured", "course"],
+        rows=rows,
+        measurements={
+            "softmax_example": a.tolist(),
+            "reduction_error": reduction,
+            "train_acc": tr,
+            "test_acc": te,
+        },
         figures={"regions": png(plot_boundary_grid(grid, title="class regions (● train, × test)"))},
-        verdict=all_checks(checks), seeds=seeds, seconds=time.perf_counter() - started,
-        percent=("measured",), notes="the notes' worked example is checked exactly",
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
+        percent=("measured",),
+        notes="the notes' worked example is checked exactly",
     )

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from honed.data.toy import GATES
 from honed.data import gates as gate_data
+from honed.data.toy import GATES
 from honed.lab.base import LabResult, all_checks, mean_sd, png, seeds_list
 from honed.lab.runner import Spec, train_variants
 from honed.nn import Perceptron, gates
@@ -55,25 +55,47 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
     fit_xor = perceptrons_fitting(np.array(GATES["xor"]), s["grid"], s["box"])
     rows.append([f"single perceptrons fitting AND ({s['grid']}³ grid)", str(fit_and), ""])
     rows.append([f"single perceptrons fitting XOR ({s['grid']}³ grid)", str(fit_xor), ""])
-    checks.append((fit_xor == 0 and fit_and > 0, f"{fit_xor} grid perceptrons fit XOR, {fit_and} fit AND"))
+    checks.append(
+        (fit_xor == 0 and fit_and > 0, f"{fit_xor} grid perceptrons fit XOR, {fit_and} fit AND")
+    )
     data = {"train": gate_data("xor")}
     common = {"activation": "sigmoid", "init": "xavier", "lr": s["lr"], "epochs": s["epochs"]}
-    specs = [Spec("logistic regression [2, 1]", [2, 1], **common), Spec(f"sigmoid network {s['sizes']}", s["sizes"], **common)]
+    specs = [
+        Spec("logistic regression [2, 1]", [2, 1], **common),
+        Spec(f"sigmoid network {s['sizes']}", s["sizes"], **common),
+    ]
     results = train_variants(specs, seeds, data)
     m = {}
     for sp in specs:
         acc = [1 - r.errors["train"] for r in results[sp.name]]
         m[sp.name] = acc
-        rows.append([sp.name, mean_sd(acc), f"{sum(a == 1.0 for a in acc)}/{len(acc)} seeds at 100%"])
+        rows.append(
+            [sp.name, mean_sd(acc), f"{sum(a == 1.0 for a in acc)}/{len(acc)} seeds at 100%"]
+        )
     logreg, net = (m[sp.name] for sp in specs)
     solved = sum(a == 1.0 for a in net)
-    checks.append((max(logreg) <= 0.75, f"logistic regression at most {100 * max(logreg):.0f}% (≤ 75%)"))
-    checks.append((solved >= 0.8 * len(seeds), f"network solves XOR in {solved}/{len(seeds)} seeds (≥ 80%)"))
+    checks.append(
+        (max(logreg) <= 0.75, f"logistic regression at most {100 * max(logreg):.0f}% (≤ 75%)")
+    )
+    checks.append(
+        (solved >= 0.8 * len(seeds), f"network solves XOR in {solved}/{len(seeds)} seeds (≥ 80%)")
+    )
     return LabResult(
-        name=NAME, claim=CLAIM, settings=s, columns=["what", "result", ""], rows=rows,
-        measurements={"perceptrons_fitting_and": fit_and, "perceptrons_fitting_xor": fit_xor, "accuracy": m},
-        figures={"boundaries": png(_figure(results, data["train"]))}, verdict=all_checks(checks),
-        seeds=seeds, seconds=time.perf_counter() - started, percent=("result",),
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
+        columns=["what", "result", ""],
+        rows=rows,
+        measurements={
+            "perceptrons_fitting_and": fit_and,
+            "perceptrons_fitting_xor": fit_xor,
+            "accuracy": m,
+        },
+        figures={"boundaries": png(_figure(results, data["train"]))},
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
+        percent=("result",),
         notes="the notes' gate weights are used as given",
     )
 
@@ -82,4 +104,6 @@ def _figure(results, train):
     from honed.plots.boundary import plot_boundary_grid
 
     grid = {name: [r.model for r in runs[:5]] for name, runs in results.items()}
-    return plot_boundary_grid(grid, train=train, margin=0.4, title="XOR: logistic regression vs a small network")
+    return plot_boundary_grid(
+        grid, train=train, margin=0.4, title="XOR: logistic regression vs a small network"
+    )

@@ -64,22 +64,32 @@ def draw_decision_boundary(
         # the colour range is wider than [0, 1] so that sure regions stay light enough to
         # show the points on them
         ax.imshow(
-            P[:, :, 0], origin="lower", extent=extent, cmap="RdBu_r", vmin=-0.3, vmax=1.3,
-            alpha=0.6, aspect="auto",
+            P[:, :, 0],
+            origin="lower",
+            extent=extent,
+            cmap="RdBu_r",
+            vmin=-0.3,
+            vmax=1.3,
+            alpha=0.6,
+            aspect="auto",
         )
         if P.min() < 0.5 < P.max():
             ax.contour(xx, yy, P[:, :, 0], levels=[0.5], colors="k", linewidths=1)
         n_classes = 2
     else:
         n_classes = P.shape[2]
-        colours = np.array([to_rgb(_CLASS_COLOURS[c % len(_CLASS_COLOURS)]) for c in range(n_classes)])
+        colours = np.array(
+            [to_rgb(_CLASS_COLOURS[c % len(_CLASS_COLOURS)]) for c in range(n_classes)]
+        )
         winner, strength = P.argmax(axis=2), P.max(axis=2)
         rgb = colours[winner]
         # pale (towards white) where the winning class is unsure: 1/C → white, 1 → full colour
         w = ((strength - 1 / n_classes) / (1 - 1 / n_classes))[..., None] * 0.6
         ax.imshow(1 - w * (1 - rgb), origin="lower", extent=extent, aspect="auto")
         for c in range(n_classes):
-            ax.contour(xx, yy, (winner == c).astype(float), levels=[0.5], colors="k", linewidths=0.7)
+            ax.contour(
+                xx, yy, (winner == c).astype(float), levels=[0.5], colors="k", linewidths=0.7
+            )
     colours = ("tab:blue", "tab:red") if n_classes == 2 else _CLASS_COLOURS
     for data, marker, label in ((train, "o", "train"), (test, "x", "test")):
         if data is None:
@@ -89,8 +99,13 @@ def draw_decision_boundary(
             sel = y == c
             kwargs = {"edgecolors": "k", "linewidths": 0.4} if marker == "o" else {}
             ax.scatter(
-                X[sel, 0], X[sel, 1], s=point_size, marker=marker,
-                c=colours[int(c) % len(colours)], label=f"{label} {c}", **kwargs,
+                X[sel, 0],
+                X[sel, 1],
+                s=point_size,
+                marker=marker,
+                c=colours[int(c) % len(colours)],
+                label=f"{label} {c}",
+                **kwargs,
             )
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])

@@ -26,9 +26,16 @@ def test_seeds_list():
 
 def test_table_formats_percent_columns_and_json_has_no_nan(tmp_path):
     r = LabResult(
-        name="x", claim="c", settings={"a": 1}, columns=["v", "acc", "cost"],
-        rows=[["one", (0.5, 0.1), (float("nan"), 0.0)]], measurements={"acc": [float("nan")]},
-        figures={}, verdict=Verdict(True, "ok"), seeds=[0], percent=("acc",),
+        name="x",
+        claim="c",
+        settings={"a": 1},
+        columns=["v", "acc", "cost"],
+        rows=[["one", (0.5, 0.1), (float("nan"), 0.0)]],
+        measurements={"acc": [float("nan")]},
+        figures={},
+        verdict=Verdict(True, "ok"),
+        seeds=[0],
+        percent=("acc",),
     )
     assert r.table() == [["one", "50.0 ± 10.0%", "nan ± 0"]]
     saved = json.loads((r.save(tmp_path) / "results.json").read_text())

@@ -46,7 +46,20 @@ def test_compare_shows_only_differing_settings_and_overlays_curves(tmp_path, cap
     exp = tmp_path / "tiny.toml"
     exp.write_text(TINY)
     for lr in ("0.02", "0.05"):
-        assert main(["train", str(exp), "--out", str(tmp_path / "runs"), "--quiet", "--set", f"train.lr={lr}"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    str(exp),
+                    "--out",
+                    str(tmp_path / "runs"),
+                    "--quiet",
+                    "--set",
+                    f"train.lr={lr}",
+                ]
+            )
+            == 0
+        )
     runs = sorted(str(p) for p in (tmp_path / "runs").iterdir())
     capsys.readouterr()
     png = tmp_path / "cmp.png"
@@ -75,7 +88,9 @@ def test_shipped_toml_files_hold_each_experiments_defaults():
 def test_lab_config_changes_a_setting_and_unknown_settings_are_named(tmp_path, capsys):
     config = tmp_path / "xor.toml"
     config.write_text("epochs = 1000\ngrid = 5\n")
-    assert main(["lab", "xor", "--seeds", "2", "--config", str(config), "--out", str(tmp_path)]) == 0
+    assert (
+        main(["lab", "xor", "--seeds", "2", "--config", str(config), "--out", str(tmp_path)]) == 0
+    )
     saved = json.loads((tmp_path / "xor" / "results.json").read_text())
     assert saved["settings"]["grid"] == 5 and saved["settings"]["epochs"] == 1000
     config.write_text("epoch = 10\n")

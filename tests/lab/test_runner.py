@@ -10,7 +10,10 @@ def _data(seed):
 
 
 def test_train_variants_gives_one_run_per_spec_and_seed():
-    specs = [Spec("gd", [2, 4, 1], lr=0.5, epochs=5), Spec("adam", [2, 4, 1], optimizer="adam", lr=0.01, epochs=3)]
+    specs = [
+        Spec("gd", [2, 4, 1], lr=0.5, epochs=5),
+        Spec("adam", [2, 4, 1], optimizer="adam", lr=0.01, epochs=3),
+    ]
     out = train_variants(specs, [0, 1, 2], _data)
     assert list(out) == ["gd", "adam"]
     assert [r.seed for r in out["gd"]] == [0, 1, 2]

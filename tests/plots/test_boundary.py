@@ -34,7 +34,9 @@ def test_boundary_length_of_a_straight_line_and_of_a_checkerboard():
     def checker(X):
         return ((np.floor(X[:, :1] * 5) + np.floor(X[:, 1:] * 5)) % 2).astype(float)
 
-    assert boundary_length(checker, (-1, -1), (1, 1), r) > 10 * boundary_length(linear, (-1, -1), (1, 1), r)
+    assert boundary_length(checker, (-1, -1), (1, 1), r) > 10 * boundary_length(
+        linear, (-1, -1), (1, 1), r
+    )
 
 
 def test_binary_boundary_shades_probability_and_draws_points_and_the_half_contour():
@@ -43,7 +45,14 @@ def test_binary_boundary_shades_probability_and_draws_points_and_the_half_contou
     draw_decision_boundary(ax, linear, train, test, title="t")
     image = ax.get_images()[0]
     assert image.get_array().shape == (150, 150) and image.get_cmap().name == "RdBu_r"
-    offsets = sum(len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets") and c.get_offsets().ndim == 2 and c.get_offsets().shape[1] == 2 and len(c.get_offsets()) in (40, 20))
+    offsets = sum(
+        len(c.get_offsets())
+        for c in ax.collections
+        if hasattr(c, "get_offsets")
+        and c.get_offsets().ndim == 2
+        and c.get_offsets().shape[1] == 2
+        and len(c.get_offsets()) in (40, 20)
+    )
     assert offsets == 120  # every train and test point drawn (by class)
     assert ax.get_title() == "t"
     plt.close(fig)
