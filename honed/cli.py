@@ -8,9 +8,12 @@
     honed gradcheck EXP.toml
     honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom] [--study PATH] [--prune]
     honed study show PATH | honed study report PATH
+    honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
+    honed compare RUN RUN ... [--out compare.png]
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
-5 tuning workers kept dying (the study stops; running it again resumes it), 130 interrupted.
+5 tuning workers kept dying (the study stops; running it again resumes it), 6 a lab verdict
+was FAIL, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -278,6 +281,29 @@ def cmd_study(args) -> int:
     return EXIT_OK
 
 
+def cmd_lab(args) -> int:
+    """The course lab: list the experiments, run one, or all of them into a gallery.
+
+    honed lab                       list the experiments
+    honed lab NAME [--seeds N]      run one: a table (mean ± sd over seeds), figures (PNG),
+                                    results.json in --out/NAME, and the verdict: the
+                                    course's claim checked against the measurements
+    honed lab --all --out lab/      run every experiment and write lab/index.html
+    --quick runs far fewer iterations (what the test suite runs); --config FILE.toml
+    changes settings (examples/lab/NAME.toml holds each experiment's defaults).
+    """
+    from honed.lab.cli import lab_command
+
+    return lab_command(args.name, args.seeds, args.out, args.quick, args.all, args.config)
+
+
+def cmd_compare(args) -> int:
+    """Compare runs: their settings (only what differs), results and overlaid curves."""
+    from honed.lab.cli import compare_command
+
+    return compare_command(args.runs, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="honed",
@@ -388,6 +414,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--export", metavar="FILE", help="also export all trials to .csv or .json (show)"
     )
     p.add_argument("--out", help="figure path (report; default: next to the study)")
+
+    p = add("lab", cmd_lab)
+    p.add_argument("name", nargs="?", help="experiment name (none: list them)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
+    p.add_argument("--out", default="lab", help="output folder (default: lab)")
+    p.add_argument("--quick", action="store_true", help="far fewer iterations")
+    p.add_argument("--all", action="store_true", help="run every experiment, write index.html")
+    p.add_argument("--config", metavar="FILE", help="TOML file of settings to change")
+
+    p = add("compare", cmd_compare)
+    p.add_argument("runs", nargs="+", help="run directories")
+    p.add_argument("--out", default="compare.png", help="PNG of the overlaid curves")
     return parser
 
 

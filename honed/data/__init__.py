@@ -41,7 +41,7 @@ from .split import (
     train_dev_split,
     train_dev_test_split,
 )
-from .toy import blobs, circles, flower, gates, moons
+from .toy import blobs, circles, flower, football, gates, moons
 
 __all__ = [
     "AUGMENTATIONS",
@@ -72,6 +72,7 @@ __all__ = [
     "fashion_mnist",
     "find_fashion_mnist",
     "flower",
+    "football",
     "gates",
     "kfold",
     "load_csv",

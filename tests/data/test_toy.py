@@ -58,3 +58,35 @@ def test_global_state_untouched():
     before = np.random.get_state()[1].copy()
     moons(seed=1), flower(seed=1), blobs(seed=1), circles(seed=1)
     np.testing.assert_array_equal(before, np.random.get_state()[1])
+
+
+def test_test_samples_draws_a_separate_test_set():
+    from honed.data import football
+
+    for make in (moons, circles, football):
+        train, test = make(n_samples=100, seed=3, test_samples=60)
+        assert len(train) == 100 and len(test) == 60
+        assert not np.isin(test.X[:, 0], train.X[:, 0]).any()
+        alone = make(n_samples=100, seed=3)
+        assert np.array_equal(alone.X, train.X)  # the training set is the same as without test
+    with pytest.raises(ValueError, match="test_samples"):
+        moons(test_samples=0)
+
+
+def test_circles_factor_sets_the_inner_radius():
+    d = circles(n_samples=200, noise=0.0, factor=0.8)
+    r = np.hypot(d.X[:, 0], d.X[:, 1])
+    assert np.allclose(r[d.y == 1], 0.8, atol=1e-6) and np.allclose(r[d.y == 0], 1.0, atol=1e-6)
+
+
+def test_football_overlaps_near_the_line_and_flips_labels():
+    from honed.data import football
+
+    clean = football(n_samples=4000, overlap=1e-4, label_noise=0.0, seed=0)
+    d = clean.X[:, 1] - (0.2 * np.sin(4 * clean.X[:, 0]) + 0.1 * clean.X[:, 0])
+    assert np.array_equal(clean.y, (d > 0).astype(int))
+    noisy = football(n_samples=4000, overlap=1e-4, label_noise=0.2, seed=0)
+    assert abs((noisy.y != (d > 0)).mean() - 0.2) < 0.03
+    assert np.abs(noisy.X).max() <= 0.75
+    with pytest.raises(ValueError, match="label_noise"):
+        football(label_noise=0.7)

@@ -1,0 +1,52 @@
+"""Helpers shared by the lab's experiments (figures of runs, accuracy tables)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from honed.lab.base import mean_sd
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def accuracies(runs, key: str) -> list[float]:
+    """1 − error of ``key`` (train/test/dev) for each run."""
+    return [1.0 - r.errors[key] for r in runs]
+
+
+def thin(curve, points: int = 400):
+    """Every k-th value so a 30 000-epoch curve is drawn (and stored) with ~``points``."""
+    curve = np.asarray(curve, dtype=float)
+    step = max(1, len(curve) // points)
+    return np.arange(1, len(curve) + 1)[::step], curve[::step]
+
+
+def cost_figure(results, title: str, key: str = "train_cost", log_y: bool = True):
+    """Overlaid cost curves (mean ± sd over seeds) of ``{variant: [Run]}``."""
+    from honed.plots.overlay import draw_runs
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for_plot, x = {}, None
+    for name, runs in results.items():
+        curves = []
+        for r in runs:
+            x, y = thin(r.column(key))
+            curves.append(y)
+        for_plot[name] = curves
+    draw_runs(ax, for_plot, ylabel=key.replace("_", " "), log_y=log_y, x=x)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def spread(values) -> str:
+    m, sd = mean_sd(values)
+    return f"{100 * m:.1f} ± {100 * sd:.1f}%"

@@ -1,0 +1,115 @@
+"""optimizers: in the same epochs Adam reaches a clearly better accuracy than GD and Momentum.
+
+The course's optimization notebook: moons (``make_moons``: 300 points, noise 0.2), a
+``[2, 5, 2, 1]`` ReLU network (He init) with a sigmoid output, mini-batches of 64, α = 7e-4,
+10 000 epochs; mini-batch gradient descent, Momentum (β = 0.9) and Adam (β₁ 0.9, β₂ 0.999,
+ε 1e-8). The notebook reports accuracy 79.7 % (GD), 79.7 % (Momentum), 94 % (Adam). A test
+set of 300 points is drawn separately.
+
+Verdict, per seed paired (same data, same initial weights): Adam's train accuracy beats GD's
+and Momentum's in at least 80 % of the seeds and the median gain is over 2 points. (Not the
+mean: this tiny ReLU network sometimes dies, every unit of its 2-unit layer stuck at zero, and
+one dead seed at 50 % would swamp the mean; dead runs are counted in the table.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from honed.data import moons
+from honed.lab.base import LabResult, all_checks, mean_sd, png, seeds_list
+from honed.lab.common import accuracies, cost_figure
+from honed.lab.runner import Spec, train_variants
+
+NAME = "optimizers"
+CLAIM = "Adam reaches a clearly better accuracy than GD and Momentum in the same epochs"
+DEFAULTS = {
+    "data": {"n_samples": 300, "test_samples": 300, "noise": 0.2},
+    "sizes": [2, 5, 2, 1],
+    "lr": 7e-4,
+    "batch_size": 64,
+    "epochs": 10000,
+    "beta": 0.9,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-8,
+}
+QUICK = {"epochs": 600}
+
+
+def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
+    s = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
+    seeds = seeds_list(seeds)
+    started = time.perf_counter()
+    common = {
+        "sizes": s["sizes"],
+        "lr": s["lr"],
+        "epochs": s["epochs"],
+        "batch_size": s["batch_size"],
+    }
+    specs = [
+        Spec("GD", optimizer="gd", **common),
+        Spec("Momentum", optimizer="momentum", optimizer_args={"beta": s["beta"]}, **common),
+        Spec(
+            "Adam",
+            optimizer="adam",
+            optimizer_args={"beta1": s["beta1"], "beta2": s["beta2"], "eps": s["eps"]},
+            **common,
+        ),
+    ]
+
+    def data(seed):
+        train, test = moons(seed=seed, **s["data"])
+        return {"train": train, "test": test}
+
+    results = train_variants(specs, seeds, data)
+
+    def r_train(run):
+        return data(run.seed)["train"].X
+
+    rows, measurements = [], {}
+    for name, runs in results.items():
+        tr, te = accuracies(runs, "train"), accuracies(runs, "test")
+        cost = [r.history.last["train_cost"] for r in runs]
+        dead = [bool(np.ptp(r.model.predict_proba(r_train(r))) < 1e-6) for r in runs]
+        measurements[name] = {"train_acc": tr, "test_acc": te, "final_cost": cost, "dead": dead}
+        rows.append([name, mean_sd(tr), mean_sd(te), mean_sd(cost), f"{sum(dead)}/{len(dead)}"])
+    adam = measurements["Adam"]["train_acc"]
+    checks = []
+    for other in ("GD", "Momentum"):
+        diff = np.array(adam) - np.array(measurements[other]["train_acc"])
+        wins, median = int((diff > 0).sum()), float(np.median(diff))
+        checks.append(
+            (
+                wins >= 0.8 * len(diff) and median > 0.02,
+                f"Adam beats {other} in {wins}/{len(diff)} seeds (≥ 80%), median gain "
+                f"{100 * median:+.1f} points (> 2)",
+            )
+        )
+    figures = {"cost": png(cost_figure(results, "mini-batch cost per epoch (mean ± sd)"))}
+    figures["boundaries"] = png(_boundaries(results, s))
+    return LabResult(
+        name=NAME,
+        claim=CLAIM,
+        settings=s,
+        columns=["optimizer", "train acc", "test acc", "final cost", "dead (constant output)"],
+        rows=rows,
+        measurements=measurements,
+        figures=figures,
+        verdict=all_checks(checks),
+        seeds=seeds,
+        seconds=time.perf_counter() - started,
+        percent=("train acc", "test acc"),
+        notes="course (notebook): GD 79.7%, Momentum 79.7%, Adam 94% (train accuracy)",
+    )
+
+
+def _boundaries(results, s):
+    from honed.plots.boundary import plot_boundary_grid
+
+    grid = {}
+    for name, runs in results.items():
+        grid[name] = [(r.model, *moons(seed=r.seed, **s["data"])) for r in runs[:5]]
+    return plot_boundary_grid(grid, title="decision boundaries: optimizer × seed")

@@ -1,0 +1,31 @@
+"""Verdicts are computed from the measurements: break one thing and the verdict turns FAIL."""
+
+from honed import lab
+
+
+def test_init_fails_when_he_is_swapped_for_zeros():
+    init = lab.get("init")
+    good = lab.run("init", seeds=2, quick=True)
+    variants = {**init.DEFAULTS["variants"], "he": ["zeros", 1.0]}
+    broken = lab.run("init", seeds=2, quick=True, variants=variants)
+    assert good.verdict.passed
+    assert not broken.verdict.passed
+    assert "NOT he: mean train accuracy 50.0%" in broken.verdict.reason
+
+
+def test_gradcheck_fails_when_no_bug_is_planted():
+    # with a correct "buggy" layer there is nothing to locate: the claim's second half fails
+    broken = lab.run("gradcheck", seeds=2, bug_factor=1.0)
+    assert not broken.verdict.passed
+    assert "NOT planted bug" in broken.verdict.reason
+
+
+def test_scales_fail_when_the_log_scale_is_replaced_by_a_narrow_range():
+    broken = lab.run("scales", seeds=2, alpha=[1e-2, 1.0])
+    assert not broken.verdict.passed
+
+
+def test_batchnorm_fails_when_the_large_rate_is_harmless():
+    broken = lab.run("batchnorm", seeds=1, quick=True, lrs=[0.05, 0.1])
+    assert not broken.verdict.passed
+    assert "NOT α=0.1: plain fails" in broken.verdict.reason
