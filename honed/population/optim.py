@@ -1,0 +1,156 @@
+"""One update rule for a population whose members mix GD, Momentum, RMSprop and Adam.
+
+Design: a single general update with per-member coefficient vectors, rather than one
+sub-group per optimizer kind (sub-groups would need the stacked arrays split and re-joined
+at every step). For member k at its step t_k (``g`` its gradient)::
+
+    v := b1_k · v + c1_k · g
+    s := b2_k · s + (c2_k · g) · g
+    W := W − step_k · v / (√s + e_k)
+
+with, per optimizer kind (the formulas of :mod:`honed.optim`, in honed's own order of
+operations, so a member's update is the standalone optimizer's to the last bit):
+
+==========  ======  ======  ======  ======  ==================================  ==========
+kind        b1      c1      b2      c2      step                                e
+==========  ======  ======  ======  ======  ==================================  ==========
+GD          0       1       0       0       α                                   1
+Momentum    β       1 − β   0       0       α                                   1
+RMSprop     0       1       β₂      1 − β₂  α                                   ε
+Adam        β₁      1       β₂      1       α(1−β₁)/((1−β₁ᵗ)·a), a=√((1−β₂)/(1−β₂ᵗ))  ε/a
+==========  ======  ======  ======  ======  ==================================  ==========
+
+Adam keeps ``v = v_dW/(1 − β₁)`` and ``s = s_dW/(1 − β₂)`` as :class:`honed.optim.Adam`
+does (its docstring derives the scalars). For GD and Momentum ``s`` stays 0 and the divisor
+is exactly 1. When no member needs ``s`` (no RMSprop or Adam) its passes are skipped; when
+every ``c1`` is 1 the multiplication by it is skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from honed.population.stack import member_shape, wide
+
+_KIND_CODE = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
+
+
+class PopulationOptimizer:
+    """Per-member optimizer state (``v``, ``s``, ``t``) over a :class:`StackedMLP`'s arrays.
+
+    Attributes:
+        kind: (P,) codes 0 GD, 1 Momentum, 2 RMSprop, 3 Adam.
+        lr, beta, beta1, beta2, eps: (P,) float64 hyperparameters (``lr`` is the current
+            epoch's rate, set by the trainer).
+        t: (P,) updates each member has had.
+    """
+
+    def __init__(self, members, params):
+        self.kind = np.array([_KIND_CODE[m.optimizer] for m in members], dtype=np.int8)
+        self.lr = np.array([m.lr_at(0) for m in members], dtype=np.float64)
+        self.beta = np.array([m.beta for m in members], dtype=np.float64)
+        self.beta1 = np.array([m.beta1 for m in members], dtype=np.float64)
+        self.beta2 = np.array([m.beta2 for m in members], dtype=np.float64)
+        self.eps = np.array([m.eps for m in members], dtype=np.float64)
+        self.t = np.zeros(len(members), dtype=np.int64)
+        self.v = [np.zeros_like(a) for _, a in params]
+        self.s = [np.zeros_like(a) for _, a in params] if self.needs_second_moment else None
+
+    @property
+    def P(self) -> int:
+        return len(self.kind)
+
+    @property
+    def needs_second_moment(self) -> bool:
+        return bool((self.kind >= 2).any())
+
+    _VECTORS = ("kind", "lr", "beta", "beta1", "beta2", "eps", "t")
+
+    def take(self, positions, params) -> None:
+        """Keep the members at ``positions`` (slices the state as the parameters were)."""
+        pos = np.asarray(positions, dtype=np.intp)
+        P = self.P
+        for name in self._VECTORS:
+            setattr(self, name, getattr(self, name)[pos].copy())
+        for store in (self.v, self.s):
+            if store is None:
+                continue
+            for j, (kind, _) in enumerate(params):
+                a = store[j]
+                if kind == "wide":
+                    store[j] = np.ascontiguousarray(wide(a, P)[:, pos, :]).reshape(a.shape[0], -1)
+                else:
+                    store[j] = np.ascontiguousarray(a[pos])
+
+    def copy_member(self, dst: int, src: int, params) -> None:
+        """Member ``dst`` takes ``src``'s moments and step count (PBT's exploit)."""
+        self.t[dst] = self.t[src]
+        for store in (self.v, self.s):
+            if store is None:
+                continue
+            for j, (kind, _) in enumerate(params):
+                a = store[j]
+                if kind == "wide":
+                    v = wide(a, self.P)
+                    v[:, dst, :] = v[:, src, :]
+                else:
+                    a[dst] = a[src]
+
+    def coefficients(self):
+        """(b1, c1, b2, c2, step, e) per member for the step about to be taken."""
+        kind, t = self.kind, self.t.astype(np.float64)
+        adam, mom, rms = kind == 3, kind == 1, kind == 2
+        b1 = np.where(adam, self.beta1, np.where(mom, self.beta, 0.0))
+        c1 = np.where(mom, 1.0 - self.beta, 1.0)
+        b2 = np.where(adam | rms, self.beta2, 0.0)
+        c2 = np.where(adam, 1.0, np.where(rms, 1.0 - self.beta2, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(adam, np.sqrt((1.0 - self.beta2) / (1.0 - self.beta2**t)), 1.0)
+            step = np.where(
+                adam, self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**t) * a), self.lr
+            )
+            e = np.where(adam, self.eps / a, np.where(rms, self.eps, 1.0))
+        return b1, c1, b2, c2, step, e
+
+    def step(self, params, grads) -> None:
+        """One update of every member (in place)."""
+        self.t += 1
+        b1, c1, b2, c2, step, e = self.coefficients()
+        P = self.P
+        all_c1_one = bool((c1 == 1.0).all())
+        cache: dict = {}
+        for j, ((kind, w), g) in enumerate(zip(params, grads)):
+            shape = member_shape(kind, w.ndim if kind != "wide" else 3, P)
+            key = (shape, w.dtype)
+            if key not in cache:  # the coefficient vectors, shaped and cast once per layout
+                cache[key] = [x.reshape(shape).astype(w.dtype) for x in (b1, c1, b2, c2, step, e)]
+            vb1, vc1, vb2, vc2, vstep, ve = cache[key]
+            if kind == "wide":
+                w, g = wide(w, P), wide(g, P)
+                v = wide(self.v[j], P)
+                s = wide(self.s[j], P) if self.s is not None else None
+            else:
+                v = self.v[j]
+                s = self.s[j] if self.s is not None else None
+            scratch = np.empty_like(w)
+            np.multiply(v, vb1, out=v)
+            if all_c1_one:
+                np.add(v, g, out=v)
+            else:
+                np.multiply(g, vc1, out=scratch)
+                np.add(v, scratch, out=v)
+            if s is not None:
+                np.multiply(s, vb2, out=s)
+                np.multiply(g, vc2, out=scratch)
+                np.multiply(scratch, g, out=scratch)
+                np.add(s, scratch, out=s)
+                np.sqrt(s, out=scratch)
+                np.add(scratch, ve, out=scratch)
+                np.divide(v, scratch, out=scratch)
+                np.multiply(scratch, vstep, out=scratch)
+            else:
+                np.multiply(v, vstep, out=scratch)
+            np.subtract(w, scratch, out=w)
+
+
+__all__ = ["PopulationOptimizer"]

@@ -1,0 +1,392 @@
+"""P networks of one architecture as stacked arrays, with a hand-written batched forward and
+backward pass.
+
+Layout (P members, mini-batch of B rows, layer l maps n_in to n_out):
+
+* the first Dense's weights are stored *wide*, ``W0`` of shape ``(n_in, P·n_out)``: member k
+  owns the columns ``k·n_out … (k+1)·n_out − 1``. With a common mini-batch ``X`` (B, n_in)
+  the first layer of all members is then one GEMM ``X @ W0`` (B, P·n_out);
+* every other weight matrix is ``(P, n_in, n_out)`` and its layer is one batched
+  ``np.matmul`` of ``(P, B, n_in)`` by it; biases, γ, β and the running averages are
+  ``(P, n)``.
+
+Per member k and hidden layer l, in training mode (rows are examples; the notes write
+columns)::
+
+    z = a_prev·W + b                                   (no b when batch norm follows)
+    μ = (1/B) Σ z,  σ² = (1/B) Σ (z − μ)²,  ẑ = (z − μ)/√(σ² + ε),  z̃ = γ ẑ + β   [BN]
+    a = g(z̃) · d / keep_prob,  d = (u < keep_prob),  u ~ U[0, 1) from member k's generator
+
+and the output layer gives logits. Backward (``dz̃ = da · d/keep_prob · g'(z̃)``)::
+
+    dγ = Σ dz̃·ẑ,  dβ = Σ dz̃,
+    dz = (1/B)(1/√(σ²+ε)) (B·dz̃γ − Σ dz̃γ − ẑ Σ(dz̃γ·ẑ))
+    dW = a_prevᵀ·dz (+ (λ₂/B) W + (λ₁/B) sign W),  db = Σ dz,  da_prev = dz·Wᵀ
+
+the same formulas as honed's autograd functions (``BatchNorm``, ``Linear``, the activations,
+``dropout``), so a member computes what an ``honed.nn.mlp`` would, to rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_LEAKY_SLOPE = 0.01  # LeakyReLU's default in honed.nn
+_ELU_ALPHA = 1.0
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.9
+
+
+def wide(a: np.ndarray, P: int) -> np.ndarray:
+    """The ``(n_in, P, n_out)`` view of a wide weight ``(n_in, P·n_out)`` (no copy)."""
+    return a.reshape(a.shape[0], P, -1)
+
+
+def member_shape(kind: str, ndim: int, P: int) -> tuple[int, ...]:
+    """Shape that broadcasts a per-member vector (P,) against a parameter's op view."""
+    if kind == "wide":
+        return (1, P, 1)
+    return (P,) + (1,) * (ndim - 1)
+
+
+class StackedMLP:
+    """The active members' parameters and buffers, and one training step's arithmetic.
+
+    Attributes:
+        W, b: per Dense layer; ``W[0]`` wide (see the module docstring), ``b[l]`` (P, n) or
+            None (a hidden Dense followed by batch norm has no bias).
+        gamma, beta, running_mean, running_var: per hidden layer (P, n), when batch norm.
+        keep: per hidden layer, the members' keep_prob (P,).
+        rngs: per member, one Generator per hidden layer (its dropout masks).
+    """
+
+    def __init__(self, arch, states: list[dict], keeps: np.ndarray, rngs: list, dtype):
+        self.arch, self.dtype = arch, np.dtype(dtype)
+        self.P = len(states)
+        sizes = arch.sizes
+        self.n_layers = len(sizes) - 1
+        self.W, self.b = [], []
+        for i in range(self.n_layers):
+            stacked = np.stack([s[f"W{i}"] for s in states]).astype(self.dtype)
+            if i == 0:
+                stacked = np.ascontiguousarray(stacked.transpose(1, 0, 2)).reshape(sizes[0], -1)
+            self.W.append(stacked)
+            has_b = f"b{i}" in states[0]
+            self.b.append(
+                np.stack([s[f"b{i}"] for s in states]).astype(self.dtype) if has_b else None
+            )
+        self.gamma, self.beta, self.running_mean, self.running_var = [], [], [], []
+        if arch.batch_norm:
+            for i in range(arch.n_hidden):
+                for name, target in (
+                    ("gamma", self.gamma),
+                    ("beta", self.beta),
+                    ("rm", self.running_mean),
+                    ("rv", self.running_var),
+                ):
+                    target.append(np.stack([s[f"{name}{i}"] for s in states]).astype(self.dtype))
+        self.keep = np.array(keeps, dtype=np.float64).reshape(self.P, arch.n_hidden).T.copy()
+        self.rngs = list(rngs)
+
+    # -- parameter bookkeeping ----------------------------------------------------------
+    def params(self) -> list[tuple[str, np.ndarray]]:
+        """(kind, array) of every trainable array, in a fixed order (the optimizer's)."""
+        out = [("wide", self.W[0])] + [("stack", w) for w in self.W[1:]]
+        out += [("stack", b) for b in self.b if b is not None]
+        out += [("stack", g) for g in self.gamma] + [("stack", g) for g in self.beta]
+        return out
+
+    def weight_index(self) -> list[int]:
+        """Positions in :meth:`params` of the weight matrices (the penalised ones)."""
+        return list(range(self.n_layers))
+
+    def _arrays(self):
+        """Every array with a member axis: (list, index, kind)."""
+        yield self.W, 0, "wide"
+        for i in range(1, self.n_layers):
+            yield self.W, i, "stack"
+        for lst in (self.b, self.gamma, self.beta, self.running_mean, self.running_var):
+            for i in range(len(lst)):
+                if lst[i] is not None:
+                    yield lst, i, "stack"
+
+    def take(self, positions) -> None:
+        """Keep only the members at ``positions`` (in that order): slices every array."""
+        pos = np.asarray(positions, dtype=np.intp)
+        P = self.P
+        for lst, i, kind in self._arrays():
+            a = lst[i]
+            if kind == "wide":
+                lst[i] = np.ascontiguousarray(wide(a, P)[:, pos, :]).reshape(a.shape[0], -1)
+            else:
+                lst[i] = np.ascontiguousarray(a[pos])
+        self.keep = self.keep[:, pos].copy()
+        self.rngs = [self.rngs[k] for k in pos]
+        self.P = len(pos)
+
+    def copy_member(self, dst: int, src: int) -> None:
+        """Member ``dst`` (a position) takes ``src``'s weights and batch-norm averages."""
+        P = self.P
+        for lst, i, kind in self._arrays():
+            a = lst[i]
+            if kind == "wide":
+                v = wide(a, P)
+                v[:, dst, :] = v[:, src, :]
+            else:
+                a[dst] = a[src]
+
+    def member_state(self, k: int) -> dict[str, np.ndarray]:
+        """Copies of member ``k``'s arrays, keyed as :class:`Population` stores them."""
+        out = {}
+        for i in range(self.n_layers):
+            out[f"W{i}"] = (wide(self.W[0], self.P)[:, k, :] if i == 0 else self.W[i][k]).copy()
+            if self.b[i] is not None:
+                out[f"b{i}"] = self.b[i][k].copy()
+        for i in range(len(self.gamma)):
+            out[f"gamma{i}"] = self.gamma[i][k].copy()
+            out[f"beta{i}"] = self.beta[i][k].copy()
+            out[f"rm{i}"] = self.running_mean[i][k].copy()
+            out[f"rv{i}"] = self.running_var[i][k].copy()
+        return out
+
+    # -- forward ------------------------------------------------------------------------
+    def _dense(self, i: int, a: np.ndarray) -> np.ndarray:
+        P = self.P
+        if i == 0:
+            if a.ndim == 2:  # common mini-batch: one wide GEMM for every member
+                z = a @ self.W[0]
+                if self.b[0] is not None:
+                    z += self.b[0].reshape(-1)
+                return z.reshape(a.shape[0], P, -1).transpose(1, 0, 2)
+            z = np.matmul(a, wide(self.W[0], P).transpose(1, 0, 2))
+        else:
+            z = np.matmul(a, self.W[i])
+        if self.b[i] is not None:
+            z += self.b[i][:, None, :]
+        return z
+
+    def _activation(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | bool]:
+        """g(z) and what its derivative needs."""
+        act = self.arch.activation
+        if act == "relu":
+            positive = z > 0
+            return np.maximum(z, 0), positive
+        if act == "tanh":
+            out = np.tanh(z)
+            return out, out
+        if act == "sigmoid":
+            e = np.exp(-np.abs(z))
+            out = np.where(z >= 0, 1.0, e) / (1.0 + e)
+            return out.astype(z.dtype, copy=False), out
+        if act == "leaky_relu":
+            factor = np.where(z > 0, np.ones((), z.dtype), np.asarray(_LEAKY_SLOPE, z.dtype))
+            return z * factor, factor
+        # elu
+        positive = z > 0
+        negative_part = _ELU_ALPHA * np.exp(np.minimum(z, 0))
+        out = np.where(positive, z, negative_part - _ELU_ALPHA)
+        return out, np.where(positive, np.ones((), z.dtype), negative_part)
+
+    def _activation_grad(self, g: np.ndarray, saved) -> np.ndarray:
+        act = self.arch.activation
+        if act == "tanh":
+            return g * (1.0 - saved * saved)
+        if act == "sigmoid":
+            return g * saved * (1.0 - saved)
+        return g * saved  # relu mask, leaky factor, elu factor
+
+    def _dropout_scale(self, i: int, shape: tuple[int, int]) -> np.ndarray | None:
+        """d/keep_prob per member (P, B, n), drawn from each member's own generator exactly
+        as ``honed.autograd.dropout`` draws it; None when no member drops units here."""
+        keep = self.keep[i]
+        if not (keep < 1.0).any():
+            return None
+        out = np.ones((self.P,) + shape, self.dtype)
+        for k in np.flatnonzero(keep < 1.0):
+            kp = float(keep[k])
+            mask = self.rngs[k][i].random(shape, dtype=np.float32) < kp
+            np.multiply(mask.astype(self.dtype), np.asarray(1.0 / kp, self.dtype), out=out[k])
+        return out
+
+    def forward_train(self, x: np.ndarray) -> tuple[np.ndarray, list]:
+        """Logits (P, B, C) in training mode, and the cache for :meth:`backward`.
+
+        ``x`` is (B, n_in) for a common mini-batch or (P, B, n_in), one per member. Updates
+        the batch-norm running averages (``β_run·avg + (1 − β_run)·batch``) in place.
+        """
+        cache = []
+        a = x
+        B = x.shape[-2]
+        for i in range(self.n_layers):
+            z = self._dense(i, a)
+            if i == self.n_layers - 1:
+                cache.append((a, None, None, None, None))
+                return z, cache
+            bn = None
+            if self.arch.batch_norm:
+                if B < 2:
+                    raise ValueError(
+                        "batch normalization in training mode needs at least 2 examples per "
+                        f"batch (the variance of one example is undefined), got batch size {B}"
+                    )
+                mean = z.mean(axis=1, keepdims=True)
+                centered = z - mean
+                var = (centered * centered).mean(axis=1, keepdims=True)
+                inv_std = 1.0 / np.sqrt(var + BN_EPS)
+                x_hat = centered * inv_std
+                z = x_hat * self.gamma[i][:, None, :] + self.beta[i][:, None, :]
+                rm, rv = self.running_mean[i], self.running_var[i]
+                rm *= BN_MOMENTUM
+                rm += (1.0 - BN_MOMENTUM) * mean[:, 0, :]
+                rv *= BN_MOMENTUM
+                rv += (1.0 - BN_MOMENTUM) * var[:, 0, :]
+                bn = (x_hat, inv_std)
+            out, saved = self._activation(z)
+            d = self._dropout_scale(i, (B, out.shape[2]))
+            if d is not None:
+                out = out * d
+            cache.append((a, bn, saved, d, None))
+            a = out
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def backward(self, dz: np.ndarray, cache: list) -> list[np.ndarray]:
+        """Gradients of the members' mean losses (given ``dz`` of the logits, (P, B, C)), in
+        the order of :meth:`params`, each in its parameter's layout."""
+        P = self.P
+        gW = [None] * self.n_layers
+        gb = [None] * self.n_layers
+        ggamma = [None] * len(self.gamma)
+        gbeta = [None] * len(self.beta)
+        for i in range(self.n_layers - 1, -1, -1):
+            a_prev = cache[i][0]
+            if i > 0 or a_prev.ndim == 3:
+                g = np.matmul(a_prev.transpose(0, 2, 1), dz)
+                gW[i] = (
+                    g
+                    if i > 0
+                    else np.ascontiguousarray(g.transpose(1, 0, 2)).reshape(len(g[0]), -1)
+                )
+            else:
+                dz_wide = np.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(dz.shape[1], -1)
+                gW[0] = a_prev.T @ dz_wide
+            if self.b[i] is not None:
+                gb[i] = dz.sum(axis=1)
+            if i == 0:
+                break
+            da = np.matmul(dz, self.W[i].transpose(0, 2, 1))
+            _, bn, saved, d, _ = cache[i - 1]
+            if d is not None:
+                da *= d
+            dzt = self._activation_grad(da, saved)
+            if bn is not None:
+                x_hat, inv_std = bn
+                j = i - 1
+                ggamma[j] = (dzt * x_hat).sum(axis=1)
+                gbeta[j] = dzt.sum(axis=1)
+                B = dzt.shape[1]
+                dd = dzt * self.gamma[j][:, None, :]
+                dz = (inv_std / B) * (
+                    B * dd
+                    - dd.sum(axis=1, keepdims=True)
+                    - x_hat * (dd * x_hat).sum(axis=1, keepdims=True)
+                )
+            else:
+                dz = dzt
+        del P
+        grads = list(gW) + [g for g in gb if g is not None] + ggamma + gbeta
+        return grads
+
+    def forward_eval(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Logits (P, m, C) in eval mode: no dropout, batch norm with the running averages
+        (``(z − μ_run)·(γ/√(σ²_run + ε)) + β``), in chunks of ``batch_size`` rows."""
+        parts = []
+        for start in range(0, len(x), batch_size):
+            a = x[start : start + batch_size]
+            for i in range(self.n_layers):
+                z = self._dense(i, a)
+                if i == self.n_layers - 1:
+                    a = z
+                    break
+                if self.arch.batch_norm:
+                    inv_std = 1.0 / np.sqrt(self.running_var[i] + BN_EPS)
+                    scale = self.gamma[i] * inv_std
+                    z = (z - self.running_mean[i][:, None, :]) * scale[:, None, :] + self.beta[i][
+                        :, None, :
+                    ]
+                a, _ = self._activation(z)
+            parts.append(a)
+        if not parts:
+            return np.empty((self.P, 0, self.arch.sizes[-1]), self.dtype)
+        return np.concatenate(parts, axis=1)
+
+    # -- penalty ------------------------------------------------------------------------
+    def sum_squares(self) -> np.ndarray:
+        """Σ_l ‖W_l‖²_F per member (P,)."""
+        v = wide(self.W[0], self.P)
+        total = np.einsum("ipj,ipj->p", v, v)
+        for w in self.W[1:]:
+            total = total + np.einsum("pij,pij->p", w, w)
+        return total
+
+    def sum_abs(self) -> np.ndarray:
+        """Σ_l Σ |W_l| per member (P,)."""
+        total = np.abs(wide(self.W[0], self.P)).sum(axis=(0, 2))
+        for w in self.W[1:]:
+            total = total + np.abs(w).sum(axis=(1, 2))
+        return total
+
+    def num_parameters(self) -> int:
+        """Trainable numbers of one member."""
+        return sum(a.size for _, a in self.params()) // max(self.P, 1)
+
+
+def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: str):
+    """Per-member mean cost (P,), wrong-prediction count (P,) and dz = ∂J_k/∂z (P, B, C).
+
+    softmax: ``J = (1/B) Σ_i (log Σ_c e^{z_ic − max} − (z_{i,y_i} − max))``, ``dz = (ŷ − y)/B``;
+    sigmoid: ``J = (1/B) Σ [max(z, 0) − z·y + log(1 + e^{−|z|})]``, ``dz = (σ(z) − y)/B``.
+    ``y`` is (B,) (common batch) or (P, B).
+    """
+    P, B, _ = logits.shape
+    if loss == "softmax_cross_entropy":
+        shifted = logits - logits.max(axis=2, keepdims=True)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=2, keepdims=True)
+        probs /= total
+        log_norm = np.log(total)
+        rows = np.arange(B)
+        if y.ndim == 1:
+            picked = shifted[:, rows, y]
+            probs[:, rows, y] -= 1
+            wrong = np.count_nonzero(logits.argmax(axis=2) != y[None, :], axis=1)
+        else:
+            members = np.arange(P)[:, None]
+            picked = shifted[members, rows[None, :], y]
+            probs[members, rows[None, :], y] -= 1
+            wrong = np.count_nonzero(logits.argmax(axis=2) != y, axis=1)
+        cost = (log_norm.sum(axis=(1, 2)) - picked.sum(axis=1)) / B
+        probs *= 1.0 / B
+        return cost, wrong, probs
+    if loss == "binary_cross_entropy":
+        target = y.reshape((1, B, 1) if y.ndim == 1 else (P, B, 1)).astype(logits.dtype)
+        e = np.exp(-np.abs(logits))
+        s = np.where(logits >= 0, 1.0, e) / (1.0 + e)
+        cost = (np.maximum(logits, 0) - logits * target + np.log1p(e)).sum(axis=(1, 2)) / B
+        predicted = logits[:, :, 0] > 0
+        wrong = np.count_nonzero(predicted != (target[:, :, 0] > 0.5), axis=1)
+        return cost, wrong, (s - target) * (1.0 / B)
+    raise ValueError(
+        f"loss must be softmax_cross_entropy or binary_cross_entropy for a population, got {loss!r}"
+    )
+
+
+def eval_cost_error(logits: np.ndarray, y: np.ndarray, loss: str):
+    """Per-member mean cost and error rate on a whole set (no penalty)."""
+    m = logits.shape[1]
+    if m == 0:
+        return np.full(logits.shape[0], np.nan), np.full(logits.shape[0], np.nan)
+    cost, wrong, _ = loss_and_grad(logits, y, loss)
+    return cost, wrong / m
+
+
+__all__ = ["StackedMLP", "eval_cost_error", "loss_and_grad", "member_shape", "wide"]
