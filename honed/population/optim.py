@@ -96,35 +96,61 @@ class PopulationOptimizer:
                 else:
                     a[dst] = a[src]
 
-    def coefficients(self):
-        """(b1, c1, b2, c2, step, e) per member for the step about to be taken."""
-        kind, t = self.kind, self.t.astype(np.float64)
+    def prepare(self, params) -> None:
+        """Precompute the coefficients that do not change from step to step (call after
+        any change of the members' kinds, β's, ε, learning rates or of the membership)."""
+        kind = self.kind
         adam, mom, rms = kind == 3, kind == 1, kind == 2
+        self._adam = adam
+        self._any_adam = bool(adam.any())
         b1 = np.where(adam, self.beta1, np.where(mom, self.beta, 0.0))
         c1 = np.where(mom, 1.0 - self.beta, 1.0)
         b2 = np.where(adam | rms, self.beta2, 0.0)
         c2 = np.where(adam, 1.0, np.where(rms, 1.0 - self.beta2, 0.0))
+        self._all_c1_one = bool((c1 == 1.0).all())
+        self._shapes = [
+            (member_shape(kind, w.ndim if kind != "wide" else 3, self.P), w.dtype)
+            for kind, w in params
+        ]
+        self._static = [
+            [x.reshape(shape).astype(dtype) for x in (b1, c1, b2, c2)]
+            for shape, dtype in self._shapes
+        ]
+        self._step_fixed = np.where(adam, 0.0, self.lr)
+        self._e_fixed = np.where(rms, self.eps, 1.0)
+        if not self._any_adam:
+            self._dynamic = [
+                [x.reshape(shape).astype(dtype) for x in (self._step_fixed, self._e_fixed)]
+                for shape, dtype in self._shapes
+            ]
+
+    def coefficients(self):
+        """(step, e) per member for the step about to be taken (``t`` already counted)."""
+        adam = self._adam
+        t = self.t.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where(adam, np.sqrt((1.0 - self.beta2) / (1.0 - self.beta2**t)), 1.0)
+            a = np.sqrt((1.0 - self.beta2) / (1.0 - self.beta2**t))
             step = np.where(
-                adam, self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**t) * a), self.lr
+                adam, self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**t) * a), self._step_fixed
             )
-            e = np.where(adam, self.eps / a, np.where(rms, self.eps, 1.0))
-        return b1, c1, b2, c2, step, e
+            e = np.where(adam, self.eps / a, self._e_fixed)
+        return step, e
 
     def step(self, params, grads) -> None:
         """One update of every member (in place)."""
         self.t += 1
-        b1, c1, b2, c2, step, e = self.coefficients()
         P = self.P
-        all_c1_one = bool((c1 == 1.0).all())
-        cache: dict = {}
+        if self._any_adam:
+            step, e = self.coefficients()
+            dynamic = [
+                [x.reshape(shape).astype(dtype) for x in (step, e)] for shape, dtype in self._shapes
+            ]
+        else:
+            dynamic = self._dynamic
+        all_c1_one = self._all_c1_one
         for j, ((kind, w), g) in enumerate(zip(params, grads)):
-            shape = member_shape(kind, w.ndim if kind != "wide" else 3, P)
-            key = (shape, w.dtype)
-            if key not in cache:  # the coefficient vectors, shaped and cast once per layout
-                cache[key] = [x.reshape(shape).astype(w.dtype) for x in (b1, c1, b2, c2, step, e)]
-            vb1, vc1, vb2, vc2, vstep, ve = cache[key]
+            vb1, vc1, vb2, vc2 = self._static[j]
+            vstep, ve = dynamic[j]
             if kind == "wide":
                 w, g = wide(w, P), wide(g, P)
                 v = wide(self.v[j], P)

@@ -65,81 +65,112 @@ class StackedMLP:
         self.P = len(states)
         sizes = arch.sizes
         self.n_layers = len(sizes) - 1
-        self.W, self.b = [], []
-        for i in range(self.n_layers):
-            stacked = np.stack([s[f"W{i}"] for s in states]).astype(self.dtype)
-            if i == 0:
-                stacked = np.ascontiguousarray(stacked.transpose(1, 0, 2)).reshape(sizes[0], -1)
-            self.W.append(stacked)
-            has_b = f"b{i}" in states[0]
-            self.b.append(
-                np.stack([s[f"b{i}"] for s in states]).astype(self.dtype) if has_b else None
-            )
-        self.gamma, self.beta, self.running_mean, self.running_var = [], [], [], []
+        P, L = self.P, self.n_layers
+        # W0 wide; every other trainable array lives in one (P, R) buffer so the optimizer
+        # makes a handful of passes per step whatever the depth (tiny networks are all
+        # overhead otherwise).
+        W0 = np.stack([s["W0"] for s in states]).astype(self.dtype)
+        self.W0 = np.ascontiguousarray(W0.transpose(1, 0, 2)).reshape(sizes[0], -1)
+        layout = []
+        for i in range(1, L):
+            layout.append(("W", i, (sizes[i], sizes[i + 1])))
+        for i in range(L):
+            if f"b{i}" in states[0]:
+                layout.append(("b", i, (sizes[i + 1],)))
         if arch.batch_norm:
             for i in range(arch.n_hidden):
-                for name, target in (
-                    ("gamma", self.gamma),
-                    ("beta", self.beta),
-                    ("rm", self.running_mean),
-                    ("rv", self.running_var),
-                ):
-                    target.append(np.stack([s[f"{name}{i}"] for s in states]).astype(self.dtype))
-        self.keep = np.array(keeps, dtype=np.float64).reshape(self.P, arch.n_hidden).T.copy()
+                layout.append(("gamma", i, (sizes[i + 1],)))
+            for i in range(arch.n_hidden):
+                layout.append(("beta", i, (sizes[i + 1],)))
+        self._layout, offset = [], 0
+        for name, i, shape in layout:
+            size = int(np.prod(shape))
+            self._layout.append((name, i, shape, offset, offset + size))
+            offset += size
+        self.flat = np.empty((P, offset), self.dtype)
+        self._bind()
+        for name, i, _shape, _a, _b in self._layout:
+            key = {"W": "W", "b": "b", "gamma": "gamma", "beta": "beta"}[name] + str(i)
+            target = self._view(self.flat, name, i)
+            target[...] = np.stack([s[key] for s in states])
+        self.running_mean, self.running_var = [], []
+        if arch.batch_norm:
+            for i in range(arch.n_hidden):
+                self.running_mean.append(np.stack([s[f"rm{i}"] for s in states]).astype(self.dtype))
+                self.running_var.append(np.stack([s[f"rv{i}"] for s in states]).astype(self.dtype))
+        self.set_keep(np.array(keeps, dtype=np.float64).reshape(self.P, arch.n_hidden).T.copy())
         self.rngs = list(rngs)
 
     # -- parameter bookkeeping ----------------------------------------------------------
+    def _view(self, buf: np.ndarray, name: str, i: int) -> np.ndarray:
+        """The (P, ...) view of array ``name`` of layer ``i`` inside a (P, R) buffer."""
+        for n, j, shape, a, b in self._layout:
+            if n == name and j == i:
+                return buf[:, a:b].reshape((buf.shape[0],) + shape)
+        raise KeyError((name, i))
+
+    def views(self, buf: np.ndarray) -> tuple[list, list, list, list]:
+        """W (layers >= 1; index 0 is None), b, gamma, beta views into ``buf``."""
+        L = self.n_layers
+        W, b = [None] * L, [None] * L
+        n_bn = self.arch.n_hidden if self.arch.batch_norm else 0
+        gamma, beta = [None] * n_bn, [None] * n_bn
+        lists = {"W": W, "b": b, "gamma": gamma, "beta": beta}
+        P = buf.shape[0]
+        for name, i, shape, a, c in self._layout:
+            lists[name][i] = buf[:, a:c].reshape((P,) + shape)
+        return W, b, gamma, beta
+
+    def _bind(self) -> None:
+        self.W, self.b, self.gamma, self.beta = self.views(self.flat)
+        # gradient buffers, reused by every step (the optimizer consumes them at once)
+        self._gW0, self._gflat = np.empty_like(self.W0), np.empty_like(self.flat)
+        self._gviews = self.views(self._gflat)
+        self._refresh_dropout()
+
+    def _refresh_dropout(self) -> None:
+        self._dropping = [bool((k < 1.0).any()) for k in self.keep] if hasattr(self, "keep") else []
+
+    def set_keep(self, keep: np.ndarray) -> None:
+        """keep_prob per hidden layer and member, (n_hidden, P)."""
+        self.keep = keep
+        self._refresh_dropout()
+
     def params(self) -> list[tuple[str, np.ndarray]]:
-        """(kind, array) of every trainable array, in a fixed order (the optimizer's)."""
-        out = [("wide", self.W[0])] + [("stack", w) for w in self.W[1:]]
-        out += [("stack", b) for b in self.b if b is not None]
-        out += [("stack", g) for g in self.gamma] + [("stack", g) for g in self.beta]
-        return out
-
-    def weight_index(self) -> list[int]:
-        """Positions in :meth:`params` of the weight matrices (the penalised ones)."""
-        return list(range(self.n_layers))
-
-    def _arrays(self):
-        """Every array with a member axis: (list, index, kind)."""
-        yield self.W, 0, "wide"
-        for i in range(1, self.n_layers):
-            yield self.W, i, "stack"
-        for lst in (self.b, self.gamma, self.beta, self.running_mean, self.running_var):
-            for i in range(len(lst)):
-                if lst[i] is not None:
-                    yield lst, i, "stack"
+        """(kind, array) of the trainable buffers: the wide W0 and the (P, R) rest."""
+        return [("wide", self.W0), ("flat", self.flat)]
 
     def take(self, positions) -> None:
         """Keep only the members at ``positions`` (in that order): slices every array."""
         pos = np.asarray(positions, dtype=np.intp)
-        P = self.P
-        for lst, i, kind in self._arrays():
-            a = lst[i]
-            if kind == "wide":
-                lst[i] = np.ascontiguousarray(wide(a, P)[:, pos, :]).reshape(a.shape[0], -1)
-            else:
-                lst[i] = np.ascontiguousarray(a[pos])
-        self.keep = self.keep[:, pos].copy()
+        self.W0 = np.ascontiguousarray(wide(self.W0, self.P)[:, pos, :]).reshape(
+            self.W0.shape[0], -1
+        )
+        self.flat = np.ascontiguousarray(self.flat[pos])
+        self._bind()
+        self.running_mean = [np.ascontiguousarray(a[pos]) for a in self.running_mean]
+        self.running_var = [np.ascontiguousarray(a[pos]) for a in self.running_var]
+        self.set_keep(self.keep[:, pos].copy())
         self.rngs = [self.rngs[k] for k in pos]
         self.P = len(pos)
 
     def copy_member(self, dst: int, src: int) -> None:
         """Member ``dst`` (a position) takes ``src``'s weights and batch-norm averages."""
-        P = self.P
-        for lst, i, kind in self._arrays():
-            a = lst[i]
-            if kind == "wide":
-                v = wide(a, P)
-                v[:, dst, :] = v[:, src, :]
-            else:
-                a[dst] = a[src]
+        v = wide(self.W0, self.P)
+        v[:, dst, :] = v[:, src, :]
+        self.flat[dst] = self.flat[src]
+        for a in self.running_mean + self.running_var:
+            a[dst] = a[src]
+
+    def weight(self, i: int) -> np.ndarray:
+        """Layer ``i``'s weights as (P, n_in, n_out) (a view)."""
+        return wide(self.W0, self.P).transpose(1, 0, 2) if i == 0 else self.W[i]
 
     def member_state(self, k: int) -> dict[str, np.ndarray]:
         """Copies of member ``k``'s arrays, keyed as :class:`Population` stores them."""
         out = {}
         for i in range(self.n_layers):
-            out[f"W{i}"] = (wide(self.W[0], self.P)[:, k, :] if i == 0 else self.W[i][k]).copy()
+            out[f"W{i}"] = self.weight(i)[k].copy()
             if self.b[i] is not None:
                 out[f"b{i}"] = self.b[i][k].copy()
         for i in range(len(self.gamma)):
@@ -150,34 +181,45 @@ class StackedMLP:
         return out
 
     # -- forward ------------------------------------------------------------------------
+    # Activations are (P, B, n) arrays laid out in memory as (B, P, n): the wide GEMM of the
+    # first layer produces that layout, reductions over the batch then run over the leading
+    # memory axis (fast even for n = 2, where a reduction over a middle axis is ~20x slower),
+    # and the batched matmuls write into it through ``out=``.
+    @staticmethod
+    def _bmm(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """``a @ w`` per member, (P, B, k) @ (P, k, n), into a batch-major buffer."""
+        P, B = a.shape[0], a.shape[1]
+        out = np.empty((B, P, w.shape[2]), np.result_type(a, w))
+        np.matmul(a, w, out=out.transpose(1, 0, 2))
+        return out.transpose(1, 0, 2)
+
     def _dense(self, i: int, a: np.ndarray) -> np.ndarray:
         P = self.P
         if i == 0:
             if a.ndim == 2:  # common mini-batch: one wide GEMM for every member
-                z = a @ self.W[0]
+                z = a @ self.W0
                 if self.b[0] is not None:
                     z += self.b[0].reshape(-1)
                 return z.reshape(a.shape[0], P, -1).transpose(1, 0, 2)
-            z = np.matmul(a, wide(self.W[0], P).transpose(1, 0, 2))
+            z = self._bmm(a, self.weight(0))
         else:
-            z = np.matmul(a, self.W[i])
+            z = self._bmm(a, self.W[i])
         if self.b[i] is not None:
             z += self.b[i][:, None, :]
         return z
 
-    def _activation(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | bool]:
+    def _activation(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """g(z) and what its derivative needs."""
         act = self.arch.activation
         if act == "relu":
-            positive = z > 0
-            return np.maximum(z, 0), positive
+            return np.maximum(z, 0), z > 0
         if act == "tanh":
             out = np.tanh(z)
             return out, out
         if act == "sigmoid":
             e = np.exp(-np.abs(z))
-            out = np.where(z >= 0, 1.0, e) / (1.0 + e)
-            return out.astype(z.dtype, copy=False), out
+            out = np.where(z >= 0, np.ones((), z.dtype), e) / (1.0 + e)
+            return out, out
         if act == "leaky_relu":
             factor = np.where(z > 0, np.ones((), z.dtype), np.asarray(_LEAKY_SLOPE, z.dtype))
             return z * factor, factor
@@ -193,20 +235,21 @@ class StackedMLP:
             return g * (1.0 - saved * saved)
         if act == "sigmoid":
             return g * saved * (1.0 - saved)
-        return g * saved  # relu mask, leaky factor, elu factor
+        np.multiply(g, saved, out=g)  # relu mask, leaky factor, elu factor; g is ours
+        return g
 
-    def _dropout_scale(self, i: int, shape: tuple[int, int]) -> np.ndarray | None:
+    def _dropout_scale(self, i: int, B: int, n: int) -> np.ndarray | None:
         """d/keep_prob per member (P, B, n), drawn from each member's own generator exactly
         as ``honed.autograd.dropout`` draws it; None when no member drops units here."""
-        keep = self.keep[i]
-        if not (keep < 1.0).any():
+        if not self._dropping[i]:
             return None
-        out = np.ones((self.P,) + shape, self.dtype)
+        keep = self.keep[i]
+        out = np.ones((B, self.P, n), self.dtype)
         for k in np.flatnonzero(keep < 1.0):
             kp = float(keep[k])
-            mask = self.rngs[k][i].random(shape, dtype=np.float32) < kp
-            np.multiply(mask.astype(self.dtype), np.asarray(1.0 / kp, self.dtype), out=out[k])
-        return out
+            mask = self.rngs[k][i].random((B, n), dtype=np.float32) < kp
+            np.multiply(mask.astype(self.dtype), np.asarray(1.0 / kp, self.dtype), out=out[:, k])
+        return out.transpose(1, 0, 2)
 
     def forward_train(self, x: np.ndarray) -> tuple[np.ndarray, list]:
         """Logits (P, B, C) in training mode, and the cache for :meth:`backward`.
@@ -220,7 +263,7 @@ class StackedMLP:
         for i in range(self.n_layers):
             z = self._dense(i, a)
             if i == self.n_layers - 1:
-                cache.append((a, None, None, None, None))
+                cache.append((a, None, None, None))
                 return z, cache
             bn = None
             if self.arch.batch_norm:
@@ -242,47 +285,43 @@ class StackedMLP:
                 rv += (1.0 - BN_MOMENTUM) * var[:, 0, :]
                 bn = (x_hat, inv_std)
             out, saved = self._activation(z)
-            d = self._dropout_scale(i, (B, out.shape[2]))
+            d = self._dropout_scale(i, B, out.shape[2])
             if d is not None:
                 out = out * d
-            cache.append((a, bn, saved, d, None))
+            cache.append((a, bn, saved, d))
             a = out
         raise AssertionError("unreachable")  # pragma: no cover
 
     def backward(self, dz: np.ndarray, cache: list) -> list[np.ndarray]:
-        """Gradients of the members' mean losses (given ``dz`` of the logits, (P, B, C)), in
-        the order of :meth:`params`, each in its parameter's layout."""
+        """Gradients of the members' mean losses given ``dz`` of the logits (P, B, C), as
+        ``[gW0 (wide), g_flat (P, R)]`` in the layout of :meth:`params`."""
         P = self.P
-        gW = [None] * self.n_layers
-        gb = [None] * self.n_layers
-        ggamma = [None] * len(self.gamma)
-        gbeta = [None] * len(self.beta)
+        gW0, gflat = self._gW0, self._gflat
+        gW, gb, ggamma, gbeta = self._gviews
         for i in range(self.n_layers - 1, -1, -1):
             a_prev = cache[i][0]
-            if i > 0 or a_prev.ndim == 3:
-                g = np.matmul(a_prev.transpose(0, 2, 1), dz)
-                gW[i] = (
-                    g
-                    if i > 0
-                    else np.ascontiguousarray(g.transpose(1, 0, 2)).reshape(len(g[0]), -1)
-                )
+            if i > 0:
+                np.matmul(a_prev.transpose(0, 2, 1), dz, out=gW[i])
+            elif a_prev.ndim == 3:
+                g = np.matmul(a_prev.transpose(0, 2, 1), dz)  # (P, n_in, n_out)
+                wide(gW0, P)[...] = g.transpose(1, 0, 2)
             else:
-                dz_wide = np.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(dz.shape[1], -1)
-                gW[0] = a_prev.T @ dz_wide
-            if self.b[i] is not None:
-                gb[i] = dz.sum(axis=1)
+                dz_wide = dz.transpose(1, 0, 2).reshape(dz.shape[1], -1)  # (B, P·n0)
+                np.matmul(a_prev.T, dz_wide, out=gW0)
+            if gb[i] is not None:
+                np.sum(dz, axis=1, out=gb[i])
             if i == 0:
                 break
-            da = np.matmul(dz, self.W[i].transpose(0, 2, 1))
-            _, bn, saved, d, _ = cache[i - 1]
+            da = self._bmm(dz, self.W[i].transpose(0, 2, 1))
+            _, bn, saved, d = cache[i - 1]
             if d is not None:
                 da *= d
             dzt = self._activation_grad(da, saved)
             if bn is not None:
                 x_hat, inv_std = bn
                 j = i - 1
-                ggamma[j] = (dzt * x_hat).sum(axis=1)
-                gbeta[j] = dzt.sum(axis=1)
+                np.sum(dzt * x_hat, axis=1, out=ggamma[j])
+                np.sum(dzt, axis=1, out=gbeta[j])
                 B = dzt.shape[1]
                 dd = dzt * self.gamma[j][:, None, :]
                 dz = (inv_std / B) * (
@@ -292,9 +331,7 @@ class StackedMLP:
                 )
             else:
                 dz = dzt
-        del P
-        grads = list(gW) + [g for g in gb if g is not None] + ggamma + gbeta
-        return grads
+        return [gW0, gflat]
 
     def forward_eval(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """Logits (P, m, C) in eval mode: no dropout, batch norm with the running averages
@@ -322,7 +359,7 @@ class StackedMLP:
     # -- penalty ------------------------------------------------------------------------
     def sum_squares(self) -> np.ndarray:
         """Σ_l ‖W_l‖²_F per member (P,)."""
-        v = wide(self.W[0], self.P)
+        v = wide(self.W0, self.P)
         total = np.einsum("ipj,ipj->p", v, v)
         for w in self.W[1:]:
             total = total + np.einsum("pij,pij->p", w, w)
@@ -330,14 +367,14 @@ class StackedMLP:
 
     def sum_abs(self) -> np.ndarray:
         """Σ_l Σ |W_l| per member (P,)."""
-        total = np.abs(wide(self.W[0], self.P)).sum(axis=(0, 2))
+        total = np.abs(wide(self.W0, self.P)).sum(axis=(0, 2))
         for w in self.W[1:]:
             total = total + np.abs(w).sum(axis=(1, 2))
         return total
 
     def num_parameters(self) -> int:
         """Trainable numbers of one member."""
-        return sum(a.size for _, a in self.params()) // max(self.P, 1)
+        return (self.W0.size + self.flat.size) // max(self.P, 1)
 
 
 def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: str):

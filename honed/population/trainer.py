@@ -28,7 +28,7 @@ import numpy as np
 from honed.data.batches import n_batches
 from honed.population.memory import check_memory, estimate_memory
 from honed.population.optim import PopulationOptimizer
-from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, member_shape, wide
+from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
 from honed.train.memory import keep_freed_memory
 
 LOSSES = ("softmax_cross_entropy", "binary_cross_entropy")
@@ -192,6 +192,7 @@ class PopulationTrainer:
         params_before = self.stack.params()
         self.optimizer.take(keep, params_before)
         self.stack.take(keep)
+        self.optimizer.prepare(self.stack.params())
         gone = [self.alive[p] for p in range(len(self.alive)) if p not in set(keep)]
         self.alive = [self.alive[p] for p in keep]
         for k in gone:
@@ -226,11 +227,12 @@ class PopulationTrainer:
             setattr(opt, name, np.array([getattr(m, name) for m in members], dtype=np.float64))
         self._l1 = np.array([m.l1 for m in members], dtype=np.float64)
         self._l2 = np.array([m.l2 for m in members], dtype=np.float64)
-        self.stack.keep = (
+        self.stack.set_keep(
             np.array([m.keep_prob for m in members], dtype=np.float64)
             .reshape(len(members), -1)
             .T.copy()
         )
+        opt.prepare(self.stack.params())
 
     # -- training -----------------------------------------------------------------------
     def fit(self, train, dev=None, epochs: int = 10):
@@ -361,16 +363,18 @@ class PopulationTrainer:
     def _add_penalty_gradient(self, grads, m: int) -> None:
         """dW_k += (λ₂_k/m)·W_k + (λ₁_k/m)·sign(W_k), as ``WeightPenalty.add_gradient``."""
         P = len(self.alive)
-        params = self.stack.params()
-        for j in self.stack.weight_index():
-            kind, w = params[j]
-            g = grads[j]
-            wv, gv = (wide(w, P), wide(g, P)) if kind == "wide" else (w, g)
-            shape = member_shape(kind, 3, P)
-            if (self._l2 > 0).any():
-                gv += wv * (self._l2 / m).reshape(shape).astype(w.dtype)
-            if (self._l1 > 0).any():
-                gv += np.sign(wv) * (self._l1 / m).reshape(shape).astype(w.dtype)
+        stack = self.stack
+        g_layers, _, _, _ = stack.views(grads[1])
+        pairs = [(wide(stack.W0, P), wide(grads[0], P), (1, P, 1))]
+        pairs += [(stack.W[i], g_layers[i], (P, 1, 1)) for i in range(1, stack.n_layers)]
+        dtype = stack.dtype
+        l2 = (self._l2 / m) if (self._l2 > 0).any() else None
+        l1 = (self._l1 / m) if (self._l1 > 0).any() else None
+        for w, g, shape in pairs:
+            if l2 is not None:
+                g += w * l2.reshape(shape).astype(dtype)
+            if l1 is not None:
+                g += np.sign(w) * l1.reshape(shape).astype(dtype)
 
     def _early_stopping(self, epoch: int, records: dict) -> None:
         stopping = []
