@@ -20,8 +20,10 @@ Example::
     model = pop.member(pop.best())   # an ordinary honed.nn MLP
 """
 
+from honed.population.halving import hyperband, rank, successive_halving
 from honed.population.members import Architecture, Member
 from honed.population.memory import available_memory, check_memory, estimate_memory
+from honed.population.pbt import pbt
 from honed.population.population import Population
 from honed.population.trainer import PopulationTrainer
 
@@ -33,4 +35,8 @@ __all__ = [
     "available_memory",
     "check_memory",
     "estimate_memory",
+    "hyperband",
+    "pbt",
+    "rank",
+    "successive_halving",
 ]
