@@ -87,7 +87,7 @@ class StackedMLP:
             size = int(np.prod(shape))
             self._layout.append((name, i, shape, offset, offset + size))
             offset += size
-        self.flat = np.empty((P, offset), self.dtype)
+        self.W0, self.flat = self._join(self.W0, np.empty((P, offset), self.dtype))
         self._bind()
         for name, i, _shape, _a, _b in self._layout:
             key = {"W": "W", "b": "b", "gamma": "gamma", "beta": "beta"}[name] + str(i)
@@ -121,10 +121,32 @@ class StackedMLP:
             lists[name][i] = buf[:, a:c].reshape((P,) + shape)
         return W, b, gamma, beta
 
+    def _join(self, W0: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Copy W0 and the flat rest into one contiguous 1-D ``buffer``; return the views."""
+        self.buffer = np.concatenate((W0.reshape(-1), flat.reshape(-1)))
+        return self.split(self.buffer, W0.shape, flat.shape)
+
+    def split(self, buf: np.ndarray, w0_shape=None, flat_shape=None):
+        """The (W0, flat) views of a 1-D buffer laid out as :attr:`buffer`."""
+        w0_shape = self.W0.shape if w0_shape is None else w0_shape
+        flat_shape = self.flat.shape if flat_shape is None else flat_shape
+        n = w0_shape[0] * w0_shape[1]
+        return buf[:n].reshape(w0_shape), buf[n:].reshape(flat_shape)
+
+    def member_index(self) -> np.ndarray:
+        """For every entry of :attr:`buffer`, the position of the member it belongs to."""
+        P = self.P
+        members = np.arange(P, dtype=np.intp)
+        n0 = self.W0.shape[1] // P
+        first = np.broadcast_to(members[None, :, None], (self.W0.shape[0], P, n0)).reshape(-1)
+        rest = np.repeat(members, self.flat.shape[1])
+        return np.concatenate((first, rest))
+
     def _bind(self) -> None:
         self.W, self.b, self.gamma, self.beta = self.views(self.flat)
         # gradient buffers, reused by every step (the optimizer consumes them at once)
-        self._gW0, self._gflat = np.empty_like(self.W0), np.empty_like(self.flat)
+        self.grad_buffer = np.empty_like(self.buffer)
+        self._gW0, self._gflat = self.split(self.grad_buffer)
         self._gviews = self.views(self._gflat)
         self._refresh_dropout()
 
@@ -143,10 +165,9 @@ class StackedMLP:
     def take(self, positions) -> None:
         """Keep only the members at ``positions`` (in that order): slices every array."""
         pos = np.asarray(positions, dtype=np.intp)
-        self.W0 = np.ascontiguousarray(wide(self.W0, self.P)[:, pos, :]).reshape(
-            self.W0.shape[0], -1
+        self.W0, self.flat = self._join(
+            wide(self.W0, self.P)[:, pos, :].reshape(self.W0.shape[0], -1), self.flat[pos]
         )
-        self.flat = np.ascontiguousarray(self.flat[pos])
         self._bind()
         self.running_mean = [np.ascontiguousarray(a[pos]) for a in self.running_mean]
         self.running_var = [np.ascontiguousarray(a[pos]) for a in self.running_var]

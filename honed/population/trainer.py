@@ -192,7 +192,7 @@ class PopulationTrainer:
         params_before = self.stack.params()
         self.optimizer.take(keep, params_before)
         self.stack.take(keep)
-        self.optimizer.prepare(self.stack.params())
+        self.optimizer.prepare(self.stack.params(), self.stack.member_index())
         gone = [self.alive[p] for p in range(len(self.alive)) if p not in set(keep)]
         self.alive = [self.alive[p] for p in keep]
         for k in gone:
@@ -221,7 +221,7 @@ class PopulationTrainer:
         codes = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
         opt.kind = np.array([codes[m.optimizer] for m in members], dtype=np.int8)
         if opt.s is None and opt.needs_second_moment:
-            opt.s = [np.zeros_like(a) for _, a in self.stack.params()]
+            opt.s_buf, opt.s = opt._zeros(self.stack.params())
         opt.lr = np.array([m.lr_at(self.epoch) for m in members], dtype=np.float64)
         for name in ("beta", "beta1", "beta2", "eps"):
             setattr(opt, name, np.array([getattr(m, name) for m in members], dtype=np.float64))
@@ -232,7 +232,7 @@ class PopulationTrainer:
             .reshape(len(members), -1)
             .T.copy()
         )
-        opt.prepare(self.stack.params())
+        opt.prepare(self.stack.params(), self.stack.member_index())
 
     # -- training -----------------------------------------------------------------------
     def fit(self, train, dev=None, epochs: int = 10):
@@ -327,7 +327,9 @@ class PopulationTrainer:
                 P = len(self.alive)
                 if not self.alive:
                     break
-            self.optimizer.step(self.stack.params(), grads)
+            self.optimizer.step(
+                self.stack.params(), grads, self.stack.buffer, self.stack.grad_buffer
+            )
             self._acc[0] += cost * m
             self._acc[1] += wrong
         seconds = time.perf_counter() - started

@@ -29,8 +29,15 @@ def _close(a, b):
     return abs(a - b) <= 1e-10 * max(abs(a), abs(b), 1e-300)
 
 
-@pytest.mark.parametrize("common_order", [True, False])
-def test_every_member_equals_a_standalone_trainer(data3, common_order):
+@pytest.mark.parametrize(
+    ("common_order", "one_buffer"), [(True, True), (False, True), (True, False)]
+)
+def test_every_member_equals_a_standalone_trainer(data3, common_order, one_buffer, monkeypatch):
+    """Both update paths: one joined buffer (small populations) and per-buffer broadcast."""
+    from honed.population.optim import PopulationOptimizer
+
+    if not one_buffer:
+        monkeypatch.setattr(PopulationOptimizer, "GATHER_LIMIT", 0)
     train, dev = data3
     members = [dict(m) for m in MEMBERS]
     if not common_order:  # each member shuffles with its own seed
