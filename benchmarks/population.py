@@ -166,9 +166,7 @@ def main() -> None:
         train_b, dev_b = fashion_data()
         n_seq_b = 2 if args.quick else P_b
         sizes_b, loss_b = [784, 256, 256, 10], "softmax_cross_entropy"
-        pop_b, best_pop_b, est_b = run_population(
-            sizes_b, lrs_b, train_b, dev_b, E_b, 128, loss_b
-        )
+        pop_b, best_pop_b, est_b = run_population(sizes_b, lrs_b, train_b, dev_b, E_b, 128, loss_b)
         peak_b = traced_peak(sizes_b, lrs_b, train_b, dev_b, 128, loss_b)
         hon_b, best_hon_b = sequential(
             run_honed, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b
@@ -188,32 +186,48 @@ def main() -> None:
                 run_torch, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b
             )
 
-    print(f"\n(a) moons [2,5,2,1], Adam, batch 64, {P_a} members x {E_a} epochs"
-          + (f" (sequential: {n_seq_a} runs timed, scaled to {P_a})" if args.quick else ""))
+    print(
+        f"\n(a) moons [2,5,2,1], Adam, batch 64, {P_a} members x {E_a} epochs"
+        + (f" (sequential: {n_seq_a} runs timed, scaled to {P_a})" if args.quick else "")
+    )
     print(f"{'variant':<24}{'seconds':>10}{'population speed-up':>22}{'median best dev err':>22}")
     print(f"{'population':<24}{pop_a:>10.2f}{1.0:>22.1f}{np.median(best_pop_a):>22.4f}")
-    print(f"{'honed sequential':<24}{hon_a:>10.2f}{hon_a / pop_a:>22.1f}"
-          f"{np.median(best_hon_a):>22.4f}")
+    print(
+        f"{'honed sequential':<24}{hon_a:>10.2f}{hon_a / pop_a:>22.1f}"
+        f"{np.median(best_hon_a):>22.4f}"
+    )
     if tor_a is not None:
-        print(f"{'torch sequential':<24}{tor_a:>10.2f}{tor_a / pop_a:>22.1f}"
-              f"{np.median(best_tor_a):>22.4f}")
+        print(
+            f"{'torch sequential':<24}{tor_a:>10.2f}{tor_a / pop_a:>22.1f}"
+            f"{np.median(best_tor_a):>22.4f}"
+        )
     rows.append(("moons", pop_a, hon_a, tor_a))
 
     if not args.skip_fashion:
         me = P_b * E_b
-        print(f"\n(b) Fashion-MNIST 784-256-256-10, Adam, batch 128, {P_b} members x {E_b} "
-              "epochs" + (f" (sequential: {n_seq_b} runs timed, scaled)" if args.quick else ""))
-        print(f"{'variant':<24}{'member-epochs/s':>16}{'population speed-up':>22}"
-              f"{'median best dev err':>22}")
+        print(
+            f"\n(b) Fashion-MNIST 784-256-256-10, Adam, batch 128, {P_b} members x {E_b} "
+            "epochs" + (f" (sequential: {n_seq_b} runs timed, scaled)" if args.quick else "")
+        )
+        print(
+            f"{'variant':<24}{'member-epochs/s':>16}{'population speed-up':>22}"
+            f"{'median best dev err':>22}"
+        )
         print(f"{'population':<24}{me / pop_b:>16.3f}{1.0:>22.2f}{np.median(best_pop_b):>22.4f}")
-        print(f"{'honed sequential':<24}{me / hon_b:>16.3f}{hon_b / pop_b:>22.2f}"
-              f"{np.median(best_hon_b):>22.4f}")
+        print(
+            f"{'honed sequential':<24}{me / hon_b:>16.3f}{hon_b / pop_b:>22.2f}"
+            f"{np.median(best_hon_b):>22.4f}"
+        )
         if tor_b is not None:
-            print(f"{'torch sequential':<24}{me / tor_b:>16.3f}{tor_b / pop_b:>22.2f}"
-                  f"{np.median(best_tor_b):>22.4f}")
+            print(
+                f"{'torch sequential':<24}{me / tor_b:>16.3f}{tor_b / pop_b:>22.2f}"
+                f"{np.median(best_tor_b):>22.4f}"
+            )
         mib = 1024 * 1024
-        print(f"memory per member: estimate {est_b / mib:.1f} MiB, traced peak "
-              f"{peak_b / mib:.1f} MiB (parameters alone: {269_322 * 4 / mib:.1f} MiB)")
+        print(
+            f"memory per member: estimate {est_b / mib:.1f} MiB, traced peak "
+            f"{peak_b / mib:.1f} MiB (parameters alone: {269_322 * 4 / mib:.1f} MiB)"
+        )
 
 
 if __name__ == "__main__":

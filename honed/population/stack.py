@@ -439,11 +439,22 @@ def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: str):
 
 
 def eval_cost_error(logits: np.ndarray, y: np.ndarray, loss: str):
-    """Per-member mean cost and error rate on a whole set (no penalty)."""
-    m = logits.shape[1]
+    """Per-member mean cost and error rate on a whole set (no penalty, no gradient)."""
+    P, m, _ = logits.shape
     if m == 0:
-        return np.full(logits.shape[0], np.nan), np.full(logits.shape[0], np.nan)
-    cost, wrong, _ = loss_and_grad(logits, y, loss)
+        return np.full(P, np.nan), np.full(P, np.nan)
+    if loss == "binary_cross_entropy":
+        z = logits[:, :, 0]
+        target = y.reshape(1, m) if y.ndim == 1 else y.reshape(P, m)
+        cost = (np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))).sum(axis=1) / m
+        wrong = np.count_nonzero((z > 0) != (target > 0.5), axis=1)
+        return cost, wrong / m
+    shifted = logits - logits.max(axis=2, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=2))
+    rows = np.arange(m)
+    picked = shifted[:, rows, y] if y.ndim == 1 else shifted[np.arange(P)[:, None], rows, y]
+    cost = (log_norm.sum(axis=1) - picked.sum(axis=1)) / m
+    wrong = np.count_nonzero(logits.argmax(axis=2) != y, axis=1)
     return cost, wrong / m
 
 

@@ -189,6 +189,7 @@ class PopulationTrainer:
         self._take(keep)
 
     def _take(self, keep: list[int]) -> None:
+        self._dirty = True
         params_before = self.stack.params()
         self.optimizer.take(keep, params_before)
         self.stack.take(keep)
@@ -199,10 +200,13 @@ class PopulationTrainer:
             self._shuffle_rngs.pop(k, None)
         if self._acc is not None:
             self._acc = [a[keep] for a in self._acc]
+        if hasattr(self, "_l1"):  # mid-epoch (a divergence): the penalty vectors too
+            self._l1, self._l2 = self._l1[keep], self._l2[keep]
 
     def copy_member(self, dst: int, src: int) -> None:
         """Member ``dst`` takes ``src``'s weights, batch-norm averages, optimizer state and
         hyperparameters (PBT's exploit); its dropout generators stay its own."""
+        self._dirty = True
         pd, ps = self._positions([dst, src])
         self.stack.copy_member(pd, ps)
         self.optimizer.copy_member(pd, ps, self.stack.params())
@@ -214,10 +218,25 @@ class PopulationTrainer:
         es = self._es[src]
         self._es[dst] = [es[0], es[1], es[2], None if es[3] is None else dict(es[3])]
 
+    def refresh(self) -> None:
+        """Re-read the members' hyperparameters before the next epoch (call after changing
+        ``population.members`` by hand; :meth:`copy_member`, :meth:`stop` and :meth:`fit`
+        do it themselves)."""
+        self._dirty = True
+
     def _refresh_hyperparameters(self) -> None:
-        """Per-member vectors from the members' current values (PBT may have changed them)."""
+        """Per-member vectors from the members' current values (PBT may have changed them);
+        only the learning rates of scheduled members when nothing else changed."""
         members = [self.population.members[k] for k in self.alive]
         opt = self.optimizer
+        if not getattr(self, "_dirty", True):
+            if self._scheduled:
+                for pos in self._scheduled:
+                    opt.lr[pos] = members[pos].lr_at(self.epoch)
+                opt.prepare(self.stack.params(), self.stack.member_index())
+            return
+        self._dirty = False
+        self._scheduled = [pos for pos, m in enumerate(members) if callable(m.lr)]
         codes = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
         opt.kind = np.array([codes[m.optimizer] for m in members], dtype=np.int8)
         if opt.s is None and opt.needs_second_moment:
@@ -256,6 +275,7 @@ class PopulationTrainer:
             self.memory_limit,
         )
         self.stop_training = False
+        self._dirty = True
         for k in self.alive:
             self.population.status[k] = "running"
             self.population.histories[k].status = "running"
@@ -341,19 +361,27 @@ class PopulationTrainer:
         if X_dev is not None:
             out = self.stack.forward_eval(X_dev, self.eval_batch_size)
             dev_cost, dev_error = eval_cost_error(out, y_dev, self.loss)
+        # Python floats once for all members (tolist), not one float() per value.
+        train_costs = (total_cost / m_total).tolist()
+        train_errors = (total_wrong / m_total).tolist()
+        lrs = np.asarray(lr_now, dtype=np.float64).tolist()
+        if X_dev is not None:
+            dev_cost, dev_error = np.asarray(dev_cost).tolist(), np.asarray(dev_error).tolist()
+        rate = m_total / max(seconds, 1e-12)
+        histories = self.population.histories
         records = {}
         for pos, k in enumerate(self.alive):
             rec = {
                 "epoch": epoch,
-                "train_cost": float(total_cost[pos]) / m_total,
-                "train_error": float(total_wrong[pos]) / m_total,
-                "dev_cost": None if dev_cost[pos] is None else float(dev_cost[pos]),
-                "dev_error": None if dev_error[pos] is None else float(dev_error[pos]),
-                "lr": float(lr_now[pos]),
+                "train_cost": train_costs[pos],
+                "train_error": train_errors[pos],
+                "dev_cost": dev_cost[pos],
+                "dev_error": dev_error[pos],
+                "lr": lrs[pos],
                 "seconds": seconds,
-                "samples_per_s": m_total / max(seconds, 1e-12),
+                "samples_per_s": rate,
             }
-            self.population.histories[k].append(rec)
+            histories[k].epochs.append(rec)  # the record itself: callbacks see the same dict
             records[k] = rec
         self.epoch = epoch
         self._acc = None

@@ -18,9 +18,9 @@ ARCH = {"sizes": [4, 6, 3], "activation": "relu"}
 def test_diverging_member_is_stopped_and_the_others_go_on(data3):
     train, dev = data3
     members = [
-        {"lr": 0.01, "seed": 0},
+        {"lr": 0.01, "seed": 0, "l2": 0.2},
         {"optimizer": "gd", "lr": 1e200, "seed": 1},
-        {"lr": 0.02, "seed": 2},
+        {"lr": 0.02, "seed": 2, "l1": 0.1},
     ]
     pop = Population({"sizes": [4, 6, 6, 3], "activation": "relu"}, members, dtype=np.float64)
     PopulationTrainer(pop, batch_size=32).fit(train, dev, epochs=4)
