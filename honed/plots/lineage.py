@@ -33,8 +33,13 @@ def plot_lineage(population, lineage, path, key: str = "dev_error", title: str |
     last = max((len(h) for h in population.histories), default=1)
     for k in range(P):
         ax_tree.hlines(k, 0, last, color=cmap(founder[k] % cmap.N), lw=2, alpha=0.5)
+    seen_at: dict[int, int] = {}
     for event in lineage:
         e, dst, src = event["epoch"], event["member"], event["parent"]
+        # several exploits at one epoch: spread their arrows so that each stays visible
+        j = seen_at.get(e, 0)
+        seen_at[e] = j + 1
+        e = e + 0.12 * j
         ax_tree.annotate(
             "",
             xy=(e, dst),

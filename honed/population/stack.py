@@ -136,6 +136,8 @@ class StackedMLP:
     def member_index(self) -> np.ndarray:
         """For every entry of :attr:`buffer`, the position of the member it belongs to."""
         P = self.P
+        if P == 0:
+            return np.zeros(0, dtype=np.intp)
         members = np.arange(P, dtype=np.intp)
         n0 = self.W0.shape[1] // P
         first = np.broadcast_to(members[None, :, None], (self.W0.shape[0], P, n0)).reshape(-1)

@@ -62,6 +62,16 @@ def test_early_stopping_freezes_a_member_with_its_best_weights(data3):
             assert history.status == "early_stopped"
 
 
+def test_training_ends_when_every_member_has_stopped(data3):
+    train, dev = data3
+    pop = Population(ARCH, [{"optimizer": "gd", "lr": 1.0, "seed": k} for k in range(3)])
+    trainer = PopulationTrainer(pop, batch_size=16, patience=1, monitor="train_cost")
+    trainer.fit(train, dev, epochs=50)
+    assert trainer.alive == [] and pop.status == ["early_stopped"] * 3
+    assert all(len(h) < 50 for h in pop.histories)
+    assert pop.member(0).predict(train[0]).shape == (len(train[0]),)
+
+
 def test_memory_estimate_refuses_and_names_a_fitting_population():
     members = [{"seed": k} for k in range(8)]
     pop = Population({"sizes": [784, 256, 10]}, members)
