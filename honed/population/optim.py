@@ -134,6 +134,7 @@ class PopulationOptimizer:
         b2 = np.where(adam | rms, self.beta2, 0.0)
         c2 = np.where(adam, 1.0, np.where(rms, 1.0 - self.beta2, 0.0))
         self._all_c1_one = bool((c1 == 1.0).all())
+        self._all_c2_one = bool((c2 == 1.0).all())
         self._shapes = [
             (member_shape(kind, w.ndim if kind != "wide" else 3, self.P), w.dtype)
             for kind, w in params
@@ -179,6 +180,9 @@ class PopulationOptimizer:
                 grad_buffer = np.concatenate([g.reshape(-1) for g in grads])
             self._step_1d(buffer, grad_buffer)
             return
+        # Large populations: the buffers are updated block by block (~64k numbers: rows of
+        # the wide first layer, rows of members of the rest), every block through all the
+        # passes while it is in cache; whole-buffer passes would each stream from memory.
         P = self.P
         if self._any_adam:
             step, e = self.coefficients()
@@ -187,36 +191,53 @@ class PopulationOptimizer:
             ]
         else:
             dynamic = self._dynamic
-        all_c1_one = self._all_c1_one
         for j, ((kind, w), g) in enumerate(zip(params, grads)):
-            vb1, vc1, vb2, vc2 = self._static[j]
-            vstep, ve = dynamic[j]
+            coef = self._static[j] + dynamic[j]
+            v = self.v[j]
+            s = self.s[j] if self.s is not None else None
             if kind == "wide":
-                w, g = wide(w, P), wide(g, P)
-                v = wide(self.v[j], P)
-                s = wide(self.s[j], P) if self.s is not None else None
+                w, g, v = wide(w, P), wide(g, P), wide(v, P)
+                s = None if s is None else wide(s, P)
+                rows = max(1, self.BLOCK // max(w.shape[1] * w.shape[2], 1))
+                for r in range(0, w.shape[0], rows):
+                    sl = slice(r, r + rows)
+                    self._update(w[sl], g[sl], v[sl], None if s is None else s[sl], coef)
             else:
-                v = self.v[j]
-                s = self.s[j] if self.s is not None else None
-            scratch = np.empty_like(w)
-            np.multiply(v, vb1, out=v)
-            if all_c1_one:
-                np.add(v, g, out=v)
+                rows = max(1, self.BLOCK // max(w[0].size, 1))
+                for r in range(0, P, rows):
+                    sl = slice(r, r + rows)
+                    self._update(
+                        w[sl], g[sl], v[sl], None if s is None else s[sl], [c[sl] for c in coef]
+                    )
+
+    #: numbers per block of the blocked update (fits in a core's L2 with its 4 companions)
+    BLOCK = 1 << 16
+
+    def _update(self, w, g, v, s, coef) -> None:
+        """The general update on one block; ``coef`` = (b1, c1, b2, c2, step, e) broadcastable."""
+        vb1, vc1, vb2, vc2, vstep, ve = coef
+        scratch = np.empty(w.shape, w.dtype)
+        np.multiply(v, vb1, out=v)
+        if self._all_c1_one:
+            np.add(v, g, out=v)
+        else:
+            np.multiply(g, vc1, out=scratch)
+            np.add(v, scratch, out=v)
+        if s is not None:
+            np.multiply(s, vb2, out=s)
+            if self._all_c2_one:  # Adam only: (1·g)·g is g·g exactly
+                np.multiply(g, g, out=scratch)
             else:
-                np.multiply(g, vc1, out=scratch)
-                np.add(v, scratch, out=v)
-            if s is not None:
-                np.multiply(s, vb2, out=s)
                 np.multiply(g, vc2, out=scratch)
                 np.multiply(scratch, g, out=scratch)
-                np.add(s, scratch, out=s)
-                np.sqrt(s, out=scratch)
-                np.add(scratch, ve, out=scratch)
-                np.divide(v, scratch, out=scratch)
-                np.multiply(scratch, vstep, out=scratch)
-            else:
-                np.multiply(v, vstep, out=scratch)
-            np.subtract(w, scratch, out=w)
+            np.add(s, scratch, out=s)
+            np.sqrt(s, out=scratch)
+            np.add(scratch, ve, out=scratch)
+            np.divide(v, scratch, out=scratch)
+            np.multiply(scratch, vstep, out=scratch)
+        else:
+            np.multiply(v, vstep, out=scratch)
+        np.subtract(w, scratch, out=w)
 
     def _step_1d(self, w: np.ndarray, g: np.ndarray) -> None:
         vb1, vc1, vb2, vc2 = self._static_1d
