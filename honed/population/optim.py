@@ -23,7 +23,12 @@ Adam        β₁      1       β₂      1       α(1−β₁)/((1−β₁ᵗ)�
 Adam keeps ``v = v_dW/(1 − β₁)`` and ``s = s_dW/(1 − β₂)`` as :class:`honed.optim.Adam`
 does (its docstring derives the scalars). For GD and Momentum ``s`` stays 0 and the divisor
 is exactly 1. When no member needs ``s`` (no RMSprop or Adam) its passes are skipped; when
-every ``c1`` is 1 the multiplication by it is skipped.
+every ``c1`` (``c2``) is 1 the multiplication by it is skipped.
+
+Two ways to run it, same arithmetic: a small population (at most ``GATHER_LIMIT`` numbers)
+updates its one joined buffer with per-entry coefficients (``coef[member_of_entry]``), 10–12
+NumPy calls per step whatever the depth; a large one goes block by block (~64k numbers),
+each block through all the passes while it is in cache.
 """
 
 from __future__ import annotations
