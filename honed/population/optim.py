@@ -201,9 +201,11 @@ class PopulationOptimizer:
             v = self.v[j]
             s = self.s[j] if self.s is not None else None
             if kind == "wide":
-                w, g, v = wide(w, P), wide(g, P), wide(v, P)
-                s = None if s is None else wide(s, P)
-                rows = max(1, self.BLOCK // max(w.shape[1] * w.shape[2], 1))
+                # every row of (n_in, P·n0) has the same member pattern: coefficients as one
+                # contiguous row (P·n0,), broadcast down the rows (a fast inner loop)
+                n0 = w.shape[1] // max(P, 1)
+                coef = [np.repeat(c.reshape(-1), n0)[None, :] for c in coef]
+                rows = max(1, self.BLOCK // max(w.shape[1], 1))
                 for r in range(0, w.shape[0], rows):
                     sl = slice(r, r + rows)
                     self._update(w[sl], g[sl], v[sl], None if s is None else s[sl], coef)
@@ -211,9 +213,10 @@ class PopulationOptimizer:
                 rows = max(1, self.BLOCK // max(w[0].size, 1))
                 for r in range(0, P, rows):
                     sl = slice(r, r + rows)
-                    self._update(
-                        w[sl], g[sl], v[sl], None if s is None else s[sl], [c[sl] for c in coef]
-                    )
+                    # one member per block: its coefficients as Python scalars (cast to the
+                    # array's dtype by NumPy, as honed.optim's are)
+                    block = [c[r, 0].item() for c in coef] if rows == 1 else [c[sl] for c in coef]
+                    self._update(w[sl], g[sl], v[sl], None if s is None else s[sl], block)
 
     #: numbers per block of the blocked update (fits in a core's L2 with its 4 companions)
     BLOCK = 1 << 16

@@ -38,6 +38,7 @@ def test_every_member_equals_a_standalone_trainer(data3, common_order, one_buffe
 
     if not one_buffer:
         monkeypatch.setattr(PopulationOptimizer, "GATHER_LIMIT", 0)
+        monkeypatch.setattr(PopulationOptimizer, "BLOCK", 1)  # one row / member per block
     train, dev = data3
     members = [dict(m) for m in MEMBERS]
     if not common_order:  # each member shuffles with its own seed
