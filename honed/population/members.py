@@ -193,7 +193,7 @@ class Member:
             "eps": self.eps,
             "l1": self.l1,
             "l2": self.l2,
-            "keep_prob": keep[0] if len(set(keep)) == 1 else list(keep),
+            "keep_prob": (keep[0] if len(set(keep)) == 1 else list(keep)) if keep else 1.0,
             "init_scale": self.init_scale,
             "seed": self.seed,
         }

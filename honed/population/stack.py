@@ -7,8 +7,10 @@ Layout (P members, mini-batch of B rows, layer l maps n_in to n_out):
   owns the columns ``k·n_out … (k+1)·n_out − 1``. With a common mini-batch ``X`` (B, n_in)
   the first layer of all members is then one GEMM ``X @ W0`` (B, P·n_out);
 * every other weight matrix is ``(P, n_in, n_out)`` and its layer is one batched
-  ``np.matmul`` of ``(P, B, n_in)`` by it; biases, γ, β and the running averages are
-  ``(P, n)``.
+  ``np.matmul`` of ``(P, B, n_in)`` by it; biases, γ, β are ``(P, n)``. All of these are
+  views into one ``(P, R)`` block, and W0 and that block are views into one 1-D ``buffer``
+  (so the optimizer can treat every trainable number at once); the batch-norm running
+  averages are separate ``(P, n)`` arrays.
 
 Per member k and hidden layer l, in training mode (rows are examples; the notes write
 columns)::

@@ -166,3 +166,4 @@ def test_trainer_arguments_are_checked():
         with pytest.raises(ValueError, match=message):
             PopulationTrainer(pop, **kwargs)
     assert math.isfinite(estimate_memory([3, 2], 1, 1)["total"])
+    assert pop.hyperparameters(0)["keep_prob"] == 1.0  # no hidden layer: nothing to drop
