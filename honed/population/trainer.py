@@ -1,0 +1,483 @@
+"""``PopulationTrainer``: train every member of a population at once, one stream of batched ops.
+
+Each step on mini-batch t, for every member k still training (the Trainer's step, stacked)::
+
+    J_k = (1/m_t) Σ_i L(ŷ_ik, y_i) + λ₁_k/m_t Σ|W_k| + λ₂_k/(2 m_t) Σ‖W_k‖²_F
+    dW_k = ∂J_k/∂W_k;  the member's own optimizer update (see honed.population.optim)
+
+Mini-batch order: by default all members see the same order (*common random numbers*), drawn
+from ``np.random.default_rng(seed)`` exactly as ``honed.train.Trainer(seed=seed)`` draws it:
+comparisons between members are then fairer, and the first layer is one wide GEMM. With
+``common_order=False`` member k shuffles with its own ``default_rng(shuffle_seed_k)``
+(``shuffle_seed`` defaults to the member's ``seed``).
+
+Member k of a population therefore computes what a standalone ``Trainer`` computes for
+``mlp(..., seed=seed_k)`` with the same hyperparameters and ``Trainer(seed=seed)``, to
+floating-point rounding (``tests/population`` checks 1e-10 in float64).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from honed.data.batches import n_batches
+from honed.population.memory import check_memory, estimate_memory
+from honed.population.optim import PopulationOptimizer
+from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
+from honed.train.memory import keep_freed_memory
+
+LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy")
+
+
+def _arrays(data):
+    if data is None:
+        return None, None
+    if hasattr(data, "X") and hasattr(data, "y"):
+        return np.asarray(data.X), np.asarray(data.y)
+    X, y = data
+    return np.asarray(X), np.asarray(y)
+
+
+class PopulationTrainer:
+    """Fit all members of a :class:`~honed.population.Population` together.
+
+    Args:
+        population: the members (their weights are updated in place).
+        loss: ``softmax_cross_entropy`` (integer labels) or ``binary_cross_entropy`` (0/1
+            labels, one logit).
+        batch_size: mini-batch size, shared by all members.
+        seed: seeds the common mini-batch order (``default_rng(seed)``, as ``Trainer``).
+        common_order: all members see the same batches (default); False: each its own.
+        patience: per-member early stopping on ``monitor`` (None: off). A member whose
+            ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
+            stops, leaves the stacked arrays and keeps its best weights; at the end of
+            :meth:`fit` every member has its best weights (as ``EarlyStopping``).
+        callbacks: callables ``callback(trainer, epoch, records)`` run after each epoch with
+            ``records = {member: record}``; one may call :meth:`stop` (pruning) or set
+            ``trainer.stop_training``.
+        progress: a tqdm bar over epochs with best / median dev error and members alive
+            (True), one printed line per epoch when not a terminal, or nothing (False).
+        memory_limit: bytes the population may use (default: 80 % of the available memory);
+            :meth:`fit` refuses with ValueError when the estimate exceeds it.
+
+    Attributes:
+        epoch: epochs completed by the members still training.
+        alive: ids of the members still training, in stacked order.
+    """
+
+    def __init__(
+        self,
+        population,
+        loss: str = "softmax_cross_entropy",
+        batch_size: int = 128,
+        seed: int = 0,
+        common_order: bool = True,
+        patience: int | None = None,
+        min_delta: float = 0.0,
+        monitor: str = "dev_error",
+        callbacks: Iterable[Callable] = (),
+        progress: bool = False,
+        eval_batch_size: int = 4096,
+        memory_limit: int | None = None,
+    ):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size}")
+        if patience is not None and (int(patience) != patience or patience < 1):
+            raise ValueError(f"patience must be an integer >= 1 or None, got {patience}")
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
+        if monitor not in ("dev_error", "dev_cost", "train_error", "train_cost"):
+            raise ValueError(
+                f"monitor must be dev_error, dev_cost, train_error or train_cost, got {monitor!r}"
+            )
+        keep_freed_memory()
+        self.population = population
+        self.loss = loss
+        self.batch_size = int(batch_size)
+        self.common_order = bool(common_order)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.patience = None if patience is None else int(patience)
+        self.min_delta, self.monitor = float(min_delta), monitor
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        self.eval_batch_size = int(eval_batch_size)
+        self.memory_limit = memory_limit
+        self.epoch = 0
+        self.stop_training = False
+        self.alive: list[int] = [
+            k for k, st in enumerate(population.status) if st in ("new", "running", "completed")
+        ]
+        pop = population
+        self.stack = StackedMLP(
+            pop.architecture,
+            [pop.states[k] for k in self.alive],
+            [pop.members[k].keep_prob for k in self.alive],
+            [pop.rngs[k] for k in self.alive],
+            pop.dtype,
+        )
+        self.optimizer = PopulationOptimizer(
+            [pop.members[k] for k in self.alive], self.stack.params()
+        )
+        self._shuffle_rngs = {
+            k: np.random.default_rng(
+                pop.members[k].shuffle_seed
+                if pop.members[k].shuffle_seed is not None
+                else pop.members[k].seed
+            )
+            for k in self.alive
+        }
+        # per-member early stopping: best value, epoch, wait, best weights
+        self._es = {k: [math.inf, 0, 0, None] for k in self.alive}
+        self._acc = None
+
+    # -- memory -------------------------------------------------------------------------
+    def memory_estimate(self, dev_size: int = 0) -> dict[str, int]:
+        """Bytes the population needs (``per_member``, ``shared``, ``total``)."""
+        arch = self.population.architecture
+        return estimate_memory(
+            arch.sizes,
+            len(self.alive),
+            self.batch_size,
+            self.population.dtype,
+            second_moment=self.optimizer.needs_second_moment,
+            early_stopping=self.patience is not None,
+            batch_norm=arch.batch_norm,
+            eval_batch_size=min(self.eval_batch_size, max(dev_size, 1)),
+        )
+
+    # -- membership ---------------------------------------------------------------------
+    def _positions(self, ids) -> list[int]:
+        where = {k: p for p, k in enumerate(self.alive)}
+        out = []
+        for k in ids:
+            if k not in where:
+                raise ValueError(f"member {k} is not training (alive: {self.alive})")
+            out.append(where[k])
+        return out
+
+    def _write_back(self, k: int, pos: int, best_weights: bool = True) -> None:
+        best = self._es.get(k, [None] * 4)[3]
+        if best_weights and self.patience is not None and best is not None:
+            self.population.states[k] = {n: a.copy() for n, a in best.items()}
+        else:
+            self.population.states[k] = self.stack.member_state(pos)
+
+    def stop(self, ids, status: str = "pruned", message: str = "") -> None:
+        """Take members out of training now: their weights go back to the population (their
+        best ones under early stopping) and the stacked arrays shrink."""
+        ids = list(ids)
+        if not ids:
+            return
+        positions = self._positions(ids)
+        for k, pos in zip(ids, positions):
+            # a diverged member keeps the weights it diverged with (as Trainer's model does)
+            self._write_back(k, pos, best_weights=status != "diverged")
+            self.population.status[k] = status
+            h = self.population.histories[k]
+            h.status = status
+            if message:
+                h.message = message
+        keep = [p for p in range(len(self.alive)) if p not in set(positions)]
+        self._take(keep)
+
+    def _take(self, keep: list[int]) -> None:
+        self._dirty = True
+        params_before = self.stack.params()
+        self.optimizer.take(keep, params_before)
+        self.stack.take(keep)
+        self.optimizer.prepare(self.stack.params(), self.stack.member_index())
+        gone = [self.alive[p] for p in range(len(self.alive)) if p not in set(keep)]
+        self.alive = [self.alive[p] for p in keep]
+        for k in gone:
+            self._shuffle_rngs.pop(k, None)
+        if self._acc is not None:
+            self._acc = [a[keep] for a in self._acc]
+        if hasattr(self, "_l1"):  # mid-epoch (a divergence): the penalty vectors too
+            self._l1, self._l2 = self._l1[keep], self._l2[keep]
+
+    def copy_member(self, dst: int, src: int) -> None:
+        """Member ``dst`` takes ``src``'s weights, batch-norm averages, optimizer state and
+        hyperparameters (PBT's exploit); its dropout generators stay its own."""
+        self._dirty = True
+        pd, ps = self._positions([dst, src])
+        self.stack.copy_member(pd, ps)
+        self.optimizer.copy_member(pd, ps, self.stack.params())
+        src_member = self.population.members[src]
+        dst_member = self.population.members[dst]
+        for name in ("optimizer", "lr", "beta", "beta1", "beta2", "eps", "l1", "l2", "init_scale"):
+            setattr(dst_member, name, getattr(src_member, name))
+        dst_member.keep_prob = list(src_member.keep_prob)
+        es = self._es[src]
+        self._es[dst] = [es[0], es[1], es[2], None if es[3] is None else dict(es[3])]
+
+    def refresh(self) -> None:
+        """Re-read the members' hyperparameters before the next epoch (call after changing
+        ``population.members`` by hand; :meth:`copy_member`, :meth:`stop` and :meth:`fit`
+        do it themselves)."""
+        self._dirty = True
+
+    def _refresh_hyperparameters(self) -> None:
+        """Per-member vectors from the members' current values (PBT may have changed them);
+        only the learning rates of scheduled members when nothing else changed."""
+        members = [self.population.members[k] for k in self.alive]
+        opt = self.optimizer
+        if not getattr(self, "_dirty", True):
+            if self._scheduled:
+                for pos in self._scheduled:
+                    opt.lr[pos] = members[pos].lr_at(self.epoch)
+                opt.prepare(self.stack.params(), self.stack.member_index())
+            return
+        self._dirty = False
+        self._scheduled = [pos for pos, m in enumerate(members) if callable(m.lr)]
+        codes = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
+        opt.kind = np.array([codes[m.optimizer] for m in members], dtype=np.int8)
+        if opt.s is None and opt.needs_second_moment:
+            opt.s_buf, opt.s = opt._zeros(self.stack.params())
+        opt.lr = np.array([m.lr_at(self.epoch) for m in members], dtype=np.float64)
+        for name in ("beta", "beta1", "beta2", "eps"):
+            setattr(opt, name, np.array([getattr(m, name) for m in members], dtype=np.float64))
+        self._l1 = np.array([m.l1 for m in members], dtype=np.float64)
+        self._l2 = np.array([m.l2 for m in members], dtype=np.float64)
+        self.stack.set_keep(
+            np.array([m.keep_prob for m in members], dtype=np.float64)
+            .reshape(len(members), -1)
+            .T.copy()
+        )
+        opt.prepare(self.stack.params(), self.stack.member_index())
+
+    # -- training -----------------------------------------------------------------------
+    def fit(self, train, dev=None, epochs: int = 10):
+        """Train until ``epochs`` epochs are done in total (a second call continues).
+
+        Returns the population's histories (one :class:`History` per member).
+        """
+        if int(epochs) != epochs or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1, got {epochs}")
+        X, y = _arrays(train)
+        X_dev, y_dev = _arrays(dev)
+        if len(X) == 0:
+            raise ValueError("the training set is empty")
+        dtype = self.population.dtype
+        X = X.astype(dtype, copy=False)
+        if X_dev is not None:
+            X_dev = X_dev.astype(dtype, copy=False)
+        check_memory(
+            self.memory_estimate(0 if X_dev is None else len(X_dev)),
+            len(self.alive),
+            self.memory_limit,
+        )
+        self.stop_training = False
+        self._dirty = True
+        for k in self.alive:
+            self.population.status[k] = "running"
+            self.population.histories[k].status = "running"
+        bar = self._progress_begin(int(epochs))
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                while self.epoch < epochs and self.alive and not self.stop_training:
+                    self._run_epoch(X, y, X_dev, y_dev)
+                    self._progress_update(bar, int(epochs))
+        finally:
+            if bar is not None:
+                bar.close()
+        for pos, k in enumerate(self.alive):
+            self._write_back(k, pos)
+            status = "early_stopped" if self.stop_training else "completed"
+            self.population.status[k] = status
+            self.population.histories[k].status = status
+        return self.population.histories
+
+    def _run_epoch(self, X, y, X_dev, y_dev) -> None:
+        self._refresh_hyperparameters()
+        epoch = self.epoch + 1
+        lr_record = self.optimizer.lr.copy()
+        m_total = len(X)
+        B = self.batch_size
+        count = n_batches(m_total, B)
+        if self.common_order:
+            perm = self.rng.permutation(m_total)
+        else:
+            perms = {k: self._shuffle_rngs[k].permutation(m_total) for k in self.alive}
+        P = len(self.alive)
+        self._acc = [np.zeros(P), np.zeros(P), lr_record]
+        penalised = bool((self._l1 > 0).any() or (self._l2 > 0).any())
+        started = time.perf_counter()
+        for batch in range(count):
+            if not self.alive:
+                break
+            sl = slice(batch * B, (batch + 1) * B)
+            if self.common_order:
+                idx = perm[sl]
+                xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)
+            else:
+                idx = np.stack([perms[k][sl] for k in self.alive])
+                xb, yb = X[idx], y[idx]
+            m = xb.shape[-2]
+            logits, cache = self.stack.forward_train(xb)
+            cost, wrong, dz = loss_and_grad(logits, yb, self.loss)
+            if penalised:
+                if (self._l2 > 0).any():
+                    cost = cost + self.stack.sum_squares() * (self._l2 / (2.0 * m))
+                if (self._l1 > 0).any():
+                    cost = cost + self.stack.sum_abs() * (self._l1 / m)
+            grads = self.stack.backward(dz, cache)
+            if penalised:
+                self._add_penalty_gradient(grads, m)
+            bad = ~np.isfinite(cost)
+            if bad.any():
+                keep = np.flatnonzero(~bad)
+                for pos in np.flatnonzero(bad):
+                    k = self.alive[pos]
+                    self.population.histories[k].message = (
+                        f"training diverged: the cost became {cost[pos]} at epoch {epoch}, "
+                        f"mini-batch {batch + 1}/{count} (lr {lr_record[pos]:.3g})"
+                    )
+                params = self.stack.params()
+                grads = [_take_grad(g, kind, keep, P) for (kind, _), g in zip(params, grads)]
+                self.stop([self.alive[p] for p in np.flatnonzero(bad)], status="diverged")
+                cost, wrong = cost[keep], wrong[keep]
+                P = len(self.alive)
+                if not self.alive:
+                    break
+            self.optimizer.step(
+                self.stack.params(), grads, self.stack.buffer, self.stack.grad_buffer
+            )
+            self._acc[0] += cost * m
+            self._acc[1] += wrong
+        seconds = time.perf_counter() - started
+        if not self.alive:
+            self.epoch = epoch
+            return
+        total_cost, total_wrong, lr_now = self._acc
+        dev_cost = dev_error = [None] * len(self.alive)
+        if X_dev is not None:
+            out = self.stack.forward_eval(X_dev, self.eval_batch_size)
+            dev_cost, dev_error = eval_cost_error(out, y_dev, self.loss)
+        # Python floats once for all members (tolist), not one float() per value.
+        train_costs = (total_cost / m_total).tolist()
+        train_errors = (total_wrong / m_total).tolist()
+        lrs = np.asarray(lr_now, dtype=np.float64).tolist()
+        if X_dev is not None:
+            dev_cost, dev_error = np.asarray(dev_cost).tolist(), np.asarray(dev_error).tolist()
+        rate = m_total / max(seconds, 1e-12)
+        histories = self.population.histories
+        records = {}
+        for pos, k in enumerate(self.alive):
+            rec = {
+                "epoch": epoch,
+                "train_cost": train_costs[pos],
+                "train_error": train_errors[pos],
+                "dev_cost": dev_cost[pos],
+                "dev_error": dev_error[pos],
+                "lr": lrs[pos],
+                "seconds": seconds,
+                "samples_per_s": rate,
+            }
+            histories[k].epochs.append(rec)  # the record itself: callbacks see the same dict
+            records[k] = rec
+        self.epoch = epoch
+        self._acc = None
+        if self.patience is not None:
+            self._early_stopping(epoch, records)
+        for cb in self.callbacks:
+            cb(self, epoch, records)
+
+    def _add_penalty_gradient(self, grads, m: int) -> None:
+        """dW_k += (λ₂_k/m)·W_k + (λ₁_k/m)·sign(W_k), as ``WeightPenalty.add_gradient``."""
+        P = len(self.alive)
+        stack = self.stack
+        g_layers, _, _, _ = stack.views(grads[1])
+        pairs = [(wide(stack.W0, P), wide(grads[0], P), (1, P, 1))]
+        pairs += [(stack.W[i], g_layers[i], (P, 1, 1)) for i in range(1, stack.n_layers)]
+        dtype = stack.dtype
+        l2 = (self._l2 / m) if (self._l2 > 0).any() else None
+        l1 = (self._l1 / m) if (self._l1 > 0).any() else None
+        for w, g, shape in pairs:
+            if l2 is not None:
+                g += w * l2.reshape(shape).astype(dtype)
+            if l1 is not None:
+                g += np.sign(w) * l1.reshape(shape).astype(dtype)
+
+    def _early_stopping(self, epoch: int, records: dict) -> None:
+        stopping = []
+        for pos, k in enumerate(self.alive):
+            value = records[k].get(self.monitor)
+            if value is None or not math.isfinite(value):
+                continue
+            es = self._es[k]
+            if value < es[0] - self.min_delta:
+                es[0], es[1], es[2] = value, epoch, 0
+                es[3] = self.stack.member_state(pos)
+            else:
+                es[2] += 1
+                if es[2] >= self.patience:
+                    stopping.append(k)
+                    self.population.histories[k].events.append(
+                        {"epoch": epoch, "event": "early_stop", "best_epoch": es[1], "best": es[0]}
+                    )
+        self.stop(stopping, status="early_stopped")
+
+    # -- progress -----------------------------------------------------------------------
+    def summary(self) -> dict:
+        """Members alive, best and median last dev error over the members still training."""
+        last = [self.population.histories[k].last.get("dev_error") for k in self.alive]
+        last = [v for v in last if v is not None and math.isfinite(v)]
+        all_best = [
+            h.best("dev_error").get("dev_error") for h in self.population.histories if len(h)
+        ]
+        all_best = [v for v in all_best if v is not None]
+        return {
+            "alive": len(self.alive),
+            "best_dev_error": min(all_best) if all_best else None,
+            "median_dev_error": float(np.median(last)) if last else None,
+        }
+
+    def _progress_begin(self, epochs: int):
+        if not self.progress:
+            return None
+        if sys.stdout.isatty():
+            try:
+                from tqdm.auto import tqdm
+
+                return tqdm(
+                    total=epochs,
+                    initial=self.epoch,
+                    desc=f"population of {len(self.alive)}",
+                    unit="epoch",
+                )
+            except ImportError:
+                pass
+        return None
+
+    def _progress_update(self, bar, epochs: int) -> None:
+        if not self.progress:
+            return
+        s = self.summary()
+        best = "-" if s["best_dev_error"] is None else f"{s['best_dev_error']:.4f}"
+        median = "-" if s["median_dev_error"] is None else f"{s['median_dev_error']:.4f}"
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(alive=s["alive"], best_dev_err=best, median_dev_err=median)
+        else:
+            print(
+                f"epoch {self.epoch}/{epochs}  alive {s['alive']}  best dev error {best}  "
+                f"median dev error {median}",
+                flush=True,
+            )
+
+
+def _take_grad(g: np.ndarray, kind: str, keep, P: int) -> np.ndarray:
+    if kind == "wide":
+        return np.ascontiguousarray(wide(g, P)[:, keep, :]).reshape(g.shape[0], -1)
+    return g[keep]
+
+
+__all__ = ["LOSSES", "PopulationTrainer"]

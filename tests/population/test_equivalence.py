@@ -1,0 +1,119 @@
+"""Member k of a population equals a standalone honed Trainer run (float64, 1e-10)."""
+
+import numpy as np
+import pytest
+
+from honed.optim import inverse_time
+from honed.population import Population, PopulationTrainer
+
+from .conftest import max_relative_difference, standalone
+
+ARCH = {"sizes": [4, 6, 5, 3], "activation": "tanh", "batch_norm": True}
+MEMBERS = [
+    {"optimizer": "adam", "lr": inverse_time(0.01, 0.5), "l2": 0.1, "keep_prob": 0.8, "seed": 1},
+    {"optimizer": "adam", "lr": 0.003, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "seed": 5},
+    {"optimizer": "momentum", "lr": 0.05, "beta": 0.8, "l2": 0.3, "seed": 2},
+    {
+        "optimizer": "rmsprop",
+        "lr": 0.003,
+        "beta2": 0.9,
+        "keep_prob": [0.7, 0.9],
+        "seed": 3,
+        "init_scale": 0.5,
+    },
+    {"optimizer": "gd", "lr": 0.1, "l1": 0.05, "keep_prob": 0.6, "seed": 4},
+]
+
+
+def _close(a, b):
+    return abs(a - b) <= 1e-10 * max(abs(a), abs(b), 1e-300)
+
+
+@pytest.mark.parametrize(
+    ("common_order", "one_buffer"), [(True, True), (False, True), (True, False)]
+)
+def test_every_member_equals_a_standalone_trainer(data3, common_order, one_buffer, monkeypatch):
+    """Both update paths: one joined buffer (small populations) and per-buffer broadcast."""
+    from honed.population.optim import PopulationOptimizer
+
+    if not one_buffer:
+        monkeypatch.setattr(PopulationOptimizer, "GATHER_LIMIT", 0)
+        monkeypatch.setattr(PopulationOptimizer, "BLOCK", 1)  # one row / member per block
+    train, dev = data3
+    members = [dict(m) for m in MEMBERS]
+    if not common_order:  # each member shuffles with its own seed
+        for m in members:
+            m["shuffle_seed"] = 100 + m["seed"]
+    pop = Population(ARCH, members, dtype=np.float64)
+    PopulationTrainer(pop, batch_size=32, seed=7, common_order=common_order).fit(
+        train, dev, epochs=3
+    )
+    for k, m in enumerate(members):
+        seed = 7 if common_order else m["shuffle_seed"]
+        model, history = standalone(ARCH, m, train, dev, 3, 32, seed, "softmax_cross_entropy")
+        assert max_relative_difference(model.state_dict(), pop.member(k).state_dict()) < 1e-10
+        ours = pop.histories[k].epochs
+        assert len(ours) == 3
+        for a, b in zip(history.epochs, ours):
+            for key in ("train_cost", "train_error", "dev_cost", "dev_error", "lr"):
+                assert _close(a[key], b[key]), (k, key, a[key], b[key])
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "leaky_relu", "elu"])
+def test_binary_output_and_other_activations(activation):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((90, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    arch = {"sizes": [2, 5, 2, 1], "activation": activation}
+    members = [
+        {"optimizer": "adam", "lr": 0.02, "seed": 0, "keep_prob": 0.7},
+        {"optimizer": "momentum", "lr": 0.1, "seed": 1, "l2": 0.5},
+    ]
+    pop = Population(arch, members, dtype=np.float64)
+    PopulationTrainer(pop, loss="sigmoid_cross_entropy", batch_size=16, seed=2).fit(
+        (X, y), (X[:30], y[:30]), epochs=3
+    )
+    for k, m in enumerate(members):
+        model, history = standalone(
+            arch, m, (X, y), (X[:30], y[:30]), 3, 16, 2, "sigmoid_cross_entropy"
+        )
+        assert max_relative_difference(model.state_dict(), pop.member(k).state_dict()) < 1e-10
+        assert _close(history.last["dev_cost"], pop.histories[k].last["dev_cost"])
+
+
+def test_stacked_backward_matches_finite_differences(data3):
+    """The hand-written batched backward against central differences of the stacked cost."""
+    from honed.population.stack import loss_and_grad
+
+    (X, y), _ = data3
+    X, y = X[:20], y[:20]
+    pop = Population(ARCH, [{"seed": 0}, {"seed": 1, "init_scale": 2.0}], dtype=np.float64)
+    stack = PopulationTrainer(pop).stack
+    rm = [a.copy() for a in stack.running_mean]
+
+    def total_cost():
+        logits, cache = stack.forward_train(X)
+        cost, _, dz = loss_and_grad(logits, y, "softmax_cross_entropy")
+        return cost.sum(), dz, cache
+
+    _, dz, cache = total_cost()
+    gW0, gflat = [g.copy() for g in stack.backward(dz, cache)]
+    rng = np.random.default_rng(0)
+    eps = 1e-6
+    worst = 0.0
+    for buf, grad in ((stack.W0, gW0), (stack.flat, gflat)):
+        flat_buf, flat_grad = buf.reshape(-1), grad.reshape(-1)
+        for j in rng.choice(flat_buf.size, size=25, replace=False):
+            old = flat_buf[j]
+            flat_buf[j] = old + eps
+            plus = total_cost()[0]
+            flat_buf[j] = old - eps
+            minus = total_cost()[0]
+            flat_buf[j] = old
+            approx = (plus - minus) / (2 * eps)
+            worst = max(
+                worst, abs(approx - flat_grad[j]) / max(abs(approx) + abs(flat_grad[j]), 1e-8)
+            )
+    for a, b in zip(stack.running_mean, rm):  # the forward passes moved them: they exist
+        assert not np.allclose(a, b)
+    assert worst < 1e-6
