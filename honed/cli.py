@@ -57,7 +57,9 @@ def cmd_train(args) -> int:
 
     overrides = ex.parse_set_options(args.set)
     if args.log_every is not None:
-        overrides["train.log_every"] = args.log_every
+        from honed import validation as check
+
+        overrides["train.log_every"] = check.integer("--log-every", args.log_every, minimum=1)
     study_info = None
     if args.from_study:
         from honed.experiment.tuning import best_params, open_study
@@ -427,19 +429,6 @@ def cmd_study(args) -> int:
     return EXIT_OK
 
 
-def _positive_int(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
-        return value
-
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="honed",
@@ -479,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--log-every",
-        type=_positive_int("--log-every"),
+        type=int,
         metavar="N",
         help="print every N-th epoch line (train.log_every)",
     )
