@@ -59,7 +59,8 @@ def plot_misclassified(
     """A grid of up to ``limit`` misclassified images (the first ones, in data order), each
     titled "true → predicted"."""
     plt = _pyplot()
-    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
+    all_wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+    wrong = all_wrong[:limit]
     cols = 6
     rows = max(1, int(np.ceil(len(wrong) / cols)))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.9, rows * 2.1), squeeze=False)
