@@ -251,6 +251,9 @@ def cmd_report(args) -> int:
         if line.strip()
     ]
     print(f"run: {run}  status: {summary['status']}  epochs: {summary['epoch']}")
+    record = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
+    if record.get("parent"):
+        print(f"forked from {record['parent']['run']} at epoch {record['parent']['epoch']}")
     if summary.get("message"):
         print(summary["message"])
     print(
