@@ -10,6 +10,15 @@ from honed import autograd, data, diagnose, nn, optim, train
 from honed.autograd import Parameter, Tensor, gradcheck, no_grad
 from honed.nn import load, save
 
+
+def load_run(run_dir):
+    """A trained run ready for raw data: ``predict``, ``predict_proba``, ``evaluate`` with the
+    run's own preprocessing (see :mod:`honed.experiment.bundle`)."""
+    from honed.experiment.bundle import load_run as _load_run
+
+    return _load_run(run_dir)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -21,6 +30,7 @@ __all__ = [
     "diagnose",
     "gradcheck",
     "load",
+    "load_run",
     "nn",
     "no_grad",
     "optim",

@@ -1,8 +1,10 @@
 """The ``honed`` command line: one function per command; its docstring is its help.
 
-    honed train EXP.toml [--set train.lr=3e-4 ...] [--out runs/]
+    honed train EXP.toml [--set train.lr=3e-4 ...] [--out runs/] [-q | -v] [--log-every N]
     honed config EXP.toml [--set ...] | honed config --keys
-    honed resume RUN [--epochs N] [--lr X] [--from-epoch E]
+    honed resume RUN [--epochs N] [--lr X [--constant-lr]] [--from-epoch E]
+    honed predict RUN INPUT [--out preds.csv] [--proba]
+    honed evaluate RUN [--split test|dev|train] [--data PATH]
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
@@ -35,25 +37,55 @@ def _status_code(result) -> int:
     return EXIT_OK
 
 
+def _verbosity(args) -> int:
+    return 0 if args.quiet else (2 if getattr(args, "verbose", False) else 1)
+
+
 def cmd_train(args) -> int:
     """Train the experiment described by a TOML file and write a run directory.
 
     The run directory (under --out) gets the resolved config, per-epoch metrics,
-    checkpoints, curves.png, the final model and summary.json; the final train/dev/test
-    errors and the bias/variance verdict are printed at the end. --set overrides any key of
-    the file (e.g. --set train.lr=3e-4 --set model.hidden=[128,128]). --from-study trains
-    the best configuration found by `honed tune`.
+    checkpoints (the last train.keep_checkpoints and the best), curves.png, the final model,
+    bundle.npz (preprocessing and class names, for honed predict / evaluate and
+    honed.load_run), run.json (provenance: versions, git commit, host, command line, --set
+    overrides, seed, the study trial) and summary.json; the model summary, epoch lines
+    (errors in percent), the final train/dev/test errors, the disk use and the
+    bias/variance verdict are printed. --set overrides any key of the file (e.g. --set
+    train.lr=3e-4 --set model.hidden=[128,128]). --from-study trains the best configuration
+    found by `honed tune`. -q prints only the final status, -v every epoch line and the
+    resolved config; --log-every N prints every N-th epoch line (train.log_every).
     """
     from honed import experiment as ex
     from honed.experiment.runs import train_experiment
 
     overrides = ex.parse_set_options(args.set)
-    if args.from_study:
-        from honed.experiment.tuning import best_params
+    if args.log_every is not None:
+        from honed import validation as check
 
-        overrides = {**best_params(args.from_study), **overrides}
+        overrides["train.log_every"] = check.integer("--log-every", args.log_every, minimum=1)
+    study_info = None
+    if args.from_study:
+        from honed.experiment.tuning import best_params, open_study
+
+        params = best_params(args.from_study)
+        best = open_study(args.from_study).best_trial
+        study_info = {
+            "path": str(args.from_study),
+            "study": getattr(open_study(args.from_study), "name", None),
+            "trial": best.number,
+            "value": best.value,
+            "params": params,
+        }
+        overrides = {**params, **overrides}
     config = ex.load_config(args.experiment, overrides)
-    result = train_experiment(config, out=args.out, verbose=0 if args.quiet else 1)
+    result = train_experiment(
+        config,
+        out=args.out,
+        verbose=_verbosity(args),
+        overrides=overrides,
+        from_study=study_info,
+        argv=getattr(args, "argv", None),
+    )
     if args.quiet:
         print(
             f"{result.status}: {result.run_dir}"
@@ -79,11 +111,16 @@ def cmd_config(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    """Continue a run from its last checkpoint (or --from-epoch), the notes' "panda" way.
+    """Continue a run from its last checkpoint, or fork it from --from-epoch (the notes'
+    "panda" way).
 
-    --epochs sets the total number of epochs to reach; --lr changes the learning rate from
-    the resumed epoch on (recorded in the history and marked on curves.png). A run killed at
-    any point continues exactly as if it had never stopped.
+    --epochs sets the total number of epochs to reach (never fewer than those already done);
+    --lr changes the learning rate from the resumed epoch on (recorded in the history, in
+    run.json and marked on curves.png): a decay schedule keeps its shape from the new rate
+    (α₀ scaled so the rate at this epoch is --lr) unless --constant-lr. --from-epoch K
+    forks a new run directory RUN-eK from epoch K's checkpoint; RUN itself is never
+    modified. A rejected resume changes nothing on disk. A run killed at any point
+    continues exactly as if it had never stopped.
     """
     from honed.experiment.runs import resume_run
 
@@ -93,8 +130,113 @@ def cmd_resume(args) -> int:
         lr=args.lr,
         from_epoch=args.from_epoch,
         verbose=0 if args.quiet else 1,
+        constant_lr=args.constant_lr,
+        argv=getattr(args, "argv", None),
     )
+    if args.quiet:
+        print(f"{result.status}: {result.run_dir}")
     return _status_code(result)
+
+
+def _read_input(path: Path):
+    """Raw examples from CSV (numbers; a header row is skipped), .npz (array X, or its only
+    array) or IDX (.idx, *-ubyte, optionally .gz)."""
+    import numpy as np
+
+    if not path.exists():
+        raise FileNotFoundError(f"INPUT {path} does not exist")
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    if name.endswith(".csv"):
+        with open(path) as f:
+            first = f.readline()
+        try:
+            [float(v) for v in first.strip().split(",")]
+            skip = 0
+        except ValueError:
+            skip = 1
+        X = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+        return X
+    if name.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as f:
+            keys = list(f.keys())
+            if "X" in keys:
+                return f["X"]
+            if len(keys) == 1:
+                return f[keys[0]]
+        raise ValueError(f"INPUT {path} has arrays {keys}: name the examples X")
+    if name.endswith(".idx") or "-ubyte" in name or "idx" in name.rsplit(".", 1)[-1]:
+        from honed.data import read_idx
+
+        return read_idx(path)
+    raise ValueError(f"INPUT must be .csv, .npz or IDX (.idx, *-ubyte[.gz]), got {path.name!r}")
+
+
+def cmd_predict(args) -> int:
+    """Predict with a trained run on raw input, with the run's own preprocessing.
+
+    INPUT is CSV (one example a row), .npz (array X) or IDX (e.g. Fashion-MNIST's
+    t10k-images-idx3-ubyte.gz: raw 0..255 pixels are converted exactly as in training).
+    Prints one line per example (index, class index, class name), or writes them with
+    --out preds.csv; --proba adds the class probabilities. Input of the wrong shape is
+    refused with the shape the run expects.
+    """
+    import numpy as np
+
+    from honed.experiment.bundle import load_run
+
+    run = load_run(args.run)
+    X = _read_input(Path(args.input))
+    try:
+        proba = run.predict_proba(X)
+    except ValueError as err:
+        raise ValueError(f"INPUT {args.input}: {err}") from None
+    pred = proba.argmax(axis=1)
+    header = ["index", "label", "class"] + (
+        [f"p_{name}" for name in run.class_names] if args.proba else []
+    )
+    rows = []
+    for i, (k, p) in enumerate(zip(pred, proba)):
+        row = [str(i), str(int(k)), run.class_names[k]]
+        if args.proba:
+            row += [f"{v:.6g}" for v in p]
+        rows.append(row)
+    if args.out:
+        import csv
+
+        with open(args.out, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(rows)
+        counts = np.bincount(pred, minlength=len(run.class_names))
+        top = ", ".join(
+            f"{run.class_names[k]} {counts[k]}" for k in np.argsort(counts)[::-1][:3] if counts[k]
+        )
+        print(f"{len(pred)} predictions → {args.out} (most predicted: {top})")
+    else:
+        print(",".join(header))
+        for row in rows:
+            print(",".join(row))
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    """Error analysis of a trained run: accuracy, per-class precision / recall / F1 with the
+    class names, the confusion matrix (table and figure), the most confused pairs, a grid of
+    misclassified examples for image data and the decision boundary for 2-D data.
+
+    --split picks the run's train, dev or test set (rebuilt from its config; default
+    test), --data a labelled .npz (X, y) or .csv file instead. Everything is also written
+    into the run directory (evaluation-SPLIT.json, confusion-SPLIT.png,
+    misclassified-SPLIT.png or boundary-SPLIT.png).
+    """
+    from honed.experiment.bundle import load_run
+    from honed.experiment.evaluate import evaluate_run
+
+    run = load_run(args.run)
+    analysis, written = evaluate_run(run, split=args.split, data=args.data)
+    print(analysis)
+    print("\nwritten: " + ", ".join(str(p) for p in written))
+    return EXIT_OK
 
 
 def cmd_report(args) -> int:
@@ -112,6 +254,9 @@ def cmd_report(args) -> int:
         if line.strip()
     ]
     print(f"run: {run}  status: {summary['status']}  epochs: {summary['epoch']}")
+    record = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
+    if record.get("parent"):
+        print(f"forked from {record['parent']['run']} at epoch {record['parent']['epoch']}")
     if summary.get("message"):
         print(summary["message"])
     print(
@@ -151,17 +296,26 @@ def cmd_diagnose(args) -> int:
     """
     from honed.diagnose import diagnose
 
+    human, dataset, history = args.human_error, None, None
     if args.run:
-        summary = json.loads((Path(args.run) / "summary.json").read_text())
+        run = Path(args.run)
+        summary = json.loads((run / "summary.json").read_text())
         errors = summary.get("errors") or {}
         if "train" not in errors:
             raise ValueError(f"{args.run} has no final errors (status {summary.get('status')})")
         train, dev = errors["train"]["error"], errors["dev"]["error"]
+        if (run / "config.json").exists():
+            config = json.loads((run / "config.json").read_text())
+            dataset = config.get("data", {}).get("dataset")
+            human = config.get("human_error") if human is None else human
+        if (run / "metrics.jsonl").exists():
+            lines = (run / "metrics.jsonl").read_text().splitlines()
+            history = [json.loads(line) for line in lines if line.strip()]
     else:
         if args.train_error is None or args.dev_error is None:
             raise ValueError("give a run directory, or both --train-error and --dev-error")
         train, dev = args.train_error, args.dev_error
-    print(diagnose(train, dev, args.human_error, threshold=args.threshold))
+    print(diagnose(train, dev, human, threshold=args.threshold, dataset=dataset, history=history))
     return EXIT_OK
 
 
@@ -337,7 +491,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--from-study", metavar="PATH", help="use the best trial's parameters of this study"
     )
-    p.add_argument("--quiet", action="store_true", help="print only the final status")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the final status")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="every epoch line and the resolved config"
+    )
+    p.add_argument(
+        "--log-every",
+        type=int,
+        metavar="N",
+        help="print every N-th epoch line (train.log_every)",
+    )
 
     p = add("config", cmd_config)
     p.add_argument("experiment", nargs="?", help="experiment TOML file")
@@ -348,8 +511,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run directory")
     p.add_argument("--epochs", type=int, help="total number of epochs to reach")
     p.add_argument("--lr", type=float, help="new learning rate from the resumed epoch on")
-    p.add_argument("--from-epoch", type=int, help="roll back to this epoch's checkpoint")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument(
+        "--from-epoch", type=int, help="fork a new run directory from this epoch's checkpoint"
+    )
+    p.add_argument(
+        "--constant-lr",
+        action="store_true",
+        help="with --lr: a constant rate from here on instead of the schedule's shape",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the final status")
+
+    p = add("predict", cmd_predict)
+    p.add_argument("run", help="run directory")
+    p.add_argument("input", help="raw examples: .csv, .npz (X) or IDX (.idx, *-ubyte[.gz])")
+    p.add_argument("--out", metavar="CSV", help="write the predictions here (default: print)")
+    p.add_argument("--proba", action="store_true", help="add the class probabilities")
+
+    p = add("evaluate", cmd_evaluate)
+    p.add_argument("run", help="run directory")
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "dev", "train"],
+        help="which of the run's sets (default test)",
+    )
+    p.add_argument("--data", metavar="PATH", help="a labelled .npz (X, y) or .csv instead")
 
     p = add("report", cmd_report)
     p.add_argument("run", help="run directory")
@@ -359,7 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-error", type=float, help="training error as a fraction (0.01 = 1%%)")
     p.add_argument("--dev-error", type=float, help="dev error as a fraction")
     p.add_argument(
-        "--human-error", type=float, default=0.0, help="human-level (≈ Bayes) error (default 0)"
+        "--human-error",
+        type=float,
+        default=None,
+        help="human-level (≈ Bayes) error (default: the run's human_error, else the "
+        "dataset's documented estimate, else not given)",
     )
     p.add_argument(
         "--threshold", type=float, default=0.02, help="a gap above this is 'high' (default 0.02)"
@@ -433,6 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``honed`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = ["honed", *(sys.argv[1:] if argv is None else argv)]  # recorded in run.json
     try:
         return args.func(args)
     except KeyboardInterrupt:

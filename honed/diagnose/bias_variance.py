@@ -11,6 +11,23 @@ The notes' four cases (human error ≈ 0 %):
     train 0.5 %, dev 1 %  → low bias and low variance
 
 A gap counts as "high" when it exceeds ``threshold`` (default 2 percentage points).
+
+**Human-level error.** When it is not given (``None``) the verdict says so and uses a
+documented estimate where the dataset has one (:data:`HUMAN_LEVEL`); otherwise avoidable bias
+is measured against 0 %, an upper bound on it.
+
+**Below human level.** Human-level error stands in for Bayes error only while the model is
+worse than humans (the notes: "human-level error as a proxy for Bayes error"). When the
+training error is *below* the human estimate, the estimate is evidently above Bayes error
+and no avoidable bias can be measured against it — the notes: past human-level performance
+the bias tools become less clear. The avoidable bias is then reported as its raw, negative
+value but counted as 0 when the two gaps are ranked.
+
+**Ranking.** The recipe starts with the larger of the two gaps (avoidable bias counted as
+``max(train − human, 0)``; a tie goes to bias, as the notes fix bias first).
+
+With ``history`` (per-epoch records) the verdict also reads the curves
+(:func:`honed.diagnose.curves.read_curves`): still improving, unstable cost, overfitting.
 """
 
 from __future__ import annotations
@@ -18,7 +35,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from honed import validation as check
+from honed.diagnose.curves import CurveFinding, read_curves
 
+#: Documented human-level error estimates by dataset name: ``(error, source)``.
+#:
+#: Fashion-MNIST: the benchmark table of the dataset's repository
+#: (https://github.com/zalandoresearch/fashion-mnist, README, "Benchmark") lists "Human
+#: Performance: crowd-sourced evaluation of human (with no fashion expertise) performance.
+#: 1000 randomly sampled test images, 3 labels per image, majority labelling" at accuracy
+#: 0.835, i.e. 16.5 % error. It is a table entry of that README, not a result of the paper
+#: (Xiao, Rasul, Vollgraf 2017, arXiv:1708.07747); non-experts on 28×28 thumbnails, so it is
+#: far above Bayes error (models reach < 10 %).
+HUMAN_LEVEL: dict[str, tuple[float, str]] = {
+    "fashion_mnist": (
+        0.165,
+        "crowd-sourced non-expert labels of 1000 test images, accuracy 83.5 % "
+        "(zalandoresearch/fashion-mnist README, benchmark table)",
+    ),
+}
 RECIPE_BIAS = [
     "bigger network (more hidden units or layers)",
     "train longer, or a better optimizer (Momentum, RMSprop, Adam)",
@@ -33,7 +67,8 @@ RECIPE_VARIANCE = [
 
 @dataclass
 class Diagnosis:
-    """The verdict with its numbers and the next steps of the basic recipe."""
+    """The verdict with its numbers, where human-level came from, what the curves say, and
+    the next steps of the basic recipe (the larger gap's first)."""
 
     train_error: float
     dev_error: float
@@ -43,6 +78,8 @@ class Diagnosis:
     high_bias: bool
     high_variance: bool
     next_steps: list[str] = field(default_factory=list)
+    human_source: str = "given"
+    findings: list[CurveFinding] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -54,14 +91,37 @@ class Diagnosis:
             return "high variance"
         return "low bias and low variance"
 
+    @property
+    def below_human(self) -> bool:
+        return self.avoidable_bias < 0
+
+    @property
+    def larger_gap(self) -> str:
+        """ "avoidable bias" or "variance": where the recipe starts."""
+        return "avoidable bias" if max(self.avoidable_bias, 0.0) >= self.variance else "variance"
+
     def __str__(self) -> str:
         lines = [
-            f"train error {self.train_error:.2%}, dev error {self.dev_error:.2%}, human-level {self.human_error:.2%}",
-            f"avoidable bias {self.avoidable_bias:+.2%} (train − human), variance {self.variance:+.2%} (dev − train)",
-            f"verdict: {self.verdict}",
+            f"train error {self.train_error:.2%}, dev error {self.dev_error:.2%}, "
+            f"human-level {self.human_error:.2%} ({self.human_source})",
+            f"avoidable bias {self.avoidable_bias:+.2%} (train − human), "
+            f"variance {self.variance:+.2%} (dev − train)",
         ]
+        if self.below_human:
+            lines.append(
+                "training error is below the human-level estimate: that estimate is above "
+                "Bayes error, so no avoidable bias is measurable against it (counted as 0)"
+            )
+        lines.append(f"verdict: {self.verdict}")
+        bias = max(self.avoidable_bias, 0.0)
+        lines.append(
+            f"larger gap: {self.larger_gap} "
+            f"({max(bias, self.variance):.2%} vs {min(bias, self.variance):.2%})"
+        )
+        for f in self.findings:
+            lines.append(f"curves: {f.message} → {f.advice}")
         if self.next_steps:
-            lines.append("next steps (basic recipe):")
+            lines.append("next steps (basic recipe, larger gap first):")
             lines += [f"  - {step}" for step in self.next_steps]
         else:
             lines.append("next steps: none needed — done, or look at the test set")
@@ -72,34 +132,68 @@ class Diagnosis:
             "train_error": self.train_error,
             "dev_error": self.dev_error,
             "human_error": self.human_error,
+            "human_source": self.human_source,
             "avoidable_bias": self.avoidable_bias,
             "variance": self.variance,
             "verdict": self.verdict,
+            "larger_gap": self.larger_gap,
+            "curves": [f.to_dict() for f in self.findings],
             "next_steps": self.next_steps,
         }
 
 
-def _check_error(name: str, value: float) -> float:
-    return check.fraction(name, value)
+def human_level(human_error: float | None, dataset: str | None = None) -> tuple[float, str]:
+    """``(human-level error, where it came from)``: given, a documented estimate, or 0."""
+    if human_error is not None:
+        return check.fraction("human_error", human_error), "given"
+    if dataset in HUMAN_LEVEL:
+        error, source = HUMAN_LEVEL[dataset]
+        return error, f"not given; estimate for {dataset}: {source}"
+    return 0.0, "not given; 0 % assumed, so avoidable bias is an upper bound"
 
 
 def diagnose(
-    train_error: float, dev_error: float, human_error: float = 0.0, threshold: float = 0.02
+    train_error: float,
+    dev_error: float,
+    human_error: float | None = None,
+    threshold: float = 0.02,
+    dataset: str | None = None,
+    history: list[dict] | None = None,
 ) -> Diagnosis:
-    """Diagnose bias and variance; errors are fractions (0.11 for 11 %)."""
-    train_error = _check_error("train_error", train_error)
-    dev_error = _check_error("dev_error", dev_error)
-    human_error = _check_error("human_error", human_error)
+    """Diagnose bias and variance; errors are fractions (0.11 for 11 %).
+
+    Args:
+        human_error: human-level (≈ Bayes) error; None: not given (see the module docstring).
+        dataset: a dataset name, for its documented human-level estimate.
+        history: per-epoch records, to read the curves as well.
+    """
+    train_error = check.fraction("train_error", train_error)
+    dev_error = check.fraction("dev_error", dev_error)
+    human, source = human_level(human_error, dataset)
     threshold = check.non_negative("threshold", threshold)
-    bias = train_error - human_error
+    bias = train_error - human
     variance = dev_error - train_error
-    high_bias, high_variance = bias > threshold, variance > threshold
+    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
+    bias_steps = RECIPE_BIAS if high_bias else []
+    variance_steps = RECIPE_VARIANCE if high_variance else []
+    # Start with the larger gap; a tie goes to bias (the notes fix bias first).
+    first, second = (
+        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
+    )
     steps: list[str] = []
-    # The recipe's order: fix bias first (until the training set is fit), then variance.
-    if high_bias:
-        steps += RECIPE_BIAS
-    if high_variance:
-        steps += [s for s in RECIPE_VARIANCE if s not in steps]
+    for s in [*first, *second]:
+        if s not in steps:
+            steps.append(s)
+    findings = read_curves(history) if history else []
     return Diagnosis(
-        train_error, dev_error, human_error, bias, variance, high_bias, high_variance, steps
+        train_error,
+        dev_error,
+        human,
+        bias,
+        variance,
+        high_bias,
+        high_variance,
+        steps,
+        source,
+        findings,
     )

@@ -39,6 +39,7 @@ from honed.experiment.build import (
     build_trainer,
     load_raw,
     prepare_data,
+    split_raw,
 )
 from honed.experiment.config import (
     SECTIONS,
@@ -85,4 +86,5 @@ __all__ = [
     "prepare_data",
     "read_toml",
     "resolve_config",
+    "split_raw",
 ]

@@ -24,6 +24,7 @@ class Data:
     normalizer: Any
     n_classes: int
     image_shape: tuple[int, ...] | None
+    pixels: bool = False  # the source gave uint8 pixels, converted by pixels_to_unit
 
 
 def _source_options(config: ExperimentConfig, seed: int) -> dict[str, Any]:
@@ -61,11 +62,11 @@ def load_raw(config: ExperimentConfig):
     return train, test
 
 
-def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None) -> Data:
-    """Load, subset, split (train/dev/test) and normalize the experiment's data.
+def split_raw(config: ExperimentConfig):
+    """(train, dev, test) as the source gives them (images still uint8 pixels): subset, split.
 
-    The normalizer is fit on the training set only and applied unchanged to dev and test
-    (the notes: the same μ and σ for every set). A saved ``normalizer_state`` is reused as is.
+    The rows :func:`prepare_data` trains and evaluates on, before any conversion, so a run's
+    splits can be rebuilt from its config (``honed evaluate --split dev``).
     """
     from honed import data as hd
 
@@ -82,9 +83,22 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
         )
     else:
         train, dev = hd.train_dev_split(train, dev=d.dev, stratify=d.stratify, seed=seed)
-    if train.X.dtype == np.uint8:  # image pixels: converted only now, after the subset and split
+    return train, dev, test
+
+
+def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None) -> Data:
+    """Load, subset, split (train/dev/test) and normalize the experiment's data.
+
+    The normalizer is fit on the training set only and applied unchanged to dev and test
+    (the notes: the same μ and σ for every set). A saved ``normalizer_state`` is reused as is.
+    """
+    from honed import data as hd
+
+    train, dev, test = split_raw(config)
+    pixels = train.X.dtype == np.uint8
+    if pixels:  # image pixels: converted only now, after the subset and split
         train, dev, test = (s.replace(X=hd.pixels_to_unit(s.X)) for s in (train, dev, test))
-    normalizer = hd.NORMALIZERS.get(d.normalize)()
+    normalizer = hd.NORMALIZERS.get(config.data.normalize)()
     if normalizer is not None:
         if normalizer_state is not None:
             normalizer = type(normalizer).from_state_dict(normalizer_state)
@@ -92,7 +106,8 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
             normalizer.fit(train)
         train, dev, test = (normalizer.transform(s) for s in (train, dev, test))
     n_classes = int(train.n_classes) if train.n_classes else int(train.y.max()) + 1
-    return Data(train, dev, test, normalizer, n_classes, getattr(train, "image_shape", None))
+    image_shape = getattr(train, "image_shape", None)
+    return Data(train, dev, test, normalizer, n_classes, image_shape, bool(pixels))
 
 
 def build_model(config: ExperimentConfig, n_features: int, n_classes: int):

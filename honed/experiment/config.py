@@ -304,6 +304,12 @@ class TrainConfig:
         1, _int_at_least(0), "write a checkpoint every N epochs (0: none)", "int"
     )
     log_every: int = key(1, _int_at_least(1), "print one epoch line every N epochs", "int")
+    keep_checkpoints: int = key(
+        3,
+        _int_at_least(0),
+        "checkpoints kept: the last N and the best dev error's (0: all)",
+        "int",
+    )
 
     def loss_name(self, output: str) -> str:
         """The loss: given, or the one that matches the model's output."""
@@ -351,8 +357,12 @@ class ExperimentConfig:
     seed: int = key(
         0, _int_at_least(0), "seeds the data split, initial weights, shuffling, dropout", "int"
     )
-    human_error: float = key(
-        0.0, check.fraction, "human-level (≈ Bayes) error for the bias/variance verdict", "fraction"
+    human_error: float | None = key(
+        None,
+        _optional(check.fraction),
+        "human-level (≈ Bayes) error for the bias/variance verdict "
+        "(default: not given; a documented estimate where the dataset has one)",
+        "fraction",
     )
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -6,15 +6,26 @@ A run directory holds everything about one training run::
       config.json          the resolved experiment configuration
       run.json             status (running, complete, early_stopped, diverged, interrupted)
       metrics.csv          one row per epoch (also metrics.jsonl)
-      checkpoints/         epoch-NNNN.npz: model, optimizer, generators, history
+      checkpoints/         epoch-NNNN.npz: model, optimizer, generators, history (the last
+                           train.keep_checkpoints and the best dev error's)
+      bundle.npz           preprocessing, input shape, class names (honed.load_run)
       model.npz            the final model (best weights when early stopping restored them)
       curves.png           train vs dev cost and error, learning rate
-      summary.json         final train/dev/test cost and error, diagnosis
+      summary.json         final train/dev/test cost and error, diagnosis, disk use
+
+``run.json`` also holds the provenance (versions, git commit, host, command line, ``--set``
+overrides, seed, the study trial behind ``--from-study``), the parent run and branch point
+of a fork, and every resume.
+
+``honed resume RUN --from-epoch K`` never touches RUN: it forks a new run directory
+``RUN-eK`` (next to it) from epoch K's checkpoint. A resume is validated completely before
+anything is written, so a rejected one changes nothing on disk.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +34,9 @@ from typing import Any
 from honed import validation as check
 from honed.diagnose import diagnose
 from honed.experiment.build import build_trainer, prepare_data
+from honed.experiment.bundle import BUNDLE_FILE, write_bundle
 from honed.experiment.config import resolve_config
+from honed.experiment.provenance import provenance, utc_now
 from honed.train import (
     Checkpoint,
     MetricsLogger,
@@ -45,21 +58,50 @@ class RunResult:
     epochs: int = 0
     seconds: float = 0.0
     trainer: Any = None
+    disk_bytes: int | None = None
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
         return Status.parse(self.status).finished
 
 
-def new_run_dir(out, name: str) -> Path:
-    out = Path(out)
-    stem = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+def _free_name(out: Path, stem: str) -> Path:
     run_dir, n = out / stem, 1
     while run_dir.exists():
         n += 1
         run_dir = out / f"{stem}-{n}"
+    return run_dir
+
+
+def new_run_dir(out, name: str) -> Path:
+    run_dir = _free_name(Path(out), f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
     run_dir.mkdir(parents=True)
     return run_dir
+
+
+def read_run_record(run_dir: Path) -> dict:
+    path = Path(run_dir) / "run.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _update_run_record(run_dir: Path, **fields) -> None:
+    """Merge ``fields`` into run.json (status, provenance and resumes live side by side)."""
+    record = read_run_record(run_dir)
+    record.update(fields)
+    _write_json(run_dir / "run.json", record)
+
+
+def disk_use(run_dir: Path) -> tuple[int, int]:
+    """(bytes under ``run_dir``, number of checkpoints)."""
+    files = [p for p in Path(run_dir).rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files), len(
+        list_checkpoints(Path(run_dir) / "checkpoints")
+    )
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
 
 
 def _write_json(path: Path, obj) -> None:
@@ -73,11 +115,17 @@ def _callbacks(config, run_dir: Path | None, verbose: int):
     if run_dir is not None:
         if config.train.checkpoint_every:  # 0: no checkpoints (long toy runs)
             callbacks.append(
-                Checkpoint(run_dir / "checkpoints", every=config.train.checkpoint_every)
+                Checkpoint(
+                    run_dir / "checkpoints",
+                    every=config.train.checkpoint_every,
+                    keep=config.train.keep_checkpoints,
+                )
             )
         callbacks.append(MetricsLogger(run_dir))
     if verbose:
-        callbacks.append(ProgressBar(verbose=verbose, every=config.train.log_every))
+        # -v: every epoch line whatever train.log_every says
+        every = 1 if verbose >= 2 else config.train.log_every
+        callbacks.append(ProgressBar(verbose=verbose, every=every))
     return callbacks
 
 
@@ -85,7 +133,7 @@ def _fit_and_report(
     config, data, trainer, run_dir: Path | None, verbose: int, started: float
 ) -> RunResult:
     if run_dir is not None:
-        _write_json(run_dir / "run.json", {"status": Status.RUNNING, "epoch": trainer.epoch})
+        _update_run_record(run_dir, status=Status.RUNNING, epoch=trainer.epoch)
     try:
         trainer.fit(data.train, data.dev, epochs=config.train.epochs)
     except TrainingDiverged as err:
@@ -121,7 +169,11 @@ def _fit_and_report(
     for split in ("train", "dev", "test"):
         result.errors[split] = trainer.evaluate(getattr(data, split))
     result.diagnosis = diagnose(
-        result.errors["train"]["error"], result.errors["dev"]["error"], config.human_error
+        result.errors["train"]["error"],
+        result.errors["dev"]["error"],
+        config.human_error,
+        dataset=config.data.dataset,
+        history=trainer.history.epochs,
     )
     _finish(config, trainer, run_dir, result, verbose)
     return result
@@ -137,14 +189,7 @@ def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: i
             "epoch": trainer.epoch,
             "restored_epoch": trainer.restored_epoch,
         }
-        _write_json(run_dir / "run.json", status)
-        summary = {
-            **status,
-            "seconds": result.seconds,
-            "errors": result.errors,
-            "diagnosis": result.diagnosis.to_dict() if result.diagnosis else None,
-        }
-        _write_json(run_dir / "summary.json", summary)
+        _update_run_record(run_dir, **status)
         if result.ok:
             save(trainer.model, run_dir / "model.npz")
         if len(trainer.history):
@@ -154,19 +199,35 @@ def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: i
                 plot_curves(trainer.history, run_dir / "curves.png", title=config.name)
             except ImportError:  # matplotlib is optional (pip install 'honed[viz]')
                 pass
+        summary = {
+            **status,
+            "seconds": result.seconds,
+            "errors": result.errors,
+            "diagnosis": result.diagnosis.to_dict() if result.diagnosis else None,
+        }
+        _write_json(run_dir / "summary.json", summary)
+        result.disk_bytes, result.checkpoints = disk_use(run_dir)
+        summary["disk_bytes"], summary["checkpoints"] = result.disk_bytes, result.checkpoints
+        _write_json(run_dir / "summary.json", summary)
     if verbose:
         print(format_summary(result, trainer))
 
 
 def format_summary(result: RunResult, trainer=None) -> str:
     lines = [
-        f"run: {result.run_dir}  status: {result.status}  epochs: {result.epochs}  time: {result.seconds:.1f} s"
+        f"run: {result.run_dir}  status: {result.status}  epochs: {result.epochs}  "
+        f"time: {result.seconds:.1f} s"
     ]
     if result.message:
         lines.append(result.message)
     if trainer is not None and trainer.restored_epoch:
         lines.append(
             f"early stopping restored the weights of epoch {trainer.restored_epoch} (lowest dev error)"
+        )
+    if result.disk_bytes is not None:
+        lines.append(
+            f"disk: {_megabytes(result.disk_bytes)} in the run directory "
+            f"({result.checkpoints} checkpoints kept)"
         )
     if result.errors:
         lines.append(f"{'':8}{'cost':>10}{'error':>10}{'accuracy':>10}")
@@ -178,23 +239,89 @@ def format_summary(result: RunResult, trainer=None) -> str:
 
 
 def train_experiment(
-    config: dict, out="runs", verbose: int = 1, run_dir: Path | None = None
+    config,
+    out="runs",
+    verbose: int = 1,
+    run_dir: Path | None = None,
+    overrides: dict | None = None,
+    from_study: dict | None = None,
+    argv: list[str] | None = None,
 ) -> RunResult:
-    """Train a resolved experiment config; write a run directory under ``out`` (None: none)."""
+    """Train a resolved experiment config; write a run directory under ``out`` (None: none).
+
+    Args:
+        verbose: 0 silent, 1 the header, model summary, epoch lines (every
+            ``train.log_every``) and the summary; 2 also every epoch line and the config.
+        overrides: the ``--set`` overrides, recorded in run.json.
+        from_study: ``{"study", "path", "trial", "params"}`` behind ``--from-study``.
+        argv: the command line to record (default ``sys.argv``).
+    """
     started = time.perf_counter()
+    data = prepare_data(config)  # bad data fails before a run directory exists
+    trainer = None
     if run_dir is None and out is not None:
         run_dir = new_run_dir(out, config.name)
+    trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
     if run_dir is not None:
         _write_json(run_dir / "config.json", config.to_dict())
-    data = prepare_data(config)
-    trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
+        write_bundle(run_dir, config, data)
+        _update_run_record(
+            run_dir,
+            status=Status.NEW,
+            provenance=provenance(argv),
+            overrides=dict(overrides or {}),
+            seed=config.seed,
+            from_study=from_study,
+            parent=None,
+            resumes=[],
+        )
     if verbose:
         print(
-            f"{config.name}: train {len(data.train)}, dev {len(data.dev)}, test {len(data.test)} examples; "
-            f"model {trainer.model.num_parameters():,} parameters"
-            + (f"; run dir {run_dir}" if run_dir else "")
+            f"{config.name}: train {len(data.train)}, dev {len(data.dev)}, "
+            f"test {len(data.test)} examples" + (f"; run dir {run_dir}" if run_dir else "")
         )
+        if from_study:
+            print(
+                f"from study {from_study['study']!r} ({from_study['path']}): trial "
+                f"{from_study['trial']}, {from_study['params']}"
+            )
+        if verbose >= 2:
+            from honed.experiment.config import format_config
+
+            print(format_config(config))
+        print(trainer.model.summary(data.train.X.shape[1:]))
     return _fit_and_report(config, data, trainer, run_dir, verbose, started)
+
+
+def _lr_change(optimizer, lr: float, constant_lr: bool) -> dict:
+    """Apply ``--lr`` at the optimizer's current epoch e; returns what was done.
+
+    * no schedule, or ``constant_lr``: α = lr from now on (schedule replaced by a constant);
+    * a ``manual`` schedule: the table gets the entry {e: lr};
+    * another schedule keeps its shape from the new rate: α₀' = α₀ · lr / α(e), so
+      α'(e) = lr and α'(t) / α'(e) = α(t) / α(e) for every later epoch t.
+    """
+    from honed.optim.schedules import Schedule, constant, manual, schedule_from_config
+
+    schedule = optimizer.schedule
+    before = optimizer.lr
+    if constant_lr or not isinstance(schedule, Schedule) or schedule.name == "constant":
+        # a constant schedule object, not a float: set_lr would add a float to a manual table
+        optimizer.set_lr(constant(float(lr)))
+        return {"mode": "constant", "lr": lr, "before": before, "schedule": {"name": "constant"}}
+    if isinstance(schedule, manual):
+        optimizer.set_lr(lr)
+        config = schedule.to_config()
+        return {"mode": "manual table entry", "lr": lr, "before": before, "schedule": config}
+    config = schedule.to_config()
+    config["lr"] = schedule.lr * lr / before
+    optimizer.set_lr(schedule_from_config(config))
+    return {
+        "mode": f"{schedule.name} schedule kept, scaled from the new rate",
+        "lr": lr,
+        "before": before,
+        "schedule": config,
+    }
 
 
 def resume_run(
@@ -203,15 +330,23 @@ def resume_run(
     lr: float | None = None,
     from_epoch: int | None = None,
     verbose: int = 1,
+    constant_lr: bool = False,
+    argv: list[str] | None = None,
 ) -> RunResult:
     """Continue a run from its last (or ``from_epoch``) checkpoint — the notes' "panda".
 
     Args:
-        epochs: train until this many epochs in total (default: the config's).
+        epochs: train until this many epochs in total (default: the config's); never fewer
+            than the epochs already done at the resume point.
         lr: a new learning rate from the resumed epoch on; recorded in the history (and drawn
-            on the curves). With a ``manual`` schedule it is added to the table; otherwise it
-            replaces the schedule by this constant rate.
-        from_epoch: roll back to the checkpoint of this epoch instead of the last one.
+            on the curves) and in run.json. A schedule keeps its shape from the new rate
+            (α₀ scaled so that α(e) = lr; a ``manual`` table gets an entry) unless
+            ``constant_lr``: then the rate is lr from here on. The config written says which.
+        from_epoch: fork a NEW run directory ``RUN-eK`` from this epoch's checkpoint; the
+            run itself is left untouched (its branch is not lost).
+
+    Everything is checked (and the trainer built) before anything is written: a rejected
+    resume changes nothing on disk.
     """
     started = time.perf_counter()
     run_dir = Path(run_dir)
@@ -220,13 +355,15 @@ def resume_run(
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
     config = resolve_config(json.loads(config_path.read_text()))
     if epochs is not None:
-        config = config.replace({"train.epochs": check.integer("--epochs", epochs, minimum=1)})
-        _write_json(config_path, config.to_dict())
+        epochs = check.integer("--epochs", epochs, minimum=1)
     if lr is not None:
-        check.positive("--lr", lr)
+        lr = check.positive("--lr", lr)
+    elif constant_lr:
+        raise ValueError("--constant-lr needs --lr (the constant rate)")
     checkpoints = list_checkpoints(run_dir / "checkpoints")
     if not checkpoints:
         raise FileNotFoundError(f"{run_dir} has no checkpoints to resume from")
+    fork = from_epoch is not None
     if from_epoch is None:
         from_epoch = max(checkpoints)
     if from_epoch not in checkpoints:
@@ -234,16 +371,57 @@ def resume_run(
             f"--from-epoch {from_epoch} has no checkpoint; available: {sorted(checkpoints)}"
         )
     state = load_state(checkpoints[from_epoch])
+    done = int(state["epoch"])
+    if epochs is not None and epochs < done:
+        raise ValueError(
+            f"--epochs {epochs} is lower than the {done} epochs already done at the resume "
+            "point (it is the total to reach)"
+        )
+    if epochs is not None:
+        config = config.replace({"train.epochs": epochs})
+    target = _free_name(run_dir.parent, f"{run_dir.name}-e{from_epoch}") if fork else run_dir
     data = prepare_data(config, normalizer_state=state.get("extra", {}).get("normalizer"))
-    trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
+    trainer = build_trainer(config, data, callbacks=_callbacks(config, target, verbose))
     trainer.load_state_dict(state)
+    change = None
     if lr is not None:
         trainer.optimizer.set_epoch(trainer.epoch)
-        trainer.optimizer.set_lr(lr)
+        change = _lr_change(trainer.optimizer, lr, constant_lr)
         trainer.history.events.append({"epoch": trainer.epoch, "event": "lr", "value": lr})
+        updates = {"train.schedule": {k: v for k, v in change["schedule"].items() if k != "lr"}}
+        updates["train.lr"] = change["schedule"].get("lr", lr)
+        config = config.replace(updates)
+    parent_record = read_run_record(run_dir)
+    resume = {
+        "time": utc_now(),
+        "run": str(run_dir),
+        "from_epoch": done,
+        "epochs": config.train.epochs,
+        "lr_change": change,
+        "command": provenance(argv)["command"],
+    }
+    # -- validated: now write -------------------------------------------------------------
+    if fork:
+        (target / "checkpoints").mkdir(parents=True)
+        shutil.copy2(checkpoints[from_epoch], target / "checkpoints" / checkpoints[from_epoch].name)
+        if (run_dir / BUNDLE_FILE).exists():
+            shutil.copy2(run_dir / BUNDLE_FILE, target / BUNDLE_FILE)
+        record = {
+            k: v for k, v in parent_record.items() if k in ("provenance", "overrides", "seed")
+        }
+        record["from_study"] = parent_record.get("from_study")
+        record["parent"] = {"run": str(run_dir), "epoch": done}
+        record["resumes"] = [*parent_record.get("resumes", []), resume]
+        _write_json(target / "run.json", record)
+    else:
+        _update_run_record(target, resumes=[*parent_record.get("resumes", []), resume])
+    _write_json(target / "config.json", config.to_dict())
     if verbose:
-        print(
-            f"resuming {run_dir} from epoch {trainer.epoch} to {config.train.epochs}"
-            + (f" with lr {lr:g}" if lr is not None else "")
-        )
-    return _fit_and_report(config, data, trainer, run_dir, verbose, started)
+        where = f"fork {target} of {run_dir}" if fork else str(run_dir)
+        print(f"resuming {where} from epoch {trainer.epoch} to {config.train.epochs}")
+        if change:
+            print(
+                f"learning rate {change['before']:.3g} → {lr:g} from epoch {trainer.epoch}: "
+                f"{change['mode']}"
+            )
+    return _fit_and_report(config, data, trainer, target, verbose, started)

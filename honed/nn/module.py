@@ -254,6 +254,12 @@ class Module:
     def num_parameters(self) -> int:
         return int(sum(p.data.size for p in self.parameters()))
 
+    def summary(self, input_shape=None) -> str:
+        """A Keras-style table: layer, output shape, parameters (see :mod:`honed.nn.summary`)."""
+        from honed.nn.summary import summary
+
+        return summary(self, input_shape)
+
     # -- saving the architecture --------------------------------------------------------
     def to_config(self) -> dict:
         """The constructor's keyword arguments (JSON-able) that rebuild this module."""

@@ -21,7 +21,12 @@ FORMAT = 1
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
-    """Write ``model``'s architecture, parameters and buffers to ``path`` (an ``.npz``)."""
+    """Write ``model``'s architecture, parameters and buffers to ``path`` (an ``.npz``).
+
+    The bare network only: no preprocessing (normalizer, pixel scaling) and no class names.
+    A model trained on normalized inputs predicts garbage on raw data; to use a trained run
+    on raw data, load the whole run with :func:`honed.load_run`.
+    """
     meta = {"format": FORMAT, "model": module_spec(model), "training": bool(model.training)}
     state = model.state_dict()
     if ARCH_KEY in state:  # pragma: no cover - a parameter of that name is absurd
@@ -42,7 +47,11 @@ def _read(path) -> tuple[dict, dict]:
 
 
 def load(path: str | os.PathLike) -> Module:
-    """Rebuild the model saved at ``path``: same architecture, dtypes, values and mode."""
+    """Rebuild the model saved at ``path``: same architecture, dtypes, values and mode.
+
+    It carries no preprocessing: feed it inputs prepared exactly as in training, or use
+    :func:`honed.load_run` on the run directory, which applies the run's own.
+    """
     meta, state = _read(path)
     model = build_module(meta["model"])
     dtypes = {v.dtype for v in state.values() if v.dtype.kind == "f"}

@@ -116,18 +116,42 @@ class Checkpoint(Callback):
     """Save the whole training state at the end of every ``every`` epochs into ``directory``.
 
     Files are ``epoch-NNNN.npz`` (see :mod:`honed.train.checkpoint`); each is written
-    atomically, so the last complete one survives a crash or a kill.
+    atomically, so the last complete one survives a crash or a kill. ``keep=N`` (N ≥ 1)
+    keeps only the last N checkpoints and the one of the epoch with the lowest ``monitor``
+    (the run's best, for a later rollback); older files are deleted after each save.
+    ``keep=0`` keeps every checkpoint.
     """
 
-    def __init__(self, directory, every: int = 1):
+    def __init__(self, directory, every: int = 1, keep: int = 0, monitor: str = "dev_error"):
         if every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
         self.directory = Path(directory)
         self.every = every
+        self.keep = check.integer("keep", keep, minimum=0)
+        self.monitor = monitor
 
     def on_epoch_end(self, trainer, epoch, logs):
         if epoch % self.every == 0 or trainer.stop_training:
             trainer.save_checkpoint(self.directory)
+            if self.keep:
+                self._prune(trainer)
+
+    def _prune(self, trainer) -> None:
+        from honed.train.checkpoint import list_checkpoints
+
+        found = list_checkpoints(self.directory)
+        epochs = sorted(found)
+        kept = set(epochs[-self.keep :])
+        scores = {
+            r["epoch"]: r.get(self.monitor)
+            for r in trainer.history.epochs
+            if r["epoch"] in found and r.get(self.monitor) is not None
+        }
+        if scores:  # the first epoch of the lowest value, as early stopping picks it
+            kept.add(min(scores, key=lambda e: (scores[e], e)))
+        for epoch in epochs:
+            if epoch not in kept:
+                found[epoch].unlink(missing_ok=True)
 
 
 class MetricsLogger(Callback):
@@ -175,8 +199,11 @@ def _format_epoch(logs: dict[str, Any], epochs: int) -> str:
         ("dev_cost", "dev cost"),
         ("dev_error", "dev err"),
     ):
-        if logs.get(key) is not None:
-            parts.append(f"{label} {logs[key]:.4f}")
+        if logs.get(key) is not None:  # errors in percent, costs as numbers (one unit each)
+            value = logs[key]
+            parts.append(
+                f"{label} {value:.2%}" if key.endswith("error") else f"{label} {value:.4f}"
+            )
     parts.append(f"lr {logs['lr']:.3g}")
     parts.append(f"{logs['samples_per_s']:,.0f} samples/s")
     return "  ".join(parts)

@@ -108,6 +108,7 @@ def test_resume_with_new_lr_records_the_change(experiment, tmp_path, capsys):
     main(["train", str(experiment), "--out", str(tmp_path / "runs"), "--quiet"])
     run = only_run(tmp_path / "runs")
     assert main(["resume", str(run), "--epochs", "6", "--lr", "0.005", "--from-epoch", "2"]) == 0
+    run = run.parent / f"{run.name}-e2"  # --from-epoch forks; the parent stays as it was
     state = load_state(list_checkpoints(run / "checkpoints")[6])
     history = state["history"]
     assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3, 4, 5, 6]
