@@ -22,6 +22,8 @@ import signal
 from concurrent.futures import Future
 from typing import Any
 
+from .registry import EXECUTORS, register_executor
+
 __all__ = [
     "Executor",
     "InProcessExecutor",
@@ -102,6 +104,7 @@ class Executor:
     needs_pickle: bool = False
 
 
+@register_executor("inprocess")
 class InProcessExecutor(Executor):
     """Runs each trial in the calling process, one at a time: for debugging (breakpoints
     and tracebacks work) and for objectives that cannot be pickled."""
@@ -117,6 +120,7 @@ class InProcessExecutor(Executor):
         return fut
 
 
+@register_executor("process")
 class ProcessExecutor(Executor):
     """Runs trials in ``workers`` local processes (default: one per core).
 
@@ -184,6 +188,9 @@ class _ReporterActorBody:
     def intermediate_at(self, step):
         return self.reporter.intermediate_at(step)
 
+    def should_prune(self, number):
+        return self.reporter.should_prune(number)
+
 
 class _RayReporterProxy:
     """A reporter for workers on other machines: calls go to an actor pinned to the
@@ -201,6 +208,11 @@ class _RayReporterProxy:
         import ray
 
         return ray.get(self.actor.intermediate_at.remote(step))
+
+    def should_prune(self, number):
+        import ray
+
+        return ray.get(self.actor.should_prune.remote(number))
 
 
 def _import_ray():
@@ -273,8 +285,12 @@ class RayExecutor(Executor):
         self._refs = []
 
 
+register_executor("ray", RayExecutor)
+
+
 def make_executor(executor: str | Executor | None, workers: int | None = None) -> Executor:
-    """``"process"`` (default), ``"inprocess"``, ``"ray"`` or an Executor instance."""
+    """``"process"`` (default), ``"inprocess"``, ``"ray"``, another registered name (built
+    as ``cls(workers=workers)``) or an Executor instance."""
     if isinstance(executor, Executor):
         return executor
     if executor in (None, "process"):
@@ -285,6 +301,8 @@ def make_executor(executor: str | Executor | None, workers: int | None = None) -
         return InProcessExecutor()
     if executor == "ray":
         return RayExecutor(workers=workers)
+    if isinstance(executor, str) and executor in EXECUTORS:
+        return EXECUTORS.get(executor)(workers=workers)
     raise ValueError(
-        f"executor must be 'process', 'inprocess', 'ray' or an Executor, got {executor!r}"
+        f"executor must be one of {EXECUTORS.names()} or an Executor, got {executor!r}"
     )
