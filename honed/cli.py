@@ -5,8 +5,10 @@
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
-    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom] [--study PATH] [--prune]
-    honed study show PATH | honed study report PATH
+    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|tpe] [--study PATH]
+               [--prune | --pruner median|hyperband] [--new-study]
+    honed study show PATH | honed study report PATH [--html] | honed study upgrade PATH
+    honed dashboard PATH [--port 8080]
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
 5 tuning workers kept dying (the study stops; running it again resumes it), 130 interrupted.
@@ -44,12 +46,26 @@ def cmd_train(args) -> int:
     from honed.runs import train_experiment
 
     overrides = ex.parse_set_options(args.set)
+    used = None
     if args.from_study:
-        from honed.tuning import best_params
+        from honed.tuning import best_trial_for
 
-        overrides = {**best_params(args.from_study), **overrides}
+        # the study must be this experiment's (its tuned keys aside)
+        study, best = best_trial_for(args.from_study, ex.load_config(args.experiment, overrides))
+        used = {"study": str(args.from_study), "name": study.name, "trial": best.number}
+        used.update(value=best.value, params=dict(best.params))
+        print(
+            f"from study {study.name!r}: trial #{best.number} (dev error {best.value:.4g}): "
+            + ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in best.params.items()
+            )
+        )
+        overrides = {**best.params, **overrides}
     config = ex.load_config(args.experiment, overrides)
     result = train_experiment(config, out=args.out, verbose=0 if args.quiet else 1)
+    if used is not None and result.run_dir is not None:  # the run says where it came from
+        (Path(result.run_dir) / "from_study.json").write_text(json.dumps(used, indent=1))
     if args.quiet:
         print(
             f"{result.status}: {result.run_dir}"
@@ -196,11 +212,22 @@ def cmd_tune(args) -> int:
     The [tune.space] table of the experiment maps dotted keys to distributions, each on its
     right scale: {log = [1e-4, 1e-1]} for α (uniform in log10), {one_minus_log = [0.9, 0.999]}
     for β (uniform in log10(1 − β)), {int = [50, 100]}, {uniform = [a, b]},
-    {choice = [64, 128, 256]}. --strategy random samples at random (the notes: not a grid),
-    grid spans a grid of the same budget (to compare), zoom searches coarse to fine.
-    Running the command again on the same study continues it: completed trials are kept,
-    trials cut off by a crash or Ctrl-C are run again. A trial that fails or diverges is
-    recorded and the study goes on. --prune stops poor trials early (successive halving).
+    {choice = [64, 128, 256]}.
+
+    --strategy: random samples at random (the notes: not a grid), grid spans a grid of the
+    same budget (to compare), zoom searches coarse to fine; these three are reproducible at
+    any parallelism (the same trials at 1 or N workers). tpe (Optuna's TPE), or any Optuna
+    sampler by name (cmaes, qmc, gp, ...), learns from finished trials by ask-and-tell:
+    reproducible with one worker only. --pruner: successive_halving (honed's; --prune),
+    median or hyperband (Optuna's); pruning decisions depend on timing with several workers.
+
+    The study is an Optuna study (a journal file, studies/NAME.journal by default; .db or
+    .sqlite for Optuna's SQLite storage): optuna.load_study reads it, `honed dashboard`
+    shows it live. Running the command again continues it: completed trials are kept,
+    trials cut off by a crash or Ctrl-C are run again with the same parameters and seed. A
+    trial that fails or diverges is recorded and the study goes on. Resuming with another
+    experiment (anything but the trial count and workers) is refused: --new-study starts a
+    new study in the same file.
     """
     from honed import experiment as ex
     from honed.tuning import default_study_path, tune_experiment
@@ -213,11 +240,15 @@ def cmd_tune(args) -> int:
         workers=args.workers,
         strategy=args.strategy,
         study_path=path,
-        prune=args.prune or None,
+        prune=args.pruner or (True if args.prune else None),
         executor=args.executor,
+        new_study=args.new_study,
     )
     _print_study(study, top=5)
-    print(f"\nstudy: {path}\ntrain the best: honed train {args.experiment} --from-study {path}")
+    print(
+        f"\nstudy: {path}\nlive view: honed dashboard {path}\n"
+        f"train the best: honed train {args.experiment} --from-study {path}"
+    )
     return EXIT_OK
 
 
@@ -248,8 +279,18 @@ def _fmt(value) -> str:
 
 def cmd_study(args) -> int:
     """Look at a study: `show` prints states, timing and the best trials; `report` draws
-    dev error against each hyperparameter on its own scale (log axis for α, 1 − β axis for β),
-    best-so-far against trial number, and for zoom studies the box of each stage."""
+    dev error against each hyperparameter on its own scale (log axis for α, 1 − β axis for
+    β), best-so-far against trial number, and for zoom studies the box of each stage
+    (--html: one self-contained page with those, best-so-far over wall time, per-epoch
+    curves with pruned trials marked, parameter importances and edge-of-range warnings);
+    `upgrade` converts a study file in honed's old format (format 1) to an Optuna journal
+    file next to it."""
+    if args.action == "upgrade":
+        from honed.tune import upgrade_legacy
+
+        new = upgrade_legacy(args.path, args.out)
+        print(f"upgraded: {args.path} -> {new} (the old file is unchanged)")
+        return EXIT_OK
     from honed.tuning import open_study
 
     study = open_study(args.path, args.name)
@@ -265,10 +306,34 @@ def cmd_study(args) -> int:
             (study.export_json if export.suffix == ".json" else study.export_csv)(export)
             print(f"exported: {export}")
         return EXIT_OK
+    if args.html:
+        from honed.plots.study_report import write_report
+
+        out = Path(args.out or Path(args.path).with_suffix(".html"))
+        print(f"report: {write_report(study, out)}")
+        return EXIT_OK
     from honed.plots.tune import plot_study
 
     out = Path(args.out or Path(args.path).with_suffix(".png"))
     print(f"report: {plot_study(study, out)}")
+    return EXIT_OK
+
+
+def cmd_dashboard(args) -> int:
+    """Show a study live in optuna-dashboard (the optional extra: pip install
+    'honed[dashboard]'); prints the address and serves until Ctrl-C."""
+    from honed.tune.dashboard import DashboardMissing, serve
+
+    try:
+        server, url = serve(args.path, host=args.host, port=args.port)
+    except DashboardMissing as err:
+        print(f"honed dashboard: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"optuna-dashboard on {args.path}: {url}  (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
     return EXIT_OK
 
 
@@ -349,11 +414,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, help="parallel worker processes (default: the number of cores)"
     )
     p.add_argument(
-        "--strategy", choices=["random", "grid", "zoom"], help="sampler (default tune.strategy)"
+        "--strategy",
+        metavar="NAME",
+        help="sampler: random, grid, zoom (reproducible at any parallelism), tpe or another "
+        "Optuna sampler (reproducible with 1 worker); default tune.strategy",
     )
-    p.add_argument("--study", metavar="PATH", help="SQLite file (default studies/NAME.sqlite)")
+    p.add_argument("--study", metavar="PATH", help="study file (default studies/NAME.journal)")
     p.add_argument(
         "--prune", action="store_true", help="stop poor trials early (successive halving)"
+    )
+    p.add_argument(
+        "--pruner",
+        metavar="NAME",
+        help="successive_halving (honed's), median or hyperband (Optuna's)",
+    )
+    p.add_argument(
+        "--new-study",
+        action="store_true",
+        help="start a new study in the file instead of resuming one of another experiment",
     )
     p.add_argument(
         "--executor",
@@ -363,14 +441,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("study", cmd_study)
-    p.add_argument("action", choices=["show", "report"])
-    p.add_argument("path", help="study SQLite file")
-    p.add_argument("--name", help="study name, when the file holds several")
+    p.add_argument("action", choices=["show", "report", "upgrade"])
+    p.add_argument("path", help="study file")
+    p.add_argument("--name", help="study name, when the file holds several (default: newest)")
     p.add_argument("--top", type=int, default=10, help="best trials to list (show)")
     p.add_argument(
         "--export", metavar="FILE", help="also export all trials to .csv or .json (show)"
     )
-    p.add_argument("--out", help="figure path (report; default: next to the study)")
+    p.add_argument("--html", action="store_true", help="report: one self-contained HTML page")
+    p.add_argument(
+        "--out", help="report: figure/page path (default: next to the study); upgrade: new file"
+    )
+
+    p = add("dashboard", cmd_dashboard)
+    p.add_argument("path", help="study file")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free one)")
     return parser
 
 

@@ -142,6 +142,16 @@ def one_of(options):
     return check
 
 
+def _registered(path, value, kind):
+    # names come from honed.tune's registries (a user's registered sampler works too)
+    from honed.tune.registry import check_name
+
+    try:
+        return check_name(kind, value)
+    except ValueError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
 def optional(check):
     return lambda path, value: None if value is None or value == "" else check(path, value)
 
@@ -282,10 +292,13 @@ SCHEMA: dict[str, dict[str, tuple[Any, Callable]]] = {
         "space": ({}, table),
         "trials": (16, int_at_least(1)),
         "workers": (None, optional(int_at_least(1))),
-        "strategy": ("random", one_of(("random", "grid", "zoom"))),
+        "strategy": ("random", lambda path, v: _registered(path, v, "sampler")),
         "stages": (2, int_at_least(1)),
         "top_k": (4, int_at_least(1)),
-        "prune": (False, boolean),
+        "prune": (
+            False,
+            lambda path, v: v if isinstance(v, bool) else _registered(path, v, "pruner"),
+        ),
         "epochs": (None, optional(int_at_least(1))),
     },
 }

@@ -31,6 +31,7 @@ from .executors import (
     limit_blas_threads,
     make_executor,
 )
+from .legacy import SQLiteStorage
 from .optuna_bridge import OptunaPruner, OptunaSampler
 from .progress import Progress
 from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner, make_pruner
@@ -62,7 +63,6 @@ from .space import (
     Uniform,
     distribution_from_json,
 )
-from .legacy import SQLiteStorage
 from .storage import (
     FORMAT,
     OldStudyFormat,

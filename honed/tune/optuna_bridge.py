@@ -28,7 +28,6 @@ study, so only the driver writes to the storage (Hyperband records its rungs the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from .pruners import Pruner
@@ -217,6 +216,7 @@ def _optuna_sampler_fallback(name: str, rest: dict) -> Sampler:
 
 
 SAMPLERS.fallback = _optuna_sampler_fallback
+SAMPLERS.register("tpe", OptunaSampler)  # listed by name; any other Optuna sampler works too
 
 
 _OPTUNA_PRUNERS = {
@@ -255,9 +255,7 @@ class OptunaPruner(Pruner):
     def optuna_pruner(self):
         if self._pruner is None:
             optuna = import_optuna()
-            self._pruner = getattr(optuna.pruners, _OPTUNA_PRUNERS[self.optuna_name])(
-                **self.kwargs
-            )
+            self._pruner = getattr(optuna.pruners, _OPTUNA_PRUNERS[self.optuna_name])(**self.kwargs)
         return self._pruner
 
     def __getstate__(self) -> dict:  # travels to workers without the Optuna object

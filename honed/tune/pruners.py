@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from .registry import PRUNERS, register_pruner
 
@@ -137,4 +136,3 @@ def make_pruner(pruner: str | dict | Pruner | None) -> Pruner | None:
     if isinstance(pruner, dict):
         return PRUNERS.from_config(dict(pruner))
     raise ValueError(f"pruner must be a name, a config dict or a Pruner, got {pruner!r}")
-

@@ -28,6 +28,7 @@ __all__ = [
     "PRUNERS",
     "SAMPLERS",
     "Registry",
+    "check_name",
     "register_executor",
     "register_pruner",
     "register_sampler",
@@ -101,3 +102,20 @@ EXECUTORS = Registry("executor")
 register_sampler = SAMPLERS.register
 register_pruner = PRUNERS.register
 register_executor = EXECUTORS.register
+
+
+def check_name(kind: str, name: object) -> str:
+    """``name`` if it names a sampler / pruner honed can build (an Optuna sampler too).
+
+    Raises:
+        ValueError: naming the kind, the allowed names and the bad one.
+    """
+    from . import optuna_bridge  # noqa: F401  (registers Optuna's samplers and pruners)
+
+    reg = {"sampler": SAMPLERS, "pruner": PRUNERS, "executor": EXECUTORS}[kind]
+    if isinstance(name, str) and name in reg:
+        return name
+    if kind == "sampler" and isinstance(name, str):
+        optuna_bridge.optuna_sampler_class(name)  # raises naming the choices
+        return name
+    raise ValueError(f"{kind} must be one of {reg.names()}, got {name!r}")

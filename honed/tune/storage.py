@@ -37,7 +37,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .optuna_bridge import import_optuna, to_optuna_distribution
@@ -63,8 +63,9 @@ class OldStudyFormat(ValueError):
     """The file is a study in honed's format 1; the message names the upgrade command."""
 
 
-class StudyBusy(RuntimeError):
-    """Another driver is running a study of this file."""
+class StudyBusy(ValueError):
+    """Another driver is running a study of this file (a ValueError: the command line
+    reports it as bad input, exit code 1, with its message)."""
 
 
 def driver_id() -> str:
@@ -77,7 +78,7 @@ def _ts(dt: datetime | None) -> float | None:
 
 
 def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
 
 
 def _is_sqlite_file(path: str) -> bool:
@@ -322,7 +323,7 @@ class StudyStorage:
         from optuna.trial import FrozenTrial as OFT
         from optuna.trial import TrialState as OS
 
-        now = datetime.now(tz=timezone.utc)
+        now = datetime.now(tz=UTC)
         template = OFT(
             number=-1,
             state=OS.RUNNING,
@@ -447,7 +448,9 @@ def upgrade_legacy(path: str | os.PathLike, to: str | os.PathLike | None = None)
             if state != OS.RUNNING:
                 res = {"duration": t.duration, "worker": t.worker, "finished": t.finished}
                 if state == OS.FAIL:
-                    res.update(state=t.state, error=t.error, traceback=t.traceback)
+                    res.update(state=t.state, traceback=t.traceback)
+                if t.error:
+                    res["error"] = t.error
                 sys_attrs["honed:result"] = res
             else:
                 sys_attrs["honed:interrupted"] = True

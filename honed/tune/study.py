@@ -135,7 +135,9 @@ class _Sink:
             if self._optuna_study is None:
                 optuna = import_optuna()
                 self._optuna_study = optuna.load_study(
-                    study_name=st.name, storage=st.storage.optuna, pruner=self.pruner.optuna_pruner()
+                    study_name=st.name,
+                    storage=st.storage.optuna,
+                    pruner=self.pruner.optuna_pruner(),
                 )
             frozen = st.storage.optuna.get_trial(st._ids[number])
             return bool(self.pruner.optuna_pruner().prune(self._optuna_study, frozen))
@@ -416,7 +418,9 @@ class Study:
             server = ReportServer(sink) if ex.needs_pickle else None
             try:
                 reporter = ex.wrap_reporter(server.client() if server else DirectReporter(sink))
-                return self._run(objective, n_trials, ex, pruner, reporter, sink, progress, callbacks)
+                return self._run(
+                    objective, n_trials, ex, pruner, reporter, sink, progress, callbacks
+                )
             finally:
                 if server is not None:
                     server.close()

@@ -45,7 +45,9 @@ def params(d):
 def reference(tmp_path_factory):
     d = tmp_path_factory.mktemp("ref")
     return {
-        "noise": optimize(seeded_noise, X, 6, d / "a.journal", executor="inprocess", progress=False),
+        "noise": optimize(
+            seeded_noise, X, 6, d / "a.journal", executor="inprocess", progress=False
+        ),
         "flaky": optimize(flaky, X, 6, d / "b.journal", executor="inprocess", progress=False),
     }
 

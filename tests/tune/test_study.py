@@ -10,7 +10,6 @@ import sys
 import textwrap
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 
 import pytest
 
@@ -80,7 +79,9 @@ def test_resume_runs_only_missing_trials(tmp_path):
     )
     assert calls == list(range(4, 10))
     assert key(study) == key(full)
-    run_inprocess(bowl, BOWL, 10, tmp_path / "part.journal", callbacks=[lambda s, t: calls.append(-1)])
+    run_inprocess(
+        bowl, BOWL, 10, tmp_path / "part.journal", callbacks=[lambda s, t: calls.append(-1)]
+    )
     assert -1 not in calls
 
 
