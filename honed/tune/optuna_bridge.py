@@ -27,6 +27,7 @@ study, so only the driver writes to the storage (Hyperband records its rungs the
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -150,7 +151,7 @@ class OptunaSampler(Sampler):
         if self._shadow is None:
             optuna = import_optuna()
             kwargs = dict(self.kwargs)
-            if "seed" in self.cls.__init__.__code__.co_varnames:
+            if "seed" in inspect.signature(self.cls).parameters:
                 kwargs.setdefault("seed", seed)
             self._shadow = optuna.create_study(direction=direction, sampler=self.cls(**kwargs))
         return self._shadow

@@ -178,6 +178,7 @@ class Study:
         direction: str | None = None,
         user_attrs: dict[str, Any] | None = None,
     ) -> None:
+        self._cache: list[FrozenTrial] | None = None  # the driver's trials, while it runs
         if direction not in (None, "minimize", "maximize"):
             raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
         if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
@@ -230,7 +231,6 @@ class Study:
         self.created: float | None = row["created"]
         self.format: int | None = row["format"]
         self.user_attrs: dict[str, Any] = row["user_attrs"]
-        self._cache: list[FrozenTrial] | None = None  # the driver's trials, while it runs
         self._ids: list[int] = []
         self._at: dict[int, dict[int, float]] = {}  # step -> {number: value}, while it runs
         self._lock = threading.RLock()  # the driver's threads: main loop and report channel
