@@ -45,7 +45,9 @@ def honed_per_trial(n: int, path: Path) -> float:
 def _optuna_objective(trial):
     lr = trial.suggest_float("lr", 1e-4, 1, log=True)
     b = trial.suggest_float("one_minus_beta", 1e-3, 1e-1, log=True)
-    return ((__import__("math").log10(lr) + 2.7) / 0.3) ** 2 + ((__import__("math").log10(b) + 2.3) / 0.2) ** 2
+    return ((__import__("math").log10(lr) + 2.7) / 0.3) ** 2 + (
+        (__import__("math").log10(b) + 2.3) / 0.2
+    ) ** 2
 
 
 def optuna_per_trial(n: int, path: Path) -> float:
@@ -60,8 +62,9 @@ def optuna_per_trial(n: int, path: Path) -> float:
 def cli_seconds(*args: str) -> float:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "honed.cli", *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "honed.cli", *args], check=True, env=env, stdout=subprocess.DEVNULL
+    )
     return time.perf_counter() - t0
 
 
@@ -88,7 +91,9 @@ def main() -> None:
         show = cli_seconds("study", "show", str(big))
         png = cli_seconds("study", "report", str(big), "--out", str(d / "r.png"))
         html = cli_seconds("study", "report", str(big), "--html", "--out", str(d / "r.html"))
-    print("\n| trials | honed, journal (ms/trial) | honed, SQLite (ms/trial) | Optuna, journal (ms/trial) |")
+    print(
+        "\n| trials | honed, journal (ms/trial) | honed, SQLite (ms/trial) | Optuna, journal (ms/trial) |"
+    )
     print("|---:|---:|---:|---:|")
     for r in rows:
         sq = "-" if r["sqlite"] is None else f"{r['sqlite']:.2f}"
