@@ -242,7 +242,16 @@ class Study:
         the study, the driver's own up-to-date copy)."""
         if self._cache is not None:
             return list(self._cache)
-        return self.storage.get_trials(self.id)[0]
+        # `show` and `report` read the trials several times: re-read only when the file
+        # changed (a journal only grows; SQLite's size or mtime moves with each write)
+        key = None
+        if self.storage.path is not None and os.path.exists(self.storage.path):
+            st = os.stat(self.storage.path)
+            key = (st.st_size, st.st_mtime_ns)
+        if key is None or key != getattr(self, "_read_key", None):
+            self._read = self.storage.get_trials(self.id)[0]
+            self._read_key = key
+        return list(self._read)
 
     def _sign(self) -> float:
         return 1.0 if self.direction == "minimize" else -1.0

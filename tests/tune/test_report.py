@@ -1,6 +1,7 @@
 """The HTML study report: opened in headless Chromium, as a person would."""
 
 from dataclasses import replace
+from pathlib import Path
 
 from honed.plots.study_report import edge_warnings, importances, write_report
 from honed.tune import Study, SuccessiveHalvingPruner, optimize
@@ -47,7 +48,7 @@ def test_html_report_opens_in_chromium(tmp_path):
     require_browser()
     study = _study(tmp_path)
     page = write_report(Study(tmp_path / "s.journal"), tmp_path / "report.html")
-    text = open(page).read()
+    text = Path(page).read_text()
     assert "http" not in text.replace("http-equiv", "")  # self-contained: nothing to fetch
     check = open_page(page, tmp_path / "report.png")
     assert check.images == 4 and check.broken_images == []
