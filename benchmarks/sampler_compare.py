@@ -4,7 +4,7 @@ Runs ``honed.tuning.tune_experiment`` (what ``honed tune`` runs) on
 ``examples/fashion_tune.toml`` -- Fashion-MNIST, 5-epoch trials -- with each strategy and
 study seeds 0, 1, 2, and prints a table of the best dev accuracy (1 - best dev error) per
 seed and the mean. TPE gets the same 32-trial budget (its first 10 are random start-up
-trials, Optuna's default). ``--quick`` trains on a 6 000-example subset for 2 epochs per
+trials, Optuna's default). ``--quick`` trains on 6 000 examples (dev 2 000) for 2 epochs per
 trial, 12 trials: a smoke run in minutes, not a result.
 
     python benchmarks/sampler_compare.py [--quick] [--seeds 0 1 2] [--workers 2]
@@ -34,7 +34,7 @@ def main() -> None:
     sets = []
     trials = 32
     if args.quick:
-        sets = ["data.subset=8000", "tune.epochs=2"]
+        sets = ["data.subset=8000", "data.dev=2000", "tune.epochs=2"]
         trials = 12
     config = ex.load_config(ROOT / "examples" / "fashion_tune.toml", ex.parse_set_options(sets))
     results: dict[str, list[float]] = {s: [] for s in args.strategies}
