@@ -8,8 +8,10 @@
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
-    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom] [--study PATH] [--prune]
-    honed study show PATH | honed study report PATH
+    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|tpe] [--study PATH]
+               [--prune | --pruner median|hyperband] [--new-study] [--executor ray --address A]
+    honed study show PATH | honed study report PATH [--html] | honed study upgrade PATH
+    honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
     honed compare RUN RUN ... [--out compare.png]
 
@@ -65,17 +67,24 @@ def cmd_train(args) -> int:
         overrides["train.log_every"] = check.integer("--log-every", args.log_every, minimum=1)
     study_info = None
     if args.from_study:
-        from honed.experiment.tuning import best_params, open_study
+        from honed.experiment.tuning import best_trial_for
 
-        params = best_params(args.from_study)
-        best = open_study(args.from_study).best_trial
+        # the study must be this experiment's (its tuned keys aside)
+        study, best = best_trial_for(args.from_study, ex.load_config(args.experiment, overrides))
+        params = dict(best.params)
         study_info = {
             "path": str(args.from_study),
-            "study": getattr(open_study(args.from_study), "name", None),
+            "study": study.name,
             "trial": best.number,
             "value": best.value,
             "params": params,
         }
+        print(
+            f"from study {study.name!r}: trial #{best.number} (dev error {best.value:.4g}): "
+            + ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+            )
+        )
         overrides = {**params, **overrides}
     config = ex.load_config(args.experiment, overrides)
     result = train_experiment(
@@ -86,6 +95,8 @@ def cmd_train(args) -> int:
         from_study=study_info,
         argv=getattr(args, "argv", None),
     )
+    if study_info is not None and result.run_dir is not None:  # the run says where it came from
+        (Path(result.run_dir) / "from_study.json").write_text(json.dumps(study_info, indent=1))
     if args.quiet:
         print(
             f"{result.status}: {result.run_dir}"
@@ -358,11 +369,22 @@ def cmd_tune(args) -> int:
     The [tune.space] table of the experiment maps dotted keys to distributions, each on its
     right scale: {log = [1e-4, 1e-1]} for α (uniform in log10), {one_minus_log = [0.9, 0.999]}
     for β (uniform in log10(1 − β)), {int = [50, 100]}, {uniform = [a, b]},
-    {choice = [64, 128, 256]}. --strategy random samples at random (the notes: not a grid),
-    grid spans a grid of the same budget (to compare), zoom searches coarse to fine.
-    Running the command again on the same study continues it: completed trials are kept,
-    trials cut off by a crash or Ctrl-C are run again. A trial that fails or diverges is
-    recorded and the study goes on. --prune stops poor trials early (successive halving).
+    {choice = [64, 128, 256]}.
+
+    --strategy: random samples at random (the notes: not a grid), grid spans a grid of the
+    same budget (to compare), zoom searches coarse to fine; these three are reproducible at
+    any parallelism (the same trials at 1 or N workers). tpe (Optuna's TPE), or any Optuna
+    sampler by name (cmaes, qmc, gp, ...), learns from finished trials by ask-and-tell:
+    reproducible with one worker only. --pruner: successive_halving (honed's; --prune),
+    median or hyperband (Optuna's); pruning decisions depend on timing with several workers.
+
+    The study is an Optuna study (a journal file, studies/NAME.journal by default; .db or
+    .sqlite for Optuna's SQLite storage): optuna.load_study reads it, `honed dashboard`
+    shows it live. Running the command again continues it: completed trials are kept,
+    trials cut off by a crash or Ctrl-C are run again with the same parameters and seed. A
+    trial that fails or diverges is recorded and the study goes on. Resuming with another
+    experiment (anything but the trial count and workers) is refused: --new-study starts a
+    new study in the same file.
     """
     from honed import experiment as ex
     from honed.experiment.tuning import default_study_path, tune_experiment
@@ -375,12 +397,16 @@ def cmd_tune(args) -> int:
         workers=args.workers,
         strategy=args.strategy,
         study_path=path,
-        prune=args.prune or None,
+        prune=args.pruner or (True if args.prune else None),
         executor=args.executor,
         address=args.address,
+        new_study=args.new_study,
     )
     _print_study(study, top=5)
-    print(f"\nstudy: {path}\ntrain the best: honed train {args.experiment} --from-study {path}")
+    print(
+        f"\nstudy: {path}\nlive view: honed dashboard {path}\n"
+        f"train the best: honed train {args.experiment} --from-study {path}"
+    )
     return EXIT_OK
 
 
@@ -411,8 +437,18 @@ def _fmt(value) -> str:
 
 def cmd_study(args) -> int:
     """Look at a study: `show` prints states, timing and the best trials; `report` draws
-    dev error against each hyperparameter on its own scale (log axis for α, 1 − β axis for β),
-    best-so-far against trial number, and for zoom studies the box of each stage."""
+    dev error against each hyperparameter on its own scale (log axis for α, 1 − β axis for
+    β), best-so-far against trial number, and for zoom studies the box of each stage
+    (--html: one self-contained page with those, best-so-far over wall time, per-epoch
+    curves with pruned trials marked, parameter importances and edge-of-range warnings);
+    `upgrade` converts a study file in honed's old format (format 1) to an Optuna journal
+    file next to it."""
+    if args.action == "upgrade":
+        from honed.tune import upgrade_legacy
+
+        new = upgrade_legacy(args.path, args.out)
+        print(f"upgraded: {args.path} -> {new} (the old file is unchanged)")
+        return EXIT_OK
     from honed.experiment.tuning import open_study
 
     study = open_study(args.path, args.name)
@@ -427,6 +463,12 @@ def cmd_study(args) -> int:
             export = Path(args.export)
             (study.export_json if export.suffix == ".json" else study.export_csv)(export)
             print(f"exported: {export}")
+        return EXIT_OK
+    if args.html:
+        from honed.plots.study_report import write_report
+
+        out = Path(args.out or Path(args.path).with_suffix(".html"))
+        print(f"report: {write_report(study, out)}")
         return EXIT_OK
     from honed.plots.tune import plot_study
 
@@ -456,6 +498,24 @@ def cmd_compare(args) -> int:
     from honed.lab.cli import compare_command
 
     return compare_command(args.runs, args.out)
+
+
+def cmd_dashboard(args) -> int:
+    """Show a study live in optuna-dashboard (the optional extra: pip install
+    'honed[dashboard]'); prints the address and serves until Ctrl-C."""
+    from honed.tune.dashboard import DashboardMissing, serve
+
+    try:
+        server, url = serve(args.path, host=args.host, port=args.port)
+    except DashboardMissing as err:
+        print(f"honed dashboard: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"optuna-dashboard on {args.path}: {url}  (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -576,11 +636,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, help="parallel worker processes (default: the number of cores)"
     )
     p.add_argument(
-        "--strategy", choices=["random", "grid", "zoom"], help="sampler (default tune.strategy)"
+        "--strategy",
+        metavar="NAME",
+        help="sampler: random, grid, zoom (reproducible at any parallelism), tpe or another "
+        "Optuna sampler (reproducible with 1 worker); default tune.strategy",
     )
-    p.add_argument("--study", metavar="PATH", help="SQLite file (default studies/NAME.sqlite)")
+    p.add_argument("--study", metavar="PATH", help="study file (default studies/NAME.journal)")
     p.add_argument(
         "--prune", action="store_true", help="stop poor trials early (successive halving)"
+    )
+    p.add_argument(
+        "--pruner",
+        metavar="NAME",
+        help="successive_halving (honed's), median or hyperband (Optuna's)",
+    )
+    p.add_argument(
+        "--new-study",
+        action="store_true",
+        help="start a new study in the file instead of resuming one of another experiment",
     )
     p.add_argument(
         "--executor",
@@ -596,14 +669,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("study", cmd_study)
-    p.add_argument("action", choices=["show", "report"])
-    p.add_argument("path", help="study SQLite file")
-    p.add_argument("--name", help="study name, when the file holds several")
+    p.add_argument("action", choices=["show", "report", "upgrade"])
+    p.add_argument("path", help="study file")
+    p.add_argument("--name", help="study name, when the file holds several (default: newest)")
     p.add_argument("--top", type=int, default=10, help="best trials to list (show)")
     p.add_argument(
         "--export", metavar="FILE", help="also export all trials to .csv or .json (show)"
     )
-    p.add_argument("--out", help="figure path (report; default: next to the study)")
+    p.add_argument("--html", action="store_true", help="report: one self-contained HTML page")
+    p.add_argument(
+        "--out", help="report: figure/page path (default: next to the study); upgrade: new file"
+    )
 
     p = add("lab", cmd_lab)
     p.add_argument("name", nargs="?", help="experiment name (none: list them)")
@@ -616,6 +692,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("compare", cmd_compare)
     p.add_argument("runs", nargs="+", help="run directories")
     p.add_argument("--out", default="compare.png", help="PNG of the overlaid curves")
+
+    p = add("dashboard", cmd_dashboard)
+    p.add_argument("path", help="study file")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free one)")
     return parser
 
 

@@ -168,9 +168,23 @@ def _table(path, value):
     return dict(value)
 
 
-#: Tuning strategies (the tune package's samplers) and executors an experiment may name.
-STRATEGIES = ("random", "grid", "zoom")
-EXECUTORS = ("process", "inprocess", "ray")
+def _tune_name(kind: str):
+    """A sampler / pruner / executor name, checked against honed.tune's registries (so a
+    user's registered sampler, or any Optuna sampler by name, works too)."""
+
+    def check_name(path, value):
+        from honed.tune.registry import check_name as registered
+
+        try:
+            return registered(kind, value)
+        except ValueError as err:
+            raise ConfigError(f"{path}: {err}") from None
+
+    return check_name
+
+
+def _prune(path, value):
+    return value if isinstance(value, bool) else _tune_name("pruner")(path, value)
 
 
 # -- sections -----------------------------------------------------------------------------
@@ -329,14 +343,26 @@ class TuneConfig:
     workers: int | None = key(
         None, _optional(_int_at_least(1)), "parallel workers (default: the number of cores)", "int"
     )
-    strategy: str = key("random", _one_of(STRATEGIES), "sampler", "name")
+    strategy: str = key(
+        "random",
+        _tune_name("sampler"),
+        "sampler: random, grid, zoom, or any Optuna sampler (tpe, ...)",
+        "name",
+    )
     stages: int = key(2, _int_at_least(1), "zoom: coarse-to-fine stages", "int")
     top_k: int = key(4, _int_at_least(1), "zoom: best trials that set the next box", "int")
-    prune: bool = key(False, check.boolean, "stop poor trials early (successive halving)", "bool")
+    prune: bool | str = key(
+        False,
+        _prune,
+        "stop poor trials early: true (successive halving) or a pruner name (median, hyperband)",
+        "bool or name",
+    )
     epochs: int | None = key(
         None, _optional(_int_at_least(1)), "epochs per trial (default: train.epochs)", "int"
     )
-    executor: str = key("process", _one_of(EXECUTORS), "where trials run", "name")
+    executor: str = key(
+        "process", _tune_name("executor"), "where trials run (process, inprocess, ray)", "name"
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -557,10 +583,6 @@ def _choices(f: dataclasses.Field, section: str) -> str:
     registry = registries.get((section, f.name))
     if registry is not None:
         return "; one of: " + ", ".join(registry.names())
-    if (section, f.name) == ("tune", "strategy"):
-        return "; one of: " + ", ".join(STRATEGIES)
-    if (section, f.name) == ("tune", "executor"):
-        return "; one of: " + ", ".join(EXECUTORS)
     return ""
 
 

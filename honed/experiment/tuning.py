@@ -94,7 +94,7 @@ class ExperimentObjective:
 
 
 def default_study_path(config: ExperimentConfig) -> Path:
-    return Path("studies") / f"{config.name}.sqlite"
+    return Path("studies") / f"{config.name}.journal"  # an Optuna journal file
 
 
 def tune_experiment(
@@ -103,17 +103,23 @@ def tune_experiment(
     workers: int | None = None,
     strategy: str | None = None,
     study_path=None,
-    prune: bool | None = None,
+    prune: bool | str | None = None,
     executor: str = "process",
     progress: Any = "auto",
     seed: int | None = None,
     address: str | None = None,
+    new_study: bool = False,
 ):
     """Create or resume the study of an experiment and run it to ``trials`` trials.
 
-    ``address``: the Ray cluster for ``executor="ray"`` (default ``$RAY_ADDRESS``, else a
-    local Ray)."""
-    from honed.tune import SuccessiveHalvingPruner, make_executor, optimize
+    Resuming with a different experiment (any key but ``tune.trials`` and
+    ``tune.workers``) is refused naming the keys, unless ``new_study``: then a new study
+    (``NAME-2``, ...) starts in the same file. ``prune``: True (successive halving) or a
+    pruner's name. ``address``: the Ray cluster for ``executor="ray"`` (default
+    ``$RAY_ADDRESS``, else a local Ray)."""
+    from honed.tune import make_executor, optimize
+    from honed.tune.integrity import RESUME_MAY_CHANGE, config_diff
+    from honed.tune.storage import StudyStorage
 
     t = config.tune
     if not t.space:
@@ -127,45 +133,97 @@ def tune_experiment(
     sampler: Any = strategy
     if strategy == "zoom":
         sampler = {"name": "zoom", "stages": t.stages, "top_k": t.top_k}
-    pruner = SuccessiveHalvingPruner() if (t.prune if prune is None else prune) else None
+    prune = t.prune if prune is None else prune
+    pruner = ("successive_halving" if prune is True else prune) or None
     study_path = Path(study_path) if study_path else default_study_path(config)
+    old_default = study_path.with_suffix(".sqlite")
+    if not study_path.exists() and old_default.exists() and study_path.suffix == ".journal":
+        raise ConfigError(
+            f"{old_default} holds this experiment's study in honed's old format; upgrade it "
+            f"with: honed study upgrade {old_default}"
+        )
+    name = config.name
+    as_dict = config.to_dict()
+    if study_path.exists():
+        storage = StudyStorage(study_path)
+        names = set(storage.study_names())
+        if new_study:
+            k = 2
+            while f"{config.name}-{k}" in names:
+                k += 1
+            name = f"{config.name}-{k}" if name in names else name
+        elif name in names:
+            stored = (storage.get_study(name)["user_attrs"] or {}).get("config")
+            if stored is not None:
+                differ = config_diff(stored, as_dict, ignore=RESUME_MAY_CHANGE)
+                if differ:
+                    raise ConfigError(
+                        f"study {name!r} in {study_path} was made from another experiment: "
+                        f"{', '.join(differ)} differ; resuming would rank trials of two "
+                        "experiments together. Use --new-study to start a new study in "
+                        "this file, or --study for another file"
+                    )
     return optimize(
         ExperimentObjective(config),
         t.space,
         trials or t.trials,
         study_path,
-        study_name=config.name,
+        study_name=name,
         sampler=sampler,
         seed=config.seed if seed is None else seed,
         workers=workers or t.workers,
         executor=make_executor(executor, workers or t.workers, address) if address else executor,
         pruner=pruner,
         progress=progress,
-        user_attrs={"config": config.to_dict()},
+        user_attrs={"config": as_dict},
     )
 
 
 def open_study(path, name: str | None = None):
-    """Open an existing study file (the only study in it, unless ``name`` is given)."""
-    from honed.tune import SQLiteStorage, Study
+    """Open an existing study file (its newest study, unless ``name`` is given)."""
+    from honed.tune import Study, StudyStorage
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"study file not found: {path}")
     if name is None:
-        names = SQLiteStorage(path).study_names()
+        names = StudyStorage(path).study_names()
         if not names:
             raise ValueError(f"{path} holds no study")
-        if len(names) > 1:
-            raise ValueError(f"{path} holds several studies ({', '.join(names)}); name one")
-        name = names[0]
+        name = names[-1]  # the newest: `honed tune --new-study` adds NAME-2, NAME-3, ...
     return Study(path, name)
 
 
-def best_params(path) -> dict[str, Any]:
-    """The best complete trial's values, as dotted-key overrides for ``honed train``."""
+#: keys a final training may set differently from the trials (they train longer)
+TRAIN_MAY_CHANGE = ("tune.*", "train.epochs", "train.early_stopping", "train.checkpoint_every")
+
+
+def best_trial_for(path, config: ExperimentConfig | dict | None = None):
+    """The study's best complete trial, checked to belong to ``config``'s experiment.
+
+    Raises:
+        ValueError: when the study has no complete trial, or was made from another
+            experiment (naming the differing keys; the tuned keys are not compared).
+    """
+    from honed.tune.integrity import config_diff
+
     study = open_study(path)
     best = study.best_trial
     if best is None:
         raise ValueError(f"study {path} has no complete trial yet")
-    return dict(best.params)
+    stored = (study.user_attrs or {}).get("config")
+    if isinstance(config, ExperimentConfig):
+        config = config.to_dict()
+    if config is not None and stored is not None:
+        differ = config_diff(stored, config, ignore=(*TRAIN_MAY_CHANGE, *study.space))
+        if differ:
+            raise ValueError(
+                f"study {study.name!r} in {path} was made from another experiment: "
+                f"{', '.join(differ)} differ"
+            )
+    return study, best
+
+
+def best_params(path) -> dict[str, Any]:
+    """The best complete trial's values, as dotted-key overrides for ``honed train``."""
+    return dict(best_trial_for(path)[1].params)

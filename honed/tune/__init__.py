@@ -2,8 +2,9 @@
 
 The course notes' method, as a tool: sample at random (not on a grid), each
 hyperparameter on its right scale (log for α, log of 1-β for β), optionally coarse to
-fine; train many models in parallel ("caviar") and keep every trial in SQLite so a study
-survives interruption and resumes.
+fine; train many models in parallel ("caviar") and keep every trial in an Optuna storage
+(a journal file by default) so a study survives interruption and resumes, and
+``optuna.load_study`` / optuna-dashboard read it.
 
     from honed.tune import optimize
 
@@ -18,7 +19,7 @@ survives interruption and resumes.
 
     study = optimize(objective, {"train.lr": {"log": [1e-4, 1]},
                                  "train.beta": {"one_minus_log": [0.9, 0.999]}},
-                     n_trials=40, storage_path="runs/tune.db", sampler="zoom", workers=4)
+                     n_trials=40, storage_path="runs/tune.journal", sampler="zoom", workers=4)
     study.best_trial
 """
 
@@ -30,8 +31,19 @@ from .executors import (
     limit_blas_threads,
     make_executor,
 )
+from .legacy import SQLiteStorage
+from .optuna_bridge import OptunaPruner, OptunaSampler
 from .progress import Progress
-from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner
+from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner, make_pruner
+from .registry import (
+    EXECUTORS,
+    PRUNERS,
+    SAMPLERS,
+    Registry,
+    register_executor,
+    register_pruner,
+    register_sampler,
+)
 from .samplers import (
     GridSampler,
     RandomSampler,
@@ -51,7 +63,14 @@ from .space import (
     Uniform,
     distribution_from_json,
 )
-from .storage import SQLiteStorage
+from .storage import (
+    FORMAT,
+    OldStudyFormat,
+    StudyBusy,
+    StudyStorage,
+    open_storage,
+    upgrade_legacy,
+)
 from .study import Study, WorkersKeepDying, optimize
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
 
@@ -83,7 +102,24 @@ __all__ = [
     "Study",
     "optimize",
     "SQLiteStorage",
+    "StudyStorage",
+    "open_storage",
+    "OldStudyFormat",
+    "StudyBusy",
+    "FORMAT",
+    "upgrade_legacy",
     "WorkersKeepDying",
+    # registries (samplers, pruners, executors by name)
+    "Registry",
+    "SAMPLERS",
+    "PRUNERS",
+    "EXECUTORS",
+    "register_sampler",
+    "register_pruner",
+    "register_executor",
+    "OptunaSampler",
+    "OptunaPruner",
+    "make_pruner",
     # execution
     "Executor",
     "InProcessExecutor",

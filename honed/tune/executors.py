@@ -21,6 +21,8 @@ import signal
 from concurrent.futures import Future
 from typing import Any
 
+from .registry import EXECUTORS, register_executor
+
 __all__ = [
     "Executor",
     "InProcessExecutor",
@@ -101,6 +103,7 @@ class Executor:
     needs_pickle: bool = False
 
 
+@register_executor("inprocess")
 class InProcessExecutor(Executor):
     """Runs each trial in the calling process, one at a time: for debugging (breakpoints
     and tracebacks work) and for objectives that cannot be pickled."""
@@ -116,6 +119,7 @@ class InProcessExecutor(Executor):
         return fut
 
 
+@register_executor("process")
 class ProcessExecutor(Executor):
     """Runs trials in ``workers`` local processes (default: one per core).
 
@@ -192,10 +196,14 @@ def make_executor(
         return InProcessExecutor()
     if executor == "ray":
         return RayExecutor(address=address, workers=workers)
+    if isinstance(executor, str) and executor in EXECUTORS:
+        return EXECUTORS.get(executor)(workers=workers)
     raise ValueError(
-        f"executor must be 'process', 'inprocess', 'ray' or an Executor, got {executor!r}"
+        f"executor must be one of {EXECUTORS.names()} or an Executor, got {executor!r}"
     )
 
 
 # At the end: ray_executor builds on Executor and limit_blas_threads defined above.
 from .ray_executor import RayExecutor  # noqa: E402
+
+register_executor("ray", RayExecutor)

@@ -16,11 +16,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner"]
+from .registry import PRUNERS, register_pruner
+
+__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner", "make_pruner"]
 
 
 class Pruner:
-    """Base class: never prunes.  Subclasses override ``prune``."""
+    """Base class: never prunes.  Subclasses override ``prune``.
+
+    ``in_driver``: False for pruners that decide from ``peers`` in the worker (honed's);
+    True for ones the driver asks (Optuna's, see ``optuna_bridge.OptunaPruner``)."""
+
+    name = "base"
+    in_driver = False
 
     def prune(
         self,
@@ -33,13 +41,25 @@ class Pruner:
         return False
 
     def to_config(self) -> dict:
-        return {"name": "nop"}
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Pruner:
+        rest = {k: v for k, v in config.items() if k != "name"}
+        try:
+            return cls(**rest)
+        except TypeError as e:
+            raise ValueError(f"pruner {config.get('name')!r}: bad config {rest!r} ({e})") from None
 
 
+@register_pruner("nop")
 class NopPruner(Pruner):
     """Never prunes (the default: every trial trains to the end)."""
 
+    name = "nop"
 
+
+@register_pruner("successive_halving")
 class SuccessiveHalvingPruner(Pruner):
     """Asynchronous successive halving.
 
@@ -55,6 +75,8 @@ class SuccessiveHalvingPruner(Pruner):
         reduction_factor: η >= 2; about 1/η of the trials survive each rung.
         min_trials: trials needed at a rung before it prunes (>= 1).
     """
+
+    name = "successive_halving"
 
     def __init__(self, min_epochs: int = 1, reduction_factor: int = 3, min_trials: int = 3):
         if int(min_epochs) != min_epochs or min_epochs < 1:
@@ -97,3 +119,20 @@ class SuccessiveHalvingPruner(Pruner):
             "reduction_factor": self.reduction_factor,
             "min_trials": self.min_trials,
         }
+
+
+PRUNERS.register("sh", SuccessiveHalvingPruner)  # short name for the command line
+
+
+def make_pruner(pruner: str | dict | Pruner | None) -> Pruner | None:
+    """``None``, a registered name (``"successive_halving"``/``"sh"``, ``"median"``,
+    ``"hyperband"``, ...), a config dict or a Pruner."""
+    from . import optuna_bridge  # noqa: F401  (registers Optuna's pruners)
+
+    if pruner is None or isinstance(pruner, Pruner):
+        return pruner
+    if isinstance(pruner, str):
+        return PRUNERS.from_config({"name": pruner})
+    if isinstance(pruner, dict):
+        return PRUNERS.from_config(dict(pruner))
+    raise ValueError(f"pruner must be a name, a config dict or a Pruner, got {pruner!r}")

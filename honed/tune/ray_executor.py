@@ -101,6 +101,9 @@ class _ReporterActorBody:
     def intermediate_at(self, step):
         return self.reporter.intermediate_at(step)
 
+    def should_prune(self, number):
+        return self.reporter.should_prune(number)
+
 
 class _RayReporterProxy:
     """A reporter for workers on other machines: calls go to an actor pinned to the
@@ -118,6 +121,11 @@ class _RayReporterProxy:
         import ray
 
         return ray.get(self.actor.intermediate_at.remote(step))
+
+    def should_prune(self, number):
+        import ray
+
+        return ray.get(self.actor.should_prune.remote(number))
 
 
 class RayExecutor(Executor):

@@ -12,6 +12,13 @@ Contract (every sampler, checked by the shared tests):
   (a barrier); the study waits for running trials until it is.
 * ``to_config()`` is JSON and ``sampler_from_config`` rebuilds an equal sampler, so a
   study resumed from its file samples exactly as before.
+* ``reproducible``: True when the trials are the same at any worker count (honed's
+  random, grid and zoom); model-based Optuna samplers say False.
+* ``observe(trial, space, seed, direction)``: the driver tells every finished trial, once
+  (a no-op for honed's samplers, which read ``history``; ask-and-tell samplers learn here).
+
+Samplers are registered by name (``honed.tune.register_sampler``); a name not registered
+is looked up among Optuna's samplers (``"tpe"``, ``"cmaes"``, ...).
 
 Randomness comes from ``param_rng(seed, number, name)``: one generator per (trial,
 parameter), derived with ``SeedSequence(seed, spawn_key=...)``.
@@ -25,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .registry import SAMPLERS, register_sampler
 from .space import Choice, Int, SearchSpace
 from .trial import FrozenTrial, TrialState, param_rng
 
@@ -46,6 +54,8 @@ class Sampler:
 
     name = "base"
     budget: int | None = None
+    #: the same trials at any number of workers (see the module docstring)
+    reproducible = True
 
     def sample(
         self,
@@ -60,8 +70,21 @@ class Sampler:
     def ready(self, number: int, history: Sequence[FrozenTrial]) -> bool:
         return True
 
+    def observe(
+        self, trial: FrozenTrial, space: SearchSpace, seed: int, direction: str = "minimize"
+    ) -> None:
+        """Called by the driver once per finished trial; honed's samplers need nothing."""
+
     def to_config(self) -> dict[str, Any]:
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sampler:
+        rest = {k: v for k, v in config.items() if k != "name"}
+        try:
+            return cls(**rest)
+        except TypeError as e:
+            raise ValueError(f"sampler {config.get('name')!r}: bad config {rest!r} ({e})") from None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sampler) and self.to_config() == other.to_config()
@@ -78,6 +101,7 @@ def _uniform_in(space: SearchSpace, seed: int, number: int, box: Box | None) -> 
     return params
 
 
+@register_sampler("random")
 class RandomSampler(Sampler):
     """Uniform on each parameter's own scale (the notes: "try random values, don't use a
     grid").  ``seed`` here is ignored in favour of the study seed; it exists so
@@ -95,6 +119,7 @@ class RandomSampler(Sampler):
         return {"name": self.name, "seed": self.seed}
 
 
+@register_sampler("grid")
 class GridSampler(Sampler):
     """A grid with as many points as the random budget, for comparison.
 
@@ -127,6 +152,7 @@ class GridSampler(Sampler):
         return {"name": self.name, "budget": self.budget}
 
 
+@register_sampler("zoom")
 class ZoomSampler(Sampler):
     """Coarse to fine: random search, then random search again inside a smaller box.
 
@@ -251,19 +277,17 @@ class ZoomSampler(Sampler):
         }
 
 
-_SAMPLERS = {"random": RandomSampler, "grid": GridSampler, "zoom": ZoomSampler}
-
-
 def sampler_from_config(config: dict[str, Any]) -> Sampler:
-    config = dict(config)
-    name = config.pop("name", None)
-    if name not in _SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(_SAMPLERS)}, got {name!r}")
-    return _SAMPLERS[name](**config)
+    """Rebuild a sampler from its ``to_config()`` dict (any registered name, or an Optuna
+    sampler's)."""
+    from . import optuna_bridge  # noqa: F401  (registers the Optuna fallback)
+
+    return SAMPLERS.from_config(dict(config))
 
 
 def make_sampler(sampler: str | dict | Sampler | None) -> Sampler:
-    """``"random"`` (default), ``"grid"``, ``"zoom"``, a config dict or a Sampler."""
+    """``"random"`` (default), ``"grid"``, ``"zoom"``, another registered name, an Optuna
+    sampler's name (``"tpe"``), a config dict or a Sampler."""
     if sampler is None:
         return RandomSampler()
     if isinstance(sampler, Sampler):

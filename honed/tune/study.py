@@ -1,14 +1,20 @@
-"""Studies: a search space, a sampler and a seed, with every trial kept in SQLite.
+"""Studies: a search space, a sampler and a seed, with every trial kept in an Optuna storage.
 
-How a study runs (``Study.optimize``), in the driver process:
+How a study runs (``Study.optimize``), in the driver process -- the only process that
+writes the storage, and the only driver of the study file while it runs
+(``StudyStorage.driver_lock``):
 
-1. trials left ``running`` by a dead process become ``interrupted``;
-2. while fewer than ``workers`` trials run: claim the next one from the database (an
-   interrupted trial first, with its number, params and seed; else the next number,
-   sampled now) and hand it to the executor; a sampler barrier (coarse-to-fine) makes
-   the claim wait until the trials it depends on are finished;
-3. record each outcome (``complete`` / ``failed`` / ``diverged`` / ``pruned``) the moment
-   it arrives, in one transaction.
+1. read the study once; from then on the driver keeps every trial in memory (so the cost
+   per trial does not grow with the study) and writes each change through;
+2. trials left running by a run that was cut off (crash, kill, Ctrl-C) are run again
+   first, with their number, params and seed (``attempts`` goes up);
+3. while fewer than ``workers`` trials run: take the next number, ask the sampler for its
+   params (a sampler barrier -- coarse-to-fine -- makes it wait until the trials it
+   depends on are finished), store the trial as RUNNING and hand it to the executor;
+4. workers send per-epoch values to the driver (``channel.py``), which stores them at
+   once (optuna-dashboard shows them live) and answers the pruner's questions;
+5. record each outcome (``complete`` / ``failed`` / ``diverged`` / ``pruned``) the moment
+   it arrives.
 
 ``n_trials`` is the size the study should reach: run it again with the same number and
 only missing or interrupted trials run.  Ctrl-C marks the running trials ``interrupted``
@@ -30,19 +36,21 @@ import multiprocessing
 import os
 import pickle
 import sys
+import threading
 import time
 import traceback as tb_mod
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
+from .channel import DirectReporter, ReportServer
 from .executors import Executor, make_executor
 from .progress import Progress
-from .pruners import Pruner
+from .pruners import Pruner, make_pruner
 from .samplers import Sampler, ZoomSampler, make_sampler, sampler_from_config
 from .space import SearchSpace
-from .storage import Reporter, SQLiteStorage, driver_id
+from .storage import StudyStorage, driver_id, open_storage
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
 
 __all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial"]
@@ -88,6 +96,8 @@ def run_trial(
         duration=time.perf_counter() - t0,
         worker=driver_id(),
         params=trial.params,
+        suggested={n: d.to_json() for n, d in trial._suggested.items()},
+        intermediate=dict(trial.intermediate),
         user_attrs=trial.user_attrs,
     )
     return out
@@ -98,30 +108,69 @@ def _same_sampler(given: dict, stored: dict) -> bool:
     return all(stored.get(k) == v for k, v in given.items() if v is not None or k != "budget")
 
 
+class _Sink:
+    """The driver's end of the report channel: per-epoch values and pruning questions."""
+
+    def __init__(self, study: Study, pruner: Pruner | None) -> None:
+        self.study = study
+        self.pruner = pruner
+        self.lock = study._lock
+        self._optuna_study = None
+
+    def report_intermediate(self, number: int, step: int, value: float) -> None:
+        st = self.study
+        with self.lock:
+            st.storage.report(st._ids[number], step, value)
+            st._at.setdefault(int(step), {})[number] = value
+
+    def intermediate_at(self, step: int) -> dict[int, float]:
+        with self.lock:
+            return dict(self.study._at.get(int(step), {}))
+
+    def should_prune(self, number: int) -> bool:
+        from .optuna_bridge import import_optuna
+
+        st = self.study
+        with self.lock:
+            if self._optuna_study is None:
+                optuna = import_optuna()
+                self._optuna_study = optuna.load_study(
+                    study_name=st.name,
+                    storage=st.storage.optuna,
+                    pruner=self.pruner.optuna_pruner(),
+                )
+            frozen = st.storage.optuna.get_trial(st._ids[number])
+            return bool(self.pruner.optuna_pruner().prune(self._optuna_study, frozen))
+
+
 class Study:
-    """A named study in a SQLite file; opens the existing one or creates it.
+    """A named study in an Optuna storage; opens the existing one or creates it.
 
     Args:
-        storage_path: the ``.db`` file (created with its folder if missing).
+        storage: a study file (``.journal``, the default kind, or ``.db``/``.sqlite`` for
+            Optuna's SQLite storage; created with its folder if missing), a ``sqlite:///``
+            URL, an Optuna storage, or a ``StudyStorage``.
         study_name: several studies can share a file.
         space: ``SearchSpace``, or its config dict (``{"train.lr": {"log": [1e-4, 1]}}``).
             Required to create a study (``{}`` for a purely define-by-run objective);
             optional when opening one, and then it must equal the stored one.
-        sampler: ``"random"`` (default), ``"grid"``, ``"zoom"``, a config dict or a
-            ``Sampler``.  Stored with the study, so a resumed study samples the same way.
+        sampler: ``"random"`` (default), ``"grid"``, ``"zoom"``, ``"tpe"`` or any Optuna
+            sampler's name, a config dict or a ``Sampler``.  Stored with the study, so a
+            resumed study samples the same way.
         seed: the study seed (default 0); with the trial number it fixes every trial's
-            params and its ``trial.seed``.
+            params (honed's samplers) and its ``trial.seed``.
         direction: ``"minimize"`` (dev error, default) or ``"maximize"``.
         user_attrs: JSON-able notes, e.g. the experiment config the objective trains.
 
     Raises:
         ValueError: when opening a study with a different space, sampler, seed or
-            direction than it was created with.
+            direction than it was created with; ``OldStudyFormat`` (a ValueError) for a
+            file in honed's old format, naming the command that upgrades it.
     """
 
     def __init__(
         self,
-        storage_path: str | os.PathLike,
+        storage: Any,
         study_name: str = "default",
         space: SearchSpace | Mapping[str, Any] | None = None,
         sampler: str | dict | Sampler | None = None,
@@ -129,12 +178,13 @@ class Study:
         direction: str | None = None,
         user_attrs: dict[str, Any] | None = None,
     ) -> None:
+        self._cache: list[FrozenTrial] | None = None  # the driver's trials, while it runs
         if direction not in (None, "minimize", "maximize"):
             raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
         if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self.storage = SQLiteStorage(storage_path)
-        self.storage_path = os.fspath(storage_path)
+        self.storage: StudyStorage = open_storage(storage)
+        self.storage_path = self.storage.path or self.storage.url
         self.name = study_name
         if space is not None and not isinstance(space, SearchSpace):
             space = SearchSpace.from_config(space)
@@ -178,14 +228,30 @@ class Study:
         self.sampler: Sampler = sampler_from_config(row["sampler"])
         self.seed: int = row["seed"]
         self.direction: str = row["direction"]
-        self.created: float = row["created"]
+        self.created: float | None = row["created"]
+        self.format: int | None = row["format"]
         self.user_attrs: dict[str, Any] = row["user_attrs"]
+        self._ids: list[int] = []
+        self._at: dict[int, dict[int, float]] = {}  # step -> {number: value}, while it runs
+        self._lock = threading.RLock()  # the driver's threads: main loop and report channel
 
     # -- reading ------------------------------------------------------------------------
     @property
     def trials(self) -> list[FrozenTrial]:
-        """Every trial, by number (a fresh read of the database)."""
-        return self.storage.get_trials(self.id)
+        """Every trial, by number (a fresh read of the storage; while this process runs
+        the study, the driver's own up-to-date copy)."""
+        if self._cache is not None:
+            return list(self._cache)
+        # `show` and `report` read the trials several times: re-read only when the file
+        # changed (a journal only grows; SQLite's size or mtime moves with each write)
+        key = None
+        if self.storage.path is not None and os.path.exists(self.storage.path):
+            st = os.stat(self.storage.path)
+            key = (st.st_size, st.st_mtime_ns)
+        if key is None or key != getattr(self, "_read_key", None):
+            self._read = self.storage.get_trials(self.id)[0]
+            self._read_key = key
+        return list(self._read)
 
     def _sign(self) -> float:
         return 1.0 if self.direction == "minimize" else -1.0
@@ -305,7 +371,7 @@ class Study:
         *,
         workers: int | None = None,
         executor: str | Executor | None = None,
-        pruner: Pruner | None = None,
+        pruner: str | dict | Pruner | None = None,
         progress: Any = "auto",
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
     ) -> Study:
@@ -318,60 +384,116 @@ class Study:
             n_trials: the size the study should reach (not "this many more").
             workers: trials at once (process executor default: ``os.cpu_count()``).
             executor: ``"process"`` (default), ``"inprocess"``, ``"ray"`` or an Executor.
-            pruner: e.g. ``SuccessiveHalvingPruner()``; none by default.
+            pruner: ``SuccessiveHalvingPruner()``, ``"median"``, ``"hyperband"`` (Optuna's)
+                or another registered name; none by default.
             progress: ``"auto"``, ``"lines"``, ``"bar"`` or ``False`` (see ``progress``).
             callbacks: ``fn(study, trial)`` after each finished trial, in the driver.
 
         Returns:
             the study itself.
+
+        Raises:
+            StudyBusy: when another process is running a study of this file.
         """
         if isinstance(n_trials, bool) or int(n_trials) != n_trials or n_trials < 0:
             raise ValueError(f"n_trials must be a non-negative integer, got {n_trials!r}")
         n_trials = int(n_trials)
+        pruner = make_pruner(pruner)
         _refuse_in_worker_bootstrap()
-        if getattr(self.sampler, "budget", "none") is None:
-            # grid size and stage sizes come from the first requested budget, then stay
-            self.sampler.budget = n_trials
-            conf = self.sampler.to_config()
-            with self.storage._tx() as c:
-                c.execute(
-                    "UPDATE studies SET sampler = ? WHERE id = ?", (json.dumps(conf), self.id)
+        with self.storage.driver_lock(self.name):
+            if getattr(self.sampler, "budget", "none") is None:
+                # grid size and stage sizes come from the first requested budget, then stay
+                self.sampler.budget = n_trials
+                self.storage.set_study_system_attr(
+                    self.id, "honed:sampler", self.sampler.to_config()
                 )
-        ex = make_executor(executor, workers)
-        if ex.needs_pickle:
+            ex = make_executor(executor, workers)
+            if ex.needs_pickle:
+                try:
+                    pickle.dumps((objective, pruner))
+                except Exception as e:
+                    raise TypeError(
+                        "the objective (and pruner) must be picklable to run in worker "
+                        "processes: define it at module level, or use functools.partial or "
+                        "an instance of a module-level class; or use executor='inprocess' "
+                        f"({e})"
+                    ) from e
+            trials, ids = self.storage.get_trials(self.id)
+            self._cache, self._ids, self._at = trials, ids, {}
+            for t in trials:
+                for step, v in t.intermediate.items():
+                    self._at.setdefault(step, {})[t.number] = v
+            sink = _Sink(self, pruner)
+            server = ReportServer(sink) if ex.needs_pickle else None
             try:
-                pickle.dumps((objective, pruner))
-            except Exception as e:
-                raise TypeError(
-                    "the objective (and pruner) must be picklable to run in worker "
-                    "processes: define it at module level, or use functools.partial or an "
-                    f"instance of a module-level class; or use executor='inprocess' ({e})"
-                ) from e
-        self.storage.recover_stale(self.id)
-        reporter = ex.wrap_reporter(Reporter(self.storage, self.id))
-        me = driver_id()
+                reporter = ex.wrap_reporter(server.client() if server else DirectReporter(sink))
+                return self._run(
+                    objective, n_trials, ex, pruner, reporter, sink, progress, callbacks
+                )
+            finally:
+                if server is not None:
+                    server.close()
+                self._cache = None
+
+    def _run(self, objective, n_trials, ex, pruner, reporter, sink, progress, callbacks):
+        cache, ids = self._cache, self._ids
         sampler, space, seed, direction = self.sampler, self.space, self.seed, self.direction
-
-        def sample(number, history):
-            return sampler.sample(number, space, seed, history, direction), trial_seeds(
-                seed, number
-            )
-
+        for t in cache:
+            sampler.observe(t, space, seed, direction)
+        # Every trial still running was cut off: this process holds the driver lock.
+        rerun = [t.number for t in cache if t.state in (TrialState.RUNNING, TrialState.INTERRUPTED)]
         prog = Progress(n_trials, progress, direction=direction)
-        prog.start(self.storage.get_trials(self.id, intermediate=False))
+        prog.start(cache)
         running: dict[Any, FrozenTrial] = {}
-        claimed: FrozenTrial | None = None
-        dead_in_a_row: list[int] = []  # trials lost to dying workers since the last good one
+        # (trial, outcome) lost to dying workers since the last good trial
+        dead_in_a_row: list[tuple[FrozenTrial, dict]] = []
+
+        def claim() -> FrozenTrial | str | None:
+            with sink.lock:
+                if rerun:
+                    number = rerun.pop(0)
+                    old = cache[number]
+                    self.storage.restart_trial(ids[number], old.attempts + 1)
+                    for at in self._at.values():  # the cut-off attempt's curve is dropped
+                        at.pop(number, None)
+                    t = replace(
+                        old,
+                        state=TrialState.RUNNING,
+                        attempts=old.attempts + 1,
+                        value=None,
+                        intermediate={},
+                        error=None,
+                        traceback=None,
+                        started=time.time(),
+                        finished=None,
+                        duration=None,
+                    )
+                    cache[number] = t
+                    return t
+                number = len(cache)
+                if number >= n_trials:
+                    return None
+                if not sampler.ready(number, cache):
+                    return "wait"
+                params = sampler.sample(number, space, seed, cache, direction)
+                tseed = trial_seeds(seed, number)
+                tid, onum, started = self.storage.create_trial(self.id, params, space, tseed)
+                if onum != number:  # pragma: no cover - only if something else wrote
+                    raise RuntimeError(f"study {self.name!r}: trial {onum} stored as {number}")
+                t = FrozenTrial(number, TrialState.RUNNING, params, tseed, started=started)
+                cache.append(t)
+                ids.append(tid)
+                return t
+
         try:
             exhausted = False
             while True:
                 while not exhausted and len(running) < ex.max_workers:
-                    got = self.storage.claim(self.id, n_trials, sample, sampler.ready, me)
+                    got = claim()
                     if got is None:
                         exhausted = True
                     if not isinstance(got, FrozenTrial):
                         break
-                    claimed = got
                     fut = ex.submit(
                         run_trial,
                         objective,
@@ -384,43 +506,37 @@ class Study:
                         direction,
                     )
                     running[fut] = got
-                    claimed = None
                 if not running:
-                    if exhausted:
+                    if exhausted or not dead_in_a_row:
                         break
-                    # A barrier waits on trials run by another process on this study.
-                    time.sleep(0.2)
-                    self.storage.recover_stale(self.id)
+                    # a barrier waits on trials whose workers died: record them failed
+                    self._fail_dead(dead_in_a_row, callbacks, prog, running)
                     continue
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: running[f].number):
                     t = running.pop(fut)
-                    if self._record(fut, t, ex):
-                        dead_in_a_row.clear()
-                    else:
-                        dead_in_a_row.append(t.number)
+                    ok, out = self._outcome(fut, ex)
+                    if not ok:  # the worker died: failed if the study goes on, else interrupted
+                        dead_in_a_row.append((t, out))
                         if len(dead_in_a_row) >= 2 * ex.max_workers:
-                            self.storage.mark_interrupted(
-                                self.id, dead_in_a_row, was=TrialState.FAILED
-                            )
+                            numbers = [d.number for d, _ in dead_in_a_row]
                             raise WorkersKeepDying(
-                                f"worker processes died {len(dead_in_a_row)} times in a row "
+                                f"worker processes died {len(numbers)} times in a row "
                                 f"without finishing a trial, so the study stops; trials "
-                                f"{sorted(dead_in_a_row)} are marked interrupted and run "
-                                "again on resume. Errors the workers printed, if any, are above. "
-                                "(A script that runs a study must do it under "
+                                f"{sorted(numbers)} are marked interrupted and run "
+                                "again on resume. Errors the workers printed, if any, are "
+                                "above. (A script that runs a study must do it under "
                                 '`if __name__ == "__main__":`: workers import the main module.)'
                             )
-                    final = self.storage.get_trial(self.id, t.number)
-                    if final is not None:
-                        prog.trial_finished(final, list(running.values()))
-                        for cb in callbacks:
-                            cb(self, final)
+                        continue
+                    self._fail_dead(dead_in_a_row, callbacks, prog, running)
+                    final = self._finish(t, out, sampler)
+                    prog.trial_finished(final, list(running.values()))
+                    for cb in callbacks:
+                        cb(self, final)
+            self._fail_dead(dead_in_a_row, callbacks, prog, running)
         except KeyboardInterrupt:
-            numbers = [t.number for t in running.values()]
-            if claimed is not None:
-                numbers.append(claimed.number)
-            self.storage.mark_interrupted(self.id, numbers)
+            numbers = self._interrupt()
             ex.shutdown(kill=True)
             prog.close()
             print(
@@ -430,10 +546,7 @@ class Study:
             )
             raise
         except BaseException:
-            numbers = [t.number for t in running.values()]
-            if claimed is not None:  # claimed, but handing it to the executor failed
-                numbers.append(claimed.number)
-            self.storage.mark_interrupted(self.id, numbers)
+            self._interrupt()
             ex.shutdown(kill=True)
             prog.close()
             raise
@@ -441,24 +554,77 @@ class Study:
         prog.close()
         return self
 
-    def _record(self, fut, t: FrozenTrial, ex: Executor) -> bool:
-        """Store the trial's outcome; False when its worker died instead of running it."""
+    def _interrupt(self) -> list[int]:
+        """Mark every trial still running interrupted (running, just claimed, or whose
+        worker died): this driver is the only one, so none of them will finish now."""
+        numbers = [t.number for t in self._cache if t.state == TrialState.RUNNING]
+        self.storage.mark_interrupted([self._ids[n] for n in numbers])
+        for n in numbers:
+            self._cache[n] = replace(self._cache[n], state=TrialState.INTERRUPTED)
+        return numbers
+
+    def _fail_dead(self, dead, callbacks, prog, running) -> None:
+        """Trials whose worker died, now that the study goes on: recorded failed."""
+        while dead:
+            t, out = dead.pop(0)
+            final = self._finish(t, out, self.sampler)
+            prog.trial_finished(final, list(running.values()))
+            for cb in callbacks:
+                cb(self, final)
+
+    def _outcome(self, fut, ex: Executor) -> tuple[bool, dict]:
+        """(False, a "worker error" outcome) when the worker died instead of running it."""
         try:
-            out = fut.result()
+            return True, fut.result()
         except Exception as e:
             # Not the objective (run_trial catches that): the worker itself died, or the
-            # arguments could not be sent.  Record it and carry on with a fresh pool.
-            out = {
+            # arguments could not be sent.  Carry on with a fresh pool.
+            ex.restart()
+            return False, {
                 "state": TrialState.FAILED,
                 "value": None,
                 "error": f"worker error: {type(e).__name__}: {e}",
                 "traceback": "".join(tb_mod.format_exception(e)),
             }
-            ex.restart()
-            self.storage.finish(self.id, t.number, t.attempts, **out)
-            return False
-        self.storage.finish(self.id, t.number, t.attempts, **out)
-        return True
+
+    def _finish(self, t: FrozenTrial, out: dict, sampler: Sampler) -> FrozenTrial:
+        from .space import distribution_from_json
+
+        params = out.get("params") or t.params
+        new = {
+            n: (params[n], distribution_from_json(d, n))
+            for n, d in (out.get("suggested") or {}).items()
+            if n not in t.params
+        }
+        with self._lock:
+            finished = self.storage.finish(
+                self._ids[t.number],
+                out["state"],
+                out.get("value"),
+                error=out.get("error"),
+                traceback=out.get("traceback"),
+                duration=out.get("duration"),
+                worker=out.get("worker"),
+                new_params=new,
+                user_attrs=out.get("user_attrs"),
+            )
+            value = out.get("value")
+            final = replace(
+                t,
+                state=TrialState(out["state"]),
+                params=dict(params),
+                value=value if value is not None and math.isfinite(value) else None,
+                intermediate=dict(out.get("intermediate") or {}),
+                duration=out.get("duration"),
+                finished=finished,
+                error=out.get("error"),
+                traceback=out.get("traceback"),
+                worker=out.get("worker"),
+                user_attrs=dict(out.get("user_attrs") or {}),
+            )
+            self._cache[t.number] = final
+        sampler.observe(final, self.space, self.seed, self.direction)
+        return final
 
 
 def _refuse_in_worker_bootstrap() -> None:

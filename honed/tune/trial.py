@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,8 +30,15 @@ class TrialPruned(Exception):
     ``pruned`` with its last reported value."""
 
 
-class TrialState:
-    """The states a trial can be in (plain strings so they read well in SQL and CSV)."""
+class TrialState(StrEnum):
+    """The states a trial can be in: a ``str`` enum, so a state compares equal to its name
+    (``TrialState.COMPLETE == "complete"``) and reads well in JSON, CSV and the dashboard.
+
+    How each shows in Optuna (the study's storage): ``running`` and ``interrupted`` are
+    Optuna's RUNNING (an interrupted trial is a running one whose driver is gone; honed runs
+    it again on resume), ``complete`` is COMPLETE, ``pruned`` is PRUNED, ``failed`` and
+    ``diverged`` are FAIL (the trial's ``honed`` system attribute says which).
+    """
 
     RUNNING = "running"
     COMPLETE = "complete"
@@ -39,9 +47,16 @@ class TrialState:
     PRUNED = "pruned"
     INTERRUPTED = "interrupted"
 
-    ALL = (RUNNING, COMPLETE, FAILED, DIVERGED, PRUNED, INTERRUPTED)
-    #: states that will not change any more (``interrupted`` will be re-run)
-    FINISHED = (COMPLETE, FAILED, DIVERGED, PRUNED)
+
+#: every state, in display order
+TrialState.ALL = tuple(TrialState)  # type: ignore[attr-defined]
+#: states that will not change any more (``interrupted`` will be re-run)
+TrialState.FINISHED = (  # type: ignore[attr-defined]
+    TrialState.COMPLETE,
+    TrialState.FAILED,
+    TrialState.DIVERGED,
+    TrialState.PRUNED,
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,9 @@ class Trial:
         value = self.intermediate[epoch]
         if not math.isfinite(value):
             return True
+        if getattr(self._pruner, "in_driver", False):
+            # Optuna's pruners read (and Hyperband writes) the study: the driver asks them
+            return self._reporter is not None and bool(self._reporter.should_prune(self.number))
 
         def peers(step: int) -> dict[int, float]:
             if self._reporter is None:

@@ -156,3 +156,36 @@ def test_tune_stops_with_exit_code_5_when_workers_keep_dying(
     assert main(["tune", str(experiment), "--study", str(study)]) == 5
     assert "died 2 times in a row" in capsys.readouterr().err
     assert [t.state for t in open_study(study).trials] == ["interrupted", "interrupted"]
+
+
+def test_resuming_with_another_experiment_is_refused_unless_new_study(experiment, tmp_path, capsys):
+    study = tmp_path / "s.journal"
+    base = ["tune", str(experiment), "--study", str(study), "--executor", "inprocess"]
+    assert main([*base, "--trials", "2"]) == 0
+    # trial count and workers may change; the experiment may not
+    assert main([*base, "--trials", "3", "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--set", "train.epochs=4", "--set", "model.activation=relu"]) == 1
+    err = capsys.readouterr().err
+    assert "made from another experiment: model.activation, train.epochs differ" in err
+    assert "--new-study" in err
+    assert main([*base, "--trials", "2", "--set", "train.epochs=4", "--new-study"]) == 0
+    assert open_study(study).name == "tinytune-2"
+    assert len(open_study(study).trials) == 2
+
+
+def test_train_from_study_checks_the_experiment_and_records_the_trial(experiment, tmp_path, capsys):
+    study = tmp_path / "s.journal"
+    assert main(["tune", str(experiment), "--study", str(study), "--executor", "inprocess"]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.toml"
+    other.write_text(TUNE.replace('activation = "tanh"', 'activation = "relu"'))
+    runs = str(tmp_path / "runs")
+    assert main(["train", str(other), "--from-study", str(study), "--out", runs, "--quiet"]) == 1
+    assert "model.activation differ" in capsys.readouterr().err
+    assert main(["train", str(experiment), "--from-study", str(study), "--out", runs]) == 0
+    best = open_study(study).best_trial
+    assert f"trial #{best.number}" in capsys.readouterr().out
+    run = next((tmp_path / "runs").iterdir())
+    used = json.loads((run / "from_study.json").read_text())
+    assert used["trial"] == best.number and used["params"] == best.params

@@ -45,8 +45,10 @@ def params(d):
 def reference(tmp_path_factory):
     d = tmp_path_factory.mktemp("ref")
     return {
-        "noise": optimize(seeded_noise, X, 6, d / "a.db", executor="inprocess", progress=False),
-        "flaky": optimize(flaky, X, 6, d / "b.db", executor="inprocess", progress=False),
+        "noise": optimize(
+            seeded_noise, X, 6, d / "a.journal", executor="inprocess", progress=False
+        ),
+        "flaky": optimize(flaky, X, 6, d / "b.journal", executor="inprocess", progress=False),
     }
 
 
@@ -61,13 +63,13 @@ def test_executor_contract(make, tmp_path, reference):
     fut = ex.submit(divmod, 7, 2)
     assert fut.result(timeout=60) == (3, 1)
     for name, objective in (("noise", seeded_noise), ("flaky", flaky)):
-        study = optimize(objective, X, 6, tmp_path / f"{name}.db", executor=ex, progress=False)
+        study = optimize(objective, X, 6, tmp_path / f"{name}.journal", executor=ex, progress=False)
         assert summary(study) == summary(reference[name])
     pruned = optimize(
         curves,
         {"x": {"uniform": [0, 1]}},
         6,
-        tmp_path / "p.db",
+        tmp_path / "p.journal",
         executor=ex,
         pruner=SuccessiveHalvingPruner(min_trials=2),
         progress=False,

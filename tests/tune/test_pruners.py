@@ -37,7 +37,7 @@ def test_bad_curves_are_pruned_at_the_first_rung(tmp_path):
         curves,
         {"x": {"uniform": [0, 1]}},
         30,
-        tmp_path / "s.db",
+        tmp_path / "s.journal",
         executor="inprocess",
         progress=False,
         pruner=SuccessiveHalvingPruner(min_epochs=1, reduction_factor=3, min_trials=3),

@@ -1,74 +1,125 @@
-"""SQLite storage contract: atomic claims, guarded finishes, many writers at once."""
+"""Storage contract (both Optuna storages honed uses) and the old format's upgrade."""
 
-import multiprocessing
+import math
 import pickle
+import shutil
+from pathlib import Path
 
-from honed.tune import SQLiteStorage, TrialState
+import optuna
+import pytest
 
-SPACE = {"x": {"uniform": [0, 1]}}
+from honed.tune import (
+    FORMAT,
+    OldStudyFormat,
+    SearchSpace,
+    SQLiteStorage,
+    Study,
+    StudyStorage,
+    TrialState,
+    optimize,
+    upgrade_legacy,
+)
+from honed.tune.synthetic import bowl
 
-
-def _new(path):
-    s = SQLiteStorage(path)
-    row = s.create_study("s", "minimize", SPACE, {"name": "random"}, 0)
-    return s, row["id"]
-
-
-def _sample(number, history):
-    return {"x": number / 100}, number
-
-
-def test_claim_finish_and_reclaim(tmp_path):
-    s, sid = _new(tmp_path / "s.db")
-    assert s.create_study("s", "minimize", SPACE, {"name": "random"}, 0)["id"] == sid
-    a = s.claim(sid, 2, _sample)
-    b = s.claim(sid, 2, _sample)
-    assert (a.number, b.number, a.state) == (0, 1, TrialState.RUNNING)
-    assert s.claim(sid, 2, _sample) is None
-    assert s.claim(sid, 3, _sample, ready=lambda n, h: False) == "wait"
-    s.report_intermediate(sid, 1, 1, 0.5)
-    assert s.finish(sid, 0, 1, TrialState.COMPLETE, value=0.25)
-    assert not s.finish(sid, 0, 1, TrialState.FAILED)  # finished trials stay finished
-    s.mark_interrupted(sid, [1])
-    again = s.claim(sid, 2, _sample)
-    assert (again.number, again.params, again.seed, again.attempts) == (1, b.params, 1, 2)
-    assert s.intermediate_at(sid, 1) == {}  # the dead attempt's curve is dropped
-    assert not s.finish(sid, 1, 1, TrialState.COMPLETE, value=9.0)  # stale attempt
-    assert s.finish(sid, 1, 2, TrialState.COMPLETE, value=0.5)
-    assert [t.value for t in s.get_trials(sid)] == [0.25, 0.5]
-    # it pickles as its path: each process opens its own connection
-    s2 = pickle.loads(pickle.dumps(s))
-    assert [t.value for t in s2.get_trials(sid)] == [0.25, 0.5]
+SPACE = SearchSpace.from_config({"x": {"uniform": [0, 1]}, "b": {"one_minus_log": [0.9, 0.999]}})
+LEGACY = Path(__file__).parent / "data" / "study_v1.sqlite"  # written by honed before Optuna
 
 
-def test_recover_stale_marks_only_dead_drivers(tmp_path):
-    s, sid = _new(tmp_path / "s.db")
-    s.claim(sid, 2, _sample, driver="nohost-xyz:1")
-    s.claim(sid, 2, _sample, driver=f"{__import__('socket').gethostname()}:999999999")
-    assert s.recover_stale(sid) == [1]
-    assert s.recover_stale(sid, everything=True) == [0]
+@pytest.fixture(params=["s.journal", "s.db"])
+def storage(request, tmp_path):
+    return StudyStorage(tmp_path / request.param)
 
 
-def _writer(path, sid, k):
-    s = SQLiteStorage(path)
-    for step in range(40):
-        s.report_intermediate(sid, k, step, k + step / 100)
-    for _ in range(5):
-        t = s.claim(sid, 1000, _sample)
-        s.finish(sid, t.number, t.attempts, TrialState.COMPLETE, value=float(k))
+def test_storage_contract(storage):
+    assert storage.kind == ("journal" if storage.path.endswith(".journal") else "rdb")
+    row = storage.create_study("s", "minimize", SPACE.to_json(), {"name": "random"}, 7, {"k": 1})
+    assert (row["seed"], row["format"], row["user_attrs"]) == (7, FORMAT, {"k": 1})
+    assert storage.study_names() == ["s"] and storage.get_study("nope") is None
+    sid = row["id"]
+    a, n_a, _ = storage.create_trial(sid, {"x": 0.5, "b": 0.99}, SPACE, seed=11)
+    b, n_b, _ = storage.create_trial(sid, {"x": 0.1, "b": 0.9}, SPACE, seed=12)
+    assert (n_a, n_b) == (0, 1)
+    storage.report(a, 1, 0.7)
+    storage.report(a, 2, math.nan)  # a diverging curve is kept as NaN
+    storage.finish(a, TrialState.PRUNED, 0.7, duration=0.5, worker="w:1")
+    storage.finish(b, TrialState.DIVERGED, None, error="Diverged: inf")
+    c, _, _ = storage.create_trial(sid, {"x": 0.2, "b": 0.95}, SPACE, seed=13)
+    storage.mark_interrupted([c])
+    trials, ids = storage.get_trials(sid)
+    assert ids == [a, b, c]
+    t0, t1, t2 = trials
+    assert (t0.state, t0.value, t0.seed, t0.worker, t0.duration) == ("pruned", 0.7, 11, "w:1", 0.5)
+    assert t0.intermediate[1] == 0.7 and math.isnan(t0.intermediate[2])
+    assert (t1.state, t1.value, t1.error) == ("diverged", None, "Diverged: inf")
+    assert (t2.state, t2.attempts) == ("interrupted", 1)
+    storage.restart_trial(c, 2)
+    storage.finish(c, TrialState.COMPLETE, 0.25)
+    t2 = storage.get_trials(sid)[0][2]
+    assert (t2.state, t2.attempts, t2.value, t2.params) == (
+        "complete",
+        2,
+        0.25,
+        {"x": 0.2, "b": 0.95},
+    )
+    with pytest.raises(ValueError, match="finished state"):
+        d, _, _ = storage.create_trial(sid, {"x": 0.3, "b": 0.95}, SPACE, seed=14)
+        storage.finish(d, TrialState.RUNNING, None)
+    # pickles as its target: each process opens it itself
+    again = pickle.loads(pickle.dumps(storage))
+    assert [t.value for t in again.get_trials(sid)[0]][:3] == [0.7, None, 0.25]
 
 
-def test_many_processes_write_at_once(tmp_path):
-    path = str(tmp_path / "s.db")
-    s, sid = _new(path)
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, sid, k)) for k in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert all(p.exitcode == 0 for p in procs)
-    trials = s.get_trials(sid)
-    assert [t.number for t in trials] == list(range(20))
-    assert all(t.state == TrialState.COMPLETE for t in trials)
-    assert all(len(s.intermediate_at(sid, step)) == 4 for step in range(40))
+def test_params_have_matching_optuna_distributions(tmp_path):
+    space = {
+        "lr": {"log": [1e-4, 1]},
+        "beta": {"one_minus_log": [0.9, 0.999]},
+        "units": {"log_int": [16, 1024]},
+        "layers": {"int": [1, 4]},
+        "act": {"choice": ["relu", "tanh"]},
+        "p": {"uniform": [0.5, 1.0]},
+    }
+
+    def objective(trial):
+        return trial.params["lr"]
+
+    optimize(objective, space, 3, tmp_path / "s.journal", executor="inprocess", progress=False)
+    journal = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "s.journal"))
+    )
+    t = optuna.load_study(study_name="default", storage=journal).trials[0]
+    d = t.distributions
+    FD, ID, CD = (
+        optuna.distributions.FloatDistribution,
+        optuna.distributions.IntDistribution,
+        optuna.distributions.CategoricalDistribution,
+    )
+    assert d["lr"] == FD(1e-4, 1, log=True) and d["units"] == ID(16, 1024, log=True)
+    assert d["beta"] == FD(0.9, 0.999)  # natural β; honed keeps the 1-β scale itself
+    assert d["layers"] == ID(1, 4) and d["act"] == CD(["relu", "tanh"]) and d["p"] == FD(0.5, 1)
+    assert 0.9 <= t.params["beta"] <= 0.999 and t.params["act"] in ("relu", "tanh")
+
+
+def test_old_format_files_get_the_upgrade_command_and_upgrade(tmp_path):
+    old = tmp_path / "study_v1.sqlite"
+    shutil.copy(LEGACY, old)
+    with pytest.raises(OldStudyFormat, match=rf"honed study upgrade {old}"):
+        Study(old, "bowl")
+    new = upgrade_legacy(old)
+    assert new == str(tmp_path / "study_v1.journal")
+    legacy = SQLiteStorage(old)
+    for name in ("bowl", "curves", "flaky"):
+        before = legacy.get_trials(legacy.get_study(name)["id"])
+        study = Study(new, name)
+        after = study.trials
+        assert [(t.number, t.state, t.params, t.seed, t.value, t.attempts) for t in after] == [
+            (t.number, t.state, t.params, t.seed, t.value, t.attempts) for t in before
+        ]
+        assert [t.intermediate for t in after] == [t.intermediate for t in before]
+        assert [t.error for t in after] == [t.error for t in before]
+        assert study.space.to_json() == legacy.get_study(name)["space"]
+    assert Study(new, "bowl").user_attrs == {"config": {"name": "bowl", "seed": 0}}
+    with pytest.raises(ValueError, match="already exists"):
+        upgrade_legacy(old)
+    # an upgraded study resumes: more trials of the same (format-1) study
+    grown = optimize(bowl, None, 8, new, "bowl", executor="inprocess", progress=False)
+    assert [t.state for t in grown.trials] == ["complete"] * 8

@@ -10,11 +10,10 @@ import sys
 import textwrap
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 
 import pytest
 
-from honed.tune import Study, TrialState, optimize, trial_seeds
+from honed.tune import Study, StudyBusy, TrialState, optimize, trial_seeds
 from honed.tune.executors import Executor
 from honed.tune.synthetic import bowl, flaky, seeded_noise, slow_bowl
 
@@ -31,8 +30,9 @@ def key(study):
     return [(t.number, t.state, t.params, t.seed, t.value) for t in study.trials]
 
 
-def test_optimize_records_everything(tmp_path):
-    db = tmp_path / "s.db"
+@pytest.mark.parametrize("name", ["s.journal", "s.db"])  # Optuna's journal file and its SQLite
+def test_optimize_records_everything(tmp_path, name):
+    db = tmp_path / name
     study = run_inprocess(bowl, BOWL, 12, db, user_attrs={"experiment": {"epochs": 3}})
     trials = study.trials
     assert [t.number for t in trials] == list(range(12))
@@ -57,7 +57,7 @@ def test_optimize_records_everything(tmp_path):
 
 
 def test_reopening_with_other_settings_is_an_error(tmp_path):
-    db = tmp_path / "s.db"
+    db = tmp_path / "s.journal"
     run_inprocess(bowl, BOWL, 2, db, seed=1)
     with pytest.raises(ValueError, match="seed"):
         run_inprocess(bowl, BOWL, 2, db, seed=2)
@@ -72,19 +72,21 @@ def test_reopening_with_other_settings_is_an_error(tmp_path):
 
 def test_resume_runs_only_missing_trials(tmp_path):
     calls = []
-    full = run_inprocess(bowl, BOWL, 10, tmp_path / "full.db")
-    run_inprocess(bowl, BOWL, 4, tmp_path / "part.db")
+    full = run_inprocess(bowl, BOWL, 10, tmp_path / "full.journal")
+    run_inprocess(bowl, BOWL, 4, tmp_path / "part.journal")
     study = run_inprocess(
-        bowl, BOWL, 10, tmp_path / "part.db", callbacks=[lambda s, t: calls.append(t.number)]
+        bowl, BOWL, 10, tmp_path / "part.journal", callbacks=[lambda s, t: calls.append(t.number)]
     )
     assert calls == list(range(4, 10))
     assert key(study) == key(full)
-    run_inprocess(bowl, BOWL, 10, tmp_path / "part.db", callbacks=[lambda s, t: calls.append(-1)])
+    run_inprocess(
+        bowl, BOWL, 10, tmp_path / "part.journal", callbacks=[lambda s, t: calls.append(-1)]
+    )
     assert -1 not in calls
 
 
 def test_failures_and_divergence_are_recorded_and_the_study_goes_on(tmp_path):
-    study = run_inprocess(flaky, X, 10, tmp_path / "s.db")
+    study = run_inprocess(flaky, X, 10, tmp_path / "s.journal")
     by = {t.number: t for t in study.trials}
     assert len(by) == 10
     for n, t in by.items():
@@ -110,7 +112,7 @@ def _interrupt_at_3(trial):
 
 
 def test_ctrl_c_marks_running_trial_interrupted_and_resume_reruns_it(tmp_path):
-    db = tmp_path / "s.db"
+    db = tmp_path / "s.journal"
     with pytest.raises(KeyboardInterrupt):
         run_inprocess(_interrupt_at_3, X, 6, db)
     before = Study(db).trials
@@ -125,7 +127,7 @@ def test_ctrl_c_marks_running_trial_interrupted_and_resume_reruns_it(tmp_path):
 
 @pytest.mark.parametrize("executor", ["inprocess", "process"])
 def test_sigkill_mid_study_then_resume(tmp_path, executor):
-    db, marker = tmp_path / "s.db", tmp_path / "killed"
+    db, marker = tmp_path / "s.journal", tmp_path / "killed"
     workers = 1 if executor == "inprocess" else 2
     script = textwrap.dedent(f"""
         import os
@@ -169,13 +171,13 @@ def test_sigkill_mid_study_then_resume(tmp_path, executor):
         if t.state == "running":
             assert after[t.number].params == t.params and after[t.number].seed == t.seed
             assert after[t.number].attempts == 2
-    reference = run_inprocess(bowl, BOWL, 10, tmp_path / "ref.db")
+    reference = run_inprocess(bowl, BOWL, 10, tmp_path / "ref.journal")
     assert [t.params for t in reference.trials] == [after[n].params for n in range(10)]
     assert [t.value for t in reference.trials] == [after[n].value for n in range(10)]
 
 
 def test_ctrl_c_with_process_workers_stops_cleanly(tmp_path):
-    db, marker = tmp_path / "s.db", tmp_path / "interrupted"
+    db, marker = tmp_path / "s.journal", tmp_path / "interrupted"
     script = textwrap.dedent(f"""
         import os, signal
         from functools import partial
@@ -202,35 +204,25 @@ def test_ctrl_c_with_process_workers_stops_cleanly(tmp_path):
 
 def test_one_and_two_process_workers_agree(tmp_path):
     kw = dict(executor="process", progress=False, seed=11)
-    one = optimize(seeded_noise, X, 8, tmp_path / "a.db", workers=1, **kw)
-    two = optimize(seeded_noise, X, 8, tmp_path / "b.db", workers=2, **kw)
+    one = optimize(seeded_noise, X, 8, tmp_path / "a.journal", workers=1, **kw)
+    two = optimize(seeded_noise, X, 8, tmp_path / "b.journal", workers=2, **kw)
     assert key(one) == key(two)
 
 
-def _driver(path, n):
-    optimize(partial(slow_bowl), BOWL, n, path, executor="inprocess", progress=False)
-
-
-def test_concurrent_drivers_share_a_study_without_losing_trials(tmp_path):
-    db = str(tmp_path / "s.db")
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_driver, args=(db, 24)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert all(p.exitcode == 0 for p in procs)
-    trials = Study(db).trials
-    assert [t.number for t in trials] == list(range(24))
-    assert all(t.state == "complete" and t.attempts == 1 for t in trials)
-    assert len({t.worker for t in trials}) >= 2  # the work really was shared
-    ref = run_inprocess(bowl, BOWL, 24, tmp_path / "ref.db")
-    assert [t.params for t in trials] == [t.params for t in ref.trials]
+def test_a_second_driver_of_a_running_study_is_refused(tmp_path):
+    db = tmp_path / "s.journal"
+    study = Study(db, space=BOWL)
+    with study.storage.driver_lock("default"):  # what a running driver holds
+        assert study.storage.is_locked()
+        with pytest.raises(StudyBusy, match=r"is being run by .*:\d+; one driver"):
+            run_inprocess(bowl, BOWL, 3, db)
+    assert not study.storage.is_locked()
+    assert run_inprocess(bowl, BOWL, 3, db).summary()["complete"] == 3
 
 
 def test_unpicklable_objective_is_a_clear_error(tmp_path):
     with pytest.raises(TypeError, match="picklable"):
-        optimize(lambda t: 0.0, X, 2, tmp_path / "s.db", workers=1, progress=False)
+        optimize(lambda t: 0.0, X, 2, tmp_path / "s.journal", workers=1, progress=False)
 
 
 def test_define_by_run_params_are_stored(tmp_path):
@@ -240,7 +232,7 @@ def test_define_by_run_params_are_stored(tmp_path):
         trial.set_user_attr("act_was", act)
         return math.log10(lr) ** 2
 
-    study = run_inprocess(objective, {}, 5, tmp_path / "s.db")
+    study = run_inprocess(objective, {}, 5, tmp_path / "s.journal")
     for t in study.trials:
         assert set(t.params) == {"lr", "act"} and t.user_attrs == {"act_was": t.params["act"]}
 
@@ -261,7 +253,7 @@ class _DyingWorkers(Executor):
 
 
 def test_workers_that_keep_dying_stop_the_study_and_their_trials_rerun(tmp_path):
-    db = tmp_path / "s.db"
+    db = tmp_path / "s.journal"
     dying = _DyingWorkers()
     with pytest.raises(RuntimeError, match=r"died 4 times in a row.*\[0, 1, 2, 3\].*interrupted"):
         optimize(bowl, BOWL, 10, db, executor=dying, progress=False)
@@ -280,7 +272,7 @@ class _SubmitFails(Executor):
 
 
 def test_a_trial_that_could_not_be_handed_out_is_not_left_running(tmp_path):
-    db = tmp_path / "s.db"
+    db = tmp_path / "s.journal"
     with pytest.raises(OSError, match="cannot start a worker"):
         optimize(bowl, BOWL, 3, db, executor=_SubmitFails(), progress=False)
     assert [t.state for t in Study(db).trials] == [TrialState.INTERRUPTED]
@@ -289,7 +281,7 @@ def test_a_trial_that_could_not_be_handed_out_is_not_left_running(tmp_path):
 def test_a_worker_importing_the_main_module_refuses_to_start_a_study(tmp_path, monkeypatch):
     # What a spawn worker sees while it re-runs a script's top level.
     monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
-    db = tmp_path / "s.db"
+    db = tmp_path / "s.journal"
     with pytest.raises(RuntimeError, match=r'if __name__ == "__main__"'):
         run_inprocess(bowl, BOWL, 3, db)
     assert Study(db).trials == []
@@ -297,7 +289,7 @@ def test_a_worker_importing_the_main_module_refuses_to_start_a_study(tmp_path, m
 
 def test_script_without_main_guard_stops_with_a_clear_error(tmp_path):
     script = tmp_path / "unguarded.py"
-    db = tmp_path / "s.db"
+    db = tmp_path / "s.journal"
     script.write_text(
         textwrap.dedent(f"""
         import sys
