@@ -23,9 +23,13 @@ was FAIL, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 from pathlib import Path
+
+from honed import validation as check
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_GRADCHECK, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 EXIT_WORKERS = 5  # worker processes kept dying; the study stopped and can be resumed
@@ -251,21 +255,30 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """Print a run's summary and redraw its curves.png from its metrics."""
+    """Print a run's summary and per-epoch metrics; read-only (nothing in the run directory
+    is created or changed) unless --plot redraws its curves.png from the metrics."""
     from honed.train import History
+    from honed.train.durable import read_json
 
     run = Path(args.run)
     summary_path = run / "summary.json"
-    if not summary_path.exists():
+    if not summary_path.is_file():
         raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
-    summary = json.loads(summary_path.read_text())
-    records = [
-        json.loads(line)
-        for line in (run / "metrics.jsonl").read_text().splitlines()
-        if line.strip()
-    ]
-    print(f"run: {run}  status: {summary['status']}  epochs: {summary['epoch']}")
-    record = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
+    summary = read_json(summary_path, "run summary")
+    metrics = run / "metrics.jsonl"
+    records = []
+    for n, line in enumerate(metrics.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(
+                    f"{metrics} line {n} is damaged: not valid JSON ({err.msg})"
+                ) from None
+    if not isinstance(summary, dict) or "status" not in summary:
+        raise ValueError(f"{summary_path} is not a honed run summary (no status)")
+    print(f"run: {run}  status: {summary['status']}  epochs: {summary.get('epoch')}")
+    record = read_json(run / "run.json", "run record") if (run / "run.json").is_file() else {}
     if record.get("parent"):
         print(f"forked from {record['parent']['run']} at epoch {record['parent']['epoch']}")
     if summary.get("message"):
@@ -283,6 +296,10 @@ def cmd_report(args) -> int:
         print(f"final {split:<5} cost {e['cost']:.4f}  error {e['error']:.2%}")
     if summary.get("diagnosis"):
         print(f"diagnosis: {summary['diagnosis']['verdict']}")
+    if not args.plot:
+        if (run / "curves.png").is_file():
+            print(f"curves: {run / 'curves.png'}")
+        return EXIT_OK
     try:
         from honed.plots.curves import plot_curves
 
@@ -309,8 +326,13 @@ def cmd_diagnose(args) -> int:
 
     human, dataset, history = args.human_error, None, None
     if args.run:
+        from honed.train.durable import read_json
+
         run = Path(args.run)
-        summary = json.loads((run / "summary.json").read_text())
+        summary_path = run / "summary.json"
+        if not summary_path.is_file():
+            raise FileNotFoundError(f"{args.run} has no summary.json (is it a run directory?)")
+        summary = read_json(summary_path, "run summary")
         errors = summary.get("errors") or {}
         if "train" not in errors:
             raise ValueError(f"{args.run} has no final errors (status {summary.get('status')})")
@@ -518,13 +540,60 @@ def cmd_dashboard(args) -> int:
     return EXIT_OK
 
 
+_BAD_OPTION_VALUES: set[str] = set()  # messages of refused option values: exit 1, not 2
+
+
+def _option(name: str, check_value, parse=float):
+    """An argparse ``type`` for the option ``name``: parse the text, then check it with
+    :mod:`honed.validation` (``--trials 0``, ``--threshold nan`` are refused, exit 1)."""
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            kind = "an integer" if parse is int else "a number"
+            message = f"{name} must be {kind}, got {text!r}"
+        else:
+            try:
+                return check_value(name, value)
+            except (ValueError, TypeError) as err:
+                message = str(err)
+        _BAD_OPTION_VALUES.add(message)
+        raise argparse.ArgumentTypeError(message)
+
+    convert.__name__ = name.lstrip("-")
+    return convert
+
+
+def _count(name: str, minimum: int = 1):
+    return _option(name, lambda n, v: check.integer(n, v, minimum=minimum), parse=int)
+
+
+class _BadOptionValue(Exception):
+    """An option's value was refused (main() returns exit 1 with the message)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with honed's exit codes: a refused option value is bad input (exit 1),
+    a malformed command line is a usage error (exit 2)."""
+
+    def error(self, message: str):
+        for bad in _BAD_OPTION_VALUES:
+            if bad in message:
+                self.print_usage(sys.stderr)
+                raise _BadOptionValue(f"{self.prog}: error: {bad}")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="honed",
         description="Train deep neural networks and improve them: tuning, regularization, optimization.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     def add(name, func):
         p = sub.add_parser(
@@ -569,10 +638,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("resume", cmd_resume)
     p.add_argument("run", help="run directory")
-    p.add_argument("--epochs", type=int, help="total number of epochs to reach")
-    p.add_argument("--lr", type=float, help="new learning rate from the resumed epoch on")
+    p.add_argument("--epochs", type=_count("--epochs"), help="total number of epochs to reach")
     p.add_argument(
-        "--from-epoch", type=int, help="fork a new run directory from this epoch's checkpoint"
+        "--lr",
+        type=_option("--lr", check.positive),
+        help="new learning rate from the resumed epoch on",
+    )
+    p.add_argument(
+        "--from-epoch",
+        type=_count("--from-epoch", 0),
+        help="fork a new run directory from this epoch's checkpoint",
     )
     p.add_argument(
         "--constant-lr",
@@ -599,41 +674,65 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("report", cmd_report)
     p.add_argument("run", help="run directory")
+    p.add_argument(
+        "--plot", action="store_true", help="redraw curves.png (the only thing report writes)"
+    )
 
     p = add("diagnose", cmd_diagnose)
     p.add_argument("run", nargs="?", help="run directory")
-    p.add_argument("--train-error", type=float, help="training error as a fraction (0.01 = 1%%)")
-    p.add_argument("--dev-error", type=float, help="dev error as a fraction")
+    p.add_argument(
+        "--train-error",
+        type=_option("--train-error", check.fraction),
+        help="training error as a fraction (0.01 = 1%%)",
+    )
+    p.add_argument(
+        "--dev-error", type=_option("--dev-error", check.fraction), help="dev error as a fraction"
+    )
     p.add_argument(
         "--human-error",
-        type=float,
+        type=_option("--human-error", check.fraction),
         default=None,
         help="human-level (≈ Bayes) error (default: the run's human_error, else the "
         "dataset's documented estimate, else not given)",
     )
     p.add_argument(
-        "--threshold", type=float, default=0.02, help="a gap above this is 'high' (default 0.02)"
+        "--threshold",
+        type=_option("--threshold", check.fraction),
+        default=0.02,
+        help="a gap above this is 'high' (default 0.02)",
     )
 
     p = add("gradcheck", cmd_gradcheck)
     p.add_argument("experiment", help="experiment TOML file")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--batch", type=int, default=16, help="examples in the batch (default 16)")
     p.add_argument(
-        "--steps", type=int, default=3, help="training steps before the check (default 3)"
+        "--batch", type=_count("--batch"), default=16, help="examples in the batch (default 16)"
     )
     p.add_argument(
-        "--per-tensor", type=int, default=20, help="entries checked per tensor (default 20)"
+        "--steps",
+        type=_count("--steps", 0),
+        default=3,
+        help="training steps before the check (default 3)",
+    )
+    p.add_argument(
+        "--per-tensor",
+        type=_count("--per-tensor"),
+        default=20,
+        help="entries checked per tensor (default 20)",
     )
 
     p = add("tune", cmd_tune)
     p.add_argument("experiment", help="experiment TOML file with a [tune.space] table")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(
-        "--trials", type=int, help="total trials the study should reach (default tune.trials)"
+        "--trials",
+        type=_count("--trials"),
+        help="total trials the study should reach (default tune.trials)",
     )
     p.add_argument(
-        "--workers", type=int, help="parallel worker processes (default: the number of cores)"
+        "--workers",
+        type=_count("--workers"),
+        help="parallel worker processes (default: the number of cores)",
     )
     p.add_argument(
         "--strategy",
@@ -672,7 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["show", "report", "upgrade"])
     p.add_argument("path", help="study file")
     p.add_argument("--name", help="study name, when the file holds several (default: newest)")
-    p.add_argument("--top", type=int, default=10, help="best trials to list (show)")
+    p.add_argument("--top", type=_count("--top"), default=10, help="best trials to list (show)")
     p.add_argument(
         "--export", metavar="FILE", help="also export all trials to .csv or .json (show)"
     )
@@ -700,26 +799,126 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _QuietPipe:
+    """stdout that stops printing, quietly, once its reader has gone (``honed tune | head``):
+    the work goes on and finishes; only the output is dropped."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.broken = False
+
+    def _closed(self) -> None:
+        self.broken = True
+        try:  # later writes, including the interpreter's flush at exit, go nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text):
+        if self.broken:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._closed()
+            return len(text)
+
+    def flush(self):
+        if self.broken:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._closed()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _os_error_message(err: OSError) -> str:
+    from honed.train.durable import os_error_hint
+
+    text = err.strerror or str(err)
+    if err.filename is not None and str(err.filename) in text:
+        return text  # already names the file and what to do (honed's durable writes)
+    if err.filename is not None:
+        where = f"{err.filename}" + (f" -> {err.filename2}" if err.filename2 else "")
+        return f"{where}: {os_error_hint(err)}"
+    return str(err)
+
+
+def _files_of(args) -> str:
+    """The files a command was given, to name in an error that does not name its file."""
+    names = [
+        str(getattr(args, k))
+        for k in ("study", "path", "run", "experiment", "from_study")
+        if getattr(args, k, None)
+    ]
+    return " or ".join(names) or "an input file"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``honed`` command; returns the exit code."""
+    """Entry point of the ``honed`` command; returns the exit code.
+
+    The one error boundary: bad input (a bad value, a missing, unreadable, damaged or
+    truncated file, a full disk, a database that is not a study) is reported in one line
+    naming what is wrong, exit 1; programming errors still show their traceback.
+    """
+    import sqlite3
+    import zipfile
+
+    from honed.train.signals import terminate_as_interrupt
+
     parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = ["honed", *(sys.argv[1:] if argv is None else argv)]  # recorded in run.json
     try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (ValueError, TypeError, FileNotFoundError, ConnectionError) as err:
-        print(f"honed {args.command}: error: {err}", file=sys.stderr)
+        args = parser.parse_args(argv)
+    except _BadOptionValue as err:
+        print(err, file=sys.stderr)
         return EXIT_BAD_INPUT
+    args.argv = ["honed", *(sys.argv[1:] if argv is None else argv)]  # recorded in run.json
+    stdout = sys.stdout
+    sys.stdout = _QuietPipe(stdout)
+
+    def fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+        print(f"honed {args.command}: error: {message}", file=sys.stderr)
+        return code
+
+    try:
+        with terminate_as_interrupt():
+            return args.func(args)
+    except KeyboardInterrupt as err:
+        print(f"interrupted{f' ({err})' if str(err) else ''}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except json.JSONDecodeError as err:  # a ValueError without the file's name
+        return fail(f"{_files_of(args)}: damaged JSON ({err})")
+    except UnicodeDecodeError as err:
+        return fail(f"{_files_of(args)} is not UTF-8 text ({err.reason} at byte {err.start})")
+    except (ValueError, TypeError, ConnectionError) as err:
+        return fail(str(err))
+    except BrokenPipeError:  # stdout closed while printing: stop quietly
+        sys.stdout._closed()
+        return EXIT_OK
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return fail(_os_error_message(err) + "; every earlier checkpoint is kept")
+        return fail(_os_error_message(err))
+    except sqlite3.Error as err:
+        return fail(f"{_files_of(args)}: SQLite error: {err} (is it a honed study, and intact?)")
+    except zipfile.BadZipFile as err:
+        return fail(f"{_files_of(args)}: a .npz file is damaged or truncated ({err})")
+    except EOFError:
+        return fail(f"{_files_of(args)}: a file ends early (truncated or empty)")
     except RuntimeError as err:
         from honed.tune import WorkersKeepDying  # commands import what they need lazily
 
         if not isinstance(err, WorkersKeepDying):
             raise
-        print(f"honed {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_WORKERS
+        return fail(str(err), EXIT_WORKERS)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from .augment import (
     rotate,
 )
 from .batches import minibatches, n_batches
+from .checks import DataWarning, check_classes, warn_if_tiny
 from .datasets import Dataset
 from .files import load_csv, load_npz
 from .idx import read_idx, write_idx
@@ -44,6 +45,9 @@ from .split import (
 from .toy import blobs, circles, flower, football, gates, moons
 
 __all__ = [
+    "DataWarning",
+    "check_classes",
+    "warn_if_tiny",
     "AUGMENTATIONS",
     "DATASETS",
     "FASHION_MNIST_CLASSES",

@@ -46,6 +46,8 @@ def store_decoded(target: Path, data: bytes) -> None:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)

@@ -24,7 +24,14 @@ def _is_number(s: str) -> bool:
 
 def _labels(col: np.ndarray, classification: bool | None) -> np.ndarray:
     """Integer labels if ``classification`` (or, when None, if all values are integers >= 0)."""
-    integral = bool(np.all(np.isfinite(col)) and np.all(col == np.round(col)) and np.all(col >= 0))
+    whole = bool(np.all(np.isfinite(col)) and np.all(col == np.round(col)))
+    integral = whole and bool(np.all(col >= 0))
+    if classification is None and whole and not integral:
+        first = int(np.argmax(col < 0))
+        raise ValueError(
+            f"class labels must be integers >= 0, got {col[first]:g} in row {first + 1} of the "
+            "target column (real-valued targets: load_csv(..., classification=False))"
+        )
     if classification is None:
         classification = integral
     if classification:
@@ -62,7 +69,16 @@ def load_csv(
             columns), a cell is not a number, or rows have different lengths.
     """
     path = Path(path)
-    text = path.read_text()
+    if path.is_dir():
+        raise IsADirectoryError(21, "a CSV file was expected, this is a directory", str(path))
+    try:
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is dropped, not glued to the
+        # first cell, which would turn a number into text and lose the first row.
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8 CSV"
+        ) from None
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     rows = [r for r in rows if r and any(c.strip() for c in r)]
     if not rows:
@@ -92,6 +108,8 @@ def load_csv(
         t = int(target) % n_cols
     else:
         raise ValueError(f"target must be a column name or index, got {target!r}")
+    if not body:
+        raise ValueError(f"{path}: only a header row, no examples")
     for i, r in enumerate(body):
         if len(r) != n_cols:
             line = i + 1 + bool(header)
@@ -102,8 +120,11 @@ def load_csv(
         raise ValueError(f"{path}: every cell must be a number ({e})") from None
     A = A.reshape(len(body), n_cols)
     X = np.delete(A, t, axis=1).astype(dtype)
-    y = _labels(A[:, t], classification)
-    return Dataset(X, y)
+    try:
+        y = _labels(A[:, t], classification)
+        return Dataset(X, y)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def load_npz(
@@ -116,12 +137,39 @@ def load_npz(
     Raises:
         ValueError: If ``x_key`` or ``y_key`` is not in the file (the message lists its keys).
     """
-    with np.load(path, allow_pickle=False) as f:
-        keys = list(f.keys())
-        for name, key in (("x_key", x_key), ("y_key", y_key)):
-            if key not in keys:
-                raise ValueError(f"{name}={key!r} not found in {path}; keys: {', '.join(keys)}")
-        X, y = f[x_key], f[y_key]
-        class_names = [str(c) for c in f["class_names"]] if "class_names" in keys else None
-        image_shape = tuple(int(s) for s in f["image_shape"]) if "image_shape" in keys else None
-    return Dataset(X, y, n_classes=n_classes, class_names=class_names, image_shape=image_shape)
+    import zipfile
+
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "an .npz file was expected, this is a directory", str(path))
+    unreadable = (
+        f"{path} is not a readable .npz of numeric arrays: truncated, damaged, or pickled "
+        "data (honed never unpickles data files)"
+    )
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, ValueError) as err:
+        raise ValueError(f"{unreadable} ({err})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds a single array, not an .npz archive of X and y")
+    try:
+        with archive as f:
+            keys = list(f.keys())
+            for name, key in (("x_key", x_key), ("y_key", y_key)):
+                if key not in keys:
+                    raise ValueError(
+                        f"{name}={key!r} not found in {path}; keys: {', '.join(keys) or 'none'}"
+                    )
+            X, y = f[x_key], f[y_key]
+            class_names = [str(c) for c in f["class_names"]] if "class_names" in keys else None
+            image_shape = tuple(int(s) for s in f["image_shape"]) if "image_shape" in keys else None
+    except (zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f"{unreadable} ({err})") from None
+    except ValueError as err:
+        if str(path) in str(err):
+            raise
+        raise ValueError(f"{unreadable} ({err})") from None
+    try:
+        return Dataset(X, y, n_classes=n_classes, class_names=class_names, image_shape=image_shape)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None

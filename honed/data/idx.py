@@ -50,7 +50,10 @@ def _read_bytes(path: Path, cache: bool) -> tuple[bytes | np.ndarray, Path | Non
         magic = f.read(2)
     cached = decoded_copy_path(path) if cache and magic == _GZIP_MAGIC else None
     if cached is not None and cached.is_file() and cached.stat().st_size > 0:
-        return np.memmap(cached, dtype=np.uint8, mode="r"), cached
+        copy = np.memmap(cached, dtype=np.uint8, mode="r")
+        if _matches_gzip_trailer(path, copy):
+            return copy, cached
+        del copy  # damaged or stale: decompress again and replace it below
     raw = path.read_bytes()
     if raw[:2] != _GZIP_MAGIC:
         return raw, None
@@ -65,6 +68,19 @@ def _read_bytes(path: Path, cache: bool) -> tuple[bytes | np.ndarray, Path | Non
     if cached is not None:
         store_decoded(cached, data)
     return data, None
+
+
+def _matches_gzip_trailer(path: Path, data: np.ndarray) -> bool:
+    """Whether ``data`` is the decompressed content of the gzip file ``path``: its length
+    (mod 2³²) and CRC-32 equal the gzip trailer's ISIZE and CRC32 fields (RFC 1952), so a
+    truncated or damaged decoded-cache copy is never used."""
+    with open(path, "rb") as f:
+        f.seek(-8, os.SEEK_END)
+        trailer = f.read(8)
+    if len(trailer) != 8:
+        return False
+    crc, isize = int.from_bytes(trailer[:4], "little"), int.from_bytes(trailer[4:], "little")
+    return len(data) % (1 << 32) == isize and zlib.crc32(data) == crc
 
 
 def read_idx(path: str | os.PathLike, copy: bool = True, cache: bool = True) -> np.ndarray:

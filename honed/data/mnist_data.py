@@ -100,6 +100,10 @@ def _has_all(directory: Path) -> bool:
     return all(_resolve(directory, f) is not None for f in FASHION_MNIST_FILES.values())
 
 
+def _missing(directory: Path) -> list[str]:
+    return [f for f in FASHION_MNIST_FILES.values() if _resolve(directory, f) is None]
+
+
 def _candidates() -> list[Path]:
     dirs = []
     env = os.environ.get("HONED_DATA")
@@ -115,6 +119,21 @@ def find_fashion_mnist(path: str | os.PathLike | None = None) -> Path | None:
     With ``path`` only ``path`` (and ``path/fashion-mnist``) is looked at; otherwise the
     order in this module's docstring.
     """
+    if path is None and os.environ.get("HONED_DATA"):
+        # Honoured or refused, never silently replaced by another copy.
+        env = Path(os.environ["HONED_DATA"])
+        for d in (env, env / "fashion-mnist"):
+            if _has_all(d):
+                return d
+        if not env.is_dir():
+            raise DataNotFoundError(
+                f"HONED_DATA={env} is not a directory; point it to the directory holding "
+                "the Fashion-MNIST files, or unset it"
+            )
+        raise DataNotFoundError(
+            f"HONED_DATA={env} lacks {', '.join(_missing(env))} (looked in {env} and "
+            f"{env / 'fashion-mnist'}); complete it, or unset HONED_DATA"
+        )
     dirs = [Path(path), Path(path) / "fashion-mnist"] if path is not None else _candidates()
     for d in dirs:
         if _has_all(d):
@@ -295,6 +314,9 @@ def fashion_mnist(
         looked = [Path(path)] if path is not None else _candidates()
         dest = Path(path) if path is not None else cache_dir()
         how = _how_to_get(looked, dest, base_url)
+        partial = [d for d in looked if d.is_dir() and len(_missing(d)) < len(FASHION_MNIST_FILES)]
+        if partial:  # name the missing files, not only a failed download of them
+            how = "".join(f"{d} lacks {', '.join(_missing(d))}.\n" for d in partial) + how
         if not download:
             raise DataNotFoundError(how)
         try:

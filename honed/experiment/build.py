@@ -13,6 +13,9 @@ import numpy as np
 
 from honed.experiment.config import ConfigError, ExperimentConfig
 
+#: Sources whose data is a whole truth table: it is the train, dev and test set at once.
+GATES = ("xor", "and", "or", "nand")
+
 
 @dataclass
 class Data:
@@ -72,10 +75,20 @@ def split_raw(config: ExperimentConfig):
 
     d, seed = config.data, config.seed
     train, test = load_raw(config)
+    train = hd.check_classes(train, d.n_classes, "training")
+    if test is not None:
+        test = hd.check_classes(test, d.n_classes, "test")
+    if d.subset > len(train):
+        raise ConfigError(
+            f"data.subset = {d.subset} is larger than the data set ({len(train)} training "
+            f"examples of {d.dataset}); use at most {len(train)}, or 0 for all"
+        )
     if d.subset and d.subset < len(train):
         picked = np.sort(np.random.default_rng(seed).permutation(len(train))[: d.subset])
         train = train[picked]
-    if len(train) <= 8:  # the logic gates: train, dev and test are the truth table itself
+    if d.dataset not in GATES:
+        hd.warn_if_tiny(train, d.dataset)
+    if d.dataset in GATES:  # the logic gates: train, dev and test are the truth table itself
         dev = test = train
     elif test is None:
         train, dev, test = hd.train_dev_test_split(

@@ -52,6 +52,24 @@ def _registered(registry):
     return check_name
 
 
+def _plain_name(path, value):
+    """A name that is one plain file name: run and study files stay in their directory."""
+    check.text(path, value)
+    bad = (
+        not value.strip()
+        or value in (".", "..")
+        or any(c in value for c in "/\\\0")
+        or value.startswith("~")
+        or value != value.strip()
+    )
+    if bad:
+        raise ValueError(
+            f"{path} must be a plain name (letters, digits, - _ .; no /, \\, .. or leading "
+            f"~), got {value!r}: run and study files must stay in their directory"
+        )
+    return value
+
+
 def _optional(check_fn):
     return lambda path, value: None if value is None or value == "" else check_fn(path, value)
 
@@ -216,6 +234,12 @@ class DataConfig:
     subset: int = key(
         0, _int_at_least(0), "train on a random subset of this many examples (0: all)", "int"
     )
+    n_classes: int = key(
+        0,
+        _int_at_least(0),
+        "number of classes; labels outside [0, n_classes) are refused (0: max label + 1)",
+        "int",
+    )
     dev: float | int | None = key(
         None,
         _optional(_size),
@@ -378,7 +402,10 @@ class ExperimentConfig:
     """A whole experiment: top-level keys and the four sections."""
 
     name: str = key(
-        "experiment", check.text, "experiment name (run and study names start with it)", "string"
+        "experiment",
+        _plain_name,
+        "experiment name (run and study names start with it; no / or ..)",
+        "string",
     )
     seed: int = key(
         0, _int_at_least(0), "seeds the data split, initial weights, shuffling, dropout", "int"

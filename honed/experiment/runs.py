@@ -46,6 +46,7 @@ from honed.train import (
     list_checkpoints,
     load_state,
 )
+from honed.train.lock import hold_run_lock
 
 
 @dataclass
@@ -105,9 +106,9 @@ def _megabytes(n: int) -> str:
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=float))
-    tmp.replace(path)
+    from honed.train.durable import write_json  # unique temp name + fsync + rename
+
+    write_json(path, obj)
 
 
 def _callbacks(config, run_dir: Path | None, verbose: int):
@@ -129,6 +130,7 @@ def _callbacks(config, run_dir: Path | None, verbose: int):
     return callbacks
 
 
+@hold_run_lock  # one process at a time trains a run directory
 def _fit_and_report(
     config, data, trainer, run_dir: Path | None, verbose: int, started: float
 ) -> RunResult:
@@ -151,8 +153,12 @@ def _fit_and_report(
         result = RunResult(
             run_dir,
             Status.INTERRUPTED,
-            f"interrupted during epoch {trainer.epoch + 1}; "
-            "continue with: honed resume " + str(run_dir),
+            f"interrupted during epoch {trainer.epoch + 1}"
+            + (
+                "; continue with: honed resume " + str(run_dir)
+                if run_dir is not None and list_checkpoints(run_dir / "checkpoints")
+                else " (no checkpoint: train.checkpoint_every = 0)"
+            ),
             epochs=trainer.epoch,
             seconds=time.perf_counter() - started,
             trainer=trainer,
@@ -324,6 +330,7 @@ def _lr_change(optimizer, lr: float, constant_lr: bool) -> dict:
     }
 
 
+@hold_run_lock  # held from reading the checkpoint to the end: two resumes never race
 def resume_run(
     run_dir,
     epochs: int | None = None,
@@ -353,7 +360,10 @@ def resume_run(
     config_path = run_dir / "config.json"
     if not config_path.exists():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    config = resolve_config(json.loads(config_path.read_text()))
+    from honed.train.durable import read_json  # names the file when it is damaged
+
+    config = resolve_config(read_json(config_path, "run config"))
+    # every check before anything is written: a refused resume changes nothing
     if epochs is not None:
         epochs = check.integer("--epochs", epochs, minimum=1)
     if lr is not None:

@@ -33,6 +33,9 @@ class Callback:
 
     def on_train_end(self, trainer) -> None: ...
 
+    def on_interrupt(self, trainer) -> None:
+        """Training was interrupted (Ctrl-C, SIGTERM); the model may be mid-epoch."""
+
     def state_dict(self) -> dict[str, Any]:
         return {}
 
@@ -120,6 +123,12 @@ class Checkpoint(Callback):
     keeps only the last N checkpoints and the one of the epoch with the lowest ``monitor``
     (the run's best, for a later rollback); older files are deleted after each save.
     ``keep=0`` keeps every checkpoint.
+
+    On an interruption (Ctrl-C, SIGTERM) the state of the last *completed* epoch is saved too
+    — the state at the start of training when no epoch was completed (``epoch-0000.npz`` for
+    a new run) — so ``honed resume`` always has a checkpoint to continue from, and continues
+    exactly as if the run had never stopped. That state is kept in memory from the end of the
+    epoch (a copy) whenever it was not written to disk then.
     """
 
     def __init__(self, directory, every: int = 1, keep: int = 0, monitor: str = "dev_error"):
@@ -129,12 +138,32 @@ class Checkpoint(Callback):
         self.every = every
         self.keep = check.integer("keep", keep, minimum=0)
         self.monitor = monitor
+        self._unsaved: tuple[int, dict] | None = None  # (epoch, state) not yet on disk
+
+    def _remember(self, trainer) -> None:
+        import copy
+
+        self._unsaved = (trainer.epoch, copy.deepcopy(trainer.state_dict()))
+
+    def on_train_begin(self, trainer):
+        self._remember(trainer)
 
     def on_epoch_end(self, trainer, epoch, logs):
         if epoch % self.every == 0 or trainer.stop_training:
             trainer.save_checkpoint(self.directory)
             if self.keep:
                 self._prune(trainer)
+            self._unsaved = None
+        else:
+            self._remember(trainer)
+
+    def on_interrupt(self, trainer):
+        from honed.train.checkpoint import checkpoint_path, save_state
+
+        if self._unsaved is not None:
+            epoch, state = self._unsaved
+            save_state(checkpoint_path(self.directory, epoch), state)
+            self._unsaved = None
 
     def _prune(self, trainer) -> None:
         from honed.train.checkpoint import list_checkpoints
@@ -175,12 +204,15 @@ class MetricsLogger(Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         # Rewrite from the history so a resumed run's files match its (possibly truncated)
         # history exactly.
-        with open(self.directory / "metrics.csv", "w", newline="") as f:
+        # Written durably: a crash or full disk mid-rewrite keeps the old files whole.
+        from honed.train.durable import atomic_open
+
+        with atomic_open(self.directory / "metrics.csv", "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(self.COLUMNS)
             for record in trainer.history.epochs:
                 writer.writerow([record.get(c, "") for c in self.COLUMNS])
-        with open(self.directory / "metrics.jsonl", "w") as f:
+        with atomic_open(self.directory / "metrics.jsonl", "w") as f:
             for record in trainer.history.epochs:
                 f.write(json.dumps(record) + "\n")
 

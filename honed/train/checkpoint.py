@@ -3,8 +3,10 @@
 A checkpoint holds everything a resumed run needs to continue exactly as if it had never
 stopped: model weights and buffers, optimizer state, random generator states, normalizer,
 epoch, history and callback state. Arrays go into the npz as entries; the structure around
-them is JSON. Files are written to a temporary name and renamed, so a crash mid-write never
-leaves a half-written checkpoint under the real name.
+them is JSON. Files are written durably (:mod:`honed.train.durable`: a uniquely named
+temporary file, fsync, rename), so a crash, a full disk or a second Ctrl-C mid-write never
+leaves a half-written checkpoint under the real name. A damaged file (truncated, not a zip,
+missing an array) is reported as ``ValueError`` naming it, never as a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from honed.train.durable import atomic_open
 
 _STRUCTURE_KEY = "__structure__"
 
@@ -59,37 +63,53 @@ def _unflatten(node: Any, arrays) -> Any:
 
 
 def save_state(path: str | os.PathLike, tree: dict) -> Path:
-    """Write ``tree`` to ``path`` (.npz) atomically."""
+    """Write ``tree`` to ``path`` (.npz) atomically and durably."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
     structure = _flatten(tree, arrays)
     arrays[_STRUCTURE_KEY] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
     return path
 
 
+class DamagedCheckpoint(ValueError):
+    """A checkpoint file that cannot be read back: truncated, not an npz, or incomplete."""
+
+
 def load_state(path: str | os.PathLike) -> dict:
-    """Read a tree written by :func:`save_state`."""
+    """Read a tree written by :func:`save_state`.
+
+    Raises:
+        FileNotFoundError: no such file.
+        DamagedCheckpoint: the file is truncated, not a honed checkpoint, or misses an array.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    with np.load(path, allow_pickle=False) as npz:
-        if _STRUCTURE_KEY not in npz:
-            raise ValueError(f"{path} is not a honed checkpoint (no structure entry)")
-        arrays = {k: npz[k] for k in npz.files}
-    structure = json.loads(arrays.pop(_STRUCTURE_KEY).tobytes().decode())
-    return _unflatten(structure, arrays)
+    if path.is_dir():
+        raise IsADirectoryError(21, "a checkpoint must be a file, this is a directory", str(path))
+    advice = "delete it and resume from an earlier epoch (honed resume RUN --from-epoch E)"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if _STRUCTURE_KEY not in npz:
+                raise DamagedCheckpoint(
+                    f"{path} is not a honed checkpoint (no structure entry); {advice}"
+                )
+            arrays = {k: npz[k] for k in npz.files}
+        structure = json.loads(arrays.pop(_STRUCTURE_KEY).tobytes().decode())
+        return _unflatten(structure, arrays)
+    except DamagedCheckpoint:
+        raise
+    except KeyError as err:
+        raise DamagedCheckpoint(
+            f"checkpoint {path} is damaged: the array {err} is missing; {advice}"
+        ) from None
+    except (zipfile.BadZipFile, EOFError, ValueError, UnicodeDecodeError) as err:
+        # A real I/O error (permission denied, ...) stays an OSError for the CLI to report.
+        raise DamagedCheckpoint(
+            f"checkpoint {path} is damaged or truncated ({type(err).__name__}: {err}); {advice}"
+        ) from None
 
 
 _EPOCH_FILE = re.compile(r"epoch-(\d+)\.npz$")

@@ -27,6 +27,7 @@ from honed.nn.losses import Loss, get_loss
 from honed.nn.regularizers import WeightPenalty
 from honed.train.callbacks import Callback
 from honed.train.checkpoint import checkpoint_path, save_state
+from honed.train.durable import deferred_signals
 from honed.train.memory import keep_freed_memory
 from honed.train.metrics import History
 from honed.train.status import Status
@@ -223,6 +224,11 @@ class Trainer:
         except KeyboardInterrupt:
             self.history.status = Status.INTERRUPTED
             self.history.message = f"interrupted during epoch {self.epoch + 1}"
+            # Callbacks save what they must (the last completed epoch's checkpoint); a second
+            # Ctrl-C meanwhile is held back until they are done, then ends the run the same way.
+            with deferred_signals():
+                for cb in self.callbacks:
+                    cb.on_interrupt(self)
             raise
         else:
             self.history.status = Status.EARLY_STOPPED if self.stop_training else Status.COMPLETE

@@ -90,6 +90,40 @@ def _is_sqlite_file(path: str) -> bool:
         return False
 
 
+def _check_sqlite_study(path: str) -> None:
+    """Refuse an existing SQLite file that Optuna's storage must not open.
+
+    Optuna's ``RDBStorage`` adds its tables to any SQLite file it is given, so a file of
+    another program is checked first, read-only, and left untouched: a file that is not a
+    readable database, or one with tables but none of Optuna's, is refused naming it.
+
+    Raises:
+        ValueError: naming ``path`` and what it holds.
+    """
+    import sqlite3
+
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {
+                r[0] for r in con.execute("select name from sqlite_master where type='table'")
+            }
+        finally:
+            con.close()
+    except sqlite3.Error as err:
+        raise ValueError(
+            f"{path} is not a readable SQLite database ({err}): truncated or damaged?"
+        ) from None
+    if tables and not {"studies", "version_info"} <= tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise ValueError(
+            f"{path} is an SQLite database of another program (tables: {shown}), not an "
+            "Optuna study; honed leaves it untouched"
+        )
+
+
 class StudyStorage:
     """honed's reading and writing of studies in one Optuna storage.
 
@@ -150,6 +184,8 @@ class StudyStorage:
             if self.kind == "journal":
                 self._optuna = _batching_journal(JournalStorage)(JournalFileBackend(self.path))
             else:
+                if self.path is not None:
+                    _check_sqlite_study(self.path)
                 url = self.target if "://" in self.target else f"sqlite:///{self.path}"
                 # a long busy timeout: a reader (the dashboard) may hold the file a moment
                 self._optuna = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})

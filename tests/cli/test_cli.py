@@ -114,7 +114,7 @@ def test_resume_with_new_lr_records_the_change(experiment, tmp_path, capsys):
     assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3, 4, 5, 6]
     assert [e["lr"] for e in history["epochs"]][2:] == [0.005] * 4
     assert {"epoch": 2, "event": "lr", "value": 0.005} in history["events"]
-    assert main(["report", str(run)]) == 0
+    assert main(["report", str(run), "--plot"]) == 0
     assert "curves:" in capsys.readouterr().out
 
 
@@ -142,7 +142,7 @@ def test_diagnose_a_run_and_bad_input(experiment, tmp_path, capsys):
     assert main(["diagnose", str(only_run(tmp_path / "runs"))]) == 0
     assert "avoidable bias" in capsys.readouterr().out
     assert main(["diagnose", "--train-error", "1.5", "--dev-error", "0.1"]) == 1
-    assert "train_error must be in [0, 1], got 1.5" in capsys.readouterr().err
+    assert "--train-error must be in [0, 1], got 1.5" in capsys.readouterr().err
 
 
 def test_gradcheck_command(experiment, capsys):
