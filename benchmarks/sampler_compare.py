@@ -29,6 +29,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--subset", type=int, default=0, help="training examples (0: all)")
+    ap.add_argument("--epochs", type=int, default=0, help="epochs per trial (0: tune.epochs)")
+    ap.add_argument("--trials", type=int, default=0, help="trials per study (0: 32)")
     ap.add_argument("--strategies", nargs="+", default=["random", "zoom", "tpe"])
     args = ap.parse_args()
     sets = []
@@ -36,6 +39,12 @@ def main() -> None:
     if args.quick:
         sets = ["data.subset=8000", "data.dev=2000", "tune.epochs=2"]
         trials = 12
+    if args.subset:
+        sets += [f"data.subset={args.subset}", "data.dev=2000"]
+    if args.epochs:
+        sets.append(f"tune.epochs={args.epochs}")
+    trials = args.trials or trials
+    print(f"{trials} trials per study; overrides: {', '.join(sets) or 'none'}", flush=True)
     config = ex.load_config(ROOT / "examples" / "fashion_tune.toml", ex.parse_set_options(sets))
     results: dict[str, list[float]] = {s: [] for s in args.strategies}
     with tempfile.TemporaryDirectory() as d:

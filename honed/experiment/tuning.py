@@ -186,12 +186,13 @@ def open_study(path, name: str | None = None):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"study file not found: {path}")
+    storage = StudyStorage(path)  # one storage: a journal is replayed once, not per use
     if name is None:
-        names = StudyStorage(path).study_names()
+        names = storage.study_names()
         if not names:
             raise ValueError(f"{path} holds no study")
         name = names[-1]  # the newest: `honed tune --new-study` adds NAME-2, NAME-3, ...
-    return Study(path, name)
+    return Study(storage, name)
 
 
 #: keys a final training may set differently from the trials (they train longer)

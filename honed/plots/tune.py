@@ -22,6 +22,8 @@ import math
 import os
 from typing import Any
 
+import numpy as np
+
 __all__ = ["plot_study"]
 
 
@@ -41,6 +43,19 @@ def _x_of_internal(dist: Any, u: float) -> float:
     if kind in ("log", "log_int", "one_minus_log"):
         return 10.0**u  # for one_minus_log, 10**u is 1 - β
     return u
+
+
+def _log_y(ax) -> None:
+    """A log y-axis labelled in plain numbers (0.1, 0.2) on its major ticks only.
+
+    Matplotlib's default labels every tick of a short log range in mathtext, whose layout
+    was most of the time of a report on a large study.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) -> str:
@@ -79,13 +94,14 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
         for s, box in enumerate(boxes[1:], start=1):
             lo, hi = (_x_of_internal(dist, u) for u in box[name])
             ax.axvspan(min(lo, hi), max(lo, hi), color=f"C{s}", alpha=0.12, label=f"stage {s} box")
-        tx = [_x_of(dist, t.params[name]) for t in ok if name in t.params]
-        ty = [t.value for t in ok if name in t.params]
+        # float arrays, not lists: matplotlib converts a list of 10 000 numbers one by one
+        tx = np.array([_x_of(dist, t.params[name]) for t in ok if name in t.params], float)
+        ty = np.array([t.value for t in ok if name in t.params], float)
         ax.scatter(
             tx,
             ty,
             s=16,
-            c=[t.number for t in ok if name in t.params],
+            c=np.array([t.number for t in ok if name in t.params], float),
             cmap="viridis",
             label="complete",
         )
@@ -142,7 +158,7 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
         else:
             ax.set_xlabel(name)
         if ylog:
-            ax.set_yscale("log")
+            _log_y(ax)
         ax.set_ylabel("dev error" if study.direction == "minimize" else "value")
         ax.grid(alpha=0.3)
 
@@ -157,8 +173,8 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
                 xs.append(t.number)
                 run_best.append(sign * cur)
         ax.scatter(
-            [t.number for t in ok],
-            [t.value for t in ok],
+            np.array([t.number for t in ok], float),
+            np.array([t.value for t in ok], float),
             s=10,
             color="grey",
             alpha=0.6,
@@ -169,8 +185,8 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
             for start in study.sampler.stage_starts()[1:]:
                 ax.axvline(start - 0.5, color="k", ls="--", lw=0.8)
         if ylog:
-            ax.set_yscale("log")
-        ax.legend(fontsize=7)
+            _log_y(ax)
+        ax.legend(fontsize=7, loc="upper right")
     ax.set_xlabel("trial number")
     ax.set_ylabel("best so far")
     ax.grid(alpha=0.3)
@@ -179,7 +195,7 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
     if names:
         handles, labels = flat[0].get_legend_handles_labels()
         if handles:
-            flat[0].legend(fontsize=7)
+            flat[0].legend(fontsize=7, loc="upper right")  # "best" scans every point
     counts = study.summary() if hasattr(study, "summary") else {}
     sub = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     fig.suptitle(title or f"study {getattr(study, 'name', '')}: {sub}", fontsize=10)

@@ -556,11 +556,21 @@ class Study:
 
     def _interrupt(self) -> list[int]:
         """Mark every trial still running interrupted (running, just claimed, or whose
-        worker died): this driver is the only one, so none of them will finish now."""
-        numbers = [t.number for t in self._cache if t.state == TrialState.RUNNING]
-        self.storage.mark_interrupted([self._ids[n] for n in numbers])
+        worker died): this driver is the only one, so none of them will finish now.
+
+        Read from the storage, not the driver's cache: Ctrl-C can land between a trial's
+        creation in the storage and its entry in the cache. A second Ctrl-C waits until
+        the marking is done.
+        """
+        from honed.train.durable import deferred_signals
+
+        with deferred_signals():
+            trials, ids = self.storage.get_trials(self.id)
+            numbers = [t.number for t in trials if t.state == TrialState.RUNNING]
+            self.storage.mark_interrupted([ids[n] for n in numbers])
         for n in numbers:
-            self._cache[n] = replace(self._cache[n], state=TrialState.INTERRUPTED)
+            if n < len(self._cache):
+                self._cache[n] = replace(self._cache[n], state=TrialState.INTERRUPTED)
         return numbers
 
     def _fail_dead(self, dead, callbacks, prog, running) -> None:
