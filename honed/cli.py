@@ -589,6 +589,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="honed",
         description="Train deep neural networks and improve them: tuning, regularization, optimization.",
+        epilog=(
+            "exit codes: 0 ok, 1 bad input (the message names the key or file), 3 training\n"
+            "diverged, 4 gradient check failed, 5 tuning workers kept dying, 6 a lab verdict\n"
+            "is FAIL, 130 interrupted (resumable)"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(
