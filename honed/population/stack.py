@@ -360,10 +360,11 @@ class StackedMLP:
 
     def forward_eval(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """Logits (P, m, C) in eval mode: no dropout, batch norm with the running averages
-        (``(z − μ_run)·(γ/√(σ²_run + ε)) + β``), in chunks of ``batch_size`` rows."""
+        (``(z − μ_run)·(γ/√(σ²_run + ε)) + β``), in chunks of ``batch_size`` rows. ``x`` is
+        (m, n_in), shared by all members, or (P, m, n_in), one set per member."""
         parts = []
-        for start in range(0, len(x), batch_size):
-            a = x[start : start + batch_size]
+        for start in range(0, x.shape[-2], batch_size):
+            a = x[..., start : start + batch_size, :]
             for i in range(self.n_layers):
                 z = self._dense(i, a)
                 if i == self.n_layers - 1:
