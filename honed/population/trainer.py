@@ -378,14 +378,17 @@ class PopulationTrainer:
         offsets = self._offsets
         B = self.batch_size
         count = n_batches(m_total, B)
+        # per-member orders: one (P, m) array of row numbers, row p for self.alive[p] (rows
+        # of members that stop mid-epoch are dropped with them)
         if self.common_order:
             perm = self.rng.permutation(m_total)
             if offsets is not None:  # one order, each member's rows of its own set
-                perms = {k: perm + offsets[k] for k in self.alive}
+                perms = perm[None, :] + offsets[self.alive][:, None]
         else:
-            perms = {k: self._shuffle_rngs[k].permutation(m_total) for k in self.alive}
+            perms = np.stack([self._shuffle_rngs[k].permutation(m_total) for k in self.alive])
             if offsets is not None:
-                perms = {k: p + offsets[k] for k, p in perms.items()}
+                perms += offsets[self.alive][:, None]
+        rows_of = list(self.alive)
         P = len(self.alive)
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
         penalised = bool((self._l1 > 0).any() or (self._l2 > 0).any())
@@ -398,7 +401,11 @@ class PopulationTrainer:
                 idx = perm[sl]
                 xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)
             else:
-                idx = np.stack([perms[k][sl] for k in self.alive])
+                if len(rows_of) != len(self.alive):  # members stopped: keep their rows out
+                    where = {k: r for r, k in enumerate(rows_of)}
+                    perms = perms[[where[k] for k in self.alive]]
+                    rows_of = list(self.alive)
+                idx = perms[:, sl]
                 xb, yb = X[idx], y[idx]
             m = xb.shape[-2]
             logits, cache = self.stack.forward_train(xb)
