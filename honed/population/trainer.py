@@ -406,7 +406,7 @@ class PopulationTrainer:
                     perms = perms[[where[k] for k in self.alive]]
                     rows_of = list(self.alive)
                 idx = perms[:, sl]
-                xb, yb = X[idx], y[idx]
+                xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)  # (P, B, ...)
             m = xb.shape[-2]
             logits, cache = self.stack.forward_train(xb)
             cost, wrong, dz = loss_and_grad(logits, yb, self.loss)
