@@ -24,10 +24,9 @@ import numpy as np
 
 from honed.nn import mlp
 from honed.optim import GD, Adam, Momentum, RMSprop
-from honed.population import Population, PopulationTrainer
+from honed.population import PerMember, Population, PopulationTrainer
 from honed.population.members import Architecture
 from honed.population.trainer import LOSSES as POPULATION_LOSSES
-from honed.population.trainer import PerMember
 from honed.train import Trainer, TrainingDiverged
 from honed.train.status import Status
 

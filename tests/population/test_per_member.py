@@ -4,8 +4,7 @@ standalone Trainer run on its own data (float64, 1e-10)."""
 import numpy as np
 import pytest
 
-from honed.population import Population, PopulationTrainer
-from honed.population.trainer import PerMember
+from honed.population import PerMember, Population, PopulationTrainer
 
 from .conftest import blobs3, max_relative_difference, standalone
 
