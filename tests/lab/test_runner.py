@@ -118,11 +118,29 @@ def _assert_same(a, b, rtol):
                 assert abs(ra.errors[key] - rb.errors[key]) <= (0 if rtol < 1e-9 else 1 / 40)
 
 
-def test_population_path_equals_the_trainer_path_float64():
+def test_population_path_equals_the_trainer_path_float64(monkeypatch):
     """Variants × seeds as populations (per-member data, order, optimizer, keep_prob, L2,
     init) compute what one Trainer after another computes: float64, to 1e-10."""
+    from honed.lab import runner
+
     specs = _mixed_specs()
+    alone, populations = [], []
+    one, many = runner._train_one, runner._train_population
+    monkeypatch.setattr(
+        runner, "_train_one", lambda spec, *a: alone.append(spec.name) or one(spec, *a)
+    )
+    monkeypatch.setattr(
+        runner,
+        "_train_population",
+        lambda specs, *a: populations.append(len(specs)) or many(specs, *a),
+    )
     a = train_variants(specs, [0, 1, 2], _data, dev="test", dtype=np.float64)
+    monkeypatch.undo()
+    # only the identity network goes the Trainer path; the rest are three populations across
+    # variants and seeds: ReLU full batch (2 variants × 3 seeds), ReLU batches of 16 (3 × 3)
+    # and batch norm with tanh (1 × 3)
+    assert alone == ["identity"] * 3
+    assert sorted(populations) == [3, 6, 9]
     b = train_variants(specs, [0, 1, 2], _data, dev="test", population=False, dtype=np.float64)
     _assert_same(a, b, 1e-10)
 
@@ -131,7 +149,7 @@ def test_population_path_equals_the_trainer_path_float32():
     specs = _mixed_specs()
     a = train_variants(specs, [3, 4], _data, dev="test")
     b = train_variants(specs, [3, 4], _data, dev="test", population=False)
-    _assert_same(a, b, 1e-5)
+    _assert_same(a, b, 1e-6)
     assert a["gd full"][0].model.parameters()[0].data.dtype == np.float32
 
 
@@ -157,4 +175,4 @@ def test_population_path_divergence_matches_the_trainer_path():
     assert [len(r.history) for r in a["huge"]] == [len(r.history) for r in b["huge"]]
     assert all(np.isnan(r.errors["test"]) for r in a["huge"])
     assert a["huge"][0].history.status == "diverged"
-    _assert_same({"fine": a["fine"]}, {"fine": b["fine"]}, 1e-5)
+    _assert_same({"fine": a["fine"]}, {"fine": b["fine"]}, 1e-6)
