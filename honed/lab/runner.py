@@ -1,8 +1,16 @@
 """One door for every training of the lab: variants × seeds → histories and models.
 
-Every experiment that trains networks calls :func:`train_variants`, so that the body can be
-replaced by the population engine (many members as one stream of batched ops) without
-touching the experiments. Today it runs one :class:`honed.train.Trainer` after another.
+Every experiment that trains networks calls :func:`train_variants`. Runs (a spec with a seed)
+that share an architecture (layer sizes, activation, batch norm, loss, mini-batch size,
+epochs, and the sizes of their data sets) are trained as ONE population
+(:mod:`honed.population`: the members' parameters stacked, one stream of batched NumPy ops),
+across variants and seeds: each member keeps its own optimizer, learning rate (or schedule),
+β's, L2, keep_prob, initializer and scale, its seed's initial weights and dropout masks, its
+own training set (the data may be a new draw per seed) and its own mini-batch order, the one
+``Trainer(seed=seed)`` would draw. So a member computes what the standalone
+:class:`honed.train.Trainer` run computes, to floating-point rounding
+(``tests/lab/test_runner.py`` checks histories and weights against the Trainer path).
+Anything the population engine cannot do goes the Trainer path (:func:`_why_not_population`).
 """
 
 from __future__ import annotations
@@ -16,7 +24,11 @@ import numpy as np
 
 from honed.nn import mlp
 from honed.optim import GD, Adam, Momentum, RMSprop
+from honed.population import PerMember, Population, PopulationTrainer
+from honed.population.members import Architecture
+from honed.population.trainer import LOSSES as POPULATION_LOSSES
 from honed.train import Trainer, TrainingDiverged
+from honed.train.status import Status
 
 #: the Trainer's name for sigmoid cross-entropy on one logit (binary outputs). The lead is
 #: renaming it to "sigmoid_cross_entropy": this is the one line to change.
@@ -24,6 +36,16 @@ BINARY_LOSS = "sigmoid_cross_entropy"  # one sigmoid logit per example
 SOFTMAX_LOSS = "softmax_cross_entropy"
 
 _OPTIMIZERS = {"gd": GD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}
+#: the optimizer_args each kind takes (those of honed.optim), which a population member
+#: takes too; any other argument goes the Trainer path (and gets the optimizer's own error)
+_OPTIMIZER_ARGS = {
+    "gd": set(),
+    "momentum": {"beta"},
+    "rmsprop": {"beta2", "eps"},
+    "adam": {"beta1", "beta2", "eps"},
+}
+#: the activations of honed.population.stack
+_POPULATION_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 
 
 @dataclass
@@ -92,6 +114,8 @@ def train_variants(
     seeds: Sequence[int],
     data: Callable[[int], dict] | dict,
     dev: str | None = None,
+    population: bool = True,
+    dtype=np.float32,
 ) -> dict[str, list[Run]]:
     """Train every spec with every seed; ``{spec.name: [Run per seed]}``.
 
@@ -102,33 +126,151 @@ def train_variants(
             (a new draw of the data per seed). ``train`` is required.
         dev: the key of the set evaluated after every epoch (its curve in the history); the
             others are evaluated once, at the end.
+        population: train the runs that share an architecture as one population (default);
+            False: one ``Trainer`` after another (the reference the tests compare with).
+        dtype: the networks' float type (float32, as :func:`honed.nn.mlp` builds them;
+            float64 for exact comparisons).
 
     A run whose cost becomes NaN/inf stops with status ``diverged`` and errors ``nan``
-    (divergence is a result in the lab, e.g. a too-large rate without batch norm).
+    (divergence is a result in the lab, e.g. a too-large rate without batch norm). A run's
+    ``seconds`` is its share of its population's time (the population's wall time over its
+    members).
     """
+    seeds = list(seeds)
+    sets = [data(seed) if callable(data) else data for seed in seeds]
+    done: dict[tuple[int, int], Run] = {}
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    for j, seed in enumerate(seeds):
+        for i, spec in enumerate(specs):
+            if population and _why_not_population(spec) is None:
+                groups.setdefault(_group_key(spec, sets[j], dev), []).append((i, j))
+            else:
+                done[i, j] = _train_one(spec, seed, sets[j], dev, dtype)
+    for jobs in groups.values():
+        runs = _train_population(
+            [specs[i] for i, _ in jobs],
+            [seeds[j] for _, j in jobs],
+            [sets[j] for _, j in jobs],
+            dev,
+            dtype,
+        )
+        done.update(zip(jobs, runs))
     out: dict[str, list[Run]] = {spec.name: [] for spec in specs}
-    for seed in seeds:
-        sets = data(seed) if callable(data) else data
-        train = sets["train"]
-        for spec in specs:
-            model = spec.build(seed)
-            opt = _OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr, **spec.optimizer_args)
-            batch = len(train) if spec.batch_size is None else spec.batch_size
-            trainer = Trainer(model, opt, loss=spec.loss, batch_size=batch, l2=spec.l2, seed=seed)
-            started = time.perf_counter()
-            try:
-                trainer.fit(train, sets.get(dev) if dev else None, epochs=spec.epochs)
-                status = "completed"
-            except TrainingDiverged:
-                status = "diverged"
-            seconds = time.perf_counter() - started
-            errors = {}
-            for key, part in sets.items():
-                if status == "diverged":
-                    errors[key] = float("nan")
-                else:
-                    errors[key] = trainer.evaluate(part)["error"]
-            out[spec.name].append(
-                Run(spec, seed, model, trainer.history, status, seconds, errors, batch)
-            )
+    for j in range(len(seeds)):
+        for i, spec in enumerate(specs):
+            out[spec.name].append(done[i, j])
     return out
+
+
+def _why_not_population(spec: Spec) -> str | None:
+    """Why the population engine cannot train this spec (it goes the Trainer path), or None.
+
+    The engine has the losses sigmoid/softmax cross-entropy, the activations relu, tanh,
+    sigmoid, leaky_relu and elu, the optimizers GD, Momentum, RMSprop and Adam with their
+    own arguments only, and needs at least 2 examples per batch under batch norm (the
+    Trainer gives its own error then).
+    """
+    if spec.loss not in POPULATION_LOSSES:
+        return f"loss {spec.loss!r}"
+    if str(spec.activation).lower() not in _POPULATION_ACTIVATIONS:
+        return f"activation {spec.activation!r}"
+    if spec.optimizer not in _OPTIMIZER_ARGS:
+        return f"optimizer {spec.optimizer!r}"
+    extra = set(spec.optimizer_args) - _OPTIMIZER_ARGS[spec.optimizer]
+    if extra:
+        return f"optimizer_args {sorted(extra)} of {spec.optimizer}"
+    if spec.batch_norm and spec.batch_size is not None and spec.batch_size < 2:
+        return "batch norm with batches of 1"
+    return None
+
+
+def _group_key(spec: Spec, sets: dict, dev: str | None) -> tuple:
+    """What the members of one population share: the stacked arrays' shapes and the loop."""
+    train = sets["train"]
+    batch = len(train) if spec.batch_size is None else spec.batch_size
+    dev_set = sets.get(dev) if dev else None
+    return (
+        tuple(int(n) for n in spec.sizes),
+        str(spec.activation).lower(),
+        bool(spec.batch_norm),
+        spec.loss,
+        int(batch),
+        int(spec.epochs),
+        len(train),
+        None if dev_set is None else len(dev_set),
+    )
+
+
+def _train_one(spec: Spec, seed: int, sets: dict, dev: str | None, dtype) -> Run:
+    """One spec and seed with honed's Trainer (the reference path)."""
+    train = sets["train"]
+    model = spec.build(seed).to(dtype)
+    opt = _OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr, **spec.optimizer_args)
+    batch = len(train) if spec.batch_size is None else spec.batch_size
+    trainer = Trainer(model, opt, loss=spec.loss, batch_size=batch, l2=spec.l2, seed=seed)
+    started = time.perf_counter()
+    try:
+        trainer.fit(train, sets.get(dev) if dev else None, epochs=spec.epochs)
+        status = "completed"
+    except TrainingDiverged:
+        status = "diverged"
+    seconds = time.perf_counter() - started
+    errors = _errors(trainer, sets, status)
+    return Run(spec, seed, model, trainer.history, status, seconds, errors, batch)
+
+
+def _errors(trainer: Trainer, sets: dict, status: str) -> dict[str, float]:
+    if status == "diverged":
+        return {key: float("nan") for key in sets}
+    return {key: trainer.evaluate(part)["error"] for key, part in sets.items()}
+
+
+def _train_population(specs, seeds, sets, dev, dtype) -> list[Run]:
+    """Runs ``(specs[k], seeds[k])`` on ``sets[k]`` (one architecture) as one population."""
+    first = specs[0]
+    arch = Architecture(
+        first.sizes,
+        activation=first.activation,
+        batch_norm=first.batch_norm,
+        output="sigmoid" if first.loss == BINARY_LOSS else "softmax",
+    )
+    members = []
+    for spec, seed in zip(specs, seeds):
+        members.append(
+            {
+                "optimizer": spec.optimizer,
+                "lr": spec.lr,
+                **spec.optimizer_args,
+                "l2": spec.l2,
+                "keep_prob": spec.keep_prob,
+                "init": spec.init,
+                "init_scale": spec.scale,
+                "seed": seed,
+                "shuffle_seed": seed,  # the batch order of Trainer(seed=seed)
+            }
+        )
+    pop = Population(arch, members, dtype=dtype)
+    m = len(sets[0]["train"])
+    batch = m if first.batch_size is None else first.batch_size
+    # One order for all when every member has the same seed and data (a wide first layer);
+    # otherwise each member its own order (its seed's) over its own data.
+    common = len(set(seeds)) == 1 and all(s is sets[0] for s in sets)
+    trainer = PopulationTrainer(
+        pop, loss=first.loss, batch_size=batch, seed=seeds[0], common_order=common
+    )
+    train = PerMember([s["train"] for s in sets])
+    dev_sets = PerMember([s[dev] for s in sets]) if dev and dev in sets[0] else None
+    started = time.perf_counter()
+    trainer.fit(train, dev_sets, epochs=first.epochs)
+    share = (time.perf_counter() - started) / len(pop)
+    runs = []
+    for k, (spec, seed) in enumerate(zip(specs, seeds)):
+        model = pop.member(k)
+        history = pop.histories[k]
+        status = "diverged" if pop.status[k] == "diverged" else "completed"
+        history.status = Status.DIVERGED if status == "diverged" else Status.COMPLETE
+        # evaluated as the Trainer path evaluates (honed's Trainer.evaluate on the model)
+        evaluator = Trainer(model, GD(model.parameters()), loss=spec.loss)
+        errors = _errors(evaluator, sets[k], status)
+        runs.append(Run(spec, seed, model, history, status, share, errors, batch))
+    return runs

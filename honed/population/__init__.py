@@ -25,11 +25,12 @@ from honed.population.members import Architecture, Member
 from honed.population.memory import available_memory, check_memory, estimate_memory
 from honed.population.pbt import pbt
 from honed.population.population import Population
-from honed.population.trainer import PopulationTrainer
+from honed.population.trainer import PerMember, PopulationTrainer
 
 __all__ = [
     "Architecture",
     "Member",
+    "PerMember",
     "Population",
     "PopulationTrainer",
     "available_memory",

@@ -7,6 +7,9 @@ given as a plain dict, the same keys a tuning trial would suggest::
     {"optimizer": "adam", "lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
      "beta": 0.9, "l1": 0.0, "l2": 0.0, "keep_prob": 1.0, "init_scale": 1.0, "seed": 0}
 
+``init`` (optional) gives a member its own initializer (``"zeros"``, ``"normal"``, ``"he"``, …,
+as :func:`honed.nn.mlp`'s ``init``); by default the architecture's.
+
 ``lr`` is a float or a schedule (any callable ``epoch -> lr`` from :mod:`honed.optim.schedules`).
 Missing keys take the defaults of the matching honed optimizer and of :func:`honed.nn.mlp`.
 """
@@ -33,6 +36,7 @@ _KEYS = {
     "l2",
     "keep_prob",
     "init_scale",
+    "init",
     "seed",
     "shuffle_seed",
 }
@@ -119,6 +123,7 @@ class Member:
     init_scale: float
     seed: int
     shuffle_seed: int | None = None
+    init: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -154,6 +159,9 @@ class Member:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"{where}.seed must be an int >= 0, got {seed!r}")
         shuffle_seed = values.get("shuffle_seed")
+        init = values.get("init")
+        if init is not None and not isinstance(init, str):
+            raise ValueError(f"{where}.init must be an initializer name or None, got {init!r}")
         return cls(
             optimizer=kind,
             lr=lr,
@@ -167,6 +175,7 @@ class Member:
             init_scale=float(scale),
             seed=int(seed),
             shuffle_seed=None if shuffle_seed is None else int(shuffle_seed),
+            init=init,
         )
 
     def lr_at(self, epoch: int) -> float:
@@ -184,6 +193,7 @@ class Member:
         if callable(lr) and hasattr(lr, "to_config"):
             lr = lr.to_config()
         keep = self.keep_prob
+        init = {} if self.init is None else {"init": self.init}
         return {
             "optimizer": self.optimizer,
             "lr": lr,
@@ -196,6 +206,7 @@ class Member:
             "keep_prob": (keep[0] if len(set(keep)) == 1 else list(keep)) if keep else 1.0,
             "init_scale": self.init_scale,
             "seed": self.seed,
+            **init,
         }
 
 

@@ -3,7 +3,8 @@
 The population owns every member's weights, batch-norm averages and dropout generators (the
 trainer works on a stacked copy of the members still training and writes members back when
 they stop). Member k starts exactly as ``honed.nn.mlp(sizes, ..., scale=init_scale_k,
-keep_prob=keep_prob_k, seed=seed_k)`` does: the same initial weights (drawn by
+keep_prob=keep_prob_k, seed=seed_k)`` does (with ``init=init_k`` for a member that has its
+own initializer): the same initial weights (drawn by
 ``mlp`` itself) and the same dropout generators (``SeedSequence(seed).spawn(2)[1].spawn(L)``,
 one per hidden layer), so :meth:`member` gives an ordinary honed model.
 """
@@ -77,7 +78,7 @@ class Population:
         return mlp(
             arch.sizes,
             activation=arch.activation,
-            init=arch.init,
+            init=arch.init if member.init is None else member.init,
             scale=member.init_scale,
             batch_norm=arch.batch_norm,
             keep_prob=member.keep_prob if member.keep_prob else 1.0,

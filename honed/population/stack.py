@@ -155,7 +155,16 @@ class StackedMLP:
         self._refresh_dropout()
 
     def _refresh_dropout(self) -> None:
-        self._dropping = [bool((k < 1.0).any()) for k in self.keep] if hasattr(self, "keep") else []
+        keep = getattr(self, "keep", [])
+        self._dropping = [bool((k < 1.0).any()) for k in keep]
+        # per hidden layer: (member, keep_prob, 1/keep_prob in the dtype) of those that drop
+        self._droppers = [
+            [
+                (int(j), float(k[j]), np.asarray(1.0 / float(k[j]), self.dtype))
+                for j in np.flatnonzero(k < 1.0)
+            ]
+            for k in keep
+        ]
 
     def set_keep(self, keep: np.ndarray) -> None:
         """keep_prob per hidden layer and member, (n_hidden, P)."""
@@ -268,12 +277,11 @@ class StackedMLP:
         as ``honed.autograd.dropout`` draws it; None when no member drops units here."""
         if not self._dropping[i]:
             return None
-        keep = self.keep[i]
         out = np.ones((B, self.P, n), self.dtype)
-        for k in np.flatnonzero(keep < 1.0):
-            kp = float(keep[k])
-            mask = self.rngs[k][i].random((B, n), dtype=np.float32) < kp
-            np.multiply(mask.astype(self.dtype), np.asarray(1.0 / kp, self.dtype), out=out[:, k])
+        mask = np.empty((B, n), bool)
+        for k, kp, scale in self._droppers[i]:
+            np.less(self.rngs[k][i].random((B, n), dtype=np.float32), kp, out=mask)
+            np.multiply(mask, scale, out=out[:, k])  # mask·(1/keep_prob), as dropout's
         return out.transpose(1, 0, 2)
 
     def forward_train(self, x: np.ndarray) -> tuple[np.ndarray, list]:
@@ -360,10 +368,11 @@ class StackedMLP:
 
     def forward_eval(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """Logits (P, m, C) in eval mode: no dropout, batch norm with the running averages
-        (``(z − μ_run)·(γ/√(σ²_run + ε)) + β``), in chunks of ``batch_size`` rows."""
+        (``(z − μ_run)·(γ/√(σ²_run + ε)) + β``), in chunks of ``batch_size`` rows. ``x`` is
+        (m, n_in), shared by all members, or (P, m, n_in), one set per member."""
         parts = []
-        for start in range(0, len(x), batch_size):
-            a = x[start : start + batch_size]
+        for start in range(0, x.shape[-2], batch_size):
+            a = x[..., start : start + batch_size, :]
             for i in range(self.n_layers):
                 z = self._dense(i, a)
                 if i == self.n_layers - 1:

@@ -11,6 +11,11 @@ comparisons between members are then fairer, and the first layer is one wide GEM
 ``common_order=False`` member k shuffles with its own ``default_rng(shuffle_seed_k)``
 (``shuffle_seed`` defaults to the member's ``seed``).
 
+Each member can also have its own training and dev sets (:class:`PerMember`, e.g. a new draw
+of the data per seed, as the lab does): the distinct sets are joined once into one array and
+member k's mini-batch rows are gathered from its own part (its permutation plus an offset), so
+seeds with different data still train as one population.
+
 Member k of a population therefore computes what a standalone ``Trainer`` computes for
 ``mlp(..., seed=seed_k)`` with the same hyperparameters and ``Trainer(seed=seed)``, to
 floating-point rounding (``tests/population`` checks 1e-10 in float64).
@@ -32,6 +37,44 @@ from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, w
 from honed.train.memory import keep_freed_memory
 
 LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy")
+
+
+class PerMember:
+    """One data set per member (a Dataset or an ``(X, y)`` pair each, in member order), for
+    :meth:`PopulationTrainer.fit`'s ``train`` and ``dev``. All sets of one ``PerMember`` have
+    the same number of examples; a set given to several members (the same object) is stored
+    once.
+    """
+
+    def __init__(self, sets):
+        self.sets = list(sets)
+        if not self.sets:
+            raise ValueError("PerMember needs one data set per member, got none")
+
+    def __len__(self) -> int:
+        return len(self.sets)
+
+    def joined(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``(X, y, offsets, m)``: the distinct sets one after another, member k's first row
+        in ``X`` (``offsets[k]``) and the examples per set ``m``."""
+        parts, where, offsets = [], {}, []
+        start = 0
+        for i, data in enumerate(self.sets):
+            key = id(data)
+            if key not in where:
+                X, y = _arrays(data)
+                if parts and len(X) != len(parts[0][0]):
+                    raise ValueError(
+                        f"PerMember sets must have the same number of examples, got "
+                        f"{len(parts[0][0])} and {len(X)} (set {i})"
+                    )
+                where[key] = start
+                parts.append((X, y))
+                start += len(X)
+            offsets.append(where[key])
+        X = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+        y = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+        return X, y, np.asarray(offsets, dtype=np.intp), len(parts[0][0])
 
 
 def _arrays(data):
@@ -257,20 +300,24 @@ class PopulationTrainer:
     def fit(self, train, dev=None, epochs: int = 10):
         """Train until ``epochs`` epochs are done in total (a second call continues).
 
+        ``train`` and ``dev``: a Dataset or ``(X, y)`` shared by all members, or a
+        :class:`PerMember` with each member's own set.
+
         Returns the population's histories (one :class:`History` per member).
         """
         if int(epochs) != epochs or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs}")
-        X, y = _arrays(train)
-        X_dev, y_dev = _arrays(dev)
-        if len(X) == 0:
+        X, y, self._offsets, self._m = self._data(train, "train")
+        X_dev, y_dev, self._dev_offsets, self._m_dev = self._data(dev, "dev")
+        self._dev_rows = None  # the gathered per-member dev sets, for the members alive
+        if X is None or self._m == 0:
             raise ValueError("the training set is empty")
         dtype = self.population.dtype
         X = X.astype(dtype, copy=False)
         if X_dev is not None:
             X_dev = X_dev.astype(dtype, copy=False)
         check_memory(
-            self.memory_estimate(0 if X_dev is None else len(X_dev)),
+            self.memory_estimate(0 if X_dev is None else self._m_dev),
             len(self.alive),
             self.memory_limit,
         )
@@ -295,17 +342,53 @@ class PopulationTrainer:
             self.population.histories[k].status = status
         return self.population.histories
 
+    def _data(self, data, what: str):
+        """(X, y, per-member offsets or None, examples per member) of ``train`` or ``dev``."""
+        if data is None:
+            return None, None, None, 0
+        if isinstance(data, PerMember):
+            if len(data) != len(self.population):
+                raise ValueError(
+                    f"{what} has {len(data)} per-member sets, the population has "
+                    f"{len(self.population)} members"
+                )
+            X, y, offsets, m = data.joined()
+            if len(set(offsets.tolist())) == 1:  # one set for all: the shared-data path
+                return X, y, None, m
+            return X, y, offsets, m
+        X, y = _arrays(data)
+        return X, y, None, len(X)
+
+    def _dev_inputs(self, X_dev, y_dev):
+        """The dev inputs of the members alive: the shared set, or (P, m_dev, ...) rows of
+        each member's own set (gathered once per membership)."""
+        if self._dev_offsets is None:
+            return X_dev, y_dev
+        alive = tuple(self.alive)
+        if self._dev_rows is None or self._dev_rows[0] != alive:
+            rows = self._dev_offsets[list(alive)][:, None] + np.arange(self._m_dev)[None, :]
+            self._dev_rows = (alive, X_dev[rows], y_dev[rows])
+        return self._dev_rows[1], self._dev_rows[2]
+
     def _run_epoch(self, X, y, X_dev, y_dev) -> None:
         self._refresh_hyperparameters()
         epoch = self.epoch + 1
         lr_record = self.optimizer.lr.copy()
-        m_total = len(X)
+        m_total = self._m  # examples per member (len(X) unless per-member sets)
+        offsets = self._offsets
         B = self.batch_size
         count = n_batches(m_total, B)
+        # per-member orders: one (P, m) array of row numbers, row p for self.alive[p] (rows
+        # of members that stop mid-epoch are dropped with them)
         if self.common_order:
             perm = self.rng.permutation(m_total)
+            if offsets is not None:  # one order, each member's rows of its own set
+                perms = perm[None, :] + offsets[self.alive][:, None]
         else:
-            perms = {k: self._shuffle_rngs[k].permutation(m_total) for k in self.alive}
+            perms = np.stack([self._shuffle_rngs[k].permutation(m_total) for k in self.alive])
+            if offsets is not None:
+                perms += offsets[self.alive][:, None]
+        rows_of = list(self.alive)
         P = len(self.alive)
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
         penalised = bool((self._l1 > 0).any() or (self._l2 > 0).any())
@@ -314,12 +397,16 @@ class PopulationTrainer:
             if not self.alive:
                 break
             sl = slice(batch * B, (batch + 1) * B)
-            if self.common_order:
+            if self.common_order and offsets is None:
                 idx = perm[sl]
                 xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)
             else:
-                idx = np.stack([perms[k][sl] for k in self.alive])
-                xb, yb = X[idx], y[idx]
+                if len(rows_of) != len(self.alive):  # members stopped: keep their rows out
+                    where = {k: r for r, k in enumerate(rows_of)}
+                    perms = perms[[where[k] for k in self.alive]]
+                    rows_of = list(self.alive)
+                idx = perms[:, sl]
+                xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)  # (P, B, ...)
             m = xb.shape[-2]
             logits, cache = self.stack.forward_train(xb)
             cost, wrong, dz = loss_and_grad(logits, yb, self.loss)
@@ -359,8 +446,9 @@ class PopulationTrainer:
         total_cost, total_wrong, lr_now = self._acc
         dev_cost = dev_error = [None] * len(self.alive)
         if X_dev is not None:
-            out = self.stack.forward_eval(X_dev, self.eval_batch_size)
-            dev_cost, dev_error = eval_cost_error(out, y_dev, self.loss)
+            xd, yd = self._dev_inputs(X_dev, y_dev)
+            out = self.stack.forward_eval(xd, self.eval_batch_size)
+            dev_cost, dev_error = eval_cost_error(out, yd, self.loss)
         # Python floats once for all members (tolist), not one float() per value.
         train_costs = (total_cost / m_total).tolist()
         train_errors = (total_wrong / m_total).tolist()
@@ -480,4 +568,4 @@ def _take_grad(g: np.ndarray, kind: str, keep, P: int) -> np.ndarray:
     return g[keep]
 
 
-__all__ = ["LOSSES", "PopulationTrainer"]
+__all__ = ["LOSSES", "PerMember", "PopulationTrainer"]

@@ -28,6 +28,7 @@ def standalone(arch: dict, member: dict, train, dev, epochs, batch_size, seed, l
         activation=arch.get("activation", "relu"),
         batch_norm=arch.get("batch_norm", False),
         keep_prob=member.get("keep_prob", 1.0),
+        init=member.get("init"),
         scale=member.get("init_scale", 1.0),
         seed=member["seed"],
     ).to(np.float64)
