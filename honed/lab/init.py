@@ -81,7 +81,7 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         (
             all(0.45 <= a <= 0.55 for a in zeros["train_acc"]) and all(zeros["symmetric"]),
             f"{names[0]}: train accuracy in [45%, 55%] and hidden units identical in every seed "
-            f"(accuracies {[round(100 * a, 1) for a in zeros['train_acc']]}%)",
+            f"(accuracies {[float(round(100 * a, 1)) for a in zeros['train_acc']]}%)",
         ),
         (he_m >= 0.9, f"{names[2]}: mean train accuracy {100 * he_m:.1f}% >= 90%"),
         (
