@@ -8,8 +8,9 @@
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
-    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|tpe] [--study PATH]
-               [--prune | --pruner median|hyperband] [--new-study] [--executor ray --address A]
+    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|pbt|tpe]
+               [--study PATH] [--prune | --pruner median|hyperband] [--new-study]
+               [--executor process|inprocess|population|ray [--address A]]
     honed study show PATH | honed study report PATH [--html] | honed study upgrade PATH
     honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
@@ -71,11 +72,11 @@ def cmd_train(args) -> int:
         overrides["train.log_every"] = check.integer("--log-every", args.log_every, minimum=1)
     study_info = None
     if args.from_study:
-        from honed.experiment.tuning import best_trial_for
+        from honed.experiment.tuning import best_trial_for, trial_params
 
         # the study must be this experiment's (its tuned keys aside)
         study, best = best_trial_for(args.from_study, ex.load_config(args.experiment, overrides))
-        params = dict(best.params)
+        params = trial_params(best)  # a PBT member: the values it ended with
         study_info = {
             "path": str(args.from_study),
             "study": study.name,
@@ -83,6 +84,12 @@ def cmd_train(args) -> int:
             "value": best.value,
             "params": params,
         }
+        if "pbt" in (best.user_attrs or {}):
+            study_info["pbt"] = True
+            print(
+                f"trial #{best.number} is a PBT member: training its final values from "
+                "scratch (its dev error came from a schedule of values and inherited weights)"
+            )
         print(
             f"from study {study.name!r}: trial #{best.number} (dev error {best.value:.4g}): "
             + ", ".join(
@@ -756,9 +763,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--executor",
-        choices=["process", "inprocess", "ray"],
-        default="process",
-        help="where trials run (default: local processes; ray for several machines)",
+        metavar="NAME",
+        help="where trials run: process (local processes), inprocess, ray (several "
+        "machines) or population (trials that share their architecture and batch size "
+        "train together); default tune.executor",
     )
     p.add_argument(
         "--address",
