@@ -54,7 +54,7 @@ CONFIG = {
 }
 
 
-def run_honed(trials: int, workers: int, directory: Path, seed: int = 0):
+def run_honed(trials: int, workers: int, directory: Path, seed: int = 0, executor="process"):
     config = ex.resolve_config(CONFIG)
     started = time.perf_counter()
     study = tune_experiment(
@@ -63,11 +63,13 @@ def run_honed(trials: int, workers: int, directory: Path, seed: int = 0):
         workers=workers,
         seed=seed,
         progress=False,
-        study_path=directory / f"honed-{workers}-{seed}.sqlite",
+        executor=executor,
+        study_path=directory / f"honed-{executor}-{workers}-{seed}.journal",
     )
     seconds = time.perf_counter() - started
     configs = [t.params for t in sorted(study.trials, key=lambda t: t.number)]
-    return seconds, 1 - study.best_trial.value, study.best_trial.params, configs
+    values = [t.value for t in sorted(study.trials, key=lambda t: t.number)]
+    return seconds, 1 - study.best_trial.value, study.best_trial.params, configs, values
 
 
 def run_optuna(trials: int, seed: int = 0, configs: list[dict] | None = None):
@@ -155,13 +157,17 @@ def main() -> None:
         flush=True,
     )
     ratios, honed_acc, optuna_acc, same_ratios, same_acc = [], [], [], [], []
+    pop_ratios, pop_same, pop_acc, pop_diff = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.repeats):
             rows = []
             if seed == 0:
                 rows.append(("honed, 1 worker", *run_honed(args.trials, 1, Path(tmp), seed)[:3]))
-            seconds, accuracy, params, configs = run_honed(args.trials, 2, Path(tmp), seed)
+            seconds, accuracy, params, configs, values = run_honed(args.trials, 2, Path(tmp), seed)
             rows.append(("honed, 2 workers", seconds, accuracy, params))
+            pop = run_honed(args.trials, 2, Path(tmp), seed, executor="population")
+            rows.append(("honed, population", *pop[:3]))
+            assert pop[3] == configs  # the same 16 configurations
             optuna_row = ("optuna + torch", *run_optuna(args.trials, seed))
             same_row = ("torch, honed's", *run_optuna(args.trials, seed, configs))
             rows += [optuna_row, same_row]
@@ -171,6 +177,11 @@ def main() -> None:
                     flush=True,
                 )
             ratios.append(seconds / optuna_row[1])
+            pop_ratios.append(pop[0] / optuna_row[1])
+            pop_same.append(pop[0] / same_row[1])
+            pop_acc.append(pop[1])
+            # per trial: the population's dev error against the process workers' (float32)
+            pop_diff.append(max(abs(a - b) for a, b in zip(pop[4], values)))
             honed_acc.append(accuracy)
             optuna_acc.append(optuna_row[2])
             same_ratios.append(seconds / same_row[1])
@@ -184,6 +195,13 @@ def main() -> None:
         f"on the same configurations (torch trains honed's draws): honed / torch wall time, median "
         f"{statistics.median(same_ratios):.2f} (each: {', '.join(f'{r:.2f}' for r in same_ratios)}); "
         f"mean best dev accuracy honed {statistics.mean(honed_acc):.4f}, torch {statistics.mean(same_acc):.4f}"
+    )
+    print(
+        f"population executor / optuna wall time, median {statistics.median(pop_ratios):.2f} "
+        f"(each: {', '.join(f'{r:.2f}' for r in pop_ratios)}); / torch on honed's draws, median "
+        f"{statistics.median(pop_same):.2f}; mean best dev accuracy {statistics.mean(pop_acc):.4f} "
+        f"(process workers {statistics.mean(honed_acc):.4f}); largest per-trial dev-error "
+        f"difference population vs process workers: {max(pop_diff):.2g}"
     )
 
 

@@ -105,6 +105,10 @@ class ExperimentObjective:
 
         return population_key(trial_config(self.config, {**params, "train.epochs": self.epochs}))
 
+    def population_prepare(self) -> None:
+        """Load the experiment's data (run in the background as the study starts)."""
+        _data_for(self.config)
+
     def population_cost(self, params: dict[str, Any]) -> float:
         """Relative training cost of one member (to balance populations over threads)."""
         from honed.experiment.population_tuning import cost

@@ -11,7 +11,9 @@ How it runs (``Study.optimize`` with ``executor="population"``):
    data...; not the learning rate, β's, L2, dropout, initial scale or seed, which are
    per member).  An objective without ``population_key`` (a plain function), or a key of
    ``None``, runs its trial alone, as the ``inprocess`` executor would;
-3. each group is trained by ``objective.train_population(job)`` in one of ``workers``
+3. each group is trained by ``objective.train_population(job)`` (``population_cost(params)``,
+   if the objective has it, weighs the groups; ``population_prepare()`` runs in the
+   background from the start, e.g. to load the data while the study stores its trials) in one of ``workers``
    threads of the driver process (default: one per core; NumPy and BLAS release the GIL,
    and BLAS is capped at ``cores // workers`` threads so the threads do not
    oversubscribe the cores).  Without a pruner or PBT, groups are cut into pieces of about
@@ -37,6 +39,8 @@ study cut off mid-way re-runs whole populations (the same ones, from the same se
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import queue
 import threading
@@ -211,6 +215,12 @@ class PopulationJob:
 _STOP = object()
 
 
+def _quietly(fn: Callable[[], Any]) -> None:
+    # the population that needs it will raise it again, and say so
+    with contextlib.suppress(Exception):
+        fn()
+
+
 @register_executor("population")
 class PopulationExecutor(Executor):
     """Trains trials whose fixed settings agree as one population (see the module docstring).
@@ -266,6 +276,10 @@ class PopulationExecutor(Executor):
         # cut groups to keep every thread busy only when no decision depends on who
         # trains with whom
         self.split = self.pbt is None and pruner is None
+        prepare = getattr(objective, "population_prepare", None)
+        if prepare is not None:
+            # e.g. load the data while the study draws and stores the first trials
+            threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
 
     def submit(self, fn, *args) -> Future:
         fut: Future = Future()
@@ -306,7 +320,9 @@ class PopulationExecutor(Executor):
             entries.sort(key=lambda e: e[1][2])  # by trial number: a stable grouping
             pieces = 1
             if self.split and total > 0:
-                pieces = min(len(entries), max(1, round(costs[gkey] / total * self.workers)))
+                # no piece costs more than a thread's fair share (then longest first)
+                share = costs[gkey] / total * self.workers
+                pieces = min(len(entries), max(1, math.ceil(share - 1e-9)))
             size = -(-len(entries) // pieces)
             for i in range(0, len(entries), size):
                 part = entries[i : i + size]
