@@ -432,6 +432,12 @@ def cmd_tune(args) -> int:
         new_study=args.new_study,
     )
     _print_study(study, top=5)
+    if study.sampler.to_config().get("name") == "pbt":
+        from honed.plots.lineage import plot_study_lineage
+
+        figure = plot_study_lineage(study, Path(path).with_name(Path(path).stem + "-lineage.png"))
+        if figure is not None:
+            print(f"\nPBT lineage (the best trial's population): {figure}")
     print(
         f"\nstudy: {path}\nlive view: honed dashboard {path}\n"
         f"train the best: honed train {args.experiment} --from-study {path}"

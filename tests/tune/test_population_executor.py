@@ -213,7 +213,9 @@ def test_config_key_executor_population_from_toml(tmp_path, capsys):
     argv = ["tune", str(path), "--study", str(study2), "--strategy", "pbt", "--trials", "4"]
     assert main(argv) == 0
     assert all("pbt" in t.user_attrs for t in open_study(study2).trials)
-    capsys.readouterr()
+    figure = tmp_path / "p-lineage.png"
+    assert f"PBT lineage (the best trial's population): {figure}" in capsys.readouterr().out
+    assert figure.stat().st_size > 10_000
     out = ["train", str(path), "--from-study", str(study2), "--out", str(tmp_path / "runs")]
     assert main([*out, "--quiet", "--set", "train.epochs=1"]) == 0
     assert "is a PBT member" in capsys.readouterr().out
