@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 
@@ -273,32 +274,42 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
     es = base.train.early_stopping or None
     pop = Population(arch, [member(c, t.seed) for c, t in zip(configs, trials)])
     pruner = job.pruner
+    # each member's share of the population's time: an epoch's seconds split between the
+    # members that trained in it (what the trial's duration means for a population)
+    share = [0.0] * len(trials)
+    clock = [time.perf_counter()]
 
     def finish(k: int) -> None:
         t, h = trials[k], pop.histories[k]
         if job.finished(t):
             return
         if pop.status[k] == "diverged":
-            job.finish(t, error=Diverged(h.message or "training diverged"))
+            job.finish(t, error=Diverged(h.message or "training diverged"), duration=share[k])
             return
         value = _value(h, es)
         if value is None or not math.isfinite(value):
-            job.finish(t, error=Diverged(f"dev error is {value}"))
+            job.finish(t, error=Diverged(f"dev error is {value}"), duration=share[k])
             return
         t.set_user_attr("epochs", len(h))
         t.set_user_attr("train_error", h.last.get("train_error"))
-        job.finish(t, value=value)
+        job.finish(t, value=value, duration=share[k])
 
     def on_epoch(trainer, epoch, records) -> None:
         job.check()
         alive = sorted(records)
+        now = time.perf_counter()
+        for k in alive:
+            share[k] += (now - clock[0]) / len(alive)
+        clock[0] = now
         for k in alive:  # every member reports before any is judged
             trials[k].report(epoch, records[k]["dev_error"])
         if pruner is not None:
             pruned = [k for k in alive if trials[k].should_prune()]
             trainer.stop([k for k in pruned if k in trainer.alive], status="pruned")
             for k in pruned:
-                job.finish(trials[k], error=TrialPruned(f"pruned after epoch {epoch}"))
+                job.finish(
+                    trials[k], error=TrialPruned(f"pruned after epoch {epoch}"), duration=share[k]
+                )
         if job.pbt is None:  # PBT members finish together: a resumed study re-runs them all
             for k, status in enumerate(pop.status):
                 if status in ("early_stopped", "diverged"):

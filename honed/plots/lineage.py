@@ -5,11 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plot_lineage(population, lineage, path, key: str = "dev_error", title: str | None = None):
+def plot_lineage(
+    population,
+    lineage,
+    path,
+    key: str = "dev_error",
+    title: str | None = None,
+    labels: list[str] | None = None,
+):
     """Draw a PBT run into ``path`` (PNG): left, each member's ``key`` per epoch (an exploit
     makes the member's curve jump to its parent's); right, the lineage tree: one row per
     member, an arrow from parent to member at each exploit, rows coloured by the member whose
-    weights they descend from at the end, and the learning rate written at each exploit."""
+    weights they descend from at the end, and the learning rate written at each exploit.
+    ``labels``: one name per member row (default its index)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,7 +60,10 @@ def plot_lineage(population, lineage, path, key: str = "dev_error", title: str |
     ax_tree.set_xlim(0, last + 1)
     ax_tree.set_ylim(-1, P)
     ax_tree.set_xlabel("epoch")
-    ax_tree.set_ylabel("member")
+    ax_tree.set_ylabel("member (trial)" if labels is not None else "member")
+    if labels is not None:
+        ax_tree.set_yticks(range(P))
+        ax_tree.set_yticklabels(labels, fontsize=7 if P > 16 else 9)
     ax_tree.set_title(f"lineage: {len(lineage)} exploits (arrow: parent → member, new lr)")
     if title:
         fig.suptitle(title)
@@ -124,11 +135,14 @@ def plot_study_lineage(study, path, population: int | None = None):
                 }
             )
     numbers = [t.number for t in members]
-    title = (
-        f"study {study.name!r}: PBT population of trials {numbers[0]}..{numbers[-1]} "
-        f"(rows 0..{len(numbers) - 1} in trial order)"
+    title = f"study {study.name!r}: a PBT population of {len(numbers)} trials"
+    return plot_lineage(
+        _StudyPopulation(members, "dev_error"),
+        lineage,
+        path,
+        title=title,
+        labels=[f"#{n}" for n in numbers],
     )
-    return plot_lineage(_StudyPopulation(members, "dev_error"), lineage, path, title=title)
 
 
 __all__ = ["pbt_populations", "plot_lineage", "plot_study_lineage"]

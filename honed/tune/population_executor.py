@@ -193,15 +193,25 @@ class PopulationJob:
     def finished(self, trial: Trial) -> bool:
         return self._futures[trial.number].done()
 
-    def finish(self, trial: Trial, value: float | None = None, error: BaseException | None = None):
+    def finish(
+        self,
+        trial: Trial,
+        value: float | None = None,
+        error: BaseException | None = None,
+        duration: float | None = None,
+    ):
         """Record ``trial``'s outcome now: its value, or the exception it ended with
-        (``TrialPruned``, ``Diverged``, any other for a failure), as ``run_trial`` would."""
+        (``TrialPruned``, ``Diverged``, any other for a failure), as ``run_trial`` would.
+        ``duration``: the trial's share of the population's time (default: the time since
+        the population started)."""
         from .study import trial_outcome
 
         fut = self._futures[trial.number]
         if fut.done():
             return
         out = trial_outcome(trial, self.t0, value=value, error=error)
+        if duration is not None:
+            out["duration"] = float(duration)
         members = sorted(t.number for t in self.trials)
         out["user_attrs"] = {**out["user_attrs"], "population": members}
         fut.set_result(out)
