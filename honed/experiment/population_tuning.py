@@ -7,7 +7,7 @@ masks and -- ``common_order=False`` -- its own mini-batch order, exactly as its 
 ``Trainer(seed=trial.seed)`` run), ``train.optimizer``, ``train.lr`` (and its schedule),
 ``train.beta``, ``train.beta1``, ``train.beta2``, ``train.eps``, ``model.l1``, ``model.l2``,
 ``model.keep_prob`` and ``model.init_scale``. Everything else (architecture, batch size,
-epochs, early stopping, data) is the population's, so trials that differ there train in
+epochs, early stopping, data and its augmentation) is the population's, so trials that differ there train in
 different populations.
 
 Member k therefore computes what trial k computes alone, up to floating-point summation
@@ -59,14 +59,9 @@ _OPTIMIZER_ARGS = ("beta", "beta1", "beta2", "eps")
 
 def check_population_config(config: ExperimentConfig, where: str = "") -> None:
     """ConfigError naming the key when a population cannot train ``config``."""
-    m, t, d = config.model, config.train, config.data
+    m, t = config.model, config.train
     suffix = f" ({where})" if where else ""
     why = "the population executor (tune.executor = 'population') "
-    if d.augment:
-        raise ConfigError(
-            f"data.augment: {why}trains without augmentation; remove it or use "
-            f"tune.executor = 'process'{suffix}"
-        )
     if t.drop_last:
         raise ConfigError(f"train.drop_last: {why}keeps every mini-batch; set it false{suffix}")
     if m.activation not in _ACTIVATIONS:
@@ -315,8 +310,11 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
                 if status in ("early_stopped", "diverged"):
                     finish(k)
 
+    from honed.experiment.build import build_augmentation
+
     trainer = PopulationTrainer(
         pop,
+        augment=build_augmentation(base, data.image_shape),
         loss=base.train.loss_name(base.model.output),
         batch_size=batch,
         common_order=False,

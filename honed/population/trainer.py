@@ -64,6 +64,11 @@ class PopulationTrainer:
             (True), one printed line per epoch when not a terminal, or nothing (False).
         memory_limit: bytes the population may use (default: 80 % of the available memory);
             :meth:`fit` refuses with ValueError when the estimate exceeds it.
+        augment: a callable ``(X, rng) -> X`` applied to each training mini-batch, as
+            ``Trainer(augment=...)`` does: with the common order one augmented batch for all
+            members from ``default_rng(seed)``; with ``common_order=False`` each member's
+            batch from that member's own generator (the one that shuffles it), so a member
+            sees what its standalone ``Trainer(seed=shuffle_seed)`` run sees.
 
     Attributes:
         epoch: epochs completed by the members still training.
@@ -84,6 +89,7 @@ class PopulationTrainer:
         progress: bool = False,
         eval_batch_size: int = 4096,
         memory_limit: int | None = None,
+        augment: Callable | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -110,6 +116,9 @@ class PopulationTrainer:
         self.progress = progress
         self.eval_batch_size = int(eval_batch_size)
         self.memory_limit = memory_limit
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a callable (X, rng) -> X, got {augment!r}")
+        self.augment = augment
         self.epoch = 0
         self.stop_training = False
         self.alive: list[int] = [
@@ -307,6 +316,7 @@ class PopulationTrainer:
         else:
             perms = {k: self._shuffle_rngs[k].permutation(m_total) for k in self.alive}
         P = len(self.alive)
+        dtype = X.dtype
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
         penalised = bool((self._l1 > 0).any() or (self._l2 > 0).any())
         started = time.perf_counter()
@@ -317,9 +327,14 @@ class PopulationTrainer:
             if self.common_order:
                 idx = perm[sl]
                 xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)
+                if self.augment is not None:
+                    xb = np.asarray(self.augment(xb, self.rng), dtype=dtype)
             else:
                 idx = np.stack([perms[k][sl] for k in self.alive])
                 xb, yb = X[idx], y[idx]
+                if self.augment is not None:  # each member from its own generator
+                    for pos, k in enumerate(self.alive):
+                        xb[pos] = self.augment(xb[pos], self._shuffle_rngs[k])
             m = xb.shape[-2]
             logits, cache = self.stack.forward_train(xb)
             cost, wrong, dz = loss_and_grad(logits, yb, self.loss)

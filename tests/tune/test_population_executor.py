@@ -35,7 +35,7 @@ SPACE = {
 BASE = {
     "name": "poptest",
     "seed": 0,
-    "data": {"dataset": "moons", "n_samples": 300},
+    "data": {"dataset": "moons", "n_samples": 300, "augment": [{"name": "noise", "std": 0.05}]},
     "model": {"hidden": [12, 8], "activation": "tanh", "batch_norm": True},
     "train": {"epochs": 4, "batch_size": 32, "optimizer": "adam"},
     "tune": {"trials": 8, "space": SPACE},
@@ -98,13 +98,19 @@ def test_trials_equal_their_standalone_runs_whatever_the_grouping(tmp_path, refe
 
 
 def test_a_member_equals_its_standalone_trainer_in_float32():
-    """Per-epoch dev cost of each member against the ``Trainer`` a trial builds."""
-    from honed.experiment.build import build_trainer
+    """Per-epoch dev cost of each member against the ``Trainer`` a trial builds (with
+    early stopping and augmentation: the noise comes from each member's own generator)."""
+    from honed.experiment.build import build_augmentation, build_trainer
     from honed.experiment.population_tuning import architecture, member
     from honed.experiment.tuning import _data_for, trial_config
     from honed.population import Population, PopulationTrainer
 
-    cfg = config(**{"train.early_stopping": {"patience": 2}})
+    cfg = config(
+        **{
+            "train.early_stopping": {"patience": 2},
+            "data.augment": [{"name": "noise", "std": 0.1}],
+        }
+    )
     data = _data_for(cfg)
     params = [
         {"train.lr": 0.02, "model.l2": 0.01, "model.keep_prob": 0.8},
@@ -113,7 +119,9 @@ def test_a_member_equals_its_standalone_trainer_in_float32():
     seeds = [11, 12]
     trials = [trial_config(cfg, p, seed=s) for p, s in zip(params, seeds)]
     pop = Population(architecture(cfg, data), [member(c, s) for c, s in zip(trials, seeds)])
-    PopulationTrainer(pop, batch_size=32, common_order=False).fit(data.train, data.dev, epochs=4)
+    noise = build_augmentation(cfg, data.image_shape)
+    trainer = PopulationTrainer(pop, batch_size=32, common_order=False, augment=noise)
+    trainer.fit(data.train, data.dev, epochs=4)
     for k, c in enumerate(trials):
         trainer = build_trainer(c, data)
         trainer.fit(data.train, data.dev, epochs=4)
@@ -226,7 +234,6 @@ def test_config_key_executor_population_from_toml(tmp_path, capsys):
     [
         ({"tune.strategy": "pbt"}, {"executor": "process"}, r"tune\.strategy.*tune\.executor"),
         ({"tune.strategy": "pbt"}, {"executor": "population", "prune": True}, r"tune\.prune"),
-        ({"data.augment": [{"name": "flip"}]}, {"executor": "population"}, r"^data\.augment"),
         ({"train.drop_last": True}, {"executor": "population"}, r"^train\.drop_last"),
         ({"model.activation": "identity"}, {"executor": "population"}, r"^model\.activation"),
         ({"train.loss": "mse"}, {"executor": "population"}, r"^train\.loss"),
@@ -240,7 +247,6 @@ def test_config_key_executor_population_from_toml(tmp_path, capsys):
     ids=[
         "pbt-process",
         "pbt-prune",
-        "augment",
         "drop-last",
         "activation",
         "loss",
