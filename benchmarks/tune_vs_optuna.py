@@ -4,8 +4,11 @@ Each trial trains the 784-256-256-10 ReLU MLP for 2 epochs (Adam) on a 10 000-ex
 of Fashion-MNIST train and is scored on a disjoint 5 000-example dev split. Search space:
 lr log-uniform [1e-4, 1e-1], Adam β₁ = 1 − 10^r with r ∈ [−3, −1], L2 log-uniform
 [1e-6, 1e-2], batch size in {64, 128, 256}. honed runs `honed.experiment.tuning.tune_experiment` (as
-`honed tune` does) with 1 and 2 worker processes; Optuna runs its RandomSampler with a
-PyTorch objective in one process (n_jobs=1, torch using every core). Same data, same split.
+`honed tune` does) with 1 and 2 worker processes, and with the population executor
+(`--executor population`: the trials of each batch size train together as one population,
+in 2 threads of the driver); Optuna runs its RandomSampler with a PyTorch objective in one
+process (n_jobs=1, torch using every core). Same data, same split. honed's studies are
+journal files (`honed tune`'s default).
 
 L2 means the same in both: honed's penalty λ/(2m)·Σ‖W‖² on weight matrices has gradient
 (λ/m)·W, which is PyTorch's weight_decay = λ/m on the weights (biases not decayed).
@@ -22,7 +25,10 @@ A fourth row per seed ("torch, honed's") has Optuna + PyTorch train the very 16
 configurations honed drew (enqueued): the time ratio against it is speed alone, without the
 luck of which batch sizes each sampler drew (batch-64 trials take about twice as long), and
 the two best accuracies differ only by training noise. Every clock includes preparing the
-data (honed's workers do it inside the run, so Optuna's is counted too).
+data (honed's workers do it inside the run, so Optuna's is counted too). The population row
+trains the same 16 configurations as the process rows, and each trial's dev error is
+compared with theirs (the summary prints the largest difference: 0 when the grouping
+changes nothing but summation order within float32 rounding of a dev example).
 """
 
 from __future__ import annotations

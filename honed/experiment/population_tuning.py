@@ -182,13 +182,14 @@ def member(config: ExperimentConfig, seed: int) -> dict:
 
 
 def cost(config: ExperimentConfig, n_features: int) -> float:
-    """Relative cost of one member: epochs × (1 + 50 / batch) × weights."""
+    """Relative cost of one member: epochs × (1 + 100 / batch) × weights (the per-step
+    cost of the optimizer and the small operations, fitted on the 784-256-256-10 MLP)."""
     sizes = [n_features, *config.model.hidden_sizes(), 10]
     weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     batch = config.train.batch_size
     batch = 4096 if batch == "full" else int(batch)
     epochs = config.tune.epochs or config.train.epochs
-    return float(epochs) * (1.0 + 50.0 / batch) * weights
+    return float(epochs) * (1.0 + 100.0 / batch) * weights
 
 
 def _value(history, early_stopping) -> float | None:

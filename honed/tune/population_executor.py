@@ -16,7 +16,7 @@ How it runs (``Study.optimize`` with ``executor="population"``):
    background from the start, e.g. to load the data while the study stores its trials) in one of ``workers``
    threads of the driver process (default: one per core; NumPy and BLAS release the GIL,
    and BLAS is capped at ``cores // workers`` threads so the threads do not
-   oversubscribe the cores).  Without a pruner or PBT, groups are cut into pieces of about
+   oversubscribe the cores; at ``cores // populations`` when fewer populations start).  Without a pruner or PBT, groups are cut into pieces of about
    equal cost so that every thread has work; with either, a group stays one population;
 4. the objective reports every member's per-epoch value through its ``Trial`` (stored at
    once, as for any trial), asks the study's pruner after *all* members have reported the
@@ -237,7 +237,8 @@ class PopulationExecutor(Executor):
 
     Args:
         workers: populations trained at once, each in a thread of the driver (default:
-            one per core). BLAS gets ``max(1, cores // workers)`` threads.
+            one per core). BLAS gets ``max(1, cores // workers)`` threads, or more when
+            fewer populations than that start at once (``cores // populations``).
         max_members: trials handed out at once, hence the largest population (default:
             no limit -- every trial the sampler can draw; an objective may still cut a
             population that would not fit in memory).
@@ -261,7 +262,10 @@ class PopulationExecutor(Executor):
         self._queued: list[tuple[Future, Callable, tuple]] = []
         self._jobs: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
-        self._limits: Any = None
+        self._limits: Any = None  # threadpoolctl's limiter of the first change
+        self._blas: int | None = None  # the BLAS thread cap set, if any
+        self._busy = 0  # populations training now
+        self._lock = threading.Lock()
 
     # -- the study's hooks ----------------------------------------------------------------
     def configure(self, objective: Any, sampler: Any, pruner: Any) -> None:
@@ -339,20 +343,33 @@ class PopulationExecutor(Executor):
                 jobs.append((costs[gkey] * len(part) / len(entries), ("population", part)))
         jobs.sort(key=lambda j: -j[0])  # the longest first: the threads finish together
         self._start()
-        for _, job in jobs:
-            self._jobs.put((self._generation, job))
+        with self._lock:
+            if self._busy == 0 and self._jobs.empty():
+                # fewer populations than threads (PBT or pruning on one group): give BLAS
+                # the cores the idle threads leave
+                cores = os.cpu_count() or 1
+                self._blas_threads(max(1, cores // max(1, min(self.workers, len(jobs)))))
+            for _, job in jobs:
+                self._jobs.put((self._generation, job))
 
     # -- threads ----------------------------------------------------------------------------
+    def _blas_threads(self, n: int) -> None:
+        """Cap BLAS at ``n`` threads (only while no population trains: OpenBLAS must not
+        change its thread count under a running call)."""
+        if n == self._blas:
+            return
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            return
+        limiter = threadpool_limits(limits=n)
+        if self._limits is None:
+            self._limits = limiter  # restores what the process had before the study
+        self._blas = n
+
     def _start(self) -> None:
         if self._threads:
             return
-        if self._limits is None and self.threads < (os.cpu_count() or 1):
-            try:
-                from threadpoolctl import threadpool_limits
-
-                self._limits = threadpool_limits(limits=self.threads)
-            except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-                pass
         for i in range(self.workers):
             t = threading.Thread(target=self._work, name=f"honed-population-{i}", daemon=True)
             t.start()
@@ -366,23 +383,31 @@ class PopulationExecutor(Executor):
             generation, job = job
             if generation != self._generation:
                 continue  # handed out before an interruption
-            if job[0] == "one":
-                _, fut, fn, args = job
-                try:
-                    fut.set_result(fn(*args))
-                except BaseException as e:  # the study records it as a worker error
-                    fut.set_exception(e)
-                continue
-            entries = job[1]
-            pop = PopulationJob(self, entries)
+            with self._lock:
+                self._busy += 1
             try:
-                pop.objective.train_population(pop)
-            except PopulationCancelled:
-                continue
-            except Exception as e:
-                pop.finish_all(e)
-            else:
-                pop.finish_all(RuntimeError("the population ended without this trial's outcome"))
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def _run(self, job) -> None:
+        if job[0] == "one":
+            _, fut, fn, args = job
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as e:  # the study records it as a worker error
+                fut.set_exception(e)
+            return
+        pop = PopulationJob(self, job[1])
+        try:
+            pop.objective.train_population(pop)
+        except PopulationCancelled:
+            return
+        except Exception as e:
+            pop.finish_all(e)
+        else:
+            pop.finish_all(RuntimeError("the population ended without this trial's outcome"))
 
     def shutdown(self, kill: bool = False) -> None:
         if kill:
@@ -403,7 +428,7 @@ class PopulationExecutor(Executor):
         self._queued = []
         if self._limits is not None:
             self._limits.restore_original_limits()
-            self._limits = None
+            self._limits, self._blas = None, None
 
     def restart(self) -> None:
         pass
