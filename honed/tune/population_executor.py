@@ -296,8 +296,14 @@ class PopulationExecutor(Executor):
             threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
 
     def submit(self, fn, *args) -> Future:
+        from .study import run_trial
+
         fut: Future = Future()
-        self._queued.append((fut, fn, args))
+        if fn is run_trial and hasattr(args[0], "population_key"):
+            self._queued.append((fut, fn, args))  # grouped at the next flush
+        else:  # nothing to group: it runs now, in one of the threads
+            self._start()
+            self._jobs.put((self._generation, ("one", fut, fn, args)))
         return fut
 
     def flush(self) -> None:
