@@ -578,6 +578,17 @@ def _option(name: str, check_value, parse=float):
     return convert
 
 
+def _executor_name(value: str) -> str:
+    """``--executor``: a registered executor's name (a usage error otherwise)."""
+    from honed.tune.executors import EXECUTORS  # registers honed's executors
+
+    if value not in EXECUTORS:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(EXECUTORS.names())})"
+        )
+    return value
+
+
 def _count(name: str, minimum: int = 1):
     return _option(name, lambda n, v: check.integer(n, v, minimum=minimum), parse=int)
 
@@ -770,6 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--executor",
         metavar="NAME",
+        type=_executor_name,
         help="where trials run: process (local processes), inprocess, ray (several "
         "machines) or population (trials that share their architecture and batch size "
         "train together); default tune.executor",
