@@ -388,11 +388,9 @@ class StudyStorage:
         from optuna.exceptions import UpdateFinishedTrialError
 
         for tid in trial_ids:
-            try:
+            # one whose outcome was being stored as Ctrl-C arrived is finished: left alone
+            with contextlib.suppress(UpdateFinishedTrialError):
                 self.optuna.set_trial_system_attr(tid, "honed:interrupted", True)
-            except UpdateFinishedTrialError:
-                # Ctrl-C arrived while its outcome was being stored: it is finished
-                pass
 
     def report(self, trial_id: int, step: int, value: float) -> None:
         self.optuna.set_trial_intermediate_value(trial_id, int(step), float(value))
