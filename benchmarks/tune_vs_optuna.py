@@ -4,8 +4,11 @@ Each trial trains the 784-256-256-10 ReLU MLP for 2 epochs (Adam) on a 10 000-ex
 of Fashion-MNIST train and is scored on a disjoint 5 000-example dev split. Search space:
 lr log-uniform [1e-4, 1e-1], Adam β₁ = 1 − 10^r with r ∈ [−3, −1], L2 log-uniform
 [1e-6, 1e-2], batch size in {64, 128, 256}. honed runs `honed.experiment.tuning.tune_experiment` (as
-`honed tune` does) with 1 and 2 worker processes; Optuna runs its RandomSampler with a
-PyTorch objective in one process (n_jobs=1, torch using every core). Same data, same split.
+`honed tune` does) with 1 and 2 worker processes, and with the population executor
+(`--executor population`: the trials of each batch size train together as one population,
+in 2 threads of the driver); Optuna runs its RandomSampler with a PyTorch objective in one
+process (n_jobs=1, torch using every core). Same data, same split. honed's studies are
+journal files (`honed tune`'s default).
 
 L2 means the same in both: honed's penalty λ/(2m)·Σ‖W‖² on weight matrices has gradient
 (λ/m)·W, which is PyTorch's weight_decay = λ/m on the weights (biases not decayed).
@@ -22,7 +25,10 @@ A fourth row per seed ("torch, honed's") has Optuna + PyTorch train the very 16
 configurations honed drew (enqueued): the time ratio against it is speed alone, without the
 luck of which batch sizes each sampler drew (batch-64 trials take about twice as long), and
 the two best accuracies differ only by training noise. Every clock includes preparing the
-data (honed's workers do it inside the run, so Optuna's is counted too).
+data (honed's workers do it inside the run, so Optuna's is counted too). The population row
+trains the same 16 configurations as the process rows, and each trial's dev error is
+compared with theirs (the summary prints the largest difference: 0 when the grouping
+changes nothing but summation order within float32 rounding of a dev example).
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ CONFIG = {
 }
 
 
-def run_honed(trials: int, workers: int, directory: Path, seed: int = 0):
+def run_honed(trials: int, workers: int, directory: Path, seed: int = 0, executor="process"):
     config = ex.resolve_config(CONFIG)
     started = time.perf_counter()
     study = tune_experiment(
@@ -63,11 +69,13 @@ def run_honed(trials: int, workers: int, directory: Path, seed: int = 0):
         workers=workers,
         seed=seed,
         progress=False,
-        study_path=directory / f"honed-{workers}-{seed}.sqlite",
+        executor=executor,
+        study_path=directory / f"honed-{executor}-{workers}-{seed}.journal",
     )
     seconds = time.perf_counter() - started
     configs = [t.params for t in sorted(study.trials, key=lambda t: t.number)]
-    return seconds, 1 - study.best_trial.value, study.best_trial.params, configs
+    values = [t.value for t in sorted(study.trials, key=lambda t: t.number)]
+    return seconds, 1 - study.best_trial.value, study.best_trial.params, configs, values
 
 
 def run_optuna(trials: int, seed: int = 0, configs: list[dict] | None = None):
@@ -155,13 +163,17 @@ def main() -> None:
         flush=True,
     )
     ratios, honed_acc, optuna_acc, same_ratios, same_acc = [], [], [], [], []
+    pop_ratios, pop_same, pop_acc, pop_diff = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.repeats):
             rows = []
             if seed == 0:
                 rows.append(("honed, 1 worker", *run_honed(args.trials, 1, Path(tmp), seed)[:3]))
-            seconds, accuracy, params, configs = run_honed(args.trials, 2, Path(tmp), seed)
+            seconds, accuracy, params, configs, values = run_honed(args.trials, 2, Path(tmp), seed)
             rows.append(("honed, 2 workers", seconds, accuracy, params))
+            pop = run_honed(args.trials, 2, Path(tmp), seed, executor="population")
+            rows.append(("honed, population", *pop[:3]))
+            assert pop[3] == configs  # the same 16 configurations
             optuna_row = ("optuna + torch", *run_optuna(args.trials, seed))
             same_row = ("torch, honed's", *run_optuna(args.trials, seed, configs))
             rows += [optuna_row, same_row]
@@ -171,6 +183,11 @@ def main() -> None:
                     flush=True,
                 )
             ratios.append(seconds / optuna_row[1])
+            pop_ratios.append(pop[0] / optuna_row[1])
+            pop_same.append(pop[0] / same_row[1])
+            pop_acc.append(pop[1])
+            # per trial: the population's dev error against the process workers' (float32)
+            pop_diff.append(max(abs(a - b) for a, b in zip(pop[4], values)))
             honed_acc.append(accuracy)
             optuna_acc.append(optuna_row[2])
             same_ratios.append(seconds / same_row[1])
@@ -184,6 +201,13 @@ def main() -> None:
         f"on the same configurations (torch trains honed's draws): honed / torch wall time, median "
         f"{statistics.median(same_ratios):.2f} (each: {', '.join(f'{r:.2f}' for r in same_ratios)}); "
         f"mean best dev accuracy honed {statistics.mean(honed_acc):.4f}, torch {statistics.mean(same_acc):.4f}"
+    )
+    print(
+        f"population executor / optuna wall time, median {statistics.median(pop_ratios):.2f} "
+        f"(each: {', '.join(f'{r:.2f}' for r in pop_ratios)}); / torch on honed's draws, median "
+        f"{statistics.median(pop_same):.2f}; mean best dev accuracy {statistics.mean(pop_acc):.4f} "
+        f"(process workers {statistics.mean(honed_acc):.4f}); largest per-trial dev-error "
+        f"difference population vs process workers: {max(pop_diff):.2g}"
     )
 
 

@@ -8,8 +8,9 @@
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
-    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|tpe] [--study PATH]
-               [--prune | --pruner median|hyperband] [--new-study] [--executor ray --address A]
+    honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|pbt|tpe]
+               [--study PATH] [--prune | --pruner median|hyperband] [--new-study]
+               [--executor process|inprocess|population|ray [--address A]]
     honed study show PATH | honed study report PATH [--html] | honed study upgrade PATH
     honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
@@ -71,11 +72,11 @@ def cmd_train(args) -> int:
         overrides["train.log_every"] = check.integer("--log-every", args.log_every, minimum=1)
     study_info = None
     if args.from_study:
-        from honed.experiment.tuning import best_trial_for
+        from honed.experiment.tuning import best_trial_for, trial_params
 
         # the study must be this experiment's (its tuned keys aside)
         study, best = best_trial_for(args.from_study, ex.load_config(args.experiment, overrides))
-        params = dict(best.params)
+        params = trial_params(best)  # a PBT member: the values it ended with
         study_info = {
             "path": str(args.from_study),
             "study": study.name,
@@ -83,6 +84,12 @@ def cmd_train(args) -> int:
             "value": best.value,
             "params": params,
         }
+        if "pbt" in (best.user_attrs or {}):
+            study_info["pbt"] = True
+            print(
+                f"trial #{best.number} is a PBT member: training its final values from "
+                "scratch (its dev error came from a schedule of values and inherited weights)"
+            )
         print(
             f"from study {study.name!r}: trial #{best.number} (dev error {best.value:.4g}): "
             + ", ".join(
@@ -425,6 +432,12 @@ def cmd_tune(args) -> int:
         new_study=args.new_study,
     )
     _print_study(study, top=5)
+    if study.sampler.to_config().get("name") == "pbt":
+        from honed.plots.lineage import plot_study_lineage
+
+        figure = plot_study_lineage(study, Path(path).with_name(Path(path).stem + "-lineage.png"))
+        if figure is not None:
+            print(f"\nPBT lineage (the best trial's population): {figure}")
     print(
         f"\nstudy: {path}\nlive view: honed dashboard {path}\n"
         f"train the best: honed train {args.experiment} --from-study {path}"
@@ -563,6 +576,17 @@ def _option(name: str, check_value, parse=float):
 
     convert.__name__ = name.lstrip("-")
     return convert
+
+
+def _executor_name(value: str) -> str:
+    """``--executor``: a registered executor's name (a usage error otherwise)."""
+    from honed.tune.executors import EXECUTORS  # registers honed's executors
+
+    if value not in EXECUTORS:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(EXECUTORS.names())})"
+        )
+    return value
 
 
 def _count(name: str, minimum: int = 1):
@@ -761,9 +785,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--executor",
-        choices=["process", "inprocess", "ray"],
-        default="process",
-        help="where trials run (default: local processes; ray for several machines)",
+        metavar="NAME",
+        type=_executor_name,
+        help="where trials run: process (local processes), inprocess, ray (several "
+        "machines) or population (trials that share their architecture and batch size "
+        "train together); default tune.executor",
     )
     p.add_argument(
         "--address",

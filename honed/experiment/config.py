@@ -370,11 +370,30 @@ class TuneConfig:
     strategy: str = key(
         "random",
         _tune_name("sampler"),
-        "sampler: random, grid, zoom, or any Optuna sampler (tpe, ...)",
+        "sampler: random, grid, zoom, pbt (population-based training; executor population), "
+        "or any Optuna sampler (tpe, ...)",
         "name",
     )
     stages: int = key(2, _int_at_least(1), "zoom: coarse-to-fine stages", "int")
     top_k: int = key(4, _int_at_least(1), "zoom: best trials that set the next box", "int")
+    pbt_every: int | None = key(
+        None,
+        _optional(_int_at_least(1)),
+        "pbt: epochs between exploit/explore steps (default: a quarter of the epochs)",
+        "int",
+    )
+    pbt_fraction: float = key(
+        0.25,
+        lambda p, v: check.number(p, v, low=0, high=0.5, low_open=True),
+        "pbt: share of the members that copy one of the best and perturb its values",
+        "float",
+    )
+    pbt_resample: float = key(
+        0.25,
+        lambda p, v: check.number(p, v, low=0, high=1),
+        "pbt: chance that a perturbed value is drawn afresh from tune.space",
+        "float",
+    )
     prune: bool | str = key(
         False,
         _prune,
@@ -385,7 +404,11 @@ class TuneConfig:
         None, _optional(_int_at_least(1)), "epochs per trial (default: train.epochs)", "int"
     )
     executor: str = key(
-        "process", _tune_name("executor"), "where trials run (process, inprocess, ray)", "name"
+        "process",
+        _tune_name("executor"),
+        "where trials run: process, inprocess, ray, or population (trials that share their "
+        "architecture and batch size train together as one population)",
+        "name",
     )
 
 

@@ -9,8 +9,11 @@ shuffling and dropout, so results do not depend on the number of workers.
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from honed.experiment import build as ex
 from honed.experiment.config import ConfigError, ExperimentConfig, is_key
@@ -19,14 +22,16 @@ from honed.train import Callback, TrainingDiverged
 # One worker process trains many trials; loading and normalizing Fashion-MNIST once per
 # process instead of once per trial saves about a second each.
 _DATA_CACHE: dict[str, ex.Data] = {}
+_DATA_LOCK = threading.Lock()  # the population executor's threads share the cache
 
 
 def _data_for(config) -> ex.Data:
     key = repr((config.seed, config.data))
-    if key not in _DATA_CACHE:
-        _DATA_CACHE.clear()
-        _DATA_CACHE[key] = ex.prepare_data(config)
-    return _DATA_CACHE[key]
+    with _DATA_LOCK:
+        if key not in _DATA_CACHE:
+            _DATA_CACHE.clear()
+            _DATA_CACHE[key] = ex.prepare_data(config)
+        return _DATA_CACHE[key]
 
 
 class _ReportToTrial(Callback):
@@ -92,6 +97,32 @@ class ExperimentObjective:
         trial.set_user_attr("train_error", trainer.history.last.get("train_error"))
         return dev_error
 
+    # -- the population executor's protocol (honed.tune.population_executor) -------------
+    def population_key(self, params: dict[str, Any]) -> str:
+        """What a trial shares with the other members of its population (its config
+        without the per-member keys); ConfigError when a population cannot train it."""
+        from honed.experiment.population_tuning import population_key
+
+        return population_key(trial_config(self.config, {**params, "train.epochs": self.epochs}))
+
+    def population_prepare(self) -> None:
+        """Load the experiment's data (run in the background as the study starts)."""
+        _data_for(self.config)
+
+    def population_cost(self, params: dict[str, Any]) -> float:
+        """Relative training cost of one member (to balance populations over threads)."""
+        from honed.experiment.population_tuning import cost
+
+        data = _data_for(self.config)
+        config = trial_config(self.config, {**params, "train.epochs": self.epochs})
+        return cost(config, int(np.prod(data.train.X.shape[1:])))
+
+    def train_population(self, job) -> None:
+        """Train the trials of ``job`` together (``honed.experiment.population_tuning``)."""
+        from honed.experiment.population_tuning import train_population
+
+        train_population(self, job)
+
 
 def default_study_path(config: ExperimentConfig) -> Path:
     return Path("studies") / f"{config.name}.journal"  # an Optuna journal file
@@ -104,7 +135,7 @@ def tune_experiment(
     strategy: str | None = None,
     study_path=None,
     prune: bool | str | None = None,
-    executor: str = "process",
+    executor: str | None = None,
     progress: Any = "auto",
     seed: int | None = None,
     address: str | None = None,
@@ -115,8 +146,10 @@ def tune_experiment(
     Resuming with a different experiment (any key but ``tune.trials`` and
     ``tune.workers``) is refused naming the keys, unless ``new_study``: then a new study
     (``NAME-2``, ...) starts in the same file. ``prune``: True (successive halving) or a
-    pruner's name. ``address``: the Ray cluster for ``executor="ray"`` (default
-    ``$RAY_ADDRESS``, else a local Ray)."""
+    pruner's name. ``executor``: default ``tune.executor``; ``"population"`` trains trials
+    that share their architecture and batch size together (``strategy="pbt"`` needs it).
+    ``address``: the Ray cluster for ``executor="ray"`` (default ``$RAY_ADDRESS``, else a
+    local Ray)."""
     from honed.tune import make_executor, optimize
     from honed.tune.integrity import RESUME_MAY_CHANGE, config_diff
     from honed.tune.storage import StudyStorage
@@ -130,11 +163,40 @@ def tune_experiment(
         if "." not in key or not is_key(key):
             raise ConfigError(f"tune.space key {key!r} is not an experiment key (like train.lr)")
     strategy = strategy or t.strategy
+    executor = executor or t.executor
+    if isinstance(executor, str):
+        from honed.tune.registry import check_name
+
+        try:
+            check_name("executor", executor)
+        except ValueError as err:
+            raise ConfigError(f"tune.executor (--executor): {err}") from None
     sampler: Any = strategy
     if strategy == "zoom":
         sampler = {"name": "zoom", "stages": t.stages, "top_k": t.top_k}
     prune = t.prune if prune is None else prune
     pruner = ("successive_halving" if prune is True else prune) or None
+    if strategy == "pbt":
+        if executor != "population":
+            raise ConfigError(
+                "tune.strategy = 'pbt' trains populations: set tune.executor = 'population' "
+                f"(--executor population); got tune.executor = {executor!r}"
+            )
+        if pruner is not None:
+            raise ConfigError(
+                "tune.strategy = 'pbt' replaces the worst members itself: it cannot be "
+                f"combined with tune.prune (got {prune!r}); drop --prune or tune.prune"
+            )
+        sampler = {
+            "name": "pbt",
+            "every": t.pbt_every,
+            "fraction": t.pbt_fraction,
+            "resample_probability": t.pbt_resample,
+        }
+    if executor == "population":
+        from honed.experiment.population_tuning import check_population_space
+
+        check_population_space(config, t.space, strategy)
     study_path = Path(study_path) if study_path else default_study_path(config)
     old_default = study_path.with_suffix(".sqlite")
     if not study_path.exists() and old_default.exists() and study_path.suffix == ".journal":
@@ -225,6 +287,15 @@ def best_trial_for(path, config: ExperimentConfig | dict | None = None):
     return study, best
 
 
+def trial_params(trial) -> dict[str, Any]:
+    """The values to train a trial's configuration again: its params, or for a PBT member
+    (``strategy = "pbt"``) the values it ended with (``user_attrs["pbt"]["final_params"]``)."""
+    pbt = (trial.user_attrs or {}).get("pbt")
+    if isinstance(pbt, dict) and isinstance(pbt.get("final_params"), dict):
+        return dict(pbt["final_params"])
+    return dict(trial.params)
+
+
 def best_params(path) -> dict[str, Any]:
     """The best complete trial's values, as dotted-key overrides for ``honed train``."""
-    return dict(best_trial_for(path)[1].params)
+    return trial_params(best_trial_for(path)[1])

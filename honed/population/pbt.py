@@ -6,7 +6,8 @@ member in the bottom ``fraction``
 * **exploits**: copies the weights, batch-norm averages *and* optimizer state (moments and
   step count) of a member drawn uniformly from the top ``fraction``, and its
   hyperparameters;
-* **explores**: perturbs each hyperparameter of ``space`` on its own scale: with
+* **explores**: perturbs each hyperparameter of ``space`` on its own scale (for a
+  learning-rate schedule, its α₀: the schedule keeps its shape): with
   probability ``resample_probability`` a fresh draw from the space, otherwise a factor 0.8
   or 1.2 applied to ``lr``/``eps``/``l1``/``l2``/``keep_prob`` (``scale="log"`` or
   ``"linear"``) or to ``1 − β`` for β, β₁, β₂ (``scale="beta"``: β = 0.9 becomes 0.92 or
@@ -71,8 +72,19 @@ def _values(member, names) -> dict:
     out = {}
     for name in names:
         v = getattr(member, name)
+        if name == "lr" and callable(v):
+            v = float(v.lr)  # a schedule: its α₀
         out[name] = list(v) if isinstance(v, list) else v
     return out
+
+
+def _rescheduled(schedule, lr: float):
+    """The same schedule started from α₀ = ``lr`` (PBT perturbs a schedule's α₀)."""
+    from honed.optim import schedule_from_config
+
+    if not hasattr(schedule, "to_config") or not hasattr(schedule, "lr"):
+        raise ValueError(f"PBT perturbs a fixed lr or the α₀ of a honed schedule; got {schedule!r}")
+    return schedule_from_config({**schedule.to_config(), "lr": lr})
 
 
 def explore(member, space: dict, rng: np.random.Generator, resample_probability: float) -> None:
@@ -81,7 +93,12 @@ def explore(member, space: dict, rng: np.random.Generator, resample_probability:
         resample = rng.random() < resample_probability
         factor = 0.8 if rng.random() < 0.5 else 1.2
         if name == "lr" and callable(member.lr):
-            raise ValueError("PBT perturbs a fixed lr; this member's lr is a schedule")
+            lr0 = float(member.lr.lr) if hasattr(member.lr, "lr") else None
+            if lr0 is None:
+                raise ValueError(f"PBT perturbs a fixed lr or a schedule's α₀; got {member.lr!r}")
+            new = _sample(spec, rng) if resample else _perturb(lr0, spec, factor)
+            member.lr = _rescheduled(member.lr, new)
+            continue
         if name == "keep_prob":
             member.keep_prob = [
                 _sample(spec, rng) if resample else _perturb(v, spec, factor)

@@ -107,6 +107,11 @@ class PopulationTrainer:
             (True), one printed line per epoch when not a terminal, or nothing (False).
         memory_limit: bytes the population may use (default: 80 % of the available memory);
             :meth:`fit` refuses with ValueError when the estimate exceeds it.
+        augment: a callable ``(X, rng) -> X`` applied to each training mini-batch, as
+            ``Trainer(augment=...)`` does: with the common order one augmented batch for all
+            members from ``default_rng(seed)``; with ``common_order=False`` each member's
+            batch from that member's own generator (the one that shuffles it), so a member
+            sees what its standalone ``Trainer(seed=shuffle_seed)`` run sees.
 
     Attributes:
         epoch: epochs completed by the members still training.
@@ -127,6 +132,7 @@ class PopulationTrainer:
         progress: bool = False,
         eval_batch_size: int = 4096,
         memory_limit: int | None = None,
+        augment: Callable | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -153,6 +159,9 @@ class PopulationTrainer:
         self.progress = progress
         self.eval_batch_size = int(eval_batch_size)
         self.memory_limit = memory_limit
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a callable (X, rng) -> X, got {augment!r}")
+        self.augment = augment
         self.epoch = 0
         self.stop_training = False
         self.alive: list[int] = [
@@ -390,6 +399,7 @@ class PopulationTrainer:
                 perms += offsets[self.alive][:, None]
         rows_of = list(self.alive)
         P = len(self.alive)
+        dtype = X.dtype
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
         penalised = bool((self._l1 > 0).any() or (self._l2 > 0).any())
         started = time.perf_counter()
@@ -400,6 +410,8 @@ class PopulationTrainer:
             if self.common_order and offsets is None:
                 idx = perm[sl]
                 xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)
+                if self.augment is not None:
+                    xb = np.asarray(self.augment(xb, self.rng), dtype=dtype)
             else:
                 if len(rows_of) != len(self.alive):  # members stopped: keep their rows out
                     where = {k: r for r, k in enumerate(rows_of)}
@@ -407,6 +419,9 @@ class PopulationTrainer:
                     rows_of = list(self.alive)
                 idx = perms[:, sl]
                 xb, yb = np.take(X, idx, axis=0), np.take(y, idx, axis=0)  # (P, B, ...)
+                if self.augment is not None:  # each member from its own generator
+                    for pos, k in enumerate(self.alive):
+                        xb[pos] = self.augment(xb[pos], self._shuffle_rngs[k])
             m = xb.shape[-2]
             logits, cache = self.stack.forward_train(xb)
             cost, wrong, dz = loss_and_grad(logits, yb, self.loss)

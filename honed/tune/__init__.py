@@ -26,6 +26,7 @@ fine; train many models in parallel ("caviar") and keep every trial in an Optuna
 from .executors import (
     Executor,
     InProcessExecutor,
+    PopulationExecutor,
     ProcessExecutor,
     RayExecutor,
     limit_blas_threads,
@@ -33,6 +34,7 @@ from .executors import (
 )
 from .legacy import SQLiteStorage
 from .optuna_bridge import OptunaPruner, OptunaSampler
+from .population_executor import PBTSampler
 from .progress import Progress
 from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner, make_pruner
 from .registry import (
@@ -124,6 +126,8 @@ __all__ = [
     "Executor",
     "InProcessExecutor",
     "ProcessExecutor",
+    "PopulationExecutor",
+    "PBTSampler",
     "RayExecutor",
     "make_executor",
     "limit_blas_threads",

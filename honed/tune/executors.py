@@ -10,6 +10,12 @@ Contract (every executor, checked by the shared tests):
   values (the reporter itself when the worker can open the study file).
 * ``shutdown(kill=False)``; ``kill=True`` abandons running work at once (Ctrl-C).
 * ``restart()`` after a worker died.
+* ``flush()``: the study has submitted all it can for now and is about to wait for an
+  outcome; an executor that batches work (``population``) starts what it queued.  A no-op
+  for the others.
+* ``configure(objective, sampler, pruner)``: called once by the study before the first
+  submit; an executor that needs to know how the study searches (``population``: PBT,
+  pruning) reads it there and raises ValueError for combinations it cannot run.
 
 The study decides *which* trial runs and records every outcome; executors only run.
 """
@@ -27,6 +33,7 @@ __all__ = [
     "Executor",
     "InProcessExecutor",
     "ProcessExecutor",
+    "PopulationExecutor",
     "RayExecutor",
     "limit_blas_threads",
     "make_executor",
@@ -97,6 +104,12 @@ class Executor:
         pass
 
     def restart(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def configure(self, objective: Any, sampler: Any, pruner: Any) -> None:
         pass
 
     #: whether submitted work must be picklable (checked up front for a clear error)
@@ -203,7 +216,9 @@ def make_executor(
     )
 
 
-# At the end: ray_executor builds on Executor and limit_blas_threads defined above.
+# At the end: ray_executor and population_executor build on Executor and
+# limit_blas_threads defined above.
+from .population_executor import PopulationExecutor  # noqa: E402
 from .ray_executor import RayExecutor  # noqa: E402
 
 register_executor("ray", RayExecutor)

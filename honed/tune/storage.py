@@ -385,8 +385,12 @@ class StudyStorage:
         st.set_trial_system_attr(trial_id, "honed:interrupted", False)
 
     def mark_interrupted(self, trial_ids: list[int]) -> None:
+        from optuna.exceptions import UpdateFinishedTrialError
+
         for tid in trial_ids:
-            self.optuna.set_trial_system_attr(tid, "honed:interrupted", True)
+            # one whose outcome was being stored as Ctrl-C arrived is finished: left alone
+            with contextlib.suppress(UpdateFinishedTrialError):
+                self.optuna.set_trial_system_attr(tid, "honed:interrupted", True)
 
     def report(self, trial_id: int, step: int, value: float) -> None:
         self.optuna.set_trial_intermediate_value(trial_id, int(step), float(value))

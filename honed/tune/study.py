@@ -53,7 +53,7 @@ from .space import SearchSpace
 from .storage import StudyStorage, driver_id, open_storage
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
 
-__all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial"]
+__all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial", "trial_outcome"]
 
 Objective = Callable[[Trial], float]
 
@@ -76,21 +76,40 @@ def run_trial(
     objective's failure: the outcome is data, so one bad trial cannot stop a study."""
     trial = Trial(number, params, seed, study_seed, reporter, pruner, direction)
     t0 = time.perf_counter()
-    out: dict[str, Any] = {"value": None, "error": None, "traceback": None}
     try:
         value = float(objective(trial))
+    except Exception as e:  # KeyboardInterrupt propagates to the study
+        return trial_outcome(trial, t0, error=e)
+    return trial_outcome(trial, t0, value=value)
+
+
+def trial_outcome(
+    trial: Trial, t0: float, value: float | None = None, error: BaseException | None = None
+) -> dict[str, Any]:
+    """The outcome record of a trial that returned ``value`` or raised ``error``, started
+    at ``time.perf_counter() == t0``: what ``run_trial`` returns and the study records.
+    Executors that run trials their own way (``population``) build it with this too."""
+    out: dict[str, Any] = {"value": None, "error": None, "traceback": None}
+    if error is None:
+        value = float(value)  # type: ignore[arg-type]
         if math.isfinite(value):
             out.update(state=TrialState.COMPLETE, value=value)
         else:
             out.update(state=TrialState.DIVERGED, error=f"objective returned {value}")
-    except TrialPruned as e:
+    elif isinstance(error, TrialPruned):
         last = trial.intermediate[max(trial.intermediate)] if trial.intermediate else None
-        out.update(state=TrialState.PRUNED, value=last, error=str(e) or None)
-    except Diverged as e:
-        out.update(state=TrialState.DIVERGED, error=f"Diverged: {e}", traceback=tb_mod.format_exc())
-    except Exception as e:
+        out.update(state=TrialState.PRUNED, value=last, error=str(error) or None)
+    elif isinstance(error, Diverged):
         out.update(
-            state=TrialState.FAILED, error=f"{type(e).__name__}: {e}", traceback=tb_mod.format_exc()
+            state=TrialState.DIVERGED,
+            error=f"Diverged: {error}",
+            traceback="".join(tb_mod.format_exception(error)),
+        )
+    else:
+        out.update(
+            state=TrialState.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            traceback="".join(tb_mod.format_exception(error)),
         )
     out.update(
         duration=time.perf_counter() - t0,
@@ -408,6 +427,14 @@ class Study:
                     self.id, "honed:sampler", self.sampler.to_config()
                 )
             ex = make_executor(executor, workers)
+            needs = getattr(self.sampler, "needs_executor", None)
+            if needs is not None and getattr(ex, "name", None) != needs:
+                raise ValueError(
+                    f"sampler {self.sampler.to_config()['name']!r} needs executor={needs!r} "
+                    f"(tune.executor = {needs!r}, --executor {needs}), got "
+                    f"{getattr(ex, 'name', type(ex).__name__)!r}"
+                )
+            ex.configure(objective, self.sampler, pruner)
             if ex.needs_pickle:
                 try:
                     pickle.dumps((objective, pruner))
@@ -512,6 +539,7 @@ class Study:
                     # a barrier waits on trials whose workers died: record them failed
                     self._fail_dead(dead_in_a_row, callbacks, prog, running)
                     continue
+                ex.flush()  # all that can be handed out now is: batching executors start
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: running[f].number):
                     t = running.pop(fut)

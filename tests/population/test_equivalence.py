@@ -117,3 +117,27 @@ def test_stacked_backward_matches_finite_differences(data3):
     for a, b in zip(stack.running_mean, rm):  # the forward passes moved them: they exist
         assert not np.allclose(a, b)
     assert worst < 1e-6
+
+
+@pytest.mark.parametrize("common_order", [True, False])
+def test_augmented_batches_are_the_standalone_trainers(data3, common_order):
+    """Augmentation draws come from the generator that shuffles (the common one, or each
+    member's own), in the order ``Trainer`` draws them."""
+    from honed.data.augment import GaussianNoise
+
+    train, dev = data3
+    members = [dict(m) for m in MEMBERS[1:3]]
+    for m in members:
+        m["shuffle_seed"] = 50 + m["seed"]
+    pop = Population(ARCH, members, dtype=np.float64)
+    noise = GaussianNoise(std=0.3)
+    trainer = PopulationTrainer(
+        pop, batch_size=32, seed=7, common_order=common_order, augment=noise
+    )
+    trainer.fit(train, dev, epochs=2)
+    for k, m in enumerate(members):
+        seed = 7 if common_order else m["shuffle_seed"]
+        model, history = standalone(
+            ARCH, m, train, dev, 2, 32, seed, "softmax_cross_entropy", augment=noise
+        )
+        assert max_relative_difference(model.state_dict(), pop.member(k).state_dict()) < 1e-10

@@ -7,6 +7,7 @@ import pytest
 
 from honed.tune import (
     InProcessExecutor,
+    PopulationExecutor,
     ProcessExecutor,
     SuccessiveHalvingPruner,
     limit_blas_threads,
@@ -28,6 +29,7 @@ def _ray():
 EXECUTORS = {
     "inprocess": lambda: InProcessExecutor(),
     "process": lambda: ProcessExecutor(2),
+    "population": lambda: PopulationExecutor(2),  # plain objectives: one by one in threads
     "ray": pytest.param(
         _ray,
         marks=pytest.mark.skipif(
