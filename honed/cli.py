@@ -761,7 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers",
         type=_count("--workers"),
-        help="parallel worker processes (default: the number of cores)",
+        help="parallel worker processes, or population threads (default: the number of cores)",
     )
     p.add_argument(
         "--strategy",
