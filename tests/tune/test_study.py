@@ -184,6 +184,9 @@ def test_ctrl_c_with_process_workers_stops_cleanly(tmp_path):
         from honed.tune import optimize
         from honed.tune.synthetic import slow_bowl
         os.environ["HONED_TEST_DRIVER_PID"] = str(os.getpid())
+        # A terminal's Ctrl-C: Python's handler, even when the test runs as a background job
+        # (a shell starts those with SIGINT ignored, and Python then installs no handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if __name__ == "__main__":
             optimize(partial(slow_bowl, kill_at=3, marker={str(marker)!r}, sig=signal.SIGINT),
                      {BOWL!r}, 10, {str(db)!r}, executor="process", workers=2,
