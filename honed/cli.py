@@ -10,7 +10,7 @@
     honed gradcheck EXP.toml
     honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|pbt|tpe]
                [--study PATH] [--prune | --pruner median|hyperband] [--new-study]
-               [--executor process|inprocess|population|ray [--address A]]
+               [--executor process|inprocess|population|ray|ray_population [--address A]]
     honed study show PATH | honed study report PATH [--html] | honed study upgrade PATH
     honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
@@ -788,13 +788,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         type=_executor_name,
         help="where trials run: process (local processes), inprocess, ray (several "
-        "machines) or population (trials that share their architecture and batch size "
-        "train together); default tune.executor",
+        "machines), population (trials that share their architecture and batch size "
+        "train together) or ray_population (those populations as Ray tasks, one group a "
+        "task); default tune.executor",
     )
     p.add_argument(
         "--address",
         metavar="ADDR",
-        help="Ray cluster to join with --executor ray, e.g. HEAD_IP:6379 "
+        help="Ray cluster to join with --executor ray or ray_population, e.g. HEAD_IP:6379 "
         "(default: $RAY_ADDRESS, else a local Ray)",
     )
 

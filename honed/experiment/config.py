@@ -406,8 +406,9 @@ class TuneConfig:
     executor: str = key(
         "process",
         _tune_name("executor"),
-        "where trials run: process, inprocess, ray, or population (trials that share their "
-        "architecture and batch size train together as one population)",
+        "where trials run: process, inprocess, ray, population (trials that share their "
+        "architecture and batch size train together as one population), or ray_population "
+        "(those populations as Ray tasks, one group a task)",
         "name",
     )
 

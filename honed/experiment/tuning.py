@@ -148,7 +148,7 @@ def tune_experiment(
     (``NAME-2``, ...) starts in the same file. ``prune``: True (successive halving) or a
     pruner's name. ``executor``: default ``tune.executor``; ``"population"`` trains trials
     that share their architecture and batch size together (``strategy="pbt"`` needs it).
-    ``address``: the Ray cluster for ``executor="ray"`` (default ``$RAY_ADDRESS``, else a
+    ``address``: the Ray cluster for ``executor="ray"`` or ``"ray_population"`` (default ``$RAY_ADDRESS``, else a
     local Ray)."""
     from honed.tune import make_executor, optimize
     from honed.tune.integrity import RESUME_MAY_CHANGE, config_diff
@@ -177,10 +177,10 @@ def tune_experiment(
     prune = t.prune if prune is None else prune
     pruner = ("successive_halving" if prune is True else prune) or None
     if strategy == "pbt":
-        if executor != "population":
+        if executor not in ("population", "ray_population"):
             raise ConfigError(
                 "tune.strategy = 'pbt' trains populations: set tune.executor = 'population' "
-                f"(--executor population); got tune.executor = {executor!r}"
+                f"(--executor population, or ray_population); got tune.executor = {executor!r}"
             )
         if pruner is not None:
             raise ConfigError(
@@ -193,7 +193,7 @@ def tune_experiment(
             "fraction": t.pbt_fraction,
             "resample_probability": t.pbt_resample,
         }
-    if executor == "population":
+    if executor in ("population", "ray_population"):
         from honed.experiment.population_tuning import check_population_space
 
         check_population_space(config, t.space, strategy)

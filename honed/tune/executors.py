@@ -199,8 +199,10 @@ def make_executor(
     Ray)."""
     if isinstance(executor, Executor) and address is None:
         return executor
-    if address is not None and executor != "ray":
-        raise ValueError(f"address is for executor='ray', got executor={executor!r}")
+    if address is not None and executor not in ("ray", "ray_population"):
+        raise ValueError(
+            f"address is for executor='ray' or 'ray_population', got executor={executor!r}"
+        )
     if executor in (None, "process"):
         return ProcessExecutor(workers)
     if executor in ("inprocess", "in_process", "local"):
@@ -209,6 +211,8 @@ def make_executor(
         return InProcessExecutor()
     if executor == "ray":
         return RayExecutor(address=address, workers=workers)
+    if executor == "ray_population":
+        return RayPopulationExecutor(address=address, workers=workers)
     if isinstance(executor, str) and executor in EXECUTORS:
         return EXECUTORS.get(executor)(workers=workers)
     raise ValueError(
@@ -220,5 +224,6 @@ def make_executor(
 # limit_blas_threads defined above.
 from .population_executor import PopulationExecutor  # noqa: E402
 from .ray_executor import RayExecutor  # noqa: E402
+from .ray_population import RayPopulationExecutor  # noqa: E402
 
 register_executor("ray", RayExecutor)

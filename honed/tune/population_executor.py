@@ -245,6 +245,7 @@ class PopulationExecutor(Executor):
     """
 
     name = "population"
+    kind = "population"  # what PBT needs; shared by the Ray population executor
 
     def __init__(self, workers: int | None = None, max_members: int | None = None) -> None:
         cores = os.cpu_count() or 1

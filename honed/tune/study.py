@@ -428,7 +428,9 @@ class Study:
                 )
             ex = make_executor(executor, workers)
             needs = getattr(self.sampler, "needs_executor", None)
-            if needs is not None and getattr(ex, "name", None) != needs:
+            # a Ray population executor is a population executor too
+            kinds = {getattr(ex, "name", None), getattr(ex, "kind", None)}
+            if needs is not None and needs not in kinds:
                 raise ValueError(
                     f"sampler {self.sampler.to_config()['name']!r} needs executor={needs!r} "
                     f"(tune.executor = {needs!r}, --executor {needs}), got "

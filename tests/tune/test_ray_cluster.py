@@ -349,6 +349,41 @@ def test_honed_tune_joins_the_cluster_named_by_address(cluster, tmp_path):
     assert "InvalidAuthToken" in said and "RAY_AUTH_TOKEN" in said, said
 
 
+@with_cluster
+def test_populations_run_as_ray_tasks_with_the_local_values(cluster, tmp_path):
+    """--executor ray_population: the trials train as one population in a Ray task on the
+    cluster, with the per-trial values and per-epoch values of a local in-process study."""
+    from honed.experiment.tuning import open_study
+
+    exp = tmp_path / "xor.toml"
+    exp.write_text(TUNE)
+    studies = {}
+    # --workers 1: one group in flight, so the three trials stay one population
+    ray_args = ["--address", cluster.address, "--workers", "1"]
+    for executor, extra in (("ray_population", ray_args), ("inprocess", [])):
+        study = tmp_path / f"{executor}.journal"
+        cmd = [sys.executable, "-m", "honed", "tune", str(exp), "--executor", executor]
+        cmd += [*extra, "--study", str(study)]
+        run = subprocess.run(
+            cmd,
+            env=cluster.env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=DRIVER_TIMEOUT_S,
+        )
+        assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+        studies[executor] = open_study(study).trials
+    on_ray, local = studies["ray_population"], studies["inprocess"]
+    assert len(on_ray) == 3 and all(t.finished_ok for t in on_ray)
+    assert [t.params for t in on_ray] == [t.params for t in local]
+    for a, b in zip(on_ray, local, strict=True):
+        # float32, one population vs one run each: summation order only
+        assert a.value == pytest.approx(b.value, abs=1e-6)
+        assert sorted(a.intermediate) == sorted(b.intermediate) == list(range(1, 31))
+        assert a.user_attrs["population"] == [0, 1, 2]  # one group: one task
+
+
 def test_address_comes_from_the_argument_then_ray_address(monkeypatch):
     from honed.tune.ray_executor import resolve_address
 
