@@ -86,6 +86,23 @@ def _join_failed(address: str | None, error: BaseException) -> str:
     )
 
 
+def join_cluster(address: str | None, **init_kwargs: Any) -> tuple[Any, str | None]:
+    """Join the cluster (``resolve_address``) unless this process already did; returns
+    the ``ray`` module and the address.
+
+    Raises:
+        ConnectionError: the cluster refused or could not be reached (what to check named).
+    """
+    ray = _import_ray()
+    address = resolve_address(address)
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, ignore_reinit_error=True, **init_kwargs)
+        except (ConnectionError, ray.exceptions.AuthenticationError) as e:
+            raise ConnectionError(_join_failed(address, e)) from e
+    return ray, address
+
+
 def _ray_call(threads, fn, *args):
     limit_blas_threads(threads)
     return fn(*args)
@@ -183,13 +200,8 @@ class RayExecutor(Executor):
             isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
         ):
             raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-        self.address = resolve_address(address)
-        self.ray = ray = _import_ray()
-        if not ray.is_initialized():
-            try:
-                ray.init(address=self.address, ignore_reinit_error=True, **init_kwargs)
-            except (ConnectionError, ray.exceptions.AuthenticationError) as e:
-                raise ConnectionError(_join_failed(self.address, e)) from e
+        ray, self.address = join_cluster(address, **init_kwargs)
+        self.ray = ray
         self.cpus_per_trial = cpus_per_trial
         self.resubmits = resubmits
         if workers is None:

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 from .executors import limit_blas_threads
 from .population_executor import PopulationExecutor, PopulationJob
-from .ray_executor import RayExecutor, _import_ray, _join_failed, resolve_address
+from .ray_executor import RayExecutor, join_cluster
 from .registry import register_executor
 
 
@@ -67,13 +67,8 @@ class RayPopulationExecutor(PopulationExecutor):
         for what, value, low in (("cpus_per_group", cpus_per_group, 1), ("retries", retries, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
-        self.ray = ray = _import_ray()
-        self.address = resolve_address(address)
-        if not ray.is_initialized():
-            try:
-                ray.init(address=self.address, ignore_reinit_error=True)
-            except (ConnectionError, ray.exceptions.AuthenticationError) as e:
-                raise ConnectionError(_join_failed(self.address, e)) from e
+        ray, self.address = join_cluster(address)
+        self.ray = ray
         if workers is None:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_group)
         super().__init__(workers=workers, max_members=max_members)

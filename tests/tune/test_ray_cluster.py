@@ -409,3 +409,12 @@ def test_address_is_refused_for_other_executors():
         make_executor("process", 2, address="127.0.0.1:6379")
     args = ["tune", "examples/fashion_tune.toml", "--address", "127.0.0.1:6379"]
     assert main([a.replace("examples", str(ROOT / "examples")) for a in args]) == 1
+
+
+@pytest.mark.skipif(not HAS_RAY, reason="ray is not installed (pip install 'honed[ray]')")
+@pytest.mark.parametrize(("arg", "value"), [("cpus_per_group", 0), ("retries", -1)])
+def test_ray_population_refuses_bad_arguments_before_joining(arg, value):
+    from honed.tune.ray_population import RayPopulationExecutor
+
+    with pytest.raises(ValueError, match=f"{arg} must be an integer >= "):
+        RayPopulationExecutor(**{arg: value})
