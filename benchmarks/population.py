@@ -56,10 +56,10 @@ def learning_rates(P: int, low: float, high: float) -> list[float]:
 
 
 # -- honed ------------------------------------------------------------------------------
-def run_population(sizes, lrs, train, dev, epochs, batch, loss):
+def run_population(sizes, lrs, train, dev, epochs, batch, loss, kernels="numpy"):
     members = [{"optimizer": "adam", "lr": lr, "seed": k} for k, lr in enumerate(lrs)]
     pop = Population({"sizes": sizes, "activation": "relu"}, members)
-    trainer = PopulationTrainer(pop, loss=loss, batch_size=batch, seed=0)
+    trainer = PopulationTrainer(pop, loss=loss, batch_size=batch, seed=0, kernels=kernels)
     estimate = trainer.memory_estimate(len(dev.X))
     started = time.perf_counter()
     trainer.fit(train, dev, epochs=epochs)
@@ -139,6 +139,37 @@ def sequential(run, sizes, lrs, n_timed, train, dev, epochs, batch, loss):
     return seconds * len(lrs) / n_timed, best
 
 
+def kernel_variants() -> list[str]:
+    """The population's optimizer kernels to time: NumPy (the reference), and numba's
+    one-pass kernel when the ``accel`` extra is installed."""
+    from honed.population import kernels
+
+    return ["numpy", "numba"] if kernels.available() else ["numpy"]
+
+
+def warm_up(sizes, train, dev, batch, loss, kernel) -> None:
+    """One untimed epoch on 512 examples: numba loads (or, the first time on a machine,
+    compiles and caches) its kernel here, not inside the timed run."""
+    from honed.data import Dataset
+
+    small = Dataset(train.X[:512], train.y[:512])
+    run_population(sizes, [1e-3] * 4, small, dev, 1, batch, loss, kernel)
+
+
+def print_table(title, rows, unit, work):
+    """``rows``: (variant, seconds, best dev errors). One column of speed-ups per population
+    kernel: how many times longer a variant takes than that population."""
+    pops = [(name, s) for name, s, _ in rows if name.startswith("population")]
+    head = f"{'variant':<22}{unit:>16}" + "".join(f"{'x ' + n[12:-1]:>12}" for n, _ in pops)
+    print(title)
+    print(head + f"{'median best dev err':>22}")
+    for name, seconds, best in rows:
+        value = seconds if unit == "seconds" else work / seconds
+        ratios = "".join(f"{seconds / s:>12.2f}" for _, s in pops)
+        print(f"{name:<22}{value:>16.3f}{ratios}{np.median(best):>22.4f}")
+    print(f"(x K: the variant's time over the population's with kernel K; {unit} per variant)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="time subsets, scale them up")
@@ -146,7 +177,7 @@ def main() -> None:
     parser.add_argument("--skip-fashion", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    rows = []
+    variants = kernel_variants()
 
     # (a) moons
     P_a, E_a = 64, 100
@@ -154,75 +185,66 @@ def main() -> None:
     train_a, dev_a = moons_data()
     n_seq_a = 8 if args.quick else P_a
     sizes_a, loss_a = [2, 5, 2, 1], "sigmoid_cross_entropy"
-    pop_a, best_pop_a, _ = run_population(sizes_a, lrs_a, train_a, dev_a, E_a, 64, loss_a)
-    hon_a, best_hon_a = sequential(
-        run_honed, sizes_a, lrs_a, n_seq_a, train_a, dev_a, E_a, 64, loss_a
+    rows_a = []
+    for kernel in variants:
+        warm_up(sizes_a, train_a, dev_a, 64, loss_a, kernel)
+        s, best, _ = run_population(sizes_a, lrs_a, train_a, dev_a, E_a, 64, loss_a, kernel)
+        rows_a.append((f"population ({kernel})", s, best))
+    rows_a.append(
+        ("honed sequential",)
+        + sequential(run_honed, sizes_a, lrs_a, n_seq_a, train_a, dev_a, E_a, 64, loss_a)
     )
 
     # (b) Fashion-MNIST
+    rows_b = []
     if not args.skip_fashion:
         P_b, E_b = (16, 1) if args.quick else (16, 2)
         lrs_b = learning_rates(P_b, 3e-4, 3e-3)
         train_b, dev_b = fashion_data()
         n_seq_b = 2 if args.quick else P_b
         sizes_b, loss_b = [784, 256, 256, 10], "softmax_cross_entropy"
-        pop_b, best_pop_b, est_b = run_population(sizes_b, lrs_b, train_b, dev_b, E_b, 128, loss_b)
+        for kernel in variants:
+            warm_up(sizes_b, train_b, dev_b, 128, loss_b, kernel)
+            s, best, est_b = run_population(
+                sizes_b, lrs_b, train_b, dev_b, E_b, 128, loss_b, kernel
+            )
+            rows_b.append((f"population ({kernel})", s, best))
         peak_b = traced_peak(sizes_b, lrs_b, train_b, dev_b, 128, loss_b)
-        hon_b, best_hon_b = sequential(
-            run_honed, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b
+        rows_b.append(
+            ("honed sequential",)
+            + sequential(run_honed, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b)
         )
 
-    tor_a = tor_b = None
     if not args.skip_torch:
         import torch
 
         torch.set_num_threads(1)
-        tor_a, best_tor_a = sequential(
-            run_torch, sizes_a, lrs_a, n_seq_a, train_a, dev_a, E_a, 64, loss_a
+        rows_a.append(
+            ("torch sequential",)
+            + sequential(run_torch, sizes_a, lrs_a, n_seq_a, train_a, dev_a, E_a, 64, loss_a)
         )
         if not args.skip_fashion:
             torch.set_num_threads(cores)
-            tor_b, best_tor_b = sequential(
-                run_torch, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b
+            rows_b.append(
+                ("torch sequential",)
+                + sequential(run_torch, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b)
             )
 
-    print(
+    print_table(
         f"\n(a) moons [2,5,2,1], Adam, batch 64, {P_a} members x {E_a} epochs"
-        + (f" (sequential: {n_seq_a} runs timed, scaled to {P_a})" if args.quick else "")
+        + (f" (sequential: {n_seq_a} runs timed, scaled to {P_a})" if args.quick else ""),
+        rows_a,
+        "seconds",
+        P_a * E_a,
     )
-    print(f"{'variant':<24}{'seconds':>10}{'population speed-up':>22}{'median best dev err':>22}")
-    print(f"{'population':<24}{pop_a:>10.2f}{1.0:>22.1f}{np.median(best_pop_a):>22.4f}")
-    print(
-        f"{'honed sequential':<24}{hon_a:>10.2f}{hon_a / pop_a:>22.1f}"
-        f"{np.median(best_hon_a):>22.4f}"
-    )
-    if tor_a is not None:
-        print(
-            f"{'torch sequential':<24}{tor_a:>10.2f}{tor_a / pop_a:>22.1f}"
-            f"{np.median(best_tor_a):>22.4f}"
-        )
-    rows.append(("moons", pop_a, hon_a, tor_a))
-
-    if not args.skip_fashion:
-        me = P_b * E_b
-        print(
+    if rows_b:
+        print_table(
             f"\n(b) Fashion-MNIST 784-256-256-10, Adam, batch 128, {P_b} members x {E_b} "
-            "epochs" + (f" (sequential: {n_seq_b} runs timed, scaled)" if args.quick else "")
+            "epochs" + (f" (sequential: {n_seq_b} runs timed, scaled)" if args.quick else ""),
+            rows_b,
+            "member-epochs/s",
+            P_b * E_b,
         )
-        print(
-            f"{'variant':<24}{'member-epochs/s':>16}{'population speed-up':>22}"
-            f"{'median best dev err':>22}"
-        )
-        print(f"{'population':<24}{me / pop_b:>16.3f}{1.0:>22.2f}{np.median(best_pop_b):>22.4f}")
-        print(
-            f"{'honed sequential':<24}{me / hon_b:>16.3f}{hon_b / pop_b:>22.2f}"
-            f"{np.median(best_hon_b):>22.4f}"
-        )
-        if tor_b is not None:
-            print(
-                f"{'torch sequential':<24}{me / tor_b:>16.3f}{tor_b / pop_b:>22.2f}"
-                f"{np.median(best_tor_b):>22.4f}"
-            )
         mib = 1024 * 1024
         print(
             f"memory per member: estimate {est_b / mib:.1f} MiB, traced peak "

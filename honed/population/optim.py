@@ -28,13 +28,16 @@ every ``c1`` (``c2``) is 1 the multiplication by it is skipped.
 Two ways to run it, same arithmetic: a small population (at most ``GATHER_LIMIT`` numbers)
 updates its one joined buffer with per-entry coefficients (``coef[member_of_entry]``), 10–12
 NumPy calls per step whatever the depth; a large one goes block by block (~64k numbers),
-each block through all the passes while it is in cache.
+each block through all the passes while it is in cache. With the optional numba extra
+(:mod:`honed.population.kernels`) the whole update is one compiled pass over the joined
+buffers instead, with the same operations in the same order (bit for bit the same numbers).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from honed.population import kernels as _kernels
 from honed.population.stack import member_shape, wide
 
 _KIND_CODE = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
@@ -48,9 +51,13 @@ class PopulationOptimizer:
         lr, beta, beta1, beta2, eps: (P,) float64 hyperparameters (``lr`` is the current
             epoch's rate, set by the trainer).
         t: (P,) updates each member has had.
+        kernels: ``"numpy"`` (the reference) or ``"numba"`` (one compiled pass); the
+            argument ``kernels`` (``"auto"``, the default: numba when installed) or the
+            environment's ``HONED_KERNELS`` chooses.
     """
 
-    def __init__(self, members, params):
+    def __init__(self, members, params, kernels: str | None = None):
+        self.kernels = _kernels.resolve(kernels)
         self.kind = np.array([_KIND_CODE[m.optimizer] for m in members], dtype=np.int8)
         self.lr = np.array([m.lr_at(0) for m in members], dtype=np.float64)
         self.beta = np.array([m.beta for m in members], dtype=np.float64)
@@ -150,6 +157,13 @@ class PopulationOptimizer:
         ]
         self._step_fixed = np.where(adam, 0.0, self.lr)
         self._e_fixed = np.where(rms, self.eps, 1.0)
+        if self.kernels == "numba":
+            # (6, P) per-member coefficients; step and e (rows 4, 5) change per step for Adam
+            dtype = params[0][1].dtype
+            self._coef = np.stack([b1, c1, b2, c2, self._step_fixed, self._e_fixed]).astype(dtype)
+            W0, flat = params[0][1], params[1][1]
+            P = max(self.P, 1)
+            self._layout = (W0.size, W0.shape[1] // P, flat.shape[1] if flat.ndim == 2 else 0)
         n = sum(w.size for _, w in params)
         self._index = member_index if member_index is not None and n <= self.GATHER_LIMIT else None
         if self._index is not None:
@@ -180,6 +194,27 @@ class PopulationOptimizer:
         """One update of every member (in place). ``buffer``/``grad_buffer``: the joined 1-D
         parameter and gradient buffers (enable the one-buffer update)."""
         self.t += 1
+        if self.kernels == "numba" and buffer is not None:
+            if grad_buffer is None or grads[0].base is not grad_buffer:
+                grad_buffer = np.concatenate([g.reshape(-1) for g in grads])
+            if self._any_adam:
+                step, e = self.coefficients()
+                self._coef[4] = step
+                self._coef[5] = e
+            n_wide, n0, R = self._layout
+            _kernels.fused_update(
+                buffer,
+                grad_buffer,
+                self.v_buf,
+                self.s_buf,
+                self._coef,
+                n_wide,
+                n0,
+                R,
+                self.P,
+                _kernels.may_use_threads(),
+            )
+            return
         if self._index is not None and buffer is not None:
             if grad_buffer is None or grads[0].base is not grad_buffer:
                 grad_buffer = np.concatenate([g.reshape(-1) for g in grads])

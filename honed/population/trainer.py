@@ -112,6 +112,10 @@ class PopulationTrainer:
             members from ``default_rng(seed)``; with ``common_order=False`` each member's
             batch from that member's own generator (the one that shuffles it), so a member
             sees what its standalone ``Trainer(seed=shuffle_seed)`` run sees.
+        kernels: the optimizer update's implementation: ``"auto"`` (default: the compiled
+            one-pass kernel when the ``accel`` extra, numba, is installed, else NumPy),
+            ``"numpy"`` (the reference) or ``"numba"``; None reads ``HONED_KERNELS``. Both
+            give the same numbers (:mod:`honed.population.kernels`).
 
     Attributes:
         epoch: epochs completed by the members still training.
@@ -133,6 +137,7 @@ class PopulationTrainer:
         eval_batch_size: int = 4096,
         memory_limit: int | None = None,
         augment: Callable | None = None,
+        kernels: str | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -176,7 +181,7 @@ class PopulationTrainer:
             pop.dtype,
         )
         self.optimizer = PopulationOptimizer(
-            [pop.members[k] for k in self.alive], self.stack.params()
+            [pop.members[k] for k in self.alive], self.stack.params(), kernels
         )
         self._shuffle_rngs = {
             k: np.random.default_rng(

@@ -30,12 +30,18 @@ def _close(a, b):
 
 
 @pytest.mark.parametrize(
-    ("common_order", "one_buffer"), [(True, True), (False, True), (True, False)]
+    ("common_order", "one_buffer", "kernel"),
+    [(True, True, "numpy"), (False, True, "numpy"), (True, False, "numpy"), (True, True, "numba")],
 )
-def test_every_member_equals_a_standalone_trainer(data3, common_order, one_buffer, monkeypatch):
-    """Both update paths: one joined buffer (small populations) and per-buffer broadcast."""
+def test_every_member_equals_a_standalone_trainer(
+    data3, common_order, one_buffer, kernel, monkeypatch
+):
+    """Every update path: NumPy's over one joined buffer (small populations) and block by
+    block (large ones), and the compiled kernel (the accel extra, part of make test)."""
     from honed.population.optim import PopulationOptimizer
 
+    if kernel == "numba":
+        pytest.importorskip("numba")
     if not one_buffer:
         monkeypatch.setattr(PopulationOptimizer, "GATHER_LIMIT", 0)
         monkeypatch.setattr(PopulationOptimizer, "BLOCK", 1)  # one row / member per block
@@ -45,7 +51,7 @@ def test_every_member_equals_a_standalone_trainer(data3, common_order, one_buffe
         for m in members:
             m["shuffle_seed"] = 100 + m["seed"]
     pop = Population(ARCH, members, dtype=np.float64)
-    PopulationTrainer(pop, batch_size=32, seed=7, common_order=common_order).fit(
+    PopulationTrainer(pop, batch_size=32, seed=7, common_order=common_order, kernels=kernel).fit(
         train, dev, epochs=3
     )
     for k, m in enumerate(members):

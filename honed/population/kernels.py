@@ -1,0 +1,165 @@
+"""Optional compiled kernel (numba) for the population's optimizer update: one pass.
+
+:class:`honed.population.optim.PopulationOptimizer` updates every trainable number of a
+population with the general rule (member k's coefficients, ``g`` its gradient)::
+
+    v := b1_k · v + c1_k · g
+    s := b2_k · s + (c2_k · g) · g
+    W := W − step_k · v / (√s + e_k)
+
+NumPy needs ten or so passes over the buffers for it (one per ufunc, each reading and writing
+whole arrays); this kernel reads ``W, g, v, s`` once and writes ``W, v, s`` once, doing the
+same operations in the same order on the same dtype. Compiled without ``fastmath`` (LLVM
+neither contracts ``a·b + c`` into a fused multiply-add nor reorders), so its results are the
+NumPy path's to the last bit; the tests compare the two on every optimizer kind.
+
+NumPy is the reference and stays the default when numba is not installed
+(``pip install 'honed[accel]'`` adds it). ``HONED_KERNELS=numpy`` forces the NumPy path,
+``HONED_KERNELS=numba`` requires numba (an error when it is absent).
+
+Layout (:mod:`honed.population.stack`): one 1-D buffer holds the wide first weight
+``(n_in, P·n0)`` (entry ``i`` belongs to member ``(i // n0) mod P``) and then the ``(P, R)``
+rest (entry ``i`` to member ``i // R``). The kernel walks both regions in blocks, each block
+in runs of one member, so the member's six coefficients are loaded once per run and the
+inner loop is a plain contiguous loop that LLVM vectorises.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+try:  # the optional extra
+    import numba
+except ImportError:  # pragma: no cover - exercised where numba is absent
+    numba = None
+
+#: kernels a user can ask for (``HONED_KERNELS`` or ``PopulationOptimizer(kernels=...)``)
+KERNELS = ("auto", "numpy", "numba")
+
+#: numbers per block: the unit of work of one thread
+BLOCK = 1 << 14
+
+#: below this many numbers the serial kernel runs (waking threads costs more than it saves)
+PARALLEL_FROM = 1 << 18
+
+
+def available() -> bool:
+    """Whether the compiled kernel can run here (numba importable)."""
+    return numba is not None
+
+
+def resolve(kernels: str | None = None) -> str:
+    """``"numpy"`` or ``"numba"``: the kernel asked for (argument, else ``HONED_KERNELS``,
+    else ``"auto"``: numba when installed)."""
+    asked = kernels if kernels is not None else os.environ.get("HONED_KERNELS", "auto")
+    asked = str(asked).strip().lower()
+    if asked not in KERNELS:
+        source = "kernels" if kernels is not None else "HONED_KERNELS"
+        raise ValueError(f"{source} must be one of {', '.join(KERNELS)}, got {asked!r}")
+    if asked == "numba" and numba is None:
+        raise ValueError(
+            "kernels 'numba' needs numba, which is not installed (pip install 'honed[accel]')"
+        )
+    if asked == "auto":
+        return "numba" if numba is not None else "numpy"
+    return asked
+
+
+def may_use_threads() -> bool:
+    """Whether the parallel kernel may run now: only on the main thread (numba's default
+    thread pool must not be entered by two threads at once, and the population executor
+    trains populations in threads) and not where ``OMP_NUM_THREADS=1`` caps the process
+    (``honed tune --workers`` sets it in each worker so that they share the cores)."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return os.environ.get("OMP_NUM_THREADS", "").strip() != "1"
+
+
+def _run_with_s(w, g, v, s, b1, c1, b2, c2, step, e):  # pragma: no cover - compiled
+    """One member's run (1-D views): the update with a second moment (RMSprop, Adam)."""
+    for j in range(w.shape[0]):
+        gj = g[j]
+        vj = v[j] * b1 + gj * c1
+        sj = s[j] * b2 + (gj * c2) * gj
+        v[j] = vj
+        s[j] = sj
+        w[j] = w[j] - (vj / (np.sqrt(sj) + e)) * step
+
+
+def _run_without_s(w, g, v, b1, c1, step):  # pragma: no cover - compiled
+    """One member's run (1-D views): the update without one (GD, Momentum)."""
+    for j in range(w.shape[0]):
+        vj = v[j] * b1 + g[j] * c1
+        v[j] = vj
+        w[j] = w[j] - vj * step
+
+
+def _update_region(w, g, v, s, coef, lo, hi, seg, P, has_s):  # pragma: no cover - compiled
+    """The general update on entries ``lo … hi − 1``, member of entry i = ((i−lo)//seg) % P.
+
+    ``coef`` is (6, P) in the buffers' dtype: b1, c1, b2, c2, step, e. Same operations, same
+    order as :meth:`PopulationOptimizer._update` (``g·1`` and ``(g·1)·g`` are exact, so
+    the NumPy path's shortcuts for c1 = 1 or c2 = 1 give the same numbers).
+    """
+    n_blocks = (hi - lo + BLOCK - 1) // BLOCK
+    for blk in numba.prange(n_blocks):
+        i = lo + blk * BLOCK
+        end = min(hi, i + BLOCK)
+        while i < end:
+            run = (i - lo) // seg
+            k = run % P
+            stop = min(end, lo + (run + 1) * seg)
+            # a run as 1-D views indexed from 0: LLVM then vectorises the loop
+            if has_s:
+                run_with_s(
+                    w[i:stop],
+                    g[i:stop],
+                    v[i:stop],
+                    s[i:stop],
+                    coef[0, k],
+                    coef[1, k],
+                    coef[2, k],
+                    coef[3, k],
+                    coef[4, k],
+                    coef[5, k],
+                )
+            else:
+                run_without_s(w[i:stop], g[i:stop], v[i:stop], coef[0, k], coef[1, k], coef[4, k])
+            i = stop
+
+
+if numba is not None:
+    # error_model="numpy": a float division by zero gives inf as NumPy does (numba's default
+    # checks every division, which keeps LLVM from vectorising the loop); no fastmath, so
+    # the arithmetic is IEEE, in the written order. cache=True: compiled once per machine.
+    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    run_with_s = _jit(_run_with_s)
+    run_without_s = _jit(_run_without_s)
+    _serial = _jit(_update_region)
+    _parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(
+        _update_region
+    )
+
+
+def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int, parallel: bool) -> None:
+    """One update of every member over the joined 1-D buffers (in place).
+
+    ``w, g, v``: parameters, gradients, first moments; ``s``: second moments or None (no
+    member needs them); ``coef``: (6, P) b1, c1, b2, c2, step, e; ``n_wide``: entries of the
+    wide first weight (``n_in · P · n0``), then ``P · R`` entries of the rest.
+    ``parallel``: spread the blocks over numba's threads (see :func:`may_use_threads`).
+    """
+    has_s = s is not None
+    if s is None:
+        s = v  # not read (has_s False); one signature for both cases
+    kernel = _parallel if parallel and w.size >= PARALLEL_FROM else _serial
+    if n_wide:
+        kernel(w, g, v, s, coef, 0, n_wide, max(n0, 1), P, has_s)
+    if w.size > n_wide:
+        kernel(w, g, v, s, coef, n_wide, w.size, max(R, 1), P, has_s)
+
+
+__all__ = ["KERNELS", "available", "fused_update", "may_use_threads", "resolve"]

@@ -1,0 +1,115 @@
+"""The optional numba kernel of the population's update: the NumPy path's numbers, bit for
+bit, on every optimizer kind, dtype, region of the buffer, serial and parallel, after pruning
+and PBT's copies; and how the kernel is chosen."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from honed.population import Population, PopulationTrainer, kernels, pbt, successive_halving
+
+from .test_equivalence import ARCH, MEMBERS
+
+numba = pytest.importorskip("numba", reason="the accel extra (numba) is part of make test")
+
+
+def _train(kernel, members, arch=ARCH, dtype=np.float64, epochs=3, data=None, **kw):
+    pop = Population(arch, [dict(m) for m in members], dtype=dtype)
+    trainer = PopulationTrainer(pop, batch_size=32, seed=7, kernels=kernel, **kw)
+    trainer.fit(*data, epochs=epochs)
+    return pop, trainer
+
+
+def _assert_same_states(a, b):
+    assert a.status == b.status
+    for k in range(len(a.members)):
+        sa, sb = a.member(k).state_dict(), b.member(k).state_dict()
+        for name in sa:
+            assert np.array_equal(sa[name], sb[name]), (k, name)
+        assert [e["dev_cost"] for e in a.histories[k].epochs] == [
+            e["dev_cost"] for e in b.histories[k].epochs
+        ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mixed_optimizers_are_bitwise_the_numpy_path(data3, dtype):
+    """Adam (with a schedule), Momentum, RMSprop and GD in one population; batch norm,
+    dropout, L1, L2: the wide first layer and the (P, R) rest both go through the kernel."""
+    a, ta = _train("numpy", MEMBERS, dtype=dtype, data=data3)
+    b, tb = _train("numba", MEMBERS, dtype=dtype, data=data3)
+    assert ta.optimizer.kernels == "numpy" and tb.optimizer.kernels == "numba"
+    _assert_same_states(a, b)
+
+
+def test_without_a_second_moment_is_bitwise_the_numpy_path(data3):
+    """Only GD and Momentum: the kernel's branch that keeps no ``s``."""
+    members = [m for m in MEMBERS if m["optimizer"] in ("gd", "momentum")]
+    a, ta = _train("numpy", members, data=data3)
+    b, _ = _train("numba", members, data=data3)
+    assert ta.optimizer.s is None
+    _assert_same_states(a, b)
+
+
+def test_parallel_kernel_is_bitwise_the_numpy_path(data3, monkeypatch):
+    """The threaded kernel (small blocks, so that both threads get work)."""
+    monkeypatch.setattr(kernels, "PARALLEL_FROM", 0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert kernels.may_use_threads()
+    a, _ = _train("numpy", MEMBERS, data=data3)
+    b, _ = _train("numba", MEMBERS, data=data3)
+    _assert_same_states(a, b)
+
+
+def test_threads_only_on_the_main_thread(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(kernels.may_use_threads()))
+    worker.start()
+    worker.join()
+    assert seen == [False] and kernels.may_use_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a tune worker's share of the cores
+    assert not kernels.may_use_threads()
+
+
+def test_halving_and_pbt_are_bitwise_the_numpy_path(data3):
+    """Pruning slices the optimizer state and PBT copies it (and may switch a member to a
+    kind that needs ``s``): the kernel's layout follows."""
+    train, dev = data3
+    members = [{"optimizer": "gd", "lr": float(lr), "seed": k} for k, lr in enumerate([0.3, 0.1])]
+    members += [{"lr": float(lr), "seed": k + 2} for k, lr in enumerate(np.geomspace(1e-3, 0.1, 6))]
+    space = {"lr": {"low": 1e-4, "high": 0.5, "scale": "log"}}
+    runs = []
+    for kernel in ("numpy", "numba"):
+        pop = Population(ARCH, [dict(m) for m in members], dtype=np.float64)
+        trainer = PopulationTrainer(pop, batch_size=32, seed=0, kernels=kernel)
+        lineage = pbt(trainer, train, dev, epochs=4, ready=2, fraction=0.25, space=space, seed=3)
+        rungs = successive_halving(trainer, train, dev, min_epochs=1, eta=2, max_epochs=8)
+        runs.append((pop, lineage, rungs))
+    (a, lin_a, rungs_a), (b, lin_b, rungs_b) = runs
+    assert lin_a == lin_b and rungs_a == rungs_b and len(lin_a) > 0
+    assert any(r["pruned"] for r in rungs_a)
+    _assert_same_states(a, b)
+
+
+def test_resolve_chooses_and_names_bad_values(monkeypatch):
+    monkeypatch.delenv("HONED_KERNELS", raising=False)
+    assert kernels.resolve() == "numba" and kernels.resolve("NumPy") == "numpy"
+    monkeypatch.setenv("HONED_KERNELS", "numpy")
+    assert kernels.resolve() == "numpy" and kernels.resolve("numba") == "numba"
+    with pytest.raises(ValueError, match=r"kernels must be one of auto, numpy, numba, got 'c'"):
+        kernels.resolve("c")
+    monkeypatch.setenv("HONED_KERNELS", "fortran")
+    with pytest.raises(ValueError, match=r"HONED_KERNELS must be one of .* got 'fortran'"):
+        kernels.resolve()
+
+
+def test_without_numba_auto_is_numpy_and_numba_is_refused(monkeypatch, data3):
+    monkeypatch.setattr(kernels, "numba", None)
+    monkeypatch.delenv("HONED_KERNELS", raising=False)
+    assert kernels.resolve() == "numpy" and not kernels.available()
+    with pytest.raises(ValueError, match=r"needs numba.*honed\[accel\]"):
+        kernels.resolve("numba")
+    pop = Population(ARCH, [dict(MEMBERS[0])], dtype=np.float64)
+    with pytest.raises(ValueError, match="needs numba"):
+        PopulationTrainer(pop, kernels="numba")
