@@ -11,6 +11,7 @@
     honed tune EXP.toml [--trials N] [--workers W] [--strategy random|grid|zoom|pbt|tpe]
                [--study PATH] [--prune | --pruner median|hyperband] [--new-study]
                [--executor process|inprocess|population|ray|ray_population [--address A]]
+               [--max-members N]
     honed study show PATH | honed study report PATH [--html] | honed study upgrade PATH
     honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
@@ -430,6 +431,7 @@ def cmd_tune(args) -> int:
         executor=args.executor,
         address=args.address,
         new_study=args.new_study,
+        max_members=args.max_members,
     )
     _print_study(study, top=5)
     if study.sampler.to_config().get("name") == "pbt":
@@ -797,6 +799,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDR",
         help="Ray cluster to join with --executor ray or ray_population, e.g. HEAD_IP:6379 "
         "(default: $RAY_ADDRESS, else a local Ray)",
+    )
+    p.add_argument(
+        "--max-members",
+        metavar="N",
+        type=_count("--max-members"),
+        help="population executors: the largest population (trials handed out at once; "
+        "default tune.max_members, else all the sampler can draw)",
     )
 
     p = add("study", cmd_study)

@@ -411,6 +411,14 @@ class TuneConfig:
         "(those populations as Ray tasks, one group a task)",
         "name",
     )
+    max_members: int | None = key(
+        None,
+        _optional(_int_at_least(1)),
+        "population executors: trials handed out at once, hence the largest population "
+        "(default: all the sampler can draw); smaller waves let a learning sampler (tpe) "
+        "see finished trials",
+        "int",
+    )
 
 
 SECTIONS: dict[str, type] = {

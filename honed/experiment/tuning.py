@@ -140,6 +140,7 @@ def tune_experiment(
     seed: int | None = None,
     address: str | None = None,
     new_study: bool = False,
+    max_members: int | None = None,
 ):
     """Create or resume the study of an experiment and run it to ``trials`` trials.
 
@@ -148,8 +149,8 @@ def tune_experiment(
     (``NAME-2``, ...) starts in the same file. ``prune``: True (successive halving) or a
     pruner's name. ``executor``: default ``tune.executor``; ``"population"`` trains trials
     that share their architecture and batch size together (``strategy="pbt"`` needs it).
-    ``address``: the Ray cluster for ``executor="ray"`` or ``"ray_population"`` (default ``$RAY_ADDRESS``, else a
-    local Ray)."""
+    ``address``: the Ray cluster for ``executor="ray"`` or ``"ray_population"`` (default
+    ``$RAY_ADDRESS``, else a local Ray). ``max_members``: default ``tune.max_members``."""
     from honed.tune import make_executor, optimize
     from honed.tune.integrity import RESUME_MAY_CHANGE, config_diff
     from honed.tune.storage import StudyStorage
@@ -193,6 +194,12 @@ def tune_experiment(
             "fraction": t.pbt_fraction,
             "resample_probability": t.pbt_resample,
         }
+    max_members = t.max_members if max_members is None else max_members
+    if max_members is not None and executor not in ("population", "ray_population"):
+        raise ConfigError(
+            f"tune.max_members (--max-members) sizes populations: it needs tune.executor = "
+            f"'population' or 'ray_population', got {executor!r}"
+        )
     if executor in ("population", "ray_population"):
         from honed.experiment.population_tuning import check_population_space
 
@@ -234,7 +241,11 @@ def tune_experiment(
         sampler=sampler,
         seed=config.seed if seed is None else seed,
         workers=workers or t.workers,
-        executor=make_executor(executor, workers or t.workers, address) if address else executor,
+        executor=(
+            make_executor(executor, workers or t.workers, address, max_members)
+            if address or max_members
+            else executor
+        ),
         pruner=pruner,
         progress=progress,
         user_attrs={"config": as_dict},

@@ -191,14 +191,22 @@ class ProcessExecutor(Executor):
 
 
 def make_executor(
-    executor: str | Executor | None, workers: int | None = None, address: str | None = None
+    executor: str | Executor | None,
+    workers: int | None = None,
+    address: str | None = None,
+    max_members: int | None = None,
 ) -> Executor:
     """``"process"`` (default), ``"inprocess"``, ``"ray"`` or an Executor instance.
 
     ``address`` names a Ray cluster (``"ray"`` only; default ``$RAY_ADDRESS``, else a local
-    Ray)."""
-    if isinstance(executor, Executor) and address is None:
+    Ray). ``max_members``: the largest population (``"population"``, ``"ray_population"``)."""
+    if isinstance(executor, Executor) and address is None and max_members is None:
         return executor
+    if max_members is not None and executor not in ("population", "ray_population"):
+        raise ValueError(
+            "max_members is for executor='population' or 'ray_population', "
+            f"got executor={executor!r}"
+        )
     if address is not None and executor not in ("ray", "ray_population"):
         raise ValueError(
             f"address is for executor='ray' or 'ray_population', got executor={executor!r}"
@@ -212,7 +220,9 @@ def make_executor(
     if executor == "ray":
         return RayExecutor(address=address, workers=workers)
     if executor == "ray_population":
-        return RayPopulationExecutor(address=address, workers=workers)
+        return RayPopulationExecutor(address=address, workers=workers, max_members=max_members)
+    if executor == "population":
+        return EXECUTORS.get(executor)(workers=workers, max_members=max_members)
     if isinstance(executor, str) and executor in EXECUTORS:
         return EXECUTORS.get(executor)(workers=workers)
     raise ValueError(

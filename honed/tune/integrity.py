@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["RESUME_MAY_CHANGE", "config_diff", "flatten"]
 
 #: what may change when a study is resumed: how many trials, how many at once
-RESUME_MAY_CHANGE = ("tune.trials", "tune.workers")
+RESUME_MAY_CHANGE = ("tune.trials", "tune.workers", "tune.max_members")
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

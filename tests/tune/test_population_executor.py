@@ -386,3 +386,42 @@ def test_population_executor_arguments():
         PopulationExecutor(max_members=0)
     assert PopulationExecutor(max_members=5).max_workers == 5
     assert PopulationExecutor(workers=1).threads == (os.cpu_count() or 1)
+
+
+def test_max_members_hands_out_trials_in_waves(tmp_path, capsys):
+    """tune.max_members (--max-members): no population larger, and the study asks for the
+    next wave once one has finished (a learning sampler then sees finished trials)."""
+    study = run(config(**{"tune.max_members": 3}), tmp_path / "s.journal", executor="population")
+    groups = {tuple(t.user_attrs["population"]) for t in study.trials}
+    assert max(len(g) for g in groups) <= 3 < len(study.trials)
+    assert sorted(n for g in groups for n in g) == list(range(8))
+    # trial 3 was handed out only once one of the first three had finished
+    by_number = {t.number: t for t in study.trials}
+    assert min(by_number[n].finished for n in range(3)) <= by_number[3].started
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        textwrap.dedent("""
+        name = "waves"
+        [data]
+        dataset = "moons"
+        n_samples = 300
+        [model]
+        hidden = [8]
+        [train]
+        epochs = 2
+        [tune]
+        trials = 4
+        executor = "population"
+        strategy = "tpe"
+        [tune.space]
+        "train.lr" = { log = [1e-3, 1e-1] }
+        """)
+    )
+    argv = ["tune", str(path), "--study", str(tmp_path / "w.journal"), "--max-members", "2"]
+    assert main(argv) == 0
+    groups = {tuple(t.user_attrs["population"]) for t in open_study(tmp_path / "w.journal").trials}
+    assert groups == {(0, 1), (2, 3)}
+    assert main([*argv[:4], "--max-members", "0"]) == 1
+    assert "--max-members must be" in capsys.readouterr().err
+    assert main([*argv[:4], "--executor", "process", "--max-members", "2"]) == 1
+    assert "tune.max_members (--max-members) sizes populations" in capsys.readouterr().err
