@@ -461,9 +461,21 @@ def _print_study(study, top: int = 10) -> None:
     keys = list(study.space)
     header = f"{'#':>4} {'dev error':>10}  " + "  ".join(f"{k:>16}" for k in keys)
     print(header)
+    pbt_members = False
     for t in best:
         values = "  ".join(f"{_fmt(t.params.get(k)):>16}" for k in keys)
         print(f"{t.number:>4} {t.value:>10.4f}  {values}")
+        pbt = t.user_attrs.get("pbt")
+        final = pbt.get("final_params") if isinstance(pbt, dict) else None
+        if isinstance(final, dict) and final != t.params:
+            pbt_members = True
+            ended = "  ".join(f"{_fmt(final.get(k)):>16}" for k in keys)
+            print(f"{'':>4} {'ended with':>10}  {ended}")
+    if pbt_members:
+        print(
+            "(PBT: a member starts with the first values and ends with the second, after "
+            "copying a better member and perturbing; honed train --from-study trains those)"
+        )
 
 
 def _fmt(value) -> str:
