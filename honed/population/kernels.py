@@ -97,38 +97,42 @@ def _run_without_s(w, g, v, b1, c1, step):  # pragma: no cover - compiled
         w[j] = w[j] - vj * step
 
 
-def _update_region(w, g, v, s, coef, lo, hi, seg, P, has_s):  # pragma: no cover - compiled
-    """The general update on entries ``lo … hi − 1``, member of entry i = ((i−lo)//seg) % P.
+def _update_block(w, g, v, s, coef, lo, hi, seg, P, has_s, start):  # pragma: no cover
+    """The general update on one block ``start …`` (at most BLOCK entries, not past ``hi``)
+    of the region ``lo … hi − 1`` whose entry i belongs to member ((i − lo) // seg) % P.
 
     ``coef`` is (6, P) in the buffers' dtype: b1, c1, b2, c2, step, e. Same operations, same
     order as :meth:`PopulationOptimizer._update` (``g·1`` and ``(g·1)·g`` are exact, so
     the NumPy path's shortcuts for c1 = 1 or c2 = 1 give the same numbers).
     """
-    n_blocks = (hi - lo + BLOCK - 1) // BLOCK
-    for blk in numba.prange(n_blocks):
-        i = lo + blk * BLOCK
-        end = min(hi, i + BLOCK)
-        while i < end:
-            run = (i - lo) // seg
-            k = run % P
-            stop = min(end, lo + (run + 1) * seg)
-            # a run as 1-D views indexed from 0: LLVM then vectorises the loop
-            if has_s:
-                run_with_s(
-                    w[i:stop],
-                    g[i:stop],
-                    v[i:stop],
-                    s[i:stop],
-                    coef[0, k],
-                    coef[1, k],
-                    coef[2, k],
-                    coef[3, k],
-                    coef[4, k],
-                    coef[5, k],
-                )
-            else:
-                run_without_s(w[i:stop], g[i:stop], v[i:stop], coef[0, k], coef[1, k], coef[4, k])
-            i = stop
+    i = start
+    end = min(hi, start + BLOCK)
+    while i < end:
+        run = (i - lo) // seg
+        k = run % P
+        stop = min(end, lo + (run + 1) * seg)
+        # a run as 1-D views indexed from 0: LLVM then vectorises the loop
+        if has_s:
+            run_with_s(
+                w[i:stop], g[i:stop], v[i:stop], s[i:stop],
+                coef[0, k], coef[1, k], coef[2, k], coef[3, k], coef[4, k], coef[5, k],
+            )  # fmt: skip
+        else:
+            run_without_s(w[i:stop], g[i:stop], v[i:stop], coef[0, k], coef[1, k], coef[4, k])
+        i = stop
+
+
+def _update_all(w, g, v, s, coef, n_wide, n0, R, P, has_s):  # pragma: no cover - compiled
+    """Both regions of the joined buffer (wide first weight, then the (P, R) rest), block by
+    block: one call per step, whose blocks the parallel build spreads over threads."""
+    wide_blocks = (n_wide + BLOCK - 1) // BLOCK
+    rest_blocks = (w.shape[0] - n_wide + BLOCK - 1) // BLOCK
+    for blk in numba.prange(wide_blocks + rest_blocks):
+        if blk < wide_blocks:
+            update_block(w, g, v, s, coef, 0, n_wide, n0, P, has_s, blk * BLOCK)
+        else:
+            start = n_wide + (blk - wide_blocks) * BLOCK
+            update_block(w, g, v, s, coef, n_wide, w.shape[0], R, P, has_s, start)
 
 
 if numba is not None:
@@ -138,10 +142,9 @@ if numba is not None:
     _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
     run_with_s = _jit(_run_with_s)
     run_without_s = _jit(_run_without_s)
-    _serial = _jit(_update_region)
-    _parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(
-        _update_region
-    )
+    update_block = _jit(_update_block)
+    _serial = _jit(_update_all)
+    _parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(_update_all)
 
 
 def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int, parallel: bool) -> None:
@@ -156,10 +159,7 @@ def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int, paralle
     if s is None:
         s = v  # not read (has_s False); one signature for both cases
     kernel = _parallel if parallel and w.size >= PARALLEL_FROM else _serial
-    if n_wide:
-        kernel(w, g, v, s, coef, 0, n_wide, max(n0, 1), P, has_s)
-    if w.size > n_wide:
-        kernel(w, g, v, s, coef, n_wide, w.size, max(R, 1), P, has_s)
+    kernel(w, g, v, s, coef, n_wide, max(n0, 1), max(R, 1), P, has_s)
 
 
 __all__ = ["KERNELS", "available", "fused_update", "may_use_threads", "resolve"]

@@ -132,6 +132,11 @@ class PopulationOptimizer:
     #: buffer (no N-sized coefficient arrays).
     GATHER_LIMIT = 1 << 18
 
+    #: the compiled kernel (``kernels="numba"``) runs from this many numbers on; below, the
+    #: update is a few µs of a step that is all per-call overhead, and NumPy's one-buffer
+    #: path costs no more than numba's call (benchmarks/population.py, moons)
+    COMPILED_FROM = GATHER_LIMIT
+
     def prepare(self, params, member_index: np.ndarray | None = None) -> None:
         """Precompute the coefficients that do not change from step to step (call after
         any change of the members' kinds, β's, ε, learning rates or of the membership).
@@ -157,14 +162,15 @@ class PopulationOptimizer:
         ]
         self._step_fixed = np.where(adam, 0.0, self.lr)
         self._e_fixed = np.where(rms, self.eps, 1.0)
-        if self.kernels == "numba":
+        n = sum(w.size for _, w in params)
+        self._compiled = self.kernels == "numba" and n >= self.COMPILED_FROM
+        if self._compiled:
             # (6, P) per-member coefficients; step and e (rows 4, 5) change per step for Adam
             dtype = params[0][1].dtype
             self._coef = np.stack([b1, c1, b2, c2, self._step_fixed, self._e_fixed]).astype(dtype)
             W0, flat = params[0][1], params[1][1]
             P = max(self.P, 1)
             self._layout = (W0.size, W0.shape[1] // P, flat.shape[1] if flat.ndim == 2 else 0)
-        n = sum(w.size for _, w in params)
         self._index = member_index if member_index is not None and n <= self.GATHER_LIMIT else None
         if self._index is not None:
             dtype = params[0][1].dtype
@@ -194,7 +200,7 @@ class PopulationOptimizer:
         """One update of every member (in place). ``buffer``/``grad_buffer``: the joined 1-D
         parameter and gradient buffers (enable the one-buffer update)."""
         self.t += 1
-        if self.kernels == "numba" and buffer is not None:
+        if self._compiled and buffer is not None:
             if grad_buffer is None or grads[0].base is not grad_buffer:
                 grad_buffer = np.concatenate([g.reshape(-1) for g in grads])
             if self._any_adam:

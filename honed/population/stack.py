@@ -245,8 +245,9 @@ class StackedMLP:
     def _activation(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """g(z) and what its derivative needs."""
         act = self.arch.activation
-        if act == "relu":
-            return np.maximum(z, 0), z > 0
+        if act == "relu":  # z is a fresh array of ours (dense or BN output): in place
+            mask = z > 0
+            return np.maximum(z, 0, out=z), mask
         if act == "tanh":
             out = np.tanh(z)
             return out, out

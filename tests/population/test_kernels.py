@@ -14,6 +14,19 @@ from .test_equivalence import ARCH, MEMBERS
 numba = pytest.importorskip("numba", reason="the accel extra (numba) is part of make test")
 
 
+@pytest.fixture(autouse=True)
+def compiled_at_any_size(monkeypatch):
+    """These populations are tiny: let the kernel run on them (by default it starts at
+    ``COMPILED_FROM`` numbers) and count its calls."""
+    from honed.population.optim import PopulationOptimizer
+
+    monkeypatch.setattr(PopulationOptimizer, "COMPILED_FROM", 0)
+    calls = []
+    real = kernels.fused_update
+    monkeypatch.setattr(kernels, "fused_update", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
 def _train(kernel, members, arch=ARCH, dtype=np.float64, epochs=3, data=None, **kw):
     pop = Population(arch, [dict(m) for m in members], dtype=dtype)
     trainer = PopulationTrainer(pop, batch_size=32, seed=7, kernels=kernel, **kw)
@@ -33,13 +46,24 @@ def _assert_same_states(a, b):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_mixed_optimizers_are_bitwise_the_numpy_path(data3, dtype):
+def test_mixed_optimizers_are_bitwise_the_numpy_path(data3, dtype, compiled_at_any_size):
     """Adam (with a schedule), Momentum, RMSprop and GD in one population; batch norm,
     dropout, L1, L2: the wide first layer and the (P, R) rest both go through the kernel."""
     a, ta = _train("numpy", MEMBERS, dtype=dtype, data=data3)
+    assert not compiled_at_any_size
     b, tb = _train("numba", MEMBERS, dtype=dtype, data=data3)
     assert ta.optimizer.kernels == "numpy" and tb.optimizer.kernels == "numba"
+    assert len(compiled_at_any_size) == 3 * 5  # 3 epochs of 5 mini-batches (150 rows / 32)
     _assert_same_states(a, b)
+
+
+def test_small_populations_keep_the_numpy_update(data3, monkeypatch, compiled_at_any_size):
+    """Below COMPILED_FROM numbers numba's call costs what it saves: NumPy's path runs."""
+    from honed.population.optim import PopulationOptimizer
+
+    monkeypatch.setattr(PopulationOptimizer, "COMPILED_FROM", PopulationOptimizer.GATHER_LIMIT)
+    _, trainer = _train("numba", MEMBERS, data=data3, epochs=1)
+    assert trainer.optimizer.kernels == "numba" and not compiled_at_any_size
 
 
 def test_without_a_second_moment_is_bitwise_the_numpy_path(data3):
