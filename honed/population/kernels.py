@@ -135,16 +135,24 @@ def _update_all(w, g, v, s, coef, n_wide, n0, R, P, has_s):  # pragma: no cover 
             update_block(w, g, v, s, coef, n_wide, w.shape[0], R, P, has_s, start)
 
 
-if numba is not None:
+def _compile(cache: bool) -> None:
+    global run_with_s, run_without_s, update_block, _serial, _parallel
     # error_model="numpy": a float division by zero gives inf as NumPy does (numba's default
     # checks every division, which keeps LLVM from vectorising the loop); no fastmath, so
-    # the arithmetic is IEEE, in the written order. cache=True: compiled once per machine.
-    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    run_with_s = _jit(_run_with_s)
-    run_without_s = _jit(_run_without_s)
-    update_block = _jit(_update_block)
-    _serial = _jit(_update_all)
-    _parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(_update_all)
+    # the arithmetic is IEEE, in the written order.
+    options = {"cache": cache, "nogil": True, "error_model": "numpy"}
+    run_with_s = numba.njit(**options)(_run_with_s)
+    run_without_s = numba.njit(**options)(_run_without_s)
+    update_block = numba.njit(**options)(_update_block)
+    _serial = numba.njit(**options)(_update_all)
+    _parallel = numba.njit(parallel=True, **options)(_update_all)
+
+
+if numba is not None:
+    try:  # cached: compiled once per machine, in __pycache__ or numba's user cache
+        _compile(cache=True)
+    except RuntimeError:  # no writable cache location: compile in each process instead
+        _compile(cache=False)
 
 
 def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int, parallel: bool) -> None:
