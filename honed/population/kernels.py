@@ -27,7 +27,6 @@ inner loop is a plain contiguous loop that LLVM vectorises.
 from __future__ import annotations
 
 import os
-import threading
 
 import numpy as np
 
@@ -39,11 +38,8 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 #: kernels a user can ask for (``HONED_KERNELS`` or ``PopulationOptimizer(kernels=...)``)
 KERNELS = ("auto", "numpy", "numba")
 
-#: numbers per block: the unit of work of one thread
+#: numbers per block (a block's runs of one member are walked in order)
 BLOCK = 1 << 14
-
-#: below this many numbers the serial kernel runs (waking threads costs more than it saves)
-PARALLEL_FROM = 1 << 18
 
 
 def available() -> bool:
@@ -66,16 +62,6 @@ def resolve(kernels: str | None = None) -> str:
     if asked == "auto":
         return "numba" if numba is not None else "numpy"
     return asked
-
-
-def may_use_threads() -> bool:
-    """Whether the parallel kernel may run now: only on the main thread (numba's default
-    thread pool must not be entered by two threads at once, and the population executor
-    trains populations in threads) and not where ``OMP_NUM_THREADS=1`` caps the process
-    (``honed tune --workers`` sets it in each worker so that they share the cores)."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    return os.environ.get("OMP_NUM_THREADS", "").strip() != "1"
 
 
 def _run_with_s(w, g, v, s, b1, c1, b2, c2, step, e):  # pragma: no cover - compiled
@@ -124,10 +110,14 @@ def _update_block(w, g, v, s, coef, lo, hi, seg, P, has_s, start):  # pragma: no
 
 def _update_all(w, g, v, s, coef, n_wide, n0, R, P, has_s):  # pragma: no cover - compiled
     """Both regions of the joined buffer (wide first weight, then the (P, R) rest), block by
-    block: one call per step, whose blocks the parallel build spreads over threads."""
+    block, in one call per step.
+
+    One thread: the pass is memory bound (35–40 GB/s on one core of the 2-core machine);
+    numba's threads gained 13 % on the update alone and nothing measurable in training,
+    where OpenBLAS's threads are still spinning after the GEMMs."""
     wide_blocks = (n_wide + BLOCK - 1) // BLOCK
     rest_blocks = (w.shape[0] - n_wide + BLOCK - 1) // BLOCK
-    for blk in numba.prange(wide_blocks + rest_blocks):
+    for blk in range(wide_blocks + rest_blocks):
         if blk < wide_blocks:
             update_block(w, g, v, s, coef, 0, n_wide, n0, P, has_s, blk * BLOCK)
         else:
@@ -136,7 +126,7 @@ def _update_all(w, g, v, s, coef, n_wide, n0, R, P, has_s):  # pragma: no cover 
 
 
 def _compile(cache: bool) -> None:
-    global run_with_s, run_without_s, update_block, _serial, _parallel
+    global run_with_s, run_without_s, update_block, _kernel
     # error_model="numpy": a float division by zero gives inf as NumPy does (numba's default
     # checks every division, which keeps LLVM from vectorising the loop); no fastmath, so
     # the arithmetic is IEEE, in the written order.
@@ -144,8 +134,7 @@ def _compile(cache: bool) -> None:
     run_with_s = numba.njit(**options)(_run_with_s)
     run_without_s = numba.njit(**options)(_run_without_s)
     update_block = numba.njit(**options)(_update_block)
-    _serial = numba.njit(**options)(_update_all)
-    _parallel = numba.njit(parallel=True, **options)(_update_all)
+    _kernel = numba.njit(**options)(_update_all)
 
 
 if numba is not None:
@@ -155,19 +144,17 @@ if numba is not None:
         _compile(cache=False)
 
 
-def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int, parallel: bool) -> None:
+def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int) -> None:
     """One update of every member over the joined 1-D buffers (in place).
 
     ``w, g, v``: parameters, gradients, first moments; ``s``: second moments or None (no
     member needs them); ``coef``: (6, P) b1, c1, b2, c2, step, e; ``n_wide``: entries of the
     wide first weight (``n_in · P · n0``), then ``P · R`` entries of the rest.
-    ``parallel``: spread the blocks over numba's threads (see :func:`may_use_threads`).
     """
     has_s = s is not None
     if s is None:
         s = v  # not read (has_s False); one signature for both cases
-    kernel = _parallel if parallel and w.size >= PARALLEL_FROM else _serial
-    kernel(w, g, v, s, coef, n_wide, max(n0, 1), max(R, 1), P, has_s)
+    _kernel(w, g, v, s, coef, n_wide, max(n0, 1), max(R, 1), P, has_s)
 
 
-__all__ = ["KERNELS", "available", "fused_update", "may_use_threads", "resolve"]
+__all__ = ["KERNELS", "available", "fused_update", "resolve"]

@@ -209,16 +209,7 @@ class PopulationOptimizer:
                 self._coef[5] = e
             n_wide, n0, R = self._layout
             _kernels.fused_update(
-                buffer,
-                grad_buffer,
-                self.v_buf,
-                self.s_buf,
-                self._coef,
-                n_wide,
-                n0,
-                R,
-                self.P,
-                _kernels.may_use_threads(),
+                buffer, grad_buffer, self.v_buf, self.s_buf, self._coef, n_wide, n0, R, self.P
             )
             return
         if self._index is not None and buffer is not None:

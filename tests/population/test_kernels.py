@@ -1,8 +1,6 @@
 """The optional numba kernel of the population's update: the NumPy path's numbers, bit for
-bit, on every optimizer kind, dtype, region of the buffer, serial and parallel, after pruning
-and PBT's copies; and how the kernel is chosen."""
-
-import threading
+bit, on every optimizer kind, dtype and region of the buffer, after pruning and PBT's copies;
+and how the kernel is chosen."""
 
 import numpy as np
 import pytest
@@ -73,27 +71,6 @@ def test_without_a_second_moment_is_bitwise_the_numpy_path(data3):
     b, _ = _train("numba", members, data=data3)
     assert ta.optimizer.s is None
     _assert_same_states(a, b)
-
-
-def test_parallel_kernel_is_bitwise_the_numpy_path(data3, monkeypatch):
-    """The threaded kernel (small blocks, so that both threads get work)."""
-    monkeypatch.setattr(kernels, "PARALLEL_FROM", 0)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    assert kernels.may_use_threads()
-    a, _ = _train("numpy", MEMBERS, data=data3)
-    b, _ = _train("numba", MEMBERS, data=data3)
-    _assert_same_states(a, b)
-
-
-def test_threads_only_on_the_main_thread(monkeypatch):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    seen = []
-    worker = threading.Thread(target=lambda: seen.append(kernels.may_use_threads()))
-    worker.start()
-    worker.join()
-    assert seen == [False] and kernels.may_use_threads()
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a tune worker's share of the cores
-    assert not kernels.may_use_threads()
 
 
 def test_halving_and_pbt_are_bitwise_the_numpy_path(data3):
