@@ -32,6 +32,7 @@ __all__ = [
     "Compose",
     "GaussianNoise",
     "HorizontalFlip",
+    "InDataUnits",
     "RandomRotation",
     "RandomShift",
     "augmentation_from_config",
@@ -340,6 +341,33 @@ AUGMENTATIONS.register("shift", RandomShift, aliases=("random_shift", "crop"))
 AUGMENTATIONS.register("rotation", RandomRotation, aliases=("rotate", "random_rotation"))
 AUGMENTATIONS.register("brightness_contrast", BrightnessContrast, aliases=("brightness",))
 AUGMENTATIONS.register("noise", GaussianNoise, aliases=("gaussian_noise",))
+
+
+class InDataUnits:
+    """Run an augmentation on the data's own units when the batches are normalized.
+
+    ``aug'(X) = T(aug(T⁻¹(X)))`` with ``T`` the fitted normalizer (``x_norm = (x − μ)/σ``
+    for a :class:`~honed.data.Standardizer`): a shift or rotation brings in the background
+    (``fill`` is a pixel value: 0 is black, where the normalized 0 is the mean grey),
+    brightness, contrast and ``clip`` are in pixel terms (0.1 is 10 % of a [0, 1] image), and
+    noise's ``std`` is in data units, as each augmentation documents. The experiment layer
+    wraps ``data.augment`` in it whenever ``data.normalize`` is not ``"none"``.
+    """
+
+    def __init__(self, augmentation, normalizer):
+        if not callable(augmentation):
+            raise ValueError(f"augmentation must be a callable (X, rng) -> X, got {augmentation!r}")
+        for method in ("transform", "inverse_transform"):
+            if not callable(getattr(normalizer, method, None)):
+                raise ValueError(f"normalizer must have {method}(), got {normalizer!r}")
+        self.augmentation, self.normalizer = augmentation, normalizer
+
+    def __call__(self, X, rng):
+        n = self.normalizer
+        return n.transform(self.augmentation(n.inverse_transform(X), rng))
+
+    def __repr__(self) -> str:
+        return f"InDataUnits({self.augmentation!r}, {self.normalizer!r})"
 
 
 def augmentation_from_config(specs, image_shape: Sequence[int] | None = None) -> Compose:

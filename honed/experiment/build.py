@@ -170,16 +170,20 @@ def build_optimizer(config: ExperimentConfig, params):
     return cls(params, lr=build_schedule(config), **kwargs)
 
 
-def build_augmentation(config: ExperimentConfig, image_shape):
+def build_augmentation(config: ExperimentConfig, image_shape, normalizer=None):
+    """``data.augment`` as one callable for the training batches; with a ``normalizer`` (the
+    batches are normalized) it runs in the data's own units (:class:`InDataUnits`)."""
     from honed.data import augmentation_from_config
+    from honed.data.augment import InDataUnits
 
     specs = config.data.augment
     if not specs:
         return None
     try:
-        return augmentation_from_config(specs, image_shape=image_shape)
+        augment = augmentation_from_config(specs, image_shape=image_shape)
     except (ValueError, TypeError) as err:
         raise ConfigError(f"data.augment: {err}") from None
+    return augment if normalizer is None else InDataUnits(augment, normalizer)
 
 
 def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
@@ -206,7 +210,7 @@ def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
         drop_last=config.train.drop_last,
         l1=config.model.l1,
         l2=config.model.l2,
-        augment=build_augmentation(config, data.image_shape),
+        augment=build_augmentation(config, data.image_shape, data.normalizer),
         callbacks=callbacks,
         seed=config.seed,
         extra_state=extra,

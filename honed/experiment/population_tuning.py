@@ -315,7 +315,7 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
 
     trainer = PopulationTrainer(
         pop,
-        augment=build_augmentation(base, data.image_shape),
+        augment=build_augmentation(base, data.image_shape, data.normalizer),
         loss=base.train.loss_name(base.model.output),
         batch_size=batch,
         common_order=False,

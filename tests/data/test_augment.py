@@ -165,3 +165,32 @@ def test_from_config_errors():
         augmentation_from_config([{"max_shift": 2}])
     with pytest.raises(ValueError, match=r"max_shift must be an integer >= 0"):
         augmentation_from_config([{"name": "shift", "max_shift": -2}])
+
+
+def test_in_data_units_shifts_in_the_background_not_the_normalized_zero():
+    """On normalized batches a shift must bring in black (pixel 0), whose normalized value
+    is -μ/σ, not the normalized 0 (the mean grey); the rest is the plain shift's."""
+    from honed.data import Standardizer
+    from honed.data.augment import InDataUnits
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.2, 1.0, (40, 36))
+    scaler = Standardizer(per_feature=False).fit(X)
+    Xn = scaler.transform(X)
+    shift = RandomShift(max_shift=1, image_shape=(6, 6))
+    out = InDataUnits(shift, scaler)(Xn, 3)
+    brought_in = shift(np.ones_like(Xn), 3) == 0  # the same draws: where nothing was
+    assert brought_in.any() and not brought_in.all()
+    background = scaler.transform(np.zeros((1, 36)))[0, 0]
+    assert background < -1  # well below the normalized 0 the plain shift would bring in
+    np.testing.assert_allclose(out[brought_in], background, rtol=1e-12)
+    np.testing.assert_allclose(out[~brought_in], shift(Xn, 3)[~brought_in], rtol=1e-12)
+
+
+def test_in_data_units_refuses_what_it_cannot_use():
+    from honed.data.augment import InDataUnits
+
+    with pytest.raises(ValueError, match="augmentation must be a callable"):
+        InDataUnits("shift", None)
+    with pytest.raises(ValueError, match=r"normalizer must have transform\(\)"):
+        InDataUnits(RandomShift(), object())

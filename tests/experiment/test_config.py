@@ -130,3 +130,25 @@ def test_image_data_subset_and_split_before_converting(tmp_path):
         assert got.X.dtype == np.float32
         np.testing.assert_array_equal(got.X, scaler.transform(want).X)
         np.testing.assert_array_equal(got.y, want.y)
+
+
+def test_augmentation_runs_in_the_data_units_of_a_normalized_experiment():
+    """data.augment with data.normalize: the Trainer's augmentation undoes the normalization,
+    augments, and normalizes again (a shift brings in black, brightness is in pixel terms)."""
+    from honed import experiment as ex
+    from honed.data.augment import InDataUnits
+    from honed.experiment.build import build_trainer
+
+    raw = {
+        "name": "aug_units",
+        "data": {"dataset": "moons", "n_samples": 200, "augment": [{"name": "noise"}]},
+        "model": {"hidden": [4]},
+    }
+    config = ex.resolve_config(raw)
+    data = ex.prepare_data(config)
+    assert data.normalizer is not None  # moons are standardized by default
+    augment = build_trainer(config, data).augment
+    assert isinstance(augment, InDataUnits) and augment.normalizer is data.normalizer
+    raw["data"]["normalize"] = "none"
+    config = ex.resolve_config(raw)
+    assert not isinstance(build_trainer(config, ex.prepare_data(config)).augment, InDataUnits)
