@@ -119,7 +119,7 @@ def test_a_member_equals_its_standalone_trainer_in_float32():
     seeds = [11, 12]
     trials = [trial_config(cfg, p, seed=s) for p, s in zip(params, seeds)]
     pop = Population(architecture(cfg, data), [member(c, s) for c, s in zip(trials, seeds)])
-    noise = build_augmentation(cfg, data.image_shape)
+    noise = build_augmentation(cfg, data.image_shape, data.normalizer)  # as a trial builds it
     trainer = PopulationTrainer(pop, batch_size=32, common_order=False, augment=noise)
     trainer.fit(data.train, data.dev, epochs=4)
     for k, c in enumerate(trials):
