@@ -191,26 +191,31 @@ def test_pbt_records_each_member_with_its_lineage(tmp_path):
     assert events >= 3  # one of 6 replaced after each of epochs 1, 2, 3
 
 
-def test_config_key_executor_population_from_toml(tmp_path, capsys):
-    path = tmp_path / "exp.toml"
+def moons_toml(path, name: str, epochs: int, tune_lines: str = ""):
+    """A small experiment file tuned on the population executor (4 trials over lr)."""
     path.write_text(
-        textwrap.dedent("""
-        name = "toml_pop"
+        textwrap.dedent(f"""
+        name = "{name}"
         [data]
         dataset = "moons"
         n_samples = 300
         [model]
         hidden = [8]
         [train]
-        epochs = 3
+        epochs = {epochs}
         batch_size = 32
         [tune]
         trials = 4
         executor = "population"
-        [tune.space]
-        "train.lr" = { log = [1e-3, 1e-1] }
         """)
+        + tune_lines
+        + '\n[tune.space]\n"train.lr" = { log = [1e-3, 1e-1] }\n'
     )
+    return path
+
+
+def test_config_key_executor_population_from_toml(tmp_path, capsys):
+    path = moons_toml(tmp_path / "exp.toml", "toml_pop", epochs=3)
     study = tmp_path / "s.journal"
     assert main(["tune", str(path), "--study", str(study)]) == 0
     trials = open_study(study).trials
@@ -402,25 +407,7 @@ def test_max_members_hands_out_trials_in_waves(tmp_path, capsys):
     # trial 3 was handed out only once one of the first three had finished
     by_number = {t.number: t for t in study.trials}
     assert min(by_number[n].finished for n in range(3)) <= by_number[3].started
-    path = tmp_path / "exp.toml"
-    path.write_text(
-        textwrap.dedent("""
-        name = "waves"
-        [data]
-        dataset = "moons"
-        n_samples = 300
-        [model]
-        hidden = [8]
-        [train]
-        epochs = 2
-        [tune]
-        trials = 4
-        executor = "population"
-        strategy = "tpe"
-        [tune.space]
-        "train.lr" = { log = [1e-3, 1e-1] }
-        """)
-    )
+    path = moons_toml(tmp_path / "exp.toml", "waves", epochs=2, tune_lines='strategy = "tpe"\n')
     argv = ["tune", str(path), "--study", str(tmp_path / "w.journal"), "--workers", "1"]
     argv += ["--max-members", "2"]  # one thread: a wave is one population, not cut in two
     assert main(argv) == 0
