@@ -19,9 +19,9 @@ NumPy is the reference and stays the default when numba is not installed
 
 Layout (:mod:`honed.population.stack`): one 1-D buffer holds the wide first weight
 ``(n_in, P·n0)`` (entry ``i`` belongs to member ``(i // n0) mod P``) and then the ``(P, R)``
-rest (entry ``i`` to member ``i // R``). The kernel walks both regions in blocks, each block
-in runs of one member, so the member's six coefficients are loaded once per run and the
-inner loop is a plain contiguous loop that LLVM vectorises.
+rest (entry ``i`` to member ``i // R``). The kernel walks both regions in runs of one member,
+so the member's six coefficients are loaded once per run and the inner loop is a plain
+contiguous loop that LLVM vectorises.
 """
 
 from __future__ import annotations
@@ -37,9 +37,6 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 
 #: kernels a user can ask for (``HONED_KERNELS`` or ``PopulationOptimizer(kernels=...)``)
 KERNELS = ("auto", "numpy", "numba")
-
-#: numbers per block (a block's runs of one member are walked in order)
-BLOCK = 1 << 14
 
 
 def available() -> bool:
@@ -83,20 +80,17 @@ def _run_without_s(w, g, v, b1, c1, step):  # pragma: no cover - compiled
         w[j] = w[j] - vj * step
 
 
-def _update_block(w, g, v, s, coef, lo, hi, seg, P, has_s, start):  # pragma: no cover
-    """The general update on one block ``start …`` (at most BLOCK entries, not past ``hi``)
-    of the region ``lo … hi − 1`` whose entry i belongs to member ((i − lo) // seg) % P.
+def _update_region(w, g, v, s, coef, lo, hi, seg, P, has_s):  # pragma: no cover - compiled
+    """The general update on entries ``lo … hi − 1``, in runs of ``seg`` entries; run r
+    belongs to member r mod P.
 
     ``coef`` is (6, P) in the buffers' dtype: b1, c1, b2, c2, step, e. Same operations, same
     order as :meth:`PopulationOptimizer._update` (``g·1`` and ``(g·1)·g`` are exact, so
     the NumPy path's shortcuts for c1 = 1 or c2 = 1 give the same numbers).
     """
-    i = start
-    end = min(hi, start + BLOCK)
-    while i < end:
-        run = (i - lo) // seg
-        k = run % P
-        stop = min(end, lo + (run + 1) * seg)
+    for i in range(lo, hi, seg):
+        k = ((i - lo) // seg) % P
+        stop = min(hi, i + seg)
         # a run as 1-D views indexed from 0: LLVM then vectorises the loop
         if has_s:
             run_with_s(
@@ -105,35 +99,28 @@ def _update_block(w, g, v, s, coef, lo, hi, seg, P, has_s, start):  # pragma: no
             )  # fmt: skip
         else:
             run_without_s(w[i:stop], g[i:stop], v[i:stop], coef[0, k], coef[1, k], coef[4, k])
-        i = stop
 
 
 def _update_all(w, g, v, s, coef, n_wide, n0, R, P, has_s):  # pragma: no cover - compiled
-    """Both regions of the joined buffer (wide first weight, then the (P, R) rest), block by
-    block, in one call per step.
+    """Both regions of the joined buffer in one call per step: the wide first weight (runs
+    of n0, member by member along each row) and the (P, R) rest (one run per member).
 
     One thread: the pass is memory bound (35–40 GB/s on one core of the 2-core machine);
-    numba's threads gained 13 % on the update alone and nothing measurable in training,
+    a threaded build gained 13 % on the update alone and nothing measurable in training,
     where OpenBLAS's threads are still spinning after the GEMMs."""
-    wide_blocks = (n_wide + BLOCK - 1) // BLOCK
-    rest_blocks = (w.shape[0] - n_wide + BLOCK - 1) // BLOCK
-    for blk in range(wide_blocks + rest_blocks):
-        if blk < wide_blocks:
-            update_block(w, g, v, s, coef, 0, n_wide, n0, P, has_s, blk * BLOCK)
-        else:
-            start = n_wide + (blk - wide_blocks) * BLOCK
-            update_block(w, g, v, s, coef, n_wide, w.shape[0], R, P, has_s, start)
+    update_region(w, g, v, s, coef, 0, n_wide, n0, P, has_s)
+    update_region(w, g, v, s, coef, n_wide, w.shape[0], R, P, has_s)
 
 
 def _compile(cache: bool) -> None:
-    global run_with_s, run_without_s, update_block, _kernel
+    global run_with_s, run_without_s, update_region, _kernel
     # error_model="numpy": a float division by zero gives inf as NumPy does (numba's default
     # checks every division, which keeps LLVM from vectorising the loop); no fastmath, so
     # the arithmetic is IEEE, in the written order.
     options = {"cache": cache, "nogil": True, "error_model": "numpy"}
     run_with_s = numba.njit(**options)(_run_with_s)
     run_without_s = numba.njit(**options)(_run_without_s)
-    update_block = numba.njit(**options)(_update_block)
+    update_region = numba.njit(**options)(_update_region)
     _kernel = numba.njit(**options)(_update_all)
 
 
