@@ -53,8 +53,9 @@ def resolve(kernels: str | None = None) -> str:
         source = "kernels" if kernels is not None else "HONED_KERNELS"
         raise ValueError(f"{source} must be one of {', '.join(KERNELS)}, got {asked!r}")
     if asked == "numba" and numba is None:
+        source = "kernels" if kernels is not None else "HONED_KERNELS"
         raise ValueError(
-            "kernels 'numba' needs numba, which is not installed (pip install 'honed[accel]')"
+            f"{source} 'numba' needs numba, which is not installed (pip install 'honed[accel]')"
         )
     if asked == "auto":
         return "numba" if numba is not None else "numpy"

@@ -170,7 +170,11 @@ class PopulationOptimizer:
             self._coef = np.stack([b1, c1, b2, c2, self._step_fixed, self._e_fixed]).astype(dtype)
             W0, flat = params[0][1], params[1][1]
             P = max(self.P, 1)
-            self._layout = (W0.size, W0.shape[1] // P, flat.shape[1] if flat.ndim == 2 else 0)
+            self._kernel_layout = (
+                W0.size,
+                W0.shape[1] // P,
+                flat.shape[1] if flat.ndim == 2 else 0,
+            )
         self._index = member_index if member_index is not None and n <= self.GATHER_LIMIT else None
         if self._index is not None:
             dtype = params[0][1].dtype
@@ -207,7 +211,7 @@ class PopulationOptimizer:
                 step, e = self.coefficients()
                 self._coef[4] = step
                 self._coef[5] = e
-            n_wide, n0, R = self._layout
+            n_wide, n0, R = self._kernel_layout
             _kernels.fused_update(
                 buffer, grad_buffer, self.v_buf, self.s_buf, self._coef, n_wide, n0, R, self.P
             )

@@ -109,8 +109,12 @@ def test_without_numba_auto_is_numpy_and_numba_is_refused(monkeypatch, data3):
     monkeypatch.setattr(kernels, "numba", None)
     monkeypatch.delenv("HONED_KERNELS", raising=False)
     assert kernels.resolve() == "numpy" and not kernels.available()
-    with pytest.raises(ValueError, match=r"needs numba.*honed\[accel\]"):
+    with pytest.raises(ValueError, match=r"^kernels 'numba' needs numba.*honed\[accel\]"):
         kernels.resolve("numba")
+    monkeypatch.setenv("HONED_KERNELS", "numba")
+    with pytest.raises(ValueError, match=r"^HONED_KERNELS 'numba' needs numba"):
+        kernels.resolve()
+    monkeypatch.delenv("HONED_KERNELS")
     pop = Population(ARCH, [dict(MEMBERS[0])], dtype=np.float64)
     with pytest.raises(ValueError, match="needs numba"):
         PopulationTrainer(pop, kernels="numba")
