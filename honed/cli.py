@@ -276,14 +276,16 @@ def cmd_export(args) -> int:
     "Deploy"). A layer that ONNX cannot express is refused by name. Needs the onnx extra.
     """
     from honed.experiment.bundle import load_run
-    from honed.export import OPSET, save_onnx
+    from honed.export import OPSET, to_onnx
+    from honed.train.durable import atomic_write
 
-    run = load_run(args.run)
-    path = save_onnx(run, args.out)
-    size = path.stat().st_size / 1024
+    proto = to_onnx(load_run(args.run))
+    path = atomic_write(args.out, proto.SerializeToString())
+    inputs = [i.name for i in proto.graph.input]
+    shown = ", ".join(inputs[:4]) + (f", ... ({len(inputs)} columns)" if len(inputs) > 4 else "")
     print(
-        f"{args.run} → {path} (ONNX opset {OPSET}, {size:.0f} KiB; input float32 "
-        f"(N, {run.n_features}), outputs probabilities (N, {len(run.class_names)}) and label)"
+        f"{args.run} → {path} (ONNX opset {OPSET}, {path.stat().st_size / 1024:.0f} KiB; "
+        f"inputs {shown}; outputs {', '.join(o.name for o in proto.graph.output)})"
     )
     return EXIT_OK
 

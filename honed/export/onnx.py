@@ -19,11 +19,27 @@ row by row) and computes what :meth:`RunBundle.predict_proba` computes::
     probabilities = softmax(z)        (C logits)
                   = [1 − σ(z), σ(z)]  (one sigmoid logit)
     label = argmax probabilities
+    values = z · σ_y + μ_y            (regression: the targets' standardization undone)
 
-Outputs: ``probabilities`` (float32, ``(N, C)``) and ``label`` (int64, ``(N,)``). The model's
-metadata holds ``class_names`` (a JSON list, ``class_names[label]`` names the class), the
-output kind, the input's description and the honed version. Anything the graph cannot express
-is refused with its name (:class:`ExportError`), never left out silently.
+Outputs: ``probabilities`` (float32, ``(N, C)``) and ``label`` (int64, ``(N,)``), or for a
+regression run ``values`` (float32, ``(N, targets)``). The model's metadata holds
+``class_names`` (a JSON list, ``class_names[label]`` names the class; ``target_names`` for
+regression), the output kind, the inputs' description and the honed version. Anything the
+graph cannot express is refused with its name (:class:`ExportError`), never left out silently.
+
+A table run (``dataset = "table"``) takes one input per feature column, named by the column,
+shape ``(N, 1)``: float32 for a number column (NaN where missing), string for a category
+column (``""`` where missing), and encodes them as its :class:`~honed.data.TableEncoder` does::
+
+    number column     x                         Where(IsNaN(x), median, x) with impute
+    category column   [v == c for c in cats]    ai.onnx.ml LabelEncoder (missing "" → the
+                                                most frequent category with impute; unseen → −1)
+                                                then Equal with 0..K−1: one-hot, unseen all 0
+    features = Concat(columns in training order)
+
+Where honed refuses a row (a missing value without impute, an unseen category without
+``unknown_category = "ignore"``), a graph cannot raise: the missing number stays NaN (so are
+the outputs of its row) and the unseen category is all zeros; the metadata says so.
 
 >>> import onnxruntime as ort
 >>> session = ort.InferenceSession("model.onnx")
@@ -40,7 +56,11 @@ import numpy as np
 #: The ONNX operator set the graph is written for (onnxruntime ≥ 1.13 runs it).
 OPSET = 17
 
-INPUT, PROBABILITIES, LABEL, LOGITS = "input", "probabilities", "label", "logits"
+#: The ai.onnx.ml operator set of a table run's category encoding (LabelEncoder).
+ML_OPSET = 3
+
+INPUT, PROBABILITIES, LABEL = "input", "probabilities", "label"
+LOGITS, VALUES = "logits", "values"
 
 
 class ExportError(ValueError):
@@ -81,7 +101,92 @@ class _Graph:
         return out
 
 
-# -- preprocessing --------------------------------------------------------------------------
+# -- inputs ---------------------------------------------------------------------------------
+def _table_inputs(g: _Graph, table) -> tuple[str, list, list[str]]:
+    """One input per column of a table run, encoded as its TableEncoder does.
+
+    Returns (the encoded float32 features, the graph inputs, description).
+    """
+    from onnx import TensorProto, helper
+
+    impute = table.missing == "impute"
+    inputs, parts = [], []
+    for j, (name, kind) in enumerate(zip(table.columns, table.kinds)):
+        if kind == "number":
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N", 1]))
+            x = name
+            if impute:
+                fill = g.const("median", np.float32(table.fill_numbers[j]))
+                x = g.op("Where", [g.op("IsNaN", [name]), fill, name], "imputed")
+            parts.append(x)
+        elif kind == "category":
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.STRING, ["N", 1]))
+            cats = list(table.categories[j])
+            keys, values = list(cats), list(range(len(cats)))
+            if impute and table.fill_categories[j] in cats:
+                keys.append("")  # a missing category: the most frequent training one
+                values.append(cats.index(table.fill_categories[j]))
+            index = g.op(
+                "LabelEncoder",
+                [name],
+                "category_index",
+                domain="ai.onnx.ml",
+                keys_strings=keys,
+                values_int64=values,
+                default_int64=-1,
+            )
+            hot = g.op("Equal", [index, g.const("codes", np.arange(len(cats)), np.int64)])
+            parts.append(g.op("Cast", [hot], "one_hot", to=TensorProto.FLOAT))
+        else:
+            raise ExportError(f"cannot export the table column {name!r} of kind {kind!r}")
+    x = g.op("Concat", parts, "encoded", axis=1) if len(parts) > 1 else parts[0]
+    n_cat = table.kinds.count("category")
+    steps = [
+        f"table: {len(table.columns) - n_cat} number and {n_cat} category columns → "
+        f"{table.n_outputs} features (one-hot{', imputed' if impute else ''})"
+    ]
+    return x, inputs, steps
+
+
+def _refused_rows(table) -> str:
+    """What the graph does with the rows honed would refuse (a graph cannot raise)."""
+    if table.missing == "impute":
+        missing = "missing values are imputed (training median / most frequent category)"
+    else:
+        missing = (
+            "honed refuses a missing value; here a missing number makes its row's outputs "
+            "NaN and a missing category is all zeros"
+        )
+    if table.unknown == "ignore":
+        unknown = "an unseen category is all zeros (as in honed)"
+    else:
+        unknown = "honed refuses an unseen category; here it is all zeros"
+    return f"{missing}; {unknown}"
+
+
+def _inputs(g: _Graph, run) -> tuple[str, list, list[str], str]:
+    """The graph's inputs and the run's preprocessing as nodes.
+
+    Returns (the model's input, graph inputs, description of the steps, input description).
+    """
+    from onnx import TensorProto, helper
+
+    table = getattr(run, "table", None)
+    if table is not None:
+        x, inputs, steps = _table_inputs(g, table)
+        doc = (
+            "one input per column, (N, 1): float32 for numbers (NaN where missing), string "
+            'for categories ("" where missing)'
+        )
+    else:
+        x = INPUT
+        inputs = [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", run.n_features])]
+        what = "pixels 0..255, each image flattened row by row" if run.pixels else "raw features"
+        doc, steps = f"{INPUT}: float32 (N, {run.n_features}), {what}", []
+    x, more = _preprocessing(g, x, run)
+    return x, inputs, steps + more, doc
+
+
 def _preprocessing(g: _Graph, x: str, run) -> tuple[str, list[str]]:
     """The run's pixel scaling and normalizer as nodes; returns (output, description)."""
     from honed.data.preprocessing import MinMaxScaler, Standardizer
@@ -221,8 +326,20 @@ def _network(g: _Graph, x: str, model, fold_batch_norm: bool) -> tuple[str, list
     return x, steps
 
 
-def _output(g: _Graph, z: str, output: str | None, n_logits: int) -> list[str]:
-    """Probabilities and label from the logits, as ``RunBundle.predict_proba`` computes them."""
+def _output(g: _Graph, z: str, run, n_logits: int) -> list[str]:
+    """Probabilities and label from the logits, as ``RunBundle.predict_proba`` computes them
+    (regression: the values, as ``RunBundle.predict_values``)."""
+    output = run.output
+    if getattr(run, "task", "classification") == "regression":
+        scaler = getattr(run, "target_scaler", None)
+        if scaler is None:
+            g.op("Identity", [z], out=VALUES)
+        else:
+            std = np.broadcast_to(scaler.std_, (n_logits,))
+            mean = np.broadcast_to(scaler.mean_, (n_logits,))
+            z = g.op("Mul", [z, g.const("target_std", std)], "unscaled")
+            g.op("Add", [z, g.const("target_mean", mean)], out=VALUES)
+        return [VALUES]
     if output == "sigmoid" or (output is not None and n_logits == 1):
         p = g.op("Sigmoid", [z], "p1")
         q = g.op("Sub", [g.const("one", np.float32(1)), p], "p0")
@@ -307,39 +424,39 @@ def to_onnx(source, *, fold_batch_norm: bool = True):
 
     run = _as_run(source)
     model = run.model
-    n_features = int(run.n_features)
     g = _Graph(onnx)
-    x, pre = _preprocessing(g, INPUT, run)
+    x, inputs, pre, input_doc = _inputs(g, run)
     z, net = _network(g, x, model, fold_batch_norm)
-    n_logits = _n_outputs(model, n_features)
-    outputs = _output(g, z, run.output, n_logits)
+    n_logits = _n_outputs(model, int(run.n_features))
+    outputs = _output(g, z, run, n_logits)
     n_out = 2 if outputs[0] == PROBABILITIES and n_logits == 1 else n_logits
 
-    what = "pixels 0..255, each image flattened row by row" if run.pixels else "raw features"
-    input_doc = f"float32 (N, {n_features}): {what}"
     value_info = {
         PROBABILITIES: helper.make_tensor_value_info(
             PROBABILITIES, TensorProto.FLOAT, ["N", n_out]
         ),
         LABEL: helper.make_tensor_value_info(LABEL, TensorProto.INT64, ["N"]),
         LOGITS: helper.make_tensor_value_info(LOGITS, TensorProto.FLOAT, ["N", n_out]),
+        VALUES: helper.make_tensor_value_info(VALUES, TensorProto.FLOAT, ["N", n_out]),
     }
     graph = helper.make_graph(
         g.nodes,
         "honed",
-        [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", n_features])],
+        inputs,
         [value_info[name] for name in outputs],
         initializer=g.initializers,
         doc_string="; ".join([*pre, *net]),
     )
     opsets = [helper.make_opsetid("", OPSET)]
+    if any(node.domain == "ai.onnx.ml" for node in g.nodes):
+        opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
     proto = helper.make_model(
         graph,
         opset_imports=opsets,
         ir_version=helper.find_min_ir_version_for(opsets),
         producer_name="honed",
         producer_version=honed.__version__,
-        doc_string=f"input: {input_doc}; outputs: {', '.join(outputs)}",
+        doc_string=f"inputs: {input_doc}; outputs: {', '.join(outputs)}",
     )
     metadata = {
         "input": input_doc,
@@ -347,8 +464,20 @@ def to_onnx(source, *, fold_batch_norm: bool = True):
         "output": run.output or "logits",
         "honed_version": honed.__version__,
     }
-    if run.class_names is not None:
+    if outputs[0] == VALUES:
+        names = getattr(run, "target_names", None) or [f"y{i}" for i in range(n_out)]
+        metadata["target_names"] = json.dumps(list(names))
+    elif run.class_names is not None:
         metadata["class_names"] = json.dumps(list(run.class_names))
+    table = getattr(run, "table", None)
+    if table is not None:
+        metadata["columns"] = json.dumps(
+            [
+                {"name": n, "kind": k, **({"categories": c} if k == "category" else {})}
+                for n, k, c in zip(table.columns, table.kinds, table.categories)
+            ]
+        )
+        metadata["refused_rows"] = _refused_rows(table)
     if run.run_dir is not None:
         metadata["run"] = Path(run.run_dir).name
     helper.set_model_props(proto, metadata)
@@ -364,4 +493,4 @@ def save_onnx(source, path, **options) -> Path:
     return atomic_write(path, proto.SerializeToString())
 
 
-__all__ = ["OPSET", "ExportError", "save_onnx", "to_onnx"]
+__all__ = ["ML_OPSET", "OPSET", "ExportError", "save_onnx", "to_onnx"]
