@@ -132,7 +132,7 @@ def _table_inputs(g: _Graph, table) -> tuple[str, list, list[str]]:
                 "category_index",
                 domain="ai.onnx.ml",
                 keys_strings=keys,
-                values_int64=values,
+                values_int64s=values,
                 default_int64=-1,
             )
             hot = g.op("Equal", [index, g.const("codes", np.arange(len(cats)), np.int64)])
