@@ -276,10 +276,14 @@ def cmd_export(args) -> int:
     "Deploy"). A layer that ONNX cannot express is refused by name. Needs the onnx extra.
     """
     from honed.experiment.bundle import load_run
-    from honed.export import OPSET, to_onnx
+    from honed.export import OPSET, OnnxMissing, to_onnx
     from honed.train.durable import atomic_write
 
-    proto = to_onnx(load_run(args.run))
+    try:
+        proto = to_onnx(load_run(args.run))
+    except OnnxMissing as err:
+        print(f"honed export: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     path = atomic_write(args.out, proto.SerializeToString())
     inputs = [i.name for i in proto.graph.input]
     shown = ", ".join(inputs[:4]) + (f", ... ({len(inputs)} columns)" if len(inputs) > 4 else "")

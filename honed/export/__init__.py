@@ -7,9 +7,9 @@ package is imported only here, when an export is asked for (the ``onnx`` extra).
 
 from __future__ import annotations
 
-from honed.export.onnx import OPSET, ExportError, save_onnx, to_onnx
+from honed.export.onnx import OPSET, ExportError, OnnxMissing, save_onnx, to_onnx
 
 #: Formats ``honed export --format`` writes.
 FORMATS = ("onnx",)
 
-__all__ = ["FORMATS", "OPSET", "ExportError", "save_onnx", "to_onnx"]
+__all__ = ["FORMATS", "OPSET", "ExportError", "OnnxMissing", "save_onnx", "to_onnx"]

@@ -67,12 +67,17 @@ class ExportError(ValueError):
     """Something in a run or model has no ONNX form; the message names it."""
 
 
+class OnnxMissing(ImportError):
+    """The onnx package is not installed (the ``onnx`` extra)."""
+
+
 def _require_onnx():
     try:
         import onnx
-    except ImportError:  # pragma: no cover - the onnx extra is installed in tests
-        raise ImportError(
-            "exporting to ONNX needs the onnx package: pip install 'honed[onnx]'"
+    except ImportError:
+        raise OnnxMissing(
+            "exporting to ONNX needs the onnx package, which is not installed: "
+            "pip install 'honed[onnx]'"
         ) from None
     return onnx
 
@@ -415,7 +420,7 @@ def to_onnx(source, *, fold_batch_norm: bool = True):
 
     Raises:
         ExportError: a layer or normalizer with no ONNX form (named in the message).
-        ImportError: the onnx package is missing (``pip install 'honed[onnx]'``).
+        OnnxMissing: the onnx package is missing (``pip install 'honed[onnx]'``).
     """
     onnx = _require_onnx()
     from onnx import TensorProto, helper
@@ -493,4 +498,4 @@ def save_onnx(source, path, **options) -> Path:
     return atomic_write(path, proto.SerializeToString())
 
 
-__all__ = ["ML_OPSET", "OPSET", "ExportError", "save_onnx", "to_onnx"]
+__all__ = ["ML_OPSET", "OPSET", "ExportError", "OnnxMissing", "save_onnx", "to_onnx"]

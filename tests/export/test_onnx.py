@@ -3,6 +3,7 @@ the probabilities ``run.predict_proba`` gives (max abs difference ≤ 1e-5, floa
 
 import csv
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -260,6 +261,15 @@ def test_export_cli_errors_name_the_problem(tmp_path, capsys):
         main(["export", str(missing), "--format", "tflite", "--out", "m"])
     assert exit_info.value.code == 2
     assert "tflite" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_export_without_the_onnx_package_names_the_extra(
+    fashion_run, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    assert main(["export", str(fashion_run), "--out", str(tmp_path / "m.onnx")]) == 1
+    assert "pip install 'honed[onnx]'" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
 
 
