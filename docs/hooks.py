@@ -31,7 +31,7 @@ API_PACKAGES = (
     ("population", "honed.population"),
     ("tune", "honed.tune"),
     ("experiment", "honed.experiment"),
-    ("export", "honed.export"),
+    ("export", "honed.export.onnx"),  # the graph, its inputs and outputs
     ("plots", "honed.plots"),
     ("lab", "honed.lab"),
 )
