@@ -17,14 +17,27 @@ from honed import validation as check
 SPLITS = ("train", "dev", "test")
 
 
-def load_labelled(path, target=None):
+def load_labelled(path, target=None, bundle=None):
     """A labelled data file: ``.npz`` (arrays X, y) or ``.csv`` (label in the last column,
-    or ``target``)."""
-    from honed.data import load_csv, load_npz
+    or ``target``); for a run trained on a table, a CSV or Parquet table encoded with the
+    run's own encoder (columns matched by name)."""
+    from honed.data import Dataset, load_csv, load_npz
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"--data {path} does not exist")
+    if bundle is not None and bundle.table is not None:
+        from honed.data.tables import LabelEncoder, read_table
+
+        table = read_table(path, target=target, task=bundle.task)
+        X = bundle.table.transform(table.features, where=table.where)
+        if bundle.is_regression:
+            y = table.target_array()
+        else:
+            y = LabelEncoder(bundle.class_names).transform(
+                table.targets.iloc[:, 0], str(path), table.where
+            )
+        return Dataset(X, y)
     if path.suffix == ".npz":
         return load_npz(path)
     if path.suffix == ".csv":
@@ -47,7 +60,7 @@ def evaluate_run(bundle, split: str = "test", data=None, figures: bool = True):
     Returns ``(analysis, written files)``.
     """
     if data is not None:
-        dataset = load_labelled(data, target=bundle.config.data.target)
+        dataset = load_labelled(data, target=bundle.config.data.target, bundle=bundle)
         name = Path(data).stem
     else:
         dataset = split_of(bundle, split)
@@ -58,7 +71,7 @@ def evaluate_run(bundle, split: str = "test", data=None, figures: bool = True):
     path = out / f"evaluation-{name}.json"
     path.write_text(json.dumps(analysis.to_dict(), indent=2))
     written.append(path)
-    if not figures:
+    if not figures or bundle.is_regression:
         return analysis, written
     try:
         from honed.plots import evaluation as plots

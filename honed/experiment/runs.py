@@ -174,15 +174,34 @@ def _fit_and_report(
     )
     for split in ("train", "dev", "test"):
         result.errors[split] = trainer.evaluate(getattr(data, split))
-    result.diagnosis = diagnose(
-        result.errors["train"]["error"],
-        result.errors["dev"]["error"],
-        config.human_error,
-        dataset=config.data.dataset,
-        history=trainer.history.epochs,
-    )
+    result.diagnosis = _diagnosis(config, data, result.errors, trainer.history.epochs)
     _finish(config, trainer, run_dir, result, verbose)
     return result
+
+
+def _diagnosis(config, data, errors: dict, history: list[dict]):
+    """The bias/variance verdict in the task's metric (regression: RMSE against the constant
+    predictor)."""
+    if data.task == "regression":
+        import numpy as np
+
+        from honed.diagnose import diagnose_regression
+
+        sigma = float(np.sqrt(np.mean(np.square(data.target_scaler.std_))))
+        return diagnose_regression(
+            errors["train"]["rmse"],
+            errors["dev"]["rmse"],
+            sigma,
+            config.human_error,
+            history=history,
+        )
+    return diagnose(
+        errors["train"]["error"],
+        errors["dev"]["error"],
+        config.human_error,
+        dataset=config.data.dataset,
+        history=history,
+    )
 
 
 def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: int) -> None:
@@ -235,13 +254,27 @@ def format_summary(result: RunResult, trainer=None) -> str:
             f"disk: {_megabytes(result.disk_bytes)} in the run directory "
             f"({result.checkpoints} checkpoints kept)"
         )
-    if result.errors:
-        lines.append(f"{'':8}{'cost':>10}{'error':>10}{'accuracy':>10}")
-        for split, e in result.errors.items():
-            lines.append(f"{split:8}{e['cost']:>10.4f}{e['error']:>10.2%}{1 - e['error']:>10.2%}")
+    lines += format_errors(result.errors)
     if result.diagnosis is not None:
         lines.append(str(result.diagnosis))
     return "\n".join(lines)
+
+
+def format_errors(errors: dict) -> list[str]:
+    """The final cost and error per split: error and accuracy, or RMSE, MAE and R²."""
+    if not errors:
+        return []
+    if all("r2" in e for e in errors.values()):
+        lines = [f"{'':8}{'cost':>10}{'RMSE':>12}{'MAE':>12}{'R²':>9}"]
+        for split, e in errors.items():
+            lines.append(
+                f"{split:8}{e['cost']:>10.4f}{e['rmse']:>12.4g}{e['mae']:>12.4g}{e['r2']:>9.4f}"
+            )
+        return lines
+    lines = [f"{'':8}{'cost':>10}{'error':>10}{'accuracy':>10}"]
+    for split, e in errors.items():
+        lines.append(f"{split:8}{e['cost']:>10.4f}{e['error']:>10.2%}{1 - e['error']:>10.2%}")
+    return lines
 
 
 def train_experiment(
