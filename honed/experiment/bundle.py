@@ -129,21 +129,48 @@ class RunBundle:
             shapes.append("(m, " + ", ".join(str(s) for s in self.image_shape) + ")")
         return " or ".join(shapes)
 
-    def encode_table(self, frame, source: str = "the input") -> np.ndarray:
-        """A table run's feature columns, matched by name (any order; other columns, such
-        as the target, ignored) → encoded features, before normalization.
+    def encode_table(self, frame, source: str = "the input", first_line: int | None = None):
+        """A table run's input → encoded features (before normalization).
 
-        Raises:
-            ValueError: a training column is missing, or a cell cannot be encoded (named).
+        Columns are matched by name, in any order; the target column(s) may be present and
+        are ignored. A training column that is missing, or a column the run does not know,
+        is refused naming it. Rows are named as lines of the file from ``first_line`` (the
+        line of the first example), else by the frame's index.
         """
         from honed.data.tables import _Where
 
         if self.table is None:
             raise ValueError(f"{self.run_dir.name} was not trained on a table")
-        where = _Where.of_frame(source, frame)
-        if getattr(frame, "attrs", {}).get("first_line"):
-            where = _Where(source, frame.attrs["first_line"])
+        known = set(self.table.columns) | set(self.target_names or [])
+        unknown = [str(c) for c in frame.columns if str(c) not in known]
+        if unknown and not (self.target_names is None and len(unknown) == 1):
+            raise ValueError(
+                f"{source}: column{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(c) for c in unknown)} "
+                f"{'are' if len(unknown) > 1 else 'is'} not among the run's columns "
+                f"({', '.join(self.table.columns)})"
+            )
+        if unknown:  # the run's target is its table's last column, name not recorded
+            frame = frame.drop(columns=unknown)
+        where = _Where(source, first_line) if first_line else _Where.of_frame(source, frame)
         return self.table.transform(frame, where=where)
+
+    def read_table_input(self, path) -> np.ndarray:
+        """A CSV or Parquet file to predict on, encoded: matched by name when it has a header,
+        by position (the training feature columns, in order) when it has none."""
+        from honed.data.tables import read_features
+
+        frame, has_header = read_features(path)
+        if not has_header:
+            n = len(self.table.columns)
+            if frame.shape[1] != n:
+                raise ValueError(
+                    f"{path}: {frame.shape[1]} columns without a header row; the run takes "
+                    f"{n} feature columns in this order: {', '.join(self.table.columns)} "
+                    "(or give a header row to match them by name)"
+                )
+            frame.columns = list(self.table.columns)
+        return self.encode_table(frame, str(path), first_line=2 if has_header else 1)
 
     def preprocess(self, raw_X) -> np.ndarray:
         """Raw input (pixels 0..255 for image runs; a pandas DataFrame for table runs, or
@@ -293,10 +320,14 @@ def load_run(run_dir) -> RunBundle:
         FileNotFoundError: not a run directory, or no ``model.npz`` / ``bundle.npz`` in it.
     """
     from honed.experiment.config import resolve_config
+    from honed.experiment.runs import failed_reason
     from honed.nn import load
     from honed.train import load_state
 
     run_dir = Path(run_dir)
+    failed = failed_reason(run_dir)
+    if failed and not (run_dir / "model.npz").exists():
+        raise ValueError(f"{run_dir}: {failed}")
     for name in ("config.json", BUNDLE_FILE, "model.npz"):
         if not (run_dir / name).exists():
             why = {

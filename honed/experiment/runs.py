@@ -260,6 +260,43 @@ def format_summary(result: RunResult, trainer=None) -> str:
     return "\n".join(lines)
 
 
+class marked_failed_on_error:
+    """A run that fails after its directory exists is marked ``failed`` in run.json, with the
+    reason, instead of being left ``running`` (or ``new``) forever; the error goes on up.
+    Ctrl-C and signals are the trainer's (status ``interrupted``)."""
+
+    def __init__(self, run_dir: Path | None):
+        self.run_dir = run_dir
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        from honed.train.lock import RunLocked
+
+        if err is None or self.run_dir is None or not isinstance(err, Exception):
+            return False
+        if isinstance(err, RunLocked):  # another process is training it: not ours to mark
+            return False
+        try:
+            reason = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
+            _update_run_record(Path(self.run_dir), status=Status.FAILED, message=reason)
+        except Exception:  # noqa: BLE001 - the original error matters more (e.g. a full disk)
+            pass
+        return False
+
+
+def failed_reason(run_dir) -> str | None:
+    """``"failed: REASON"`` when run.json marks the run failed, else None."""
+    try:
+        record = read_run_record(Path(run_dir))
+    except (OSError, ValueError):
+        return None
+    if record.get("status") == Status.FAILED:
+        return f"the run failed: {record.get('message') or 'no reason recorded'}"
+    return None
+
+
 def format_errors(errors: dict) -> list[str]:
     """The final cost and error per split: error and accuracy, or RMSE, MAE and R²."""
     if not errors:
@@ -296,10 +333,17 @@ def train_experiment(
         argv: the command line to record (default ``sys.argv``).
     """
     started = time.perf_counter()
-    data = prepare_data(config)  # bad data fails before a run directory exists
-    trainer = None
+    # Check, then write: data, model, loss and output are built and checked against each
+    # other before a run directory exists, so bad input leaves nothing behind.
+    data = prepare_data(config)
+    build_trainer(config, data)
     if run_dir is None and out is not None:
         run_dir = new_run_dir(out, config.name)
+    with marked_failed_on_error(run_dir):
+        return _start(config, data, run_dir, verbose, overrides, from_study, argv, started)
+
+
+def _start(config, data, run_dir, verbose, overrides, from_study, argv, started) -> RunResult:
     trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
     if run_dir is not None:
         _write_json(run_dir / "config.json", config.to_dict())
@@ -404,8 +448,13 @@ def resume_run(
     elif constant_lr:
         raise ValueError("--constant-lr needs --lr (the constant rate)")
     checkpoints = list_checkpoints(run_dir / "checkpoints")
+    failed = failed_reason(run_dir)
+    if failed and not checkpoints:
+        raise ValueError(f"{run_dir}: {failed}; no checkpoint to resume from: train it again")
     if not checkpoints:
         raise FileNotFoundError(f"{run_dir} has no checkpoints to resume from")
+    if failed and verbose:
+        print(f"note: {failed}; resuming from its last checkpoint")
     fork = from_epoch is not None
     if from_epoch is None:
         from_epoch = max(checkpoints)
@@ -467,4 +516,5 @@ def resume_run(
                 f"learning rate {change['before']:.3g} → {lr:g} from epoch {trainer.epoch}: "
                 f"{change['mode']}"
             )
-    return _fit_and_report(config, data, trainer, target, verbose, started)
+    with marked_failed_on_error(target):
+        return _fit_and_report(config, data, trainer, target, verbose, started)
