@@ -578,9 +578,10 @@ def read_table(
     return RawTable(frame, target, str(path), where, task, categorical)
 
 
-def read_features(path: str | os.PathLike):
-    """``(DataFrame, has_header)`` of a file to predict on (CSV or Parquet)."""
-    return _read_frame(Path(path), None)
+def read_features(path: str | os.PathLike, header: bool | None = None):
+    """``(DataFrame, has_header)`` of a file to predict on (CSV or Parquet); ``header`` as
+    in :func:`read_table`."""
+    return _read_frame(Path(path), header)
 
 
 def from_frame(

@@ -105,6 +105,8 @@ def _apply_task(config: ExperimentConfig, ds, what: str):
             raise ConfigError(f"data.task: regression needs numeric targets, got dtype {y.dtype}")
         y = y.astype(np.float64).reshape(len(y), -1)
         return Dataset(ds.X, y, image_shape=ds.image_shape)
+    if y.dtype.kind == "f" and config.data.n_classes:
+        return ds  # check_classes refuses it, naming data.n_classes
     if y.dtype.kind == "f":
         raise ConfigError(
             f"data.task: the {what} targets are real numbers (e.g. {y.flat[0]:g}), not class "
@@ -112,7 +114,7 @@ def _apply_task(config: ExperimentConfig, ds, what: str):
             "(a float target never becomes a classifier)"
         )
     distinct = len(np.unique(y))
-    if config.data.task == "auto" and distinct > MAX_AUTO_CLASSES:
+    if config.data.task == "auto" and not config.data.n_classes and distinct > MAX_AUTO_CLASSES:
         raise ConfigError(
             f"data.task: the {what} targets have {distinct} distinct values, too many to be "
             f'classes for data.task = "auto" (at most {MAX_AUTO_CLASSES}): set data.task = '
@@ -132,13 +134,13 @@ def split_encoded(config: ExperimentConfig):
     table = None
     if isinstance(train, RawTable):
         table, train = train, train.index_dataset()
-    train = hd.check_classes(train, d.n_classes, "training")
-    if test is not None:
-        test = hd.check_classes(test, d.n_classes, "test")
-    if table is None:
+    if table is None:  # before check_classes: no warning about "classes" of a real target
         train = _apply_task(config, train, "training")
         if test is not None:
             test = _apply_task(config, test, "test")
+    train = hd.check_classes(train, d.n_classes, "training")
+    if test is not None:
+        test = hd.check_classes(test, d.n_classes, "test")
     if d.subset > len(train):
         raise ConfigError(
             f"data.subset = {d.subset} is larger than the data set ({len(train)} training "

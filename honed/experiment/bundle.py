@@ -157,10 +157,14 @@ class RunBundle:
 
     def read_table_input(self, path) -> np.ndarray:
         """A CSV or Parquet file to predict on, encoded: matched by name when it has a header,
-        by position (the training feature columns, in order) when it has none."""
+        by position (the training feature columns, in order) when it has none. A first row
+        that names none of the run's columns is data, not a header."""
         from honed.data.tables import read_features
 
         frame, has_header = read_features(path)
+        known = set(self.table.columns) | set(self.target_names or [])
+        if has_header and not known & set(frame.columns) and Path(path).suffix == ".csv":
+            frame, has_header = read_features(path, header=False)
         if not has_header:
             n = len(self.table.columns)
             if frame.shape[1] != n:
