@@ -287,8 +287,12 @@ def cmd_evaluate(args) -> int:
     """
     from honed.experiment.bundle import load_run
     from honed.experiment.evaluate import evaluate_run
+    from honed.experiment.runs import failed_reason
 
-    run = load_run(args.run)
+    run = load_run(args.run)  # a failed run without a model is refused, saying why
+    failed = failed_reason(args.run)
+    if failed:
+        print(f"note: {failed}; evaluating the model it saved before")
     analysis, written = evaluate_run(run, split=args.split, data=args.data)
     print(analysis)
     print("\nwritten: " + ", ".join(str(p) for p in written))

@@ -365,9 +365,11 @@ class TableEncoder:
             series = frame[name]
             numeric = pd.api.types.is_numeric_dtype(series.dtype) and series.dtype != bool
             if name not in categorical and not numeric and _mostly_numbers(series):
-                _numbers(series, name, source, where)  # names the text cell
+                # a number column with text in it (pandas then reads it all as text): the
+                # text cell is refused, here or wherever it is
+                numeric = True
             if numeric and name not in categorical:
-                values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+                values = _numbers(series, name, source, where)
                 seen = values[~np.isnan(values)]
                 kinds.append("number")
                 categories.append([])
