@@ -155,7 +155,7 @@ def test_a_run_that_fails_after_it_started_is_marked_failed(cli, tmp_path, monke
 def test_no_fault_leaves_a_run_running(cli, tmp_path):
     """Every train error of this corpus: no run directory says ``running`` afterwards."""
     out = tmp_path / "runs"
-    for kind, (row, extra, _) in BAD_TRAIN.items():
+    for row, extra, _ in BAD_TRAIN.values():
         _, exp = _table(tmp_path, ROWS[:2] + [row] + ROWS[2:], extra)
         cli("train", exp, "--out", out)
     penguins = resources.files("palmerpenguins") / "data" / "penguins.csv"
