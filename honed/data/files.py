@@ -117,7 +117,10 @@ def load_csv(
     try:
         A = np.array(body, dtype=np.float64)
     except ValueError as e:
-        raise ValueError(f"{path}: every cell must be a number ({e})") from None
+        raise ValueError(
+            f"{path}: every cell must be a number ({e}); for text columns, string labels or "
+            'missing values use data.dataset = "table"'
+        ) from None
     A = A.reshape(len(body), n_cols)
     X = np.delete(A, t, axis=1).astype(dtype)
     try:
