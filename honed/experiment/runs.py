@@ -246,8 +246,13 @@ def format_summary(result: RunResult, trainer=None) -> str:
     if result.message:
         lines.append(result.message)
     if trainer is not None and trainer.restored_epoch:
+        monitor = next(
+            (cb.monitor for cb in trainer.callbacks if type(cb).__name__ == "EarlyStopping"),
+            "dev_error",
+        )
         lines.append(
-            f"early stopping restored the weights of epoch {trainer.restored_epoch} (lowest dev error)"
+            f"early stopping restored the weights of epoch {trainer.restored_epoch} "
+            f"(lowest {monitor.replace('_', ' ')})"
         )
     if result.disk_bytes is not None:
         lines.append(
