@@ -163,3 +163,22 @@ def test_no_fault_leaves_a_run_running(cli, tmp_path):
     exp.write_text(TABLE.format(path=penguins, extra="").replace('"label"', '"species"'))
     assert cli("train", exp, "--out", out).code == 1  # NA cells, data.missing = "error"
     assert "running" not in _statuses(out) and "new" not in _statuses(out)
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("x", "line 3, column 'b': every cell must be a number, got 'x'"),
+        ("nan", "line 3, column 'b'"),
+    ],
+)
+def test_numeric_csv_names_line_and_column_and_points_at_tables(cell, expected, cli, tmp_path):
+    data = tmp_path / "numbers.csv"
+    data.write_text("a,b,y\n1,2,0\n3," + cell + ",1\n" + "5,6,0\n7,8,1\n" * 10)
+    exp = tmp_path / "n.toml"
+    exp.write_text(
+        TABLE.format(path=data, extra="").replace('"table"', '"csv"').replace('"label"', '"y"')
+    )
+    r = cli("train", exp, "--out", tmp_path / "runs")
+    assert r.code == 1 and expected in r.err and str(data) in r.err, r
+    assert 'data.dataset = "table"' in r.err
