@@ -278,7 +278,8 @@ def _print_regression(run, X, args) -> int:
 def cmd_evaluate(args) -> int:
     """Error analysis of a trained run: accuracy, per-class precision / recall / F1 with the
     class names, the confusion matrix (table and figure), the most confused pairs, a grid of
-    misclassified examples for image data and the decision boundary for 2-D data.
+    misclassified examples for image data and the decision boundary for 2-D data; for a
+    regression RMSE, MAE and R² in the targets' units and a predicted-vs-true figure.
 
     --split picks the run's train, dev or test set (rebuilt from its config; default
     test), --data a labelled .npz (X, y) or .csv file instead. Everything is also written

@@ -1,7 +1,8 @@
 """``honed evaluate``: error analysis of a run on one of its splits or on a data file.
 
 Writes into the run directory ``evaluation-SPLIT.json`` (accuracy, per-class precision /
-recall / F1, confusion matrix, most confused pairs), ``confusion-SPLIT.png``, and for image
+recall / F1, confusion matrix, most confused pairs; for regression RMSE, MAE and R²),
+``confusion-SPLIT.png`` (regression: ``predicted-SPLIT.png``, predicted against true), and for image
 data ``misclassified-SPLIT.png`` (a grid of wrong predictions, true → predicted), for 2-D
 inputs ``boundary-SPLIT.png`` (the decision boundary over the data). SPLIT is ``train``,
 ``dev``, ``test`` or the data file's stem.
@@ -71,13 +72,24 @@ def evaluate_run(bundle, split: str = "test", data=None, figures: bool = True):
     path = out / f"evaluation-{name}.json"
     path.write_text(json.dumps(analysis.to_dict(), indent=2))
     written.append(path)
-    if not figures or bundle.is_regression:
+    if not figures:
         return analysis, written
     try:
         from honed.plots import evaluation as plots
     except ImportError:  # matplotlib is optional
         return analysis, written
     title = bundle.config.name
+    if bundle.is_regression:
+        written.append(
+            plots.plot_regression(
+                analysis.predictions,
+                dataset.y,
+                out / f"predicted-{name}.png",
+                names=bundle.target_names,
+                title=title,
+            )
+        )
+        return analysis, written
     written.append(plots.plot_confusion(analysis, out / f"confusion-{name}.png", title=title))
     y = dataset.y
     if bundle.image_shape and len(bundle.image_shape) == 2:

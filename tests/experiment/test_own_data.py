@@ -136,6 +136,8 @@ def test_diabetes_regression_evaluate_prints_rmse_mae_r2(diabetes_run, capsys):
     assert main(["evaluate", str(diabetes_run)]) == 0
     out = capsys.readouterr().out
     assert "RMSE" in out and "MAE" in out and "R²" in out
+    pytest.importorskip("matplotlib")
+    assert (diabetes_run / "predicted-test.png").stat().st_size > 10_000  # predicted vs true
     saved = json.loads((diabetes_run / "evaluation-test.json").read_text())
     assert saved["rmse"] == pytest.approx(test["rmse"], rel=1e-5)
     assert saved["r2"] == pytest.approx(test["r2"], rel=1e-5)
