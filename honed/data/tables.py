@@ -41,17 +41,23 @@ __all__ = [
     "LabelEncoder",
     "RawTable",
     "TableEncoder",
+    "TablesMissing",
     "from_frame",
     "read_table",
     "read_features",
 ]
 
 
+class TablesMissing(ImportError, ValueError):
+    """pandas (or pyarrow) is not installed; the message names the extra. A ValueError too,
+    so the command line reports it in one line."""
+
+
 def _pandas():
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
+        raise TablesMissing(
             "reading tables needs pandas (and pyarrow for Parquet): pip install 'honed[tables]'"
         ) from None
     return pd
@@ -79,7 +85,7 @@ def _read_frame(path: Path, header: bool | None):
         try:
             return pd.read_parquet(path), True
         except ImportError:
-            raise ImportError(
+            raise TablesMissing(
                 "reading Parquet needs pyarrow: pip install 'honed[tables]'"
             ) from None
         except Exception as err:  # pyarrow raises its own error types
