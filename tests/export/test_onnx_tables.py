@@ -12,8 +12,6 @@ import pytest
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 pd = pytest.importorskip("pandas")
-# Until the own-data work (issue 23: tables, regression) is merged beside this branch.
-pytest.importorskip("honed.data.tables", reason="table runs (issue 23) not merged yet")
 
 import honed  # noqa: E402
 from honed.cli import main  # noqa: E402
