@@ -17,8 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mkdocs.structure.files import File
-
 ROOT = Path(__file__).resolve().parents[1]
 API_PACKAGES = (
     ("honed", "honed"),
@@ -122,6 +120,8 @@ def on_config(config):
 
 
 def on_files(files, config):
+    from mkdocs.structure.files import File
+
     for _, path, markdown in _PAGES:
         existing = files.get_file_from_path(path)
         if existing is not None:
