@@ -19,6 +19,9 @@ class _GradMode(threading.local):
     """Whether operations record the graph; thread-local like PyTorch's grad mode."""
 
     enabled = True
+    # The tape of a step being captured (``honed.autograd.capture``): while it is a list,
+    # every ``apply`` appends its node to it.
+    tape = None
 
 
 _grad_mode = _GradMode()
@@ -72,6 +75,14 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
+def note_value_read(what: str) -> None:
+    """Tell a step being captured that Python read a tensor's values (``item()``, a
+    comparison): the ops that follow may depend on them, so the step is not replayed."""
+    tape = _grad_mode.tape
+    if tape is not None:
+        tape.append((None, what, None, None))
+
+
 class Function:
     """One differentiable operation.
 
@@ -83,6 +94,12 @@ class Function:
     Never modify the incoming gradient in place: the same array may be handed to several
     nodes.
     """
+
+    #: The op's ``forward`` depends only on its input arrays and keyword arguments (and on the
+    #: objects passed in them, such as a Generator), so a captured step may call it again
+    #: without the code around it. Declared by each class itself, never inherited: a
+    #: subclass that is not marked makes a captured step fall back to eager.
+    replayable = False
 
     inputs: tuple
     rank: int  # when the node was recorded (a topological order of the graph)
@@ -120,8 +137,13 @@ class Function:
             fn.rank = next(_ranks)
             fn.inputs = inputs
             fn.needs_grad = tuple([t.requires_grad for t in inputs])
-            return _make_tensor(out, fn)
-        return _make_tensor(out, None)
+            result = _make_tensor(out, fn)
+        else:
+            result = _make_tensor(out, None)
+        tape = _grad_mode.tape
+        if tape is not None:
+            tape.append((fn, inputs, kwargs, result))
+        return result
 
 
 def _make_tensor(data, ctx):  # replaced by tensor.py at import (avoids a circular import)

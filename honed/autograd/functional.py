@@ -342,7 +342,7 @@ class BatchNorm(Function):
         dx = (1/m)·(1/√(σ²+ε))·(m·d − Σ d − x̂·Σ(d·x̂)),  dγ = Σ g·x̂,  dβ = Σ g.
     """
 
-    def forward(self, x, gamma, beta, eps=1e-5):
+    def forward(self, x, gamma, beta, eps=1e-5, running=None):
         m = x.shape[0]
         if m < 2:
             raise ValueError(
@@ -355,6 +355,9 @@ class BatchNorm(Function):
         self.inv_std = 1.0 / np.sqrt(self.var + eps)
         self.x_hat = centered * self.inv_std
         self.gamma = gamma
+        if running is not None:
+            # Inside forward, so that a replayed step updates the running averages too.
+            running.update_running(self.mean, self.var, m)
         return self.x_hat * gamma + beta
 
     def backward(self, g):
@@ -368,8 +371,12 @@ class BatchNorm(Function):
         return dx, dgamma, dbeta
 
 
-def batch_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False):
-    """Training-mode batch norm; with ``return_stats`` also the batch μ and σ² (1/m) arrays."""
+def batch_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False, running=None):
+    """Training-mode batch norm; with ``return_stats`` also the batch μ and σ² (1/m) arrays.
+
+    ``running``: an object whose ``update_running(mean, var, m)`` gets each forward's batch
+    μ and σ² (the :class:`~honed.nn.BatchNorm` layer, for its running averages).
+    """
     x = as_tensor(x)
     if x.ndim != 2:
         raise ValueError(f"batch_norm expects input of shape (m, n), got {x.shape}")
@@ -379,7 +386,10 @@ def batch_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False):
     for name, p in (("gamma", gamma), ("beta", beta)):
         if p.shape != x.shape[1:]:
             raise ValueError(f"{name} must have shape {x.shape[1:]}, got {p.shape}")
-    out = BatchNorm.apply(x, gamma, beta, eps=eps)
+    if running is None:
+        out = BatchNorm.apply(x, gamma, beta, eps=eps)
+    else:
+        out = BatchNorm.apply(x, gamma, beta, eps=eps, running=running)
     if not return_stats:
         return out
     node = out._ctx
@@ -407,6 +417,29 @@ def dropout(x, keep_prob: float, rng: np.random.Generator):
     x = as_tensor(x)
     if keep_prob == 1:
         return x
-    mask = rng.random(x.shape, dtype=np.float32) < keep_prob
-    scaled = mask.astype(x.dtype) * np.asarray(1.0 / keep_prob, x.dtype)
-    return ops.mul(x, Tensor(scaled))
+    return Dropout.apply(x, keep_prob=keep_prob, rng=rng)
+
+
+class Dropout(Function):
+    """``a·d / keep_prob`` with a fresh mask ``d = rand < keep_prob`` drawn from ``rng``.
+
+    The mask is drawn inside ``forward`` so that a replayed (captured) step draws a new one
+    from the same Generator, in the same order as the eager step; backward ``g·d / keep_prob``.
+    """
+
+    def forward(self, x, keep_prob, rng):
+        mask = rng.random(x.shape, dtype=np.float32) < keep_prob
+        self.scaled = mask.astype(x.dtype) * np.asarray(1.0 / keep_prob, x.dtype)
+        return x * self.scaled
+
+    def backward(self, g):
+        return (g * self.scaled,)
+
+
+# Each op above computes only from its input arrays and keyword arguments (a Generator, a
+# layer's running averages): a captured step may call its forward again.
+for _op in (
+    Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Heaviside, Softmax, LogSoftmax,
+    SoftmaxCrossEntropy, SigmoidCrossEntropy, SumOfSquares, Linear, BatchNorm, Dropout,
+):  # fmt: skip
+    _op.replayable = True

@@ -8,10 +8,11 @@ other input), max routes it to the input that won.
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
-from honed.autograd.function import Function, unbroadcast
+from honed.autograd.function import Function, note_value_read, unbroadcast
 from honed.autograd.tensor import Tensor, _make_tensor
 
 
@@ -438,6 +439,15 @@ def where(condition, a, b):
     return Where.apply(a, as_tensor(b, a), condition=condition)
 
 
+# Each op above computes only from its input arrays and keyword arguments: a captured step
+# may call its forward again (``honed.autograd.capture``).
+for _op in (
+    Add, Sub, Mul, Div, Pow, Neg, MatMul, Sum, Mean, Max, Maximum, Reshape, Transpose,
+    GetItem, Concatenate, Cast, Exp, Log, Abs, Sqrt, Clip, Where,
+):  # fmt: skip
+    _op.replayable = True
+
+
 # -- operators, bound once ----------------------------------------------------------------
 def _bind_operators() -> None:
     T = Tensor
@@ -456,10 +466,10 @@ def _bind_operators() -> None:
     T.__rmatmul__ = lambda self, other: matmul(other, self)
     T.__getitem__ = getitem
     # Comparisons are not differentiable: they return boolean ndarrays.
-    T.__lt__ = lambda self, other: self.data < _data(other)
-    T.__le__ = lambda self, other: self.data <= _data(other)
-    T.__gt__ = lambda self, other: self.data > _data(other)
-    T.__ge__ = lambda self, other: self.data >= _data(other)
+    T.__lt__ = lambda self, other: _compared(self, other, operator.lt)
+    T.__le__ = lambda self, other: _compared(self, other, operator.le)
+    T.__gt__ = lambda self, other: _compared(self, other, operator.gt)
+    T.__ge__ = lambda self, other: _compared(self, other, operator.ge)
     T.sum = sum
     T.mean = mean
     T.max = max
@@ -475,6 +485,11 @@ def _bind_operators() -> None:
 
 def _data(value):
     return value.data if isinstance(value, Tensor) else value
+
+
+def _compared(tensor: Tensor, other, compare) -> np.ndarray:
+    note_value_read("a comparison")  # Python may branch on it: a captured step must know
+    return compare(tensor.data, _data(other))
 
 
 _bind_operators()

@@ -90,6 +90,7 @@ class Tensor:
         """The value of a one-element tensor as a Python float."""
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        _function.note_value_read("item()")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:

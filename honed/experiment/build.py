@@ -308,6 +308,7 @@ def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
         loss=config.train.build_loss(config.model.output),
         batch_size=config.train.batch_size,
         drop_last=config.train.drop_last,
+        capture=config.train.capture,
         l1=config.model.l1,
         l2=config.model.l2,
         augment=build_augmentation(config, data.image_shape, data.normalizer),

@@ -388,6 +388,13 @@ class TrainConfig:
         False, check.boolean, "leave out each epoch's last partial mini-batch", "bool"
     )
     epochs: int = key(10, _int_at_least(1), "epochs to train", "int")
+    capture: bool = key(
+        True,
+        check.boolean,
+        "record the step once per batch shape and replay it without building the graph "
+        "(bit for bit the eager step); false: every step eager, for debugging",
+        "bool",
+    )
     early_stopping: dict | bool = key(
         False,
         _early_stopping,

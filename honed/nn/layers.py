@@ -308,9 +308,13 @@ class BatchNorm(Module):
             return batch_norm_inference(
                 x, self.gamma, self.beta, self.running_mean, self.running_var, self.eps
             )
-        y, mu, var = batch_norm(x, self.gamma, self.beta, self.eps, return_stats=True)
+        # The running averages are updated by the op itself (``update_running``), so that a
+        # captured, replayed step updates them exactly as this eager call does.
+        return batch_norm(x, self.gamma, self.beta, self.eps, running=self)
+
+    def update_running(self, mu: np.ndarray, var: np.ndarray, m: int) -> None:
+        """Fold one training batch's μ and σ² (1/m) into the running averages."""
         if self.unbiased_running_var:
-            m = x.shape[0]
             var = var * (m / (m - 1))
         # In place: the buffers are this module's own arrays (state_dict copies them).
         b = self.momentum
@@ -319,7 +323,6 @@ class BatchNorm(Module):
         rm += (1.0 - b) * mu
         rv *= b
         rv += (1.0 - b) * var
-        return y
 
     def to_config(self) -> dict:
         return {
@@ -472,6 +475,15 @@ class Perceptron(Module):
 
     def extra_repr(self) -> str:
         return f"w={self.w[:, 0].tolist()}, b={float(self.b[0]):g}"
+
+
+# These layers run the same ops for every batch of the same shape (no Python branch on the
+# data), so a Trainer may capture and replay their steps (``honed.train.capture``).
+for _layer in (
+    Dense, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax, Identity, Maxout, BatchNorm,
+    Dropout, Flatten, Sequential,
+):  # fmt: skip
+    _layer.capturable = True
 
 
 __all__ = [

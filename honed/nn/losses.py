@@ -156,6 +156,9 @@ class Loss:
 
     name = "loss"
     output = "identity"
+    #: ``__call__`` runs the same ops for all targets of the same shape (see
+    #: ``honed.nn.Module.capturable``); declared by each class itself.
+    capturable = False
     metric = "error"
     task = "classification"
 
@@ -203,6 +206,7 @@ class SoftmaxCrossEntropy(Loss):
     ``J = −(1/m) Σ_i log softmax(z_i)_{y_i}``, fused and stable; backward ``(ŷ − y)/m``.
     """
 
+    capturable = True
     name = "softmax_cross_entropy"
     output = "softmax"
 
@@ -227,6 +231,7 @@ class SigmoidCrossEntropy(Loss):
     A prediction is 1 where ``z > 0`` (``σ(z) > 0.5``).
     """
 
+    capturable = True
     name = "sigmoid_cross_entropy"
     output = "sigmoid"
 
@@ -243,6 +248,7 @@ class BinaryCrossEntropy(Loss):
     ``J = −(1/m) Σ [y log p + (1 − y) log(1 − p)]``, p clipped to [1e-7, 1 − 1e-7].
     A prediction is 1 where ``p > 0.5``. Prefer ``sigmoid_cross_entropy`` on logits."""
 
+    capturable = True
     name = "binary_cross_entropy"
     output = "identity"
 
@@ -281,6 +287,7 @@ class MeanSquaredError(RegressionLoss):
     """``J = 1/(2m) Σ_i ‖ŷ_i − y_i‖²`` (the notes' form, see :func:`mean_squared_error`:
     half of PyTorch's ``mse_loss`` for one target)."""
 
+    capturable = True
     name = "mse"
 
     def __call__(self, outputs, targets):
@@ -292,6 +299,7 @@ class MeanAbsoluteError(RegressionLoss):
     """``J = 1/m Σ_i ‖ŷ_i − y_i‖₁`` (see :func:`mean_absolute_error`): robust to outliers,
     a constant-size gradient ``sign(ŷ − y)/m``."""
 
+    capturable = True
     name = "mae"
 
     def __call__(self, outputs, targets):
@@ -308,6 +316,7 @@ class Huber(RegressionLoss):
             (training standardizes the targets: δ = 1 is one standard deviation). Default 1.
     """
 
+    capturable = True
     name = "huber"
 
     def __init__(self, delta: float = 1.0):

@@ -37,6 +37,8 @@ class MLP(Sequential):
     rebuild the model.
     """
 
+    capturable = True  # the layers of Sequential, nothing else in forward
+
     def __init__(
         self,
         sizes: Sequence[int],

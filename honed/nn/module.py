@@ -41,6 +41,11 @@ class Module:
     #: attribute names of the parameters that weight penalties apply to (weights, not biases
     #: nor batch norm's γ, β).
     _regularized: tuple[str, ...] = ()
+    #: The ops ``forward`` runs depend only on the input's shape and the module's settings,
+    #: never on the data's values (no Python ``if`` on them): a Trainer may then record one
+    #: step and replay it (``honed.train.capture``). Declared by each class itself, not
+    #: inherited; a module that does not declare it makes the Trainer run eagerly.
+    capturable: bool = False
 
     def __init__(self) -> None:
         self.training = True

@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from honed import validation as check
-from honed.autograd import Tensor, no_grad
+from honed.autograd import Tensor, is_grad_enabled, no_grad
+from honed.autograd.capture import Tape
 from honed.data.batches import minibatches, n_batches
 from honed.nn.losses import Loss, get_loss, regression_metrics
 from honed.nn.regularizers import WeightPenalty
 from honed.train.callbacks import Callback
+from honed.train.capture import StepCapture
 from honed.train.checkpoint import checkpoint_path, save_state
 from honed.train.durable import deferred_signals
 from honed.train.memory import keep_freed_memory
@@ -62,6 +64,34 @@ def _generators(model) -> list[tuple[str, np.random.Generator]]:
     return found
 
 
+class _EagerStep:
+    """An eager forward with the interface of a replayed one (``outputs``, ``cost``,
+    ``backward``)."""
+
+    __slots__ = ("outputs_tensor", "J")
+
+    def __init__(self, model, loss, X_batch, y_batch):
+        self.outputs_tensor = model(Tensor(X_batch))
+        self.J = loss(self.outputs_tensor, y_batch)
+
+    @classmethod
+    def of(cls, outputs, J) -> _EagerStep:
+        step = object.__new__(cls)
+        step.outputs_tensor, step.J = outputs, J
+        return step
+
+    @property
+    def outputs(self):
+        return self.outputs_tensor.data
+
+    @property
+    def cost(self):
+        return self.J.data
+
+    def backward(self) -> None:
+        self.J.backward()
+
+
 class Trainer:
     """Fit a model with mini-batch gradient descent and report per-epoch history.
 
@@ -85,6 +115,10 @@ class Trainer:
             RMSE, MAE and R² (``dev_rmse``, ``dev_mae``, ``dev_r2`` in each epoch record,
             and :meth:`evaluate`) are in the targets' own units. The error of a regression
             loss stays the RMSE of the standardized targets (1: the constant predictor).
+        capture: record the training step once per batch shape and replay it without
+            building the graph (:mod:`honed.train.capture`); bit for bit the eager step.
+            ``False`` runs every step eagerly (debugging). Why a step ran eagerly anyway:
+            ``trainer.capture.reasons``.
     """
 
     def __init__(
@@ -102,6 +136,7 @@ class Trainer:
         eval_batch_size: int = 4096,
         drop_last: bool = False,
         target_scale=None,
+        capture: bool = True,
     ):
         if batch_size != "full":
             batch_size = check.integer("batch_size", batch_size, minimum=1)
@@ -122,6 +157,7 @@ class Trainer:
         self.extra_state = dict(extra_state or {})
         self.eval_batch_size = eval_batch_size
         self.target_scale = None if target_scale is None else np.asarray(target_scale)
+        self.capture = StepCapture(model, self.loss) if check.boolean("capture", capture) else None
         self.history = History()
         self.epoch = 0  # epochs completed
         self.stop_training = False
@@ -166,9 +202,8 @@ class Trainer:
             TrainingDiverged: the cost is NaN or infinite (nothing was updated).
         """
         m = len(X_batch)
-        outputs = self.model(Tensor(X_batch))
-        J = self.loss(outputs, y_batch)
-        value = float(J.data)
+        step = self._forward(X_batch, y_batch)
+        value = float(step.cost)
         if self.penalty is not None:
             value += self.penalty.value(m)
         if not math.isfinite(value):
@@ -180,9 +215,33 @@ class Trainer:
                 epoch,
                 batch,
             )
-        self.backward(J, m)
+        self.optimizer.zero_grad()
+        step.backward()
+        if self.penalty is not None:
+            self.penalty.add_gradient(m)
         self.optimizer.step()
-        return value, self.loss.error(outputs.data, y_batch)
+        return value, self.loss.error(step.outputs, y_batch)
+
+    def _forward(self, X_batch: np.ndarray, y_batch: np.ndarray):
+        """The step's forward: replayed when captured (see :mod:`honed.train.capture`),
+        else eager (and recorded while the capture learns the step)."""
+        capture = self.capture
+        if capture is None or capture.disabled or not is_grad_enabled():
+            return _EagerStep(self.model, self.loss, X_batch, y_batch)
+        key = capture.key(X_batch, y_batch)
+        entry = capture.lookup(key)
+        if entry is not None and entry[0] == "replay":
+            return capture.replay(entry[1], X_batch, y_batch)
+        if entry is not None and entry[0] == "eager":
+            return _EagerStep(self.model, self.loss, X_batch, y_batch)
+        with Tape() as tape:
+            x = Tensor(X_batch)
+            outputs = self.model(x)
+            tape.mark_loss()
+            J = self.loss(outputs, y_batch)
+        if isinstance(outputs, Tensor) and isinstance(J, Tensor):
+            capture.record(key, tape, x, y_batch, outputs, J)
+        return _EagerStep.of(outputs, J)
 
     # -- training -----------------------------------------------------------------------
     def fit(self, train, dev=None, epochs: int = 10) -> History:
@@ -336,6 +395,8 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.capture is not None:
+            self.capture.reset()
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.rng.bit_generator.state = state["rng"]

@@ -1,0 +1,145 @@
+"""The Trainer's captured step: record a step once per input shape, check it, then replay it.
+
+For each key — the shapes and dtypes of the batch and its targets, and a fingerprint of the
+model and the loss (every module's identity, mode and plain settings such as ``keep_prob``,
+its parameters' identities and dtypes) — the first step runs eagerly and is recorded, the
+second runs eagerly, is recorded again and must match the first (the same ops, the same
+constants), and every later step is replayed (:mod:`honed.autograd.capture`). A new key (the
+last, partial batch of an epoch; a callback that changes ``keep_prob``) records again.
+
+A step falls back to eager, with the reason kept in :attr:`StepCapture.reasons`, when:
+
+* a module's class does not declare ``capturable = True`` itself (a user's ``Module`` may
+  branch on the data in Python; declare it when the ops it runs depend only on shapes);
+* the loss is a callable or a ``Loss`` class that does not declare ``capturable = True``;
+* an op is not marked replayable, a tensor requiring a gradient comes from outside, or the
+  two recordings differ (data-dependent control flow or constants).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from honed.autograd import Tensor
+from honed.autograd.capture import NotReplayable, Program, Tape, build_program
+
+logger = logging.getLogger(__name__)
+
+#: Keys kept per Trainer (full batch, last partial batch, a few changes of settings).
+CACHE_SIZE = 8
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _declares(obj, flag: str = "capturable") -> bool:
+    return bool(type(obj).__dict__.get(flag, False))
+
+
+def why_not_capturable(model, loss) -> str | None:
+    """Why a step of ``model`` with ``loss`` must run eagerly, or None if it may be captured."""
+    modules = model.named_modules() if hasattr(model, "named_modules") else [("", model)]
+    for name, module in modules:
+        if not _declares(module):
+            where = f" {name!r}" if name else ""
+            return (
+                f"module{where} of class {type(module).__qualname__} does not declare "
+                "capturable = True (its forward may branch on the data)"
+            )
+    if not _declares(loss):
+        return f"the loss {loss!r} does not declare capturable = True"
+    return None
+
+
+def _settings(obj) -> tuple:
+    """What of ``obj`` a recording depends on: plain settings by value, parameters (and
+    their dtype), buffers and generators by identity."""
+    out = [id(obj)]
+    for key, value in vars(obj).items():
+        if isinstance(value, _PLAIN):
+            out.append((key, value))
+        elif isinstance(value, Tensor):
+            out.append((key, id(value), value.data.dtype.char))
+        elif isinstance(value, (np.ndarray, np.random.Generator)):
+            out.append((key, id(value)))
+        elif isinstance(value, (list, tuple)):
+            out.append((key, tuple(id(v) for v in value)))
+    return tuple(out)
+
+
+class StepCapture:
+    """Recorded steps of one model and loss, by key (see the module docstring).
+
+    Attributes:
+        reasons: why steps ran eagerly, by key (``"model"`` for the model or loss itself).
+        replays: how many steps were replayed.
+    """
+
+    def __init__(self, model, loss):
+        self.model, self.loss = model, loss
+        self.modules = list(model.modules()) if hasattr(model, "modules") else [model]
+        self.programs: dict = {}  # key -> ("check", Program) | ("replay", Program) | ("eager", reason)
+        self.reasons: dict = {}
+        self.replays = 0
+        reason = why_not_capturable(model, loss)
+        if reason is not None:
+            self._fall_back("model", reason)
+        self.disabled = reason is not None
+
+    def reset(self) -> None:
+        """Forget every recording (after loading a state, or changing the model)."""
+        self.programs.clear()
+
+    @property
+    def reason(self) -> str | None:
+        """The latest reason a step ran eagerly, or None."""
+        return next(reversed(self.reasons.values()), None)
+
+    def _fall_back(self, key, reason: str) -> None:
+        self.reasons[key] = reason
+        logger.info("captured step: running eagerly: %s", reason)
+
+    def key(self, X: np.ndarray, y: np.ndarray):
+        return (
+            X.shape,
+            X.dtype.char,
+            np.shape(y),
+            np.asarray(y).dtype.char,
+            tuple(_settings(m) for m in self.modules),
+            _settings(self.loss),
+        )
+
+    def lookup(self, key):
+        """``("replay", Program)``, ``("check", Program)``, ``("eager", reason)`` or None."""
+        return self.programs.get(key)
+
+    def record(self, key, tape: Tape, x, y, outputs, cost) -> None:
+        """File a recording of ``key``: the first is kept to check the second against."""
+        try:
+            program = build_program(tape, x, y, self.model.parameters(), outputs, cost)
+        except NotReplayable as err:
+            self._store(key, ("eager", str(err)))
+            self._fall_back(key, str(err))
+            return
+        entry = self.programs.get(key)
+        if entry is None:
+            self._store(key, ("check", program))
+            return
+        difference = entry[1].difference(program)
+        if difference is None:
+            self._store(key, ("replay", entry[1]))
+        else:
+            reason = f"two recordings of the step differ: {difference}"
+            self._store(key, ("eager", reason))
+            self._fall_back(key, reason)
+
+    def _store(self, key, entry) -> None:
+        self.programs.pop(key, None)
+        if len(self.programs) >= CACHE_SIZE:
+            self.programs.pop(next(iter(self.programs)))
+        self.programs[key] = entry
+
+    def replay(self, program: Program, X, y):
+        self.replays += 1
+        return program.forward(X, y)
