@@ -3,7 +3,8 @@
 The same 784-256-256-10 ReLU MLP, the same mini-batch order (both draw from
 ``honed.data.minibatches`` with the same seed), Adam with lr 1e-3, batch sizes 64/128/512,
 with and without BatchNorm + dropout (keep_prob 0.8). honed runs through ``Trainer`` exactly
-as users run it (including its per-epoch dev evaluation); PyTorch runs a plain loop with its
+as users run it (including its per-epoch dev evaluation), with its captured step (the
+default) and eagerly (``capture=False``, the graph built at every step); PyTorch runs a plain loop with its
 default Adam (foreach) and with ``fused=True``. For the plain MLP a fourth column times
 ``numpy_mlp.py``, the same network, loss and Adam written directly in NumPy with every
 buffer reused: the floor honed's engine can reach with NumPy, so ``honed/numpy`` is the
@@ -42,13 +43,17 @@ def load():
 class HonedRun:
     name = "honed"
 
-    def __init__(self, train, dev, batch_size, regularized, seed=0):
+    def __init__(self, train, dev, batch_size, regularized, seed=0, capture=True):
         keep = 0.8 if regularized else 1.0
         self.model = mlp(
             SIZES, activation="relu", batch_norm=regularized, keep_prob=keep, seed=seed
         )
         self.trainer = Trainer(
-            self.model, Adam(self.model.parameters(), lr=1e-3), batch_size=batch_size, seed=seed
+            self.model,
+            Adam(self.model.parameters(), lr=1e-3),
+            batch_size=batch_size,
+            seed=seed,
+            capture=capture,
         )
         self.train, self.dev, self.epochs = train, dev, 0
 
@@ -149,8 +154,8 @@ def _worker(args) -> None:
     threadpool_limits(cores)
     train, dev, test = load()
     regularized = args.variant != "plain"
-    if args.impl == "honed":
-        run = HonedRun(train, dev, args.batch, regularized)
+    if args.impl in ("honed", "eager"):
+        run = HonedRun(train, dev, args.batch, regularized, capture=args.impl == "honed")
     elif args.impl == "numpy":
         run = NumpyRun(train, dev, args.batch, regularized)
     else:
@@ -187,7 +192,7 @@ def _spawn(impl, variant, batch, epochs=0, accuracy=0) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-IMPLS = ("honed", "torch", "fused", "numpy")
+IMPLS = ("honed", "eager", "torch", "fused", "numpy")
 
 
 def main() -> None:
@@ -221,27 +226,33 @@ def main() -> None:
         f"median of {args.rounds}×{args.epochs} epochs, each implementation in its own process"
     )
     print(
-        f"{'variant':<12}{'batch':>6}  {'honed s/ep':>10}  {'torch s/ep':>10}  {'fused s/ep':>10}"
-        f"  {'numpy s/ep':>10}  {'honed/torch':>11}  {'honed/fused':>11}  {'honed/numpy':>11}"
+        f"load average {os.getloadavg()[0]:.1f}; honed = the captured step (default), eager = "
+        "capture=False"
+    )
+    print(
+        f"{'variant':<12}{'batch':>6}  {'honed s/ep':>10}  {'eager s/ep':>10}  {'torch s/ep':>10}"
+        f"  {'fused s/ep':>10}  {'numpy s/ep':>10}  {'honed/eager':>11}  {'honed/torch':>11}"
+        f"  {'honed/fused':>11}  {'honed/numpy':>11}"
     )
     for variant in args.variants.split(","):
         # The hand-written reference exists for the plain MLP only.
-        impls = IMPLS if variant == "plain" else IMPLS[:3]
+        impls = IMPLS if variant == "plain" else IMPLS[:4]
         for bs in map(int, args.batch_sizes.split(",")):
             times = {impl: [] for impl in impls}
             for _ in range(args.rounds):
                 for impl in impls:
                     times[impl] += _spawn(impl, variant, bs, epochs=args.epochs)["times"]
-            h, t, f = (statistics.median(times[impl]) for impl in IMPLS[:3])
+            h, e, t, f = (statistics.median(times[impl]) for impl in IMPLS[:4])
             numpy_s, numpy_ratio = "-", "-"
             if "numpy" in times:
                 n = statistics.median(times["numpy"])
                 numpy_s, numpy_ratio = f"{n:.3f}", f"{h / n:.2f}"
             print(
-                f"{variant:<12}{bs:>6}  {h:>10.3f}  {t:>10.3f}  {f:>10.3f}  {numpy_s:>10}"
-                f"  {h / t:>11.2f}  {h / f:>11.2f}  {numpy_ratio:>11}",
+                f"{variant:<12}{bs:>6}  {h:>10.3f}  {e:>10.3f}  {t:>10.3f}  {f:>10.3f}"
+                f"  {numpy_s:>10}  {h / e:>11.2f}  {h / t:>11.2f}  {h / f:>11.2f}  {numpy_ratio:>11}",
                 flush=True,
             )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.accuracy:
         print(f"\ntest accuracy after {args.accuracy} epochs (batch 128)")
         for variant in args.variants.split(","):

@@ -21,6 +21,9 @@ is not alive while NumPy is timed.
 With ``--quick`` the sequential columns time a subset of the members and scale the time to
 all P (each sequential run costs the same: same network, same number of steps).
 
+honed's sequential runs go twice, interleaved member by member: with the Trainer's captured
+step (the default) and eagerly (``capture=False``).
+
 The population runs once per optimizer kernel: NumPy's (the reference) and, when the
 ``accel`` extra is installed, numba's one-pass update; each gets a column of speed-ups.
 """
@@ -28,6 +31,7 @@ The population runs once per optimizer kernel: NumPy's (the reference) and, when
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import time
 import tracemalloc
@@ -88,9 +92,16 @@ def traced_peak(sizes, lrs, train, dev, batch, loss) -> float:
     return peak / len(lrs)
 
 
-def run_honed(sizes, lr, seed, train, dev, epochs, batch, loss):
+def run_honed(sizes, lr, seed, train, dev, epochs, batch, loss, capture=True):
     model = mlp(sizes, activation="relu", seed=seed)
-    trainer = Trainer(model, Adam(model.parameters(), lr=lr), loss=loss, batch_size=batch, seed=0)
+    trainer = Trainer(
+        model,
+        Adam(model.parameters(), lr=lr),
+        loss=loss,
+        batch_size=batch,
+        seed=0,
+        capture=capture,
+    )
     started = time.perf_counter()
     history = trainer.fit(train, dev, epochs=epochs)
     return time.perf_counter() - started, history.best("dev_error")["dev_error"]
@@ -134,12 +145,27 @@ def run_torch(sizes, lr, seed, train, dev, epochs, batch, loss):
 
 def sequential(run, sizes, lrs, n_timed, train, dev, epochs, batch, loss):
     """Time the first ``n_timed`` members one after the other; scale to all of them."""
-    seconds, best = 0.0, []
+    return interleaved({"": run}, sizes, lrs, n_timed, train, dev, epochs, batch, loss)[""]
+
+
+def interleaved(runs, sizes, lrs, n_timed, train, dev, epochs, batch, loss):
+    """``sequential`` for several ways to run a member (name -> run), interleaved member by
+    member (A B A B ...) so that the machine's drifting load falls on all of them alike."""
+    seconds = dict.fromkeys(runs, 0.0)
+    best = {name: [] for name in runs}
     for k in range(n_timed):
-        s, b = run(sizes, lrs[k], k, train, dev, epochs, batch, loss)
-        seconds += s
-        best.append(b)
-    return seconds * len(lrs) / n_timed, best
+        for name, run in runs.items():
+            s, b = run(sizes, lrs[k], k, train, dev, epochs, batch, loss)
+            seconds[name] += s
+            best[name].append(b)
+    return {name: (seconds[name] * len(lrs) / n_timed, best[name]) for name in runs}
+
+
+#: honed's sequential runs: the Trainer with its captured step (the default) and eagerly.
+HONED_RUNS = {
+    "honed sequential": run_honed,
+    "honed seq. eager": functools.partial(run_honed, capture=False),
+}
 
 
 def kernel_variants() -> list[str]:
@@ -195,10 +221,8 @@ def main() -> None:
         s, best, _ = run_population(sizes_a, lrs_a, train_a, dev_a, E_a, 64, loss_a, kernel)
         rows_a.append((f"population ({kernel})", s, best))
         pops_a[kernel] = s
-    rows_a.append(
-        ("honed sequential",)
-        + sequential(run_honed, sizes_a, lrs_a, n_seq_a, train_a, dev_a, E_a, 64, loss_a)
-    )
+    honed_a = interleaved(HONED_RUNS, sizes_a, lrs_a, n_seq_a, train_a, dev_a, E_a, 64, loss_a)
+    rows_a += [(name, *result) for name, result in honed_a.items()]
 
     # (b) Fashion-MNIST
     rows_b, pops_b = [], {}
@@ -216,10 +240,8 @@ def main() -> None:
             rows_b.append((f"population ({kernel})", s, best))
             pops_b[kernel] = s
         peak_b = traced_peak(sizes_b, lrs_b, train_b, dev_b, 128, loss_b)
-        rows_b.append(
-            ("honed sequential",)
-            + sequential(run_honed, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b)
-        )
+        honed_b = interleaved(HONED_RUNS, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b)
+        rows_b += [(name, *result) for name, result in honed_b.items()]
 
     if not args.skip_torch:
         import torch
@@ -236,6 +258,7 @@ def main() -> None:
                 + sequential(run_torch, sizes_b, lrs_b, n_seq_b, train_b, dev_b, E_b, 128, loss_b)
             )
 
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {cores} cores")
     print_table(
         f"\n(a) moons [2,5,2,1], Adam, batch 64, {P_a} members x {E_a} epochs"
         + (f" (sequential: {n_seq_a} runs timed, scaled to {P_a})" if args.quick else ""),

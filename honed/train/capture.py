@@ -19,10 +19,10 @@ A step falls back to eager, with the reason kept in :attr:`StepCapture.reasons`,
 from __future__ import annotations
 
 import logging
+from operator import attrgetter
 
 import numpy as np
 
-from honed.autograd import Tensor
 from honed.autograd.capture import NotReplayable, Program, Tape, build_program
 
 logger = logging.getLogger(__name__)
@@ -52,20 +52,30 @@ def why_not_capturable(model, loss) -> str | None:
     return None
 
 
-def _settings(obj) -> tuple:
-    """What of ``obj`` a recording depends on: plain settings by value, parameters (and
-    their dtype), buffers and generators by identity."""
-    out = [id(obj)]
-    for key, value in vars(obj).items():
-        if isinstance(value, _PLAIN):
-            out.append((key, value))
-        elif isinstance(value, Tensor):
-            out.append((key, id(value), value.data.dtype.char))
-        elif isinstance(value, (np.ndarray, np.random.Generator)):
-            out.append((key, id(value)))
-        elif isinstance(value, (list, tuple)):
-            out.append((key, tuple(id(v) for v in value)))
-    return tuple(out)
+def _fingerprint(objects) -> tuple:
+    """A function of no arguments giving what of ``objects`` (modules, the loss) a recording
+    depends on: every attribute that is not an array — plain settings (``keep_prob``,
+    ``training``) by value, parameters, generators and child modules by identity, lists
+    (``Sequential.layers``) by their items — and how many attributes each has. Arrays
+    (buffers) are left out: the ops read them when they run."""
+    getters = []
+    for obj in objects:
+        attrs = vars(obj)
+        names = [k for k, v in attrs.items() if not isinstance(v, (np.ndarray, list, dict))]
+        lists = [k for k, v in attrs.items() if isinstance(v, list)]
+        getters.append((obj, attrgetter(*names) if names else None, lists))
+
+    def fingerprint() -> tuple:
+        parts = []
+        for obj, values, lists in getters:
+            parts.append(len(obj.__dict__))
+            if values is not None:
+                parts.append(values(obj))
+            for name in lists:
+                parts.append(tuple(getattr(obj, name)))
+        return tuple(parts)
+
+    return fingerprint
 
 
 class StepCapture:
@@ -78,7 +88,7 @@ class StepCapture:
 
     def __init__(self, model, loss):
         self.model, self.loss = model, loss
-        self.modules = list(model.modules()) if hasattr(model, "modules") else [model]
+        self._learn_model()
         self.programs: dict = {}  # key -> ("check", Program) | ("replay", Program) | ("eager", reason)
         self.reasons: dict = {}
         self.replays = 0
@@ -100,15 +110,26 @@ class StepCapture:
         self.reasons[key] = reason
         logger.info("captured step: running eagerly: %s", reason)
 
-    def key(self, X: np.ndarray, y: np.ndarray):
-        return (
-            X.shape,
-            X.dtype.char,
-            np.shape(y),
-            np.asarray(y).dtype.char,
-            tuple(_settings(m) for m in self.modules),
-            _settings(self.loss),
-        )
+    def _learn_model(self) -> None:
+        """Note the model's modules and their attributes (again after a change)."""
+        modules = list(self.model.modules()) if hasattr(self.model, "modules") else [self.model]
+        self.params = list(self.model.parameters())
+        self._fingerprint = _fingerprint([*modules, self.loss])
+
+    def key(self, X: np.ndarray, y: np.ndarray, learn: bool = False):
+        """The key of a step on ``X``, ``y``: shapes, dtypes (the parameters' too) and the
+        fingerprint of the model and loss; ``learn`` first re-reads the model's structure.
+        None when an attribute cannot be part of a key (then the step runs eagerly)."""
+        if learn:
+            self._learn_model()
+        try:
+            settings = self._fingerprint()
+            hash(settings)
+        except (TypeError, AttributeError):  # an unhashable or vanished attribute
+            return None
+        dtypes = tuple([p.data.dtype.char for p in self.params])
+        y = np.asarray(y)
+        return (X.shape, X.dtype.char, y.shape, y.dtype.char, dtypes, settings)
 
     def lookup(self, key):
         """``("replay", Program)``, ``("check", Program)``, ``("eager", reason)`` or None."""

@@ -232,7 +232,10 @@ class Trainer:
         entry = capture.lookup(key)
         if entry is not None and entry[0] == "replay":
             return capture.replay(entry[1], X_batch, y_batch)
-        if entry is not None and entry[0] == "eager":
+        if entry is None:  # a new key: the model may have changed, read it again
+            key = capture.key(X_batch, y_batch, learn=True)
+            entry = capture.lookup(key)
+        if key is None or entry is not None and entry[0] == "eager":
             return _EagerStep(self.model, self.loss, X_batch, y_batch)
         with Tape() as tape:
             x = Tensor(X_batch)
