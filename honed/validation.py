@@ -65,6 +65,12 @@ def non_negative(name: str, value) -> float:
     return number(name, value, low=0)
 
 
+def init_scale(name: str, value) -> float:
+    """The factor on an initializer's standard deviation: a finite number > 0 (0 would give
+    every unit of a layer the same zero weights, and nothing would break the symmetry)."""
+    return positive(name, value)
+
+
 def fraction(name: str, value) -> float:
     """A number in [0, 1] (error rates, probabilities)."""
     return number(name, value, low=0, high=1)

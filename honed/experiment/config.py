@@ -328,7 +328,7 @@ class ModelConfig:
         "name",
     )
     init_scale: float = key(
-        1.0, check.positive, "multiplies the initializer's standard deviation", "float"
+        1.0, check.init_scale, "multiplies the initializer's standard deviation", "float"
     )
     batch_norm: bool = key(
         False, check.boolean, "batch normalization after each hidden Dense", "bool"

@@ -100,7 +100,7 @@ class Run:
     seed: int
     model: Any
     history: Any
-    status: str
+    status: Status
     seconds: float
     errors: dict[str, float]
     batch_size: int = 0
@@ -211,16 +211,16 @@ def _train_one(spec: Spec, seed: int, sets: dict, dev: str | None, dtype) -> Run
     started = time.perf_counter()
     try:
         trainer.fit(train, sets.get(dev) if dev else None, epochs=spec.epochs)
-        status = "completed"
+        status = Status.COMPLETE
     except TrainingDiverged:
-        status = "diverged"
+        status = Status.DIVERGED
     seconds = time.perf_counter() - started
     errors = _errors(trainer, sets, status)
     return Run(spec, seed, model, trainer.history, status, seconds, errors, batch)
 
 
 def _errors(trainer: Trainer, sets: dict, status: str) -> dict[str, float]:
-    if status == "diverged":
+    if status == Status.DIVERGED:
         return {key: float("nan") for key in sets}
     return {key: trainer.evaluate(part)["error"] for key, part in sets.items()}
 
@@ -267,8 +267,8 @@ def _train_population(specs, seeds, sets, dev, dtype) -> list[Run]:
     for k, (spec, seed) in enumerate(zip(specs, seeds)):
         model = pop.member(k)
         history = pop.histories[k]
-        status = "diverged" if pop.status[k] == "diverged" else "completed"
-        history.status = Status.DIVERGED if status == "diverged" else Status.COMPLETE
+        status = Status.DIVERGED if pop.status[k] == Status.DIVERGED else Status.COMPLETE
+        history.status = status
         # evaluated as the Trainer path evaluates (honed's Trainer.evaluate on the model)
         evaluator = Trainer(model, GD(model.parameters()), loss=spec.loss)
         errors = _errors(evaluator, sets[k], status)

@@ -21,6 +21,7 @@ import numpy as np
 
 from honed.population.population import Population
 from honed.population.trainer import PopulationTrainer
+from honed.train.status import Status
 
 
 def rank(records: Mapping[int, Mapping], key: str = "dev_error") -> list[int]:
@@ -55,8 +56,15 @@ def successive_halving(
 ) -> list[dict]:
     """Run successive halving on the trainer's members; returns one dict per rung:
     ``{"epoch", "members", "kept", "pruned"}``. Pruned members get status ``pruned`` and keep
-    the weights they had at their last rung (``population.member(k)``)."""
+    the weights they had at their last rung (``population.member(k)``).
+
+    The rule is the tuner's (:class:`~honed.tune.SuccessiveHalvingPruner`): rungs at
+    ``min_epochs · η**k``, the best ``max(1, ⌊n/η⌋)`` of the n members at a rung go on;
+    here all members reach a rung together, so they are ranked at once (:func:`rank`)."""
+    from honed.tune.pruners import SuccessiveHalvingPruner  # honed.tune imports populations
+
     _check(eta, min_epochs)
+    rule = SuccessiveHalvingPruner(min_epochs=min_epochs, reduction_factor=eta, min_trials=1)
     if dev is None:
         raise ValueError("successive_halving needs a dev set to rank the members")
     if max_epochs is not None and max_epochs < min_epochs:
@@ -68,14 +76,14 @@ def successive_halving(
         alive = list(trainer.alive)
         records = {k: trainer.population.histories[k].last for k in alive}
         order = rank(records, key)
-        last = max_epochs is not None and r * eta > max_epochs
-        n_keep = len(order) if last else max(1, len(order) // eta)
+        last = max_epochs is not None and rule.next_rung(r) > max_epochs
+        n_keep = len(order) if last else rule.survivors(len(order))
         kept, pruned = order[:n_keep], order[n_keep:]
-        trainer.stop(pruned, status="pruned")
+        trainer.stop(pruned, status=Status.PRUNED)
         rungs.append({"epoch": r, "members": order, "kept": kept, "pruned": pruned})
         if last or len(kept) <= 1:
             break
-        r *= eta
+        r = rule.next_rung(r)
     return rungs
 
 

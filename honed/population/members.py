@@ -152,9 +152,7 @@ class Member:
             keeps = [check_keep_prob(k) for k in keep]
         else:
             keeps = [check_keep_prob(keep)] * n_hidden
-        scale = values.get("init_scale", 1.0)
-        if not (isinstance(scale, (int, float)) and scale >= 0 and math.isfinite(scale)):
-            raise ValueError(f"{where}.init_scale must be >= 0, got {scale!r}")
+        scale = check.init_scale(f"{where}.init_scale", values.get("init_scale", 1.0))
         seed = values.get("seed", index)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"{where}.seed must be an int >= 0, got {seed!r}")
@@ -172,7 +170,7 @@ class Member:
             l1=check.non_negative(f"{where}.l1", values.get("l1", 0.0)),
             l2=check.non_negative(f"{where}.l2", values.get("l2", 0.0)),
             keep_prob=keeps,
-            init_scale=float(scale),
+            init_scale=scale,
             seed=int(seed),
             shuffle_seed=None if shuffle_seed is None else int(shuffle_seed),
             init=init,

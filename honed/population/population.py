@@ -19,6 +19,7 @@ from honed.nn.layers import BatchNorm, Dense, Dropout
 from honed.nn.models import mlp
 from honed.population.members import Architecture, Member
 from honed.train.metrics import History
+from honed.train.status import Status
 
 
 def _dropout_generators(seed: int, n_hidden: int) -> list[np.random.Generator]:
@@ -40,7 +41,8 @@ class Population:
     Attributes:
         members: the validated :class:`Member` of each member (PBT changes them).
         histories: one :class:`honed.train.metrics.History` per member.
-        status: per member: ``new``, ``running``, ``completed``, ``early_stopped``,
+        status: per member, a :class:`~honed.train.Status`: ``new``, ``running``,
+            ``complete``, ``early_stopped``,
             ``diverged`` or ``pruned``.
     """
 
@@ -59,7 +61,7 @@ class Population:
         self.states = [self._initial_state(m) for m in self.members]
         self.rngs = [_dropout_generators(m.seed, n_hidden) for m in self.members]
         self.histories = [History() for _ in self.members]
-        self.status = ["new"] * len(self.members)
+        self.status = [Status.NEW] * len(self.members)
 
     @classmethod
     def from_members(cls, architecture, members: Sequence[Mapping], dtype=np.float32):

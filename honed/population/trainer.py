@@ -35,6 +35,7 @@ from honed.population.memory import check_memory, estimate_memory
 from honed.population.optim import PopulationOptimizer
 from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
 from honed.train.memory import keep_freed_memory
+from honed.train.status import Status
 
 LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
 
@@ -179,7 +180,9 @@ class PopulationTrainer:
         self.epoch = 0
         self.stop_training = False
         self.alive: list[int] = [
-            k for k, st in enumerate(population.status) if st in ("new", "running", "completed")
+            k
+            for k, st in enumerate(population.status)
+            if Status.parse(st) in (Status.NEW, Status.RUNNING, Status.COMPLETE)
         ]
         pop = population
         self.stack = StackedMLP(
@@ -236,16 +239,17 @@ class PopulationTrainer:
         else:
             self.population.states[k] = self.stack.member_state(pos)
 
-    def stop(self, ids, status: str = "pruned", message: str = "") -> None:
+    def stop(self, ids, status: str = Status.PRUNED, message: str = "") -> None:
         """Take members out of training now: their weights go back to the population (their
         best ones under early stopping) and the stacked arrays shrink."""
         ids = list(ids)
         if not ids:
             return
+        status = Status.parse(status)  # one vocabulary: ValueError for a word it lacks
         positions = self._positions(ids)
         for k, pos in zip(ids, positions):
             # a diverged member keeps the weights it diverged with (as Trainer's model does)
-            self._write_back(k, pos, best_weights=status != "diverged")
+            self._write_back(k, pos, best_weights=status != Status.DIVERGED)
             self.population.status[k] = status
             h = self.population.histories[k]
             h.status = status
@@ -347,8 +351,8 @@ class PopulationTrainer:
         self.stop_training = False
         self._dirty = True
         for k in self.alive:
-            self.population.status[k] = "running"
-            self.population.histories[k].status = "running"
+            self.population.status[k] = Status.RUNNING
+            self.population.histories[k].status = Status.RUNNING
         bar = self._progress_begin(int(epochs))
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -360,7 +364,7 @@ class PopulationTrainer:
                 bar.close()
         for pos, k in enumerate(self.alive):
             self._write_back(k, pos)
-            status = "early_stopped" if self.stop_training else "completed"
+            status = Status.EARLY_STOPPED if self.stop_training else Status.COMPLETE
             self.population.status[k] = status
             self.population.histories[k].status = status
         return self.population.histories
@@ -458,7 +462,7 @@ class PopulationTrainer:
                     )
                 params = self.stack.params()
                 grads = [_take_grad(g, kind, keep, P) for (kind, _), g in zip(params, grads)]
-                self.stop([self.alive[p] for p in np.flatnonzero(bad)], status="diverged")
+                self.stop([self.alive[p] for p in np.flatnonzero(bad)], status=Status.DIVERGED)
                 cost, wrong = cost[keep], wrong[keep]
                 P = len(self.alive)
                 if not self.alive:
@@ -540,7 +544,7 @@ class PopulationTrainer:
                     self.population.histories[k].events.append(
                         {"epoch": epoch, "event": "early_stop", "best_epoch": es[1], "best": es[0]}
                     )
-        self.stop(stopping, status="early_stopped")
+        self.stop(stopping, status=Status.EARLY_STOPPED)
 
     # -- progress -----------------------------------------------------------------------
     def summary(self) -> dict:

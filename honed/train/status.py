@@ -19,6 +19,7 @@ class Status(StrEnum):
     DIVERGED = "diverged"  # the cost became NaN or infinite
     INTERRUPTED = "interrupted"  # Ctrl-C or a signal: resumable from its last checkpoint
     FAILED = "failed"  # an error after the run started (bad data, disk): the reason recorded
+    PRUNED = "pruned"  # stopped early by a population's successive halving or a pruner
 
     @property
     def finished(self) -> bool:

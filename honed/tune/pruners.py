@@ -98,6 +98,17 @@ class SuccessiveHalvingPruner(Pruner):
             q //= self.reduction_factor
         return q == 1
 
+    def next_rung(self, epoch: int) -> int:
+        """The first rung after ``epoch``."""
+        rung = self.min_epochs
+        while rung <= epoch:
+            rung *= self.reduction_factor
+        return rung
+
+    def survivors(self, n: int) -> int:
+        """How many of ``n`` values at a rung carry on: the best ``max(1, ⌊n/η⌋)``."""
+        return max(1, n // self.reduction_factor)
+
     def prune(self, number, epoch, value, peers, direction="minimize") -> bool:
         if not self.is_rung(epoch):
             return False
@@ -108,7 +119,7 @@ class SuccessiveHalvingPruner(Pruner):
         n = len(values)
         if n < self.min_trials:
             return False
-        keep = max(1, n // self.reduction_factor)
+        keep = self.survivors(n)
         better = sum(1 for v in values if sign * v < sign * value)
         return better >= keep
 

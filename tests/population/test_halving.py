@@ -54,7 +54,7 @@ def test_halving_keeps_exactly_what_a_sequential_run_keeps(data3):
     assert [r["kept"] for r in rungs] == sequential_halving(train, dev, 1, 3)
     assert pop.status.count("pruned") == len(MEMBERS) - 1
     winner = rungs[-1]["kept"][0]
-    assert pop.status[winner] == "completed" and len(pop.histories[winner]) == 3
+    assert pop.status[winner] == "complete" and len(pop.histories[winner]) == 3
     # pruned members keep the weights of their last rung
     for k in rungs[0]["pruned"]:
         assert len(pop.histories[k]) == 1

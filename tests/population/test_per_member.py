@@ -57,3 +57,15 @@ def test_member_init_is_kept_in_its_hyperparameters():
     assert not pop.member(0).layers[0].W.data.any()
     with pytest.raises(ValueError, match=r"members\[0\]\.init must be an initializer name"):
         Population(ARCH, [{"init": 3}])
+
+
+@pytest.mark.parametrize("scale", [0, -1.0, float("nan")])
+def test_member_init_scale_is_checked_as_the_config_checks_it(scale):
+    from honed.experiment.config import resolve_config
+
+    with pytest.raises(ValueError, match=r"members\[0\]\.init_scale must be") as member:
+        Population({"sizes": [2, 3, 2]}, [{"init_scale": scale}])
+    with pytest.raises(ValueError, match=r"model\.init_scale must be") as config:
+        resolve_config({"model": {"init_scale": scale}})
+    # one check: the same words after the key's name
+    assert str(member.value).split("init_scale")[1] == str(config.value).split("init_scale")[1]

@@ -9,6 +9,7 @@ from honed.autograd import Tensor, gradcheck
 from honed.nn import load, save
 from honed.population import Population, PopulationTrainer, estimate_memory
 from honed.train import EarlyStopping
+from honed.train.status import Status
 
 from .conftest import max_relative_difference, standalone
 
@@ -24,7 +25,10 @@ def test_diverging_member_is_stopped_and_the_others_go_on(data3):
     ]
     pop = Population({"sizes": [4, 6, 6, 3], "activation": "relu"}, members, dtype=np.float64)
     PopulationTrainer(pop, batch_size=32).fit(train, dev, epochs=4)
-    assert pop.status == ["completed", "diverged", "completed"]
+    assert pop.status == ["complete", "diverged", "complete"]
+    # one vocabulary: train.Status, for the members and their histories alike
+    assert all(isinstance(st, Status) for st in pop.status)
+    assert [h.status for h in pop.histories] == pop.status
     assert "diverged" in pop.histories[1].message
     assert len(pop.histories[0]) == len(pop.histories[2]) == 4
     assert len(pop.histories[1]) < 4
@@ -167,3 +171,16 @@ def test_trainer_arguments_are_checked():
             PopulationTrainer(pop, **kwargs)
     assert math.isfinite(estimate_memory([3, 2], 1, 1)["total"])
     assert pop.hyperparameters(0)["keep_prob"] == 1.0  # no hidden layer: nothing to drop
+
+
+def test_a_member_marked_completed_by_an_older_honed_trains_on(data3):
+    train, dev = data3
+    pop = Population(ARCH, [{"lr": 0.01, "seed": 0}, {"lr": 0.01, "seed": 1}])
+    PopulationTrainer(pop, batch_size=32).fit(train, dev, epochs=1)
+    pop.status[1] = "completed"  # the word written before one vocabulary
+    trainer = PopulationTrainer(pop, batch_size=32)
+    assert trainer.alive == [0, 1]
+    trainer.fit(train, dev, epochs=2)
+    assert pop.status == [Status.COMPLETE, Status.COMPLETE]
+    with pytest.raises(ValueError, match="finished"):
+        trainer.stop([0], status="finished")

@@ -56,3 +56,11 @@ def test_bad_curves_are_pruned_at_the_first_rung(tmp_path):
             assert t.state == "pruned" and max(t.intermediate) == 1, t
     assert all(t.value == t.intermediate[max(t.intermediate)] for t in pruned)
     assert sum(max(t.intermediate) for t in trials) < 0.5 * 9 * len(trials)  # epochs saved
+
+
+def test_the_rung_schedule_and_survivors_are_one_rule():
+    rule = SuccessiveHalvingPruner(min_epochs=2, reduction_factor=3)
+    rungs = [e for e in range(1, 60) if rule.is_rung(e)]
+    assert rungs == [2, 6, 18, 54]
+    assert [rule.next_rung(e) for e in (0, 1, 2, 5, 6, 17, 18)] == [2, 2, 6, 6, 18, 18, 54]
+    assert [rule.survivors(n) for n in (1, 2, 3, 8, 9, 10)] == [1, 1, 1, 2, 3, 3]
