@@ -91,6 +91,11 @@ def test_build_pieces_from_config():
     assert type(trainer.optimizer).__name__ == "Momentum"
     trainer.optimizer.set_epoch(2)
     assert trainer.optimizer.lr == pytest.approx(1e-3 * 0.81)
+    assert trainer.capture is not None  # train.capture, on by default
+    off = ex.build_trainer(config.replace({"train.capture": False}), data)
+    assert off.capture is None
+    with pytest.raises(TypeError, match="train.capture must be true or false"):
+        config.replace({"train.capture": "sometimes"})
 
 
 def test_image_data_subset_and_split_before_converting(tmp_path):
