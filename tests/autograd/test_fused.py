@@ -129,3 +129,20 @@ def test_inverted_dropout_scales_and_validates():
     assert ag.dropout(x, 1.0, rng) is x
     with pytest.raises(ValueError, match=r"keep_prob must be in \(0, 1\], got 0"):
         ag.dropout(x, 0, rng)
+
+
+def test_dropout_op_gradient_and_its_composition():
+    # The same mask at every evaluation: a fresh generator with one seed each time.
+    check_op(lambda x: ag.dropout(x, 0.7, np.random.default_rng(3)), (6, 5))
+    # Bit for bit the composition it replaced: x · (d / keep_prob) with d drawn from rng.
+    for dtype in (np.float32, np.float64):
+        x = Parameter(np.random.default_rng(1).normal(size=(40, 7)).astype(dtype))
+        fused = ag.dropout(x, 0.6, np.random.default_rng(5))
+        mask = np.random.default_rng(5).random(x.shape, dtype=np.float32) < 0.6
+        composed = x * Tensor(mask.astype(dtype) * np.asarray(1 / 0.6, dtype))
+        assert np.array_equal(fused.data, composed.data) and fused.dtype == dtype
+        g = np.random.default_rng(2).normal(size=x.shape).astype(dtype)
+        fused.backward(g)
+        first, x.grad = x.grad, None
+        composed.backward(g)
+        assert np.array_equal(first, x.grad)
