@@ -191,6 +191,57 @@ class Program:
     def __init__(self, ops: list[Op], outputs_index: int, loss_index: int):
         self.ops = ops
         self.outputs_index, self.loss_index = outputs_index, loss_index
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Number every value a replay handles — parameters, X, targets, constants, then
+        one per op — so that it runs on one list by index (the replay's hot loops)."""
+        params: list = []
+        param_slot: dict = {}
+        targets: list = []  # (slot, form)
+        constants: list = []  # (slot, array)
+        ops = self.ops
+        for op in ops:
+            for kind, what in op.sources:
+                if kind == PARAM and what not in param_slot:
+                    param_slot[what] = len(params)
+                    params.append(what)
+        n = len(params)
+        input_slot = n
+        n += 1
+        plans = []
+        node_base = None
+        pending = []
+        for op in ops:
+            slots = []
+            for kind, what in op.sources:
+                if kind == PARAM:
+                    slots.append(param_slot[what])
+                elif kind == INPUT:
+                    slots.append(input_slot)
+                elif kind == NODE:
+                    slots.append(("node", what))
+                elif kind == CONST:
+                    constants.append((n, what))
+                    slots.append(n)
+                    n += 1
+                else:
+                    targets.append((n, what))
+                    slots.append(n)
+                    n += 1
+            pending.append(slots)
+        node_base = n
+        for op, slots in zip(ops, pending):
+            slots = tuple(node_base + s[1] if isinstance(s, tuple) else s for s in slots)
+            # (input slot, its gradient goes there) for the inputs that want one
+            grad_to = tuple(
+                slot if needs else -1 for slot, needs in zip(slots, op.needs_grad or ())
+            )
+            plans.append((op.cls, slots, op.kwargs, op.target_kwargs, op.needs_grad, grad_to))
+        self._params, self._input_slot = params, input_slot
+        self._targets, self._constants = targets, constants
+        self._node_base, self._size = node_base, node_base + len(ops)
+        self._plans = plans
 
     def difference(self, other: Program) -> str | None:
         """Why ``other`` (a second recording of the step) differs from this one, or None.
@@ -224,33 +275,28 @@ class Program:
     def forward(self, X: np.ndarray, y: np.ndarray) -> Replay:
         """Run the recorded ops on a new batch; the returned :class:`Replay` holds the
         outputs, the cost and what backward needs."""
-        x = as_float_array(X)
         y = np.asarray(y)
-        values: list = [None] * len(self.ops)
-        fns: list = [None] * len(self.ops)
-        for i, op in enumerate(self.ops):
-            args = []
-            for kind, what in op.sources:
-                if kind == NODE:
-                    args.append(values[what])
-                elif kind == PARAM:
-                    args.append(what.data)
-                elif kind == INPUT:
-                    args.append(x)
-                elif kind == CONST:
-                    args.append(what)
-                else:
-                    args.append(_as_target(y, what))
-            kwargs = op.kwargs
-            if op.target_kwargs:
+        values: list = [None] * self._size
+        for i, param in enumerate(self._params):
+            values[i] = param.data  # read now: the optimizer updates it between steps
+        values[self._input_slot] = as_float_array(X)
+        for slot, form in self._targets:
+            values[slot] = _as_target(y, form)
+        for slot, array in self._constants:
+            values[slot] = array
+        fns: list = []
+        slot = self._node_base
+        for cls, inputs, kwargs, target_kwargs, needs_grad, _ in self._plans:
+            if target_kwargs:
                 kwargs = dict(kwargs)
-                for key, form in op.target_kwargs.items():
+                for key, form in target_kwargs.items():
                     kwargs[key] = _as_target(y, form)
-            fn = object.__new__(op.cls)
-            fn.needs_grad = op.needs_grad
-            out = fn.forward(*args, **kwargs)
-            values[i] = out if type(out) is np.ndarray else np.asarray(out)
-            fns[i] = fn
+            fn = object.__new__(cls)
+            fn.needs_grad = needs_grad
+            out = fn.forward(*[values[i] for i in inputs], **kwargs)
+            values[slot] = out if type(out) is np.ndarray else np.asarray(out)
+            fns.append(fn)
+            slot += 1
         return Replay(self, values, fns)
 
 
@@ -269,8 +315,9 @@ class Replay:
 
     def __init__(self, program: Program, values: list, fns: list):
         self.program, self.values, self.fns = program, values, fns
-        self.outputs = values[program.outputs_index]
-        self.cost = values[program.loss_index]
+        base = program._node_base
+        self.outputs = values[base + program.outputs_index]
+        self.cost = values[base + program.loss_index]
 
     def backward(self) -> None:
         """d(cost)/d(parameter) into each parameter's ``.grad`` (accumulated, as eagerly).
@@ -279,29 +326,23 @@ class Replay:
         input's contributions summed as they arrive (``previous + new``), the parameters'
         sums handed over last.
         """
-        ops, fns = self.program.ops, self.fns
-        root = self.program.loss_index
-        grads: list = [None] * len(ops)
-        grads[root] = np.ones_like(self.values[root])
-        leaf_grads: dict = {}
+        program, fns = self.program, self.fns
+        plans, base = program._plans, program._node_base
+        root = program.loss_index
+        grads: list = [None] * program._size
+        grads[base + root] = np.ones_like(self.cost)
         for i in range(root, -1, -1):
-            g = grads[i]
+            g = grads[base + i]
             if g is None:
                 continue
-            grads[i] = None
-            op = ops[i]
-            for (kind, what), needs, parent_grad in zip(
-                op.sources, op.needs_grad, fns[i].backward(g)
-            ):
-                if parent_grad is None or not needs:
+            grads[base + i] = None
+            for slot, parent_grad in zip(plans[i][5], fns[i].backward(g)):
+                if slot < 0 or parent_grad is None:
                     continue
-                if kind == NODE:
-                    previous = grads[what]
-                    grads[what] = parent_grad if previous is None else previous + parent_grad
-                else:  # a parameter: the only leaves that need a gradient
-                    previous = leaf_grads.get(what)
-                    leaf_grads[what] = parent_grad if previous is None else previous + parent_grad
+                previous = grads[slot]
+                grads[slot] = parent_grad if previous is None else previous + parent_grad
         given: set[int] = set()
-        for param, g in leaf_grads.items():
-            _accumulate_leaf(param, g, given)
+        for i, param in enumerate(program._params):
+            if grads[i] is not None:
+                _accumulate_leaf(param, grads[i], given)
         self.values = self.fns = None  # let the step's arrays go
