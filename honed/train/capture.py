@@ -88,7 +88,6 @@ class StepCapture:
 
     def __init__(self, model, loss):
         self.model, self.loss = model, loss
-        self._learn_model()
         self.programs: dict = {}  # key -> ("check", Program) | ("replay", Program) | ("eager", reason)
         self.reasons: dict = {}
         self.replays = 0
@@ -96,6 +95,8 @@ class StepCapture:
         if reason is not None:
             self._fall_back("model", reason)
         self.disabled = reason is not None
+        if not self.disabled:
+            self._learn_model()
 
     def reset(self) -> None:
         """Forget every recording (after loading a state, or changing the model)."""
