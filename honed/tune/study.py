@@ -20,7 +20,8 @@ writes the storage, and the only driver of the study file while it runs
 only missing or interrupted trials run.  Ctrl-C marks the running trials ``interrupted``
 (they re-run on resume) and re-raises ``KeyboardInterrupt``.
 
-A worker process that dies fails its trial ("worker error") and the pool is restarted.
+A worker process that dies fails its trial ("worker error"; the process executor first
+runs it again in a fresh worker when a signal killed it) and the executor replaces it.
 When workers keep dying before any trial gets through (``2 × workers`` in a row: a broken
 installation, or a script without ``if __name__ == "__main__":`` whose workers re-run it),
 the study stops with ``WorkersKeepDying`` and those trials become ``interrupted``, so they

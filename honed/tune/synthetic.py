@@ -13,7 +13,7 @@ import time
 
 from .trial import Diverged, Trial, TrialPruned
 
-__all__ = ["bowl", "curves", "flaky", "seeded_noise", "slow_bowl"]
+__all__ = ["bowl", "curves", "flaky", "gated_bowl", "seeded_noise", "slow_bowl"]
 
 
 def bowl(
@@ -82,4 +82,16 @@ def slow_bowl(
         os.kill(driver, sig)
         time.sleep(5)  # only reached in a worker whose driver is now dead
     time.sleep(0.01)
+    return bowl(trial)
+
+
+def gated_bowl(trial: Trial, gate: str) -> float:
+    """``bowl`` that runs when it is told to: it writes ``start NUMBER PID`` to the FIFO
+    ``gate/events``, then waits until something opens the FIFO ``gate/go-NUMBER`` for
+    writing and closes it -- so a test knows which worker process runs which trial, and
+    can kill one of them in the middle of its trial."""
+    with open(os.path.join(gate, "events"), "w") as events:
+        events.write(f"start {trial.number} {os.getpid()}\n")
+    with open(os.path.join(gate, f"go-{trial.number}")) as go:
+        go.read()
     return bowl(trial)

@@ -1,0 +1,94 @@
+"""A worker process killed mid-study costs only its own trial's time (real processes).
+
+Trials run ``gated_bowl``: each says which process runs it on a FIFO and waits at its own
+gate, so the test kills one worker while both are in the middle of a trial.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+from functools import partial
+
+from honed.tune import Study, TrialState, optimize
+from honed.tune.storage import driver_id
+from honed.tune.synthetic import gated_bowl
+
+BOWL = {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}}
+N = 4
+
+
+def _open_gate(gate, number):
+    with open(gate / f"go-{number}", "w"):  # the trial reads until this closes
+        pass
+
+
+def _release_all(gate, thread):
+    """After a failure: let every trial still waiting at a gate go (never blocks)."""
+    while thread.is_alive():
+        for n in range(N):
+            with contextlib.suppress(OSError):  # ENXIO: nobody waits at this gate
+                os.close(os.open(gate / f"go-{n}", os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(timeout=0.2)
+
+
+def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
+    gate, db = tmp_path / "gate", tmp_path / "s.journal"
+    gate.mkdir()
+    for name in ["events", *(f"go-{n}" for n in range(N))]:
+        os.mkfifo(gate / name)
+    # read-write: the FIFO never reports end-of-file between two workers' writes
+    events = os.fdopen(os.open(gate / "events", os.O_RDWR), "r")
+    outcome = {}
+
+    def drive():
+        try:
+            outcome["study"] = optimize(
+                partial(gated_bowl, gate=str(gate)),
+                BOWL,
+                N,
+                db,
+                workers=2,
+                executor="process",
+                progress=False,
+            )
+        except BaseException as err:  # reported by the asserts below
+            outcome["error"] = err
+
+    def started():
+        word, number, pid = events.readline().split()
+        assert word == "start"
+        return int(number), int(pid)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        first = dict([started(), started()])  # trial number -> worker pid
+        assert sorted(first) == [0, 1]
+        os.kill(first[0], signal.SIGKILL)  # trial 0's worker dies mid-trial
+        again, pid = started()
+        assert again == 0 and pid not in first.values()  # a fresh process runs it again
+        _open_gate(gate, 1)  # the survivor was waiting all along: it finishes now
+        _open_gate(gate, 0)
+        rest = dict([started(), started()])
+        assert sorted(rest) == [2, 3]
+        for n in rest:
+            _open_gate(gate, n)
+        driver.join()
+    finally:
+        _release_all(gate, driver)
+        events.close()
+    assert "error" not in outcome, outcome
+    trials = outcome["study"].trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * N
+    host = driver_id().split(":")[0]
+    assert trials[1].worker == f"{host}:{first[1]}"  # untouched: the same process, once
+    assert trials[0].worker == f"{host}:{pid}"
+    assert all(t.attempts == 1 and t.error is None for t in trials)
+
+    # resuming finds nothing to do: every trial complete, exactly once
+    resumed = optimize(gated_bowl, BOWL, N, db, executor="inprocess", progress=False)
+    assert [(t.state, t.value, t.finished) for t in resumed.trials] == [
+        (t.state, t.value, t.finished) for t in trials
+    ]
+    assert [t.value for t in Study(db).trials] == [t.value for t in trials]
