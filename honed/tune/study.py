@@ -30,6 +30,7 @@ run again once the cause is fixed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -51,7 +52,7 @@ from .progress import Progress
 from .pruners import Pruner, make_pruner
 from .samplers import Sampler, ZoomSampler, make_sampler, sampler_from_config
 from .space import SearchSpace
-from .storage import StudyStorage, driver_id, open_storage
+from .storage import StudyFileError, StudyStorage, driver_id, open_storage
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
 
 __all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial", "trial_outcome"]
@@ -186,6 +187,8 @@ class Study:
         ValueError: when opening a study with a different space, sampler, seed or
             direction than it was created with; ``OldStudyFormat`` (a ValueError) for a
             file in honed's old format, naming the command that upgrades it.
+        StudyBusy: when ``space`` is given (the study may be created) and another
+            driver is running or creating a study of this file.
     """
 
     def __init__(
@@ -208,22 +211,29 @@ class Study:
         self.name = study_name
         if space is not None and not isinstance(space, SearchSpace):
             space = SearchSpace.from_config(space)
-        row = self.storage.get_study(study_name)
-        if row is None:
-            if space is None:
-                raise ValueError(
-                    f"study {study_name!r} does not exist in {self.storage_path}; "
-                    "give a search space to create it"
+        # Whoever may create the study holds the driver lock from before the file is
+        # opened: two drivers starting on a new file would otherwise both create its
+        # tables and the study; the second one is refused as StudyBusy instead.
+        creating = self.storage.driver_lock(study_name) if space is not None else None
+        with creating or contextlib.nullcontext():
+            row = self.storage.get_study(study_name)
+            if row is None:
+                if space is None:
+                    names = self.storage.study_names()
+                    raise ValueError(
+                        f"study {study_name!r} does not exist in {self.storage_path}"
+                        + (f", which holds: {', '.join(names)}" if names else "")
+                        + "; give a search space to create it"
+                    )
+                smp = make_sampler(sampler)
+                row = self.storage.create_study(
+                    study_name,
+                    direction or "minimize",
+                    space.to_json(),
+                    smp.to_config(),
+                    0 if seed is None else int(seed),
+                    user_attrs,
                 )
-            smp = make_sampler(sampler)
-            row = self.storage.create_study(
-                study_name,
-                direction or "minimize",
-                space.to_json(),
-                smp.to_config(),
-                0 if seed is None else int(seed),
-                user_attrs,
-            )
         stored_space = SearchSpace.from_config(row["space"])
         checks = [
             ("space", space, stored_space),
@@ -577,7 +587,10 @@ class Study:
             )
             raise
         except BaseException:
-            self._interrupt()
+            # a study file that cannot be written (full disk) cannot record this either:
+            # the trials it leaves running are run again on resume all the same
+            with contextlib.suppress(StudyFileError):
+                self._interrupt()
             ex.shutdown(kill=True)
             prog.close()
             raise
@@ -703,6 +716,7 @@ def optimize(
 ) -> Study:
     """Create or resume the study ``study_name`` in ``storage_path`` and run it to
     ``n_trials`` trials.  See ``Study`` and ``Study.optimize`` for the arguments."""
+    _refuse_in_worker_bootstrap()  # before Study() takes the driver lock the driver holds
     study = Study(
         storage_path,
         study_name,
