@@ -12,7 +12,7 @@ from functools import partial
 
 from honed.tune import Study, TrialState, optimize
 from honed.tune.storage import driver_id
-from honed.tune.synthetic import gated_bowl
+from honed.tune.synthetic import gated_bowl, killing_bowl
 
 BOWL = {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}}
 N = 4
@@ -92,3 +92,19 @@ def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
         (t.state, t.value, t.finished) for t in trials
     ]
     assert [t.value for t in Study(db).trials] == [t.value for t in trials]
+
+
+def test_a_trial_that_kills_its_worker_every_time_is_recorded_failed_and_the_study_goes_on(
+    tmp_path,
+):
+    log, db = tmp_path / "runs.log", tmp_path / "s.journal"
+    objective = partial(killing_bowl, log=str(log), kill=1)
+    study = optimize(objective, BOWL, 5, db, workers=2, executor="process", progress=False)
+    states = [t.state for t in study.trials]
+    assert states == ["complete", "failed", "complete", "complete", "complete"]
+    error = study.trials[1].error
+    assert "killed by SIGKILL" in error and "it ran 3 times" in error, error
+    runs = [line.split() for line in log.read_text().splitlines()]
+    pids = [pid for number, pid in runs if number == "1"]
+    assert len(pids) == 3 and len(set(pids)) == 3  # each time in a fresh worker
+    assert sorted(number for number, _ in runs if number != "1") == ["0", "2", "3", "4"]
