@@ -194,3 +194,19 @@ def test_drivers_racing_on_a_new_sqlite_study_one_runs_the_others_are_refused(tu
         (n, "complete", 1) for n in range(12)
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite", "tinytune.toml"]
+
+
+def test_an_optuna_sqlite_study_beside_a_new_journal_is_not_called_old_format(
+    cli, tune_exp, tmp_path
+):
+    assert tune(cli, tune_exp, tmp_path / "s.sqlite", "--trials", "1").code == 0
+    r = tune(cli, tune_exp, tmp_path / "s.journal", "--trials", "1")
+    assert r.code == 0 and "old format" not in r.err, r
+
+
+def test_an_old_format_study_beside_a_new_journal_still_gets_the_upgrade_command(
+    cli, tune_exp, tmp_path
+):
+    shutil.copy(ROOT / "tests" / "tune" / "data" / "study_v1.sqlite", tmp_path / "s.sqlite")
+    r = tune(cli, tune_exp, tmp_path / "s.journal", "--trials", "1")
+    assert r.code == 1 and f"honed study upgrade {tmp_path / 's.sqlite'}" in r.err, r
