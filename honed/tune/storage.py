@@ -263,7 +263,8 @@ class StudyStorage:
                 self.kind = "rdb"
             else:
                 self.path = self.target
-                if os.path.exists(self.path):
+                # an empty file (made by `touch`, or a creation cut off) is what its name says
+                if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
                     from .legacy import is_legacy_file
 
                     if is_legacy_file(self.path):

@@ -210,3 +210,11 @@ def test_an_old_format_study_beside_a_new_journal_still_gets_the_upgrade_command
     shutil.copy(ROOT / "tests" / "tune" / "data" / "study_v1.sqlite", tmp_path / "s.sqlite")
     r = tune(cli, tune_exp, tmp_path / "s.journal", "--trials", "1")
     assert r.code == 1 and f"honed study upgrade {tmp_path / 's.sqlite'}" in r.err, r
+
+
+def test_an_empty_sqlite_file_becomes_an_sqlite_study(cli, tune_exp, tmp_path):
+    study = tmp_path / "s.sqlite"
+    study.touch()
+    assert tune(cli, tune_exp, study, "--trials", "2").code == 0
+    assert study.read_bytes().startswith(b"SQLite format 3\0")  # not a journal in disguise
+    assert [t.state for t in open_study(study).trials] == ["complete"] * 2
