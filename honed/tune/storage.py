@@ -22,8 +22,14 @@ What honed keeps beside Optuna's fields (all JSON):
 
 Only the study's driver writes (workers send per-epoch values to it, see ``channel.py``),
 and one driver at a time runs a study file: ``driver_lock`` holds an ``flock`` on
-``PATH.driver-lock`` while a study runs. So when a driver starts, every trial still
-RUNNING in Optuna's terms was cut off (crash, kill, Ctrl-C) and is run again.
+``PATH.driver-lock`` while a study is created and run (the file is removed when the
+driver ends). So when a driver starts, every trial still RUNNING in Optuna's terms was
+cut off (crash, kill, Ctrl-C) and is run again.
+
+Errors of the file itself (a full disk, a read-only directory, an SQLite file another
+program holds locked) are raised as ``StudyFileError`` naming the file, never as
+SQLite's, SQLAlchemy's or Optuna's own, which name neither; a journal is appended whole
+lines or not at all, so such an error never leaves it unreadable.
 
 Files in honed's format 1 (its own SQLite schema) are refused with the one command that
 upgrades them: ``honed study upgrade PATH`` (``upgrade_legacy``).
