@@ -6,6 +6,7 @@ gate, so the test kills one worker while both are in the middle of a trial.
 
 import contextlib
 import os
+import select
 import signal
 import threading
 from functools import partial
@@ -38,7 +39,8 @@ def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
     for name in ["events", *(f"go-{n}" for n in range(N))]:
         os.mkfifo(gate / name)
     # read-write: the FIFO never reports end-of-file between two workers' writes
-    events = os.fdopen(os.open(gate / "events", os.O_RDWR), "r")
+    events = os.open(gate / "events", os.O_RDWR)
+    pending = [b""]
     outcome = {}
 
     def drive():
@@ -56,7 +58,13 @@ def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
             outcome["error"] = err
 
     def started():
-        word, number, pid = events.readline().split()
+        while b"\n" not in pending[0]:
+            # a guard against hanging if no trial ever starts, not a time limit on honed
+            ready, _, _ = select.select([events], [], [], 120)
+            assert ready, f"no trial started; the driver: {outcome}"
+            pending[0] += os.read(events, 4096)
+        line, pending[0] = pending[0].split(b"\n", 1)
+        word, number, pid = line.decode().split()
         assert word == "start"
         return int(number), int(pid)
 
@@ -77,7 +85,7 @@ def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
         driver.join()
     finally:
         _release_all(gate, driver)
-        events.close()
+        os.close(events)
     assert "error" not in outcome, outcome
     trials = outcome["study"].trials
     assert [t.state for t in trials] == [TrialState.COMPLETE] * N
