@@ -181,7 +181,7 @@ def test_drivers_racing_on_a_new_sqlite_study_one_runs_the_others_are_refused(tu
     for d in drivers:  # go
         d.stdin.write("x")
         d.stdin.flush()
-    results = [(*reversed(d.communicate()), d.returncode)[::-1] for d in drivers]
+    results = [(*reversed(d.communicate(timeout=600)), d.returncode)[::-1] for d in drivers]
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 1, 1, 1], results
     for code, _, err in results:
