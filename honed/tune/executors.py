@@ -90,6 +90,36 @@ def _worker_init(threads: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
+def _exit_code(procs: list) -> int | None:
+    """The exit code of the (one) process of a broken pool: negative when a signal
+    killed it; None when unknown."""
+    for proc in procs:
+        proc.join(timeout=5)  # it is dead: this only reaps it
+        if proc.exitcode is not None:
+            return proc.exitcode
+    return None
+
+
+def _worker_died(error: BaseException, code: int | None, tries: int) -> BaseException:
+    """The error a study records for a trial whose worker died: how it died, how often."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if code is not None and code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+        how += " (the OOM killer, a crash or kill)" if code == -signal.SIGKILL else ""
+    elif code is not None:
+        how = f"exited with code {code} before finishing the trial"
+    else:
+        return error
+    runs = f"; it ran {tries} times" if tries > 1 else ""
+    err = BrokenProcessPool(f"the worker process was {how}{runs}")
+    err.__cause__ = error
+    return err
+
+
 class Executor:
     """Base class; see the module docstring for the contract."""
 
@@ -270,36 +300,6 @@ class ProcessExecutor(Executor):
             broken = [(i, p) for i, p in enumerate(self._pools) if p is not None and p._broken]
         for slot, pool in broken:
             self._drop(slot, pool)
-
-
-def _exit_code(procs: list) -> int | None:
-    """The exit code of the (one) process of a broken pool: negative when a signal
-    killed it; None when unknown."""
-    for proc in procs:
-        proc.join(timeout=5)  # it is dead: this only reaps it
-        if proc.exitcode is not None:
-            return proc.exitcode
-    return None
-
-
-def _worker_died(error: BaseException, code: int | None, tries: int) -> BaseException:
-    """The error a study records for a trial whose worker died: how it died, how often."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    if code is not None and code < 0:
-        try:
-            how = f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            how = f"killed by signal {-code}"
-        how += " (the OOM killer, a crash or kill)" if code == -signal.SIGKILL else ""
-    elif code is not None:
-        how = f"exited with code {code} before finishing the trial"
-    else:
-        return error
-    runs = f"; it ran {tries} times" if tries > 1 else ""
-    err = BrokenProcessPool(f"the worker process was {how}{runs}")
-    err.__cause__ = error
-    return err
 
 
 def make_executor(

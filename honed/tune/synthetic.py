@@ -41,6 +41,29 @@ def seeded_noise(trial: Trial) -> float:
     return float(trial.params["x"] ** 2 + 0.01 * rng.standard_normal())
 
 
+def gated_bowl(trial: Trial, gate: str) -> float:
+    """``bowl`` that runs when it is told to: it writes ``start NUMBER PID`` to the FIFO
+    ``gate/events``, then waits until something opens the FIFO ``gate/go-NUMBER`` for
+    writing and closes it -- so a test knows which worker process runs which trial, and
+    can kill one of them in the middle of its trial."""
+    with open(os.path.join(gate, "events"), "w") as events:
+        events.write(f"start {trial.number} {os.getpid()}\n")
+    with open(os.path.join(gate, f"go-{trial.number}")) as go:
+        go.read()
+    return bowl(trial)
+
+
+def killing_bowl(trial: Trial, log: str, kill: int = 0) -> float:
+    """``bowl`` whose trial number ``kill`` kills its own worker process with SIGKILL
+    every time it runs (what the OOM killer does to a trial too big for the machine).
+    Each run appends ``NUMBER PID`` to the file ``log``.  Process workers only."""
+    with open(log, "a") as f:
+        f.write(f"{trial.number} {os.getpid()}\n")
+    if trial.number == kill:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return bowl(trial)
+
+
 def curves(trial: Trial, epochs: int = 9) -> float:
     """A learning curve whose level is set by ``x``: ``dev(epoch) = x + 1/epoch``.
 
@@ -82,27 +105,4 @@ def slow_bowl(
         os.kill(driver, sig)
         time.sleep(5)  # only reached in a worker whose driver is now dead
     time.sleep(0.01)
-    return bowl(trial)
-
-
-def gated_bowl(trial: Trial, gate: str) -> float:
-    """``bowl`` that runs when it is told to: it writes ``start NUMBER PID`` to the FIFO
-    ``gate/events``, then waits until something opens the FIFO ``gate/go-NUMBER`` for
-    writing and closes it -- so a test knows which worker process runs which trial, and
-    can kill one of them in the middle of its trial."""
-    with open(os.path.join(gate, "events"), "w") as events:
-        events.write(f"start {trial.number} {os.getpid()}\n")
-    with open(os.path.join(gate, f"go-{trial.number}")) as go:
-        go.read()
-    return bowl(trial)
-
-
-def killing_bowl(trial: Trial, log: str, kill: int = 0) -> float:
-    """``bowl`` whose trial number ``kill`` kills its own worker process with SIGKILL
-    every time it runs (what the OOM killer does to a trial too big for the machine).
-    Each run appends ``NUMBER PID`` to the file ``log``.  Process workers only."""
-    with open(log, "a") as f:
-        f.write(f"{trial.number} {os.getpid()}\n")
-    if trial.number == kill:
-        os.kill(os.getpid(), signal.SIGKILL)
     return bowl(trial)
