@@ -589,18 +589,22 @@ def _naming_the_file(method, writing: bool):
     return wrapper
 
 
-for _name in ("study_names", "get_study", "get_trials"):
-    setattr(StudyStorage, _name, _naming_the_file(getattr(StudyStorage, _name), False))
-for _name in (
+_READS = ("study_names", "get_study", "get_trials")
+_WRITES = (
     "create_study",
     "set_study_system_attr",
     "create_trial",
     "restart_trial",
     "mark_interrupted",
     "report",
+    "flush_reports",  # the batched per-epoch values' writes, where the class has them
+    "write_reports",
     "finish",
-):
-    setattr(StudyStorage, _name, _naming_the_file(getattr(StudyStorage, _name), True))
+)
+for _name in _READS + _WRITES:
+    if hasattr(StudyStorage, _name):
+        method = _naming_the_file(getattr(StudyStorage, _name), _name in _WRITES)
+        setattr(StudyStorage, _name, method)
 
 
 def _whole_lines(path: str):
