@@ -19,7 +19,7 @@
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
 5 tuning workers kept dying (the study stops; running it again resumes it), 6 a lab verdict
-was FAIL, 130 interrupted.
+was FAIL, 7 a lab verdict was INCONCLUSIVE (none FAIL), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -262,6 +263,37 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def no_summary(run: Path) -> str:
+    """Why ``run`` has no summary.json, what it holds and what to do; FileNotFoundError
+    when it is no run directory at all (no config.json)."""
+    from honed.train import list_checkpoints
+    from honed.train.lock import live_owner
+
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
+    metrics = run / "metrics.jsonl"
+    lines = metrics.read_text(encoding="utf-8").splitlines() if metrics.is_file() else []
+    epochs = sum(1 for line in lines if line.strip())
+    checkpoints = sorted(list_checkpoints(run / "checkpoints"))
+    owner = live_owner(run)
+    if owner is not None:
+        return (
+            f"{run} has no summary.json yet: it is still training (process {owner['pid']} on "
+            f"{owner['host']}); {epochs} epoch(s) in metrics.jsonl so far"
+        )
+    saved = (
+        f"checkpoints of epoch(s) {', '.join(map(str, checkpoints))}; continue it with: "
+        f"honed resume {run}"
+        if checkpoints
+        else "no checkpoint was saved, so train it again"
+    )
+    return (
+        f"{run} has no summary.json: its training stopped before the end (the process was "
+        f"killed or the machine went down) with {epochs} epoch(s) in metrics.jsonl and "
+        f"{saved}"
+    )
+
+
 def cmd_report(args) -> int:
     """Print a run's summary and per-epoch metrics; read-only (nothing in the run directory
     is created or changed) unless --plot redraws its curves.png from the metrics."""
@@ -270,12 +302,15 @@ def cmd_report(args) -> int:
 
     run = Path(args.run)
     summary_path = run / "summary.json"
-    if not summary_path.is_file():
-        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
-    summary = read_json(summary_path, "run summary")
     metrics = run / "metrics.jsonl"
+    unfinished = not summary_path.is_file()
+    if unfinished:  # killed (or still training) before its summary: show what there is
+        summary = {"status": "unfinished", "message": no_summary(run)}
+    else:
+        summary = read_json(summary_path, "run summary")
     records = []
-    for n, line in enumerate(metrics.read_text(encoding="utf-8").splitlines(), 1):
+    lines = [] if unfinished and not metrics.is_file() else metrics.read_text("utf-8").splitlines()
+    for n, line in enumerate(lines, 1):
         if line.strip():
             try:
                 records.append(json.loads(line))
@@ -285,6 +320,8 @@ def cmd_report(args) -> int:
                 ) from None
     if not isinstance(summary, dict) or "status" not in summary:
         raise ValueError(f"{summary_path} is not a honed run summary (no status)")
+    if unfinished:
+        summary["epoch"] = records[-1]["epoch"] if records else 0
     print(f"run: {run}  status: {summary['status']}  epochs: {summary.get('epoch')}")
     record = read_json(run / "run.json", "run record") if (run / "run.json").is_file() else {}
     if record.get("parent"):
@@ -339,7 +376,10 @@ def cmd_diagnose(args) -> int:
         run = Path(args.run)
         summary_path = run / "summary.json"
         if not summary_path.is_file():
-            raise FileNotFoundError(f"{args.run} has no summary.json (is it a run directory?)")
+            raise FileNotFoundError(
+                f"{no_summary(run)}; diagnose needs its final errors (honed report {run} "
+                "shows its metrics)"
+            )
         summary = read_json(summary_path, "run summary")
         errors = summary.get("errors") or {}
         if "train" not in errors:
@@ -532,10 +572,12 @@ def cmd_lab(args) -> int:
     honed lab                       list the experiments
     honed lab NAME [--seeds N]      run one: a table (mean ± sd over seeds), figures (PNG),
                                     results.json in --out/NAME, and the verdict: the
-                                    course's claim checked against the measurements
+                                    course's claim checked seed by seed (paired)
     honed lab --all --out lab/      run every experiment and write lab/index.html
-    --quick runs far fewer iterations (what the test suite runs); --config FILE.toml
-    changes settings (examples/lab/NAME.toml holds each experiment's defaults).
+    A verdict is PASS, FAIL (exit 6) or INCONCLUSIVE (exit 7: the effect is within the
+    seed spread; more --seeds decide). --quick runs far fewer iterations, with settings
+    whose verdicts agree with the full run's; --config FILE.toml changes settings
+    (examples/lab/NAME.toml holds each experiment's defaults).
     """
     from honed.lab.cli import lab_command
 
@@ -623,6 +665,25 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+def command_summary(doc: str) -> str:
+    """A command's line in ``honed --help``: the first sentence of its docstring, or, when
+    that is over 90 characters, the sentence's head before its first ``:``, ``;`` or ``(`` (a whole
+    phrase, never a line cut mid-sentence)."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    sentence = re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0].rstrip(".")
+    if len(sentence) > 90:
+        head = re.split(r":\s|;\s|\s\(", sentence, maxsplit=1)[0]
+        if len(head) >= 12:
+            sentence = head
+    return sentence + "."
+
+
+#: the help of every ``--set`` option
+SET_HELP = (
+    "override a key of the file, e.g. train.lr=3e-4 (repeatable; honed config --keys lists them)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="honed",
@@ -630,7 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "exit codes: 0 ok, 1 bad input (the message names the key or file), 3 training\n"
             "diverged, 4 gradient check failed, 5 tuning workers kept dying, 6 a lab verdict\n"
-            "is FAIL, 130 interrupted (resumable)"
+            "is FAIL, 7 a lab verdict is INCONCLUSIVE, 130 interrupted (resumable)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -641,7 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name, func):
         p = sub.add_parser(
             name,
-            help=func.__doc__.splitlines()[0],
+            help=command_summary(func.__doc__),
             description=func.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -655,7 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a key, e.g. train.lr=3e-4",
+        help=SET_HELP,
     )
     p.add_argument(
         "--out", default="runs", help="parent directory of the run directory (default: runs)"
@@ -676,7 +737,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("config", cmd_config)
     p.add_argument("experiment", nargs="?", help="experiment TOML file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument("--keys", action="store_true", help="print the reference of every key")
 
     p = add("resume", cmd_resume)
@@ -747,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("gradcheck", cmd_gradcheck)
     p.add_argument("experiment", help="experiment TOML file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument(
         "--batch", type=_count("--batch"), default=16, help="examples in the batch (default 16)"
     )
@@ -766,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("tune", cmd_tune)
     p.add_argument("experiment", help="experiment TOML file with a [tune.space] table")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument(
         "--trials",
         type=_count("--trials"),
@@ -837,7 +898,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="experiment name (none: list them)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
     p.add_argument("--out", default="lab", help="output folder (default: lab)")
-    p.add_argument("--quick", action="store_true", help="far fewer iterations")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="far fewer iterations, settings whose verdicts agree with the full run's",
+    )
     p.add_argument("--all", action="store_true", help="run every experiment, write index.html")
     p.add_argument("--config", metavar="FILE", help="TOML file of settings to change")
 

@@ -20,8 +20,9 @@ is measured against 0 %, an upper bound on it.
 worse than humans (the notes: "human-level error as a proxy for Bayes error"). When the
 training error is *below* the human estimate, the estimate is evidently above Bayes error
 and no avoidable bias can be measured against it — the notes: past human-level performance
-the bias tools become less clear. The avoidable bias is then reported as its raw, negative
-value but counted as 0 when the two gaps are ranked.
+the bias tools become less clear. The avoidable bias is then counted (and printed) as 0, with
+how far below the estimate the training error is; ``avoidable_bias`` keeps the raw, negative
+difference.
 
 **Ranking.** The recipe starts with the larger of the two gaps (avoidable bias counted as
 ``max(train − human, 0)``; a tie goes to bias, as the notes fix bias first).
@@ -103,14 +104,18 @@ class Diagnosis:
     def __str__(self) -> str:
         lines = [
             f"train error {self.train_error:.2%}, dev error {self.dev_error:.2%}, "
-            f"human-level {self.human_error:.2%} ({self.human_source})",
-            f"avoidable bias {self.avoidable_bias:+.2%} (train − human), "
-            f"variance {self.variance:+.2%} (dev − train)",
+            f"human-level {self.human_error:.2%} ({self.human_source})"
         ]
-        if self.below_human:
+        if self.below_human:  # one statement: the raw negative number is not a bias
             lines.append(
-                "training error is below the human-level estimate: that estimate is above "
-                "Bayes error, so no avoidable bias is measurable against it (counted as 0)"
+                f"avoidable bias 0 (training error is {-100 * self.avoidable_bias:.2f} points below the "
+                "human-level estimate, so that estimate is above Bayes error and no avoidable "
+                f"bias is measurable against it), variance {self.variance:+.2%} (dev − train)"
+            )
+        else:
+            lines.append(
+                f"avoidable bias {self.avoidable_bias:+.2%} (train − human), "
+                f"variance {self.variance:+.2%} (dev − train)"
             )
         lines.append(f"verdict: {self.verdict}")
         bias = max(self.avoidable_bias, 0.0)

@@ -232,7 +232,12 @@ class DataConfig:
         "int",
     )
     subset: int = key(
-        0, _int_at_least(0), "train on a random subset of this many examples (0: all)", "int"
+        0,
+        _int_at_least(0),
+        "use a random subset of this many examples of the data set (0: all), drawn before the "
+        "dev/test split: train, dev and test all come from it (a separate test set, such as "
+        "Fashion-MNIST's, stays whole)",
+        "int",
     )
     n_classes: int = key(
         0,

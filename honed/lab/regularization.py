@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from honed.data import football
-from honed.lab.base import LabResult, all_checks, mean_sd, png, seeds_list
+from honed.lab.base import LabResult, all_checks, mean_sd, paired, png, seeds_list
 from honed.lab.common import accuracies, cost_figure
 from honed.lab.runner import Spec, train_variants
 from honed.plots.boundary import boundary_length
@@ -69,18 +69,20 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         }
         rows.append([name, mean_sd(tr), mean_sd(te), mean_sd(gap), mean_sd(length)])
     none, *regs = list(results)
-    g0, l0 = (
-        mean_sd(measurements[none]["gap"])[0],
-        mean_sd(measurements[none]["boundary_length"])[0],
-    )
+    base = measurements[none]
     checks = []
     for name in regs:
-        g, lb = (
-            mean_sd(measurements[name]["gap"])[0],
-            mean_sd(measurements[name]["boundary_length"])[0],
+        reg = measurements[name]
+        checks.append(paired(base["gap"], reg["gap"], f"{name}: gap smaller than none's"))
+        checks.append(
+            paired(
+                base["boundary_length"],
+                reg["boundary_length"],
+                f"{name}: boundary shorter than none's",
+                scale=1.0,
+                unit="",
+            )
         )
-        checks.append((g < g0, f"{name}: gap {100 * g:.1f}% < none's {100 * g0:.1f}%"))
-        checks.append((lb < l0, f"{name}: boundary length {lb:.4f} < none's {l0:.4f}"))
     figures = {
         "cost": png(cost_figure(results, "training cost (mean ± sd over seeds)")),
         "boundaries": png(_boundaries(results, settings)),
