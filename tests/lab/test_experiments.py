@@ -15,6 +15,8 @@ UNDECIDED_WITH_2_SEEDS = {
     "optimizers": "over the 1/2 seeds where no network died",
     # 1/√epoch's test accuracy: within 3 points of the constant rate's, not by 2 seeds
     "lr-decay": "UNDECIDED 1.0/√epoch: test accuracy no worse",
+    # dropout's gap: seed 0 slightly wider, seed 1 far narrower than none's
+    "regularization": "UNDECIDED dropout (keep_prob=0.86): gap smaller than none's in 1/2",
 }
 
 
@@ -34,9 +36,7 @@ def test_quick_form_runs_and_reports(name, tmp_path):
     assert saved["table"] == result.table()
     for figure in result.figures:
         assert (tmp_path / f"{figure}.png").stat().st_size > 1000
-    if name == "regularization":
-        pass  # its quick setting is being re-chosen (issue 28)
-    elif name in UNDECIDED_WITH_2_SEEDS:
+    if name in UNDECIDED_WITH_2_SEEDS:
         assert result.verdict.word == "INCONCLUSIVE", result.verdict
         assert UNDECIDED_WITH_2_SEEDS[name] in result.verdict.reason
     else:
@@ -52,7 +52,9 @@ def test_defaults_are_the_notes_settings():
     init, reg, opt = lab.get("init"), lab.get("regularization"), lab.get("optimizers")
     assert init.DEFAULTS["sizes"] == [2, 10, 5, 1] and init.DEFAULTS["epochs"] == 15000
     assert init.DEFAULTS["lr"] == 0.01
-    assert reg.DEFAULTS["sizes"] == [2, 20, 3, 1] and reg.DEFAULTS["epochs"] == 30000
+    # regularization: the notebook's α, λ and keep_prob; a wider network on noisier data, so
+    # that dropout's effect holds over seeds (its docstring has the numbers)
+    assert reg.DEFAULTS["sizes"] == [2, 64, 32, 1] and reg.DEFAULTS["epochs"] == 10000
     assert reg.DEFAULTS["lr"] == 0.3 and reg.DEFAULTS["l2"] == 0.7
     assert reg.DEFAULTS["keep_prob"] == 0.86
     assert opt.DEFAULTS["sizes"] == [2, 5, 2, 1] and opt.DEFAULTS["lr"] == 7e-4
