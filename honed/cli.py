@@ -304,37 +304,6 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
-def no_summary(run: Path) -> str:
-    """Why ``run`` has no summary.json, what it holds and what to do; FileNotFoundError
-    when it is no run directory at all (no config.json)."""
-    from honed.train import list_checkpoints
-    from honed.train.lock import live_owner
-
-    if not (run / "config.json").is_file():
-        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
-    metrics = run / "metrics.jsonl"
-    lines = metrics.read_text(encoding="utf-8").splitlines() if metrics.is_file() else []
-    epochs = sum(1 for line in lines if line.strip())
-    checkpoints = sorted(list_checkpoints(run / "checkpoints"))
-    owner = live_owner(run)
-    if owner is not None:
-        return (
-            f"{run} has no summary.json yet: it is still training (process {owner['pid']} on "
-            f"{owner['host']}); {epochs} epoch(s) in metrics.jsonl so far"
-        )
-    saved = (
-        f"checkpoints of epoch(s) {', '.join(map(str, checkpoints))}; continue it with: "
-        f"honed resume {run}"
-        if checkpoints
-        else "no checkpoint was saved, so train it again"
-    )
-    return (
-        f"{run} has no summary.json: its training stopped before the end (the process was "
-        f"killed or the machine went down) with {epochs} epoch(s) in metrics.jsonl and "
-        f"{saved}"
-    )
-
-
 def cmd_export(args) -> int:
     """Export a trained run for use outside honed: one ONNX graph from raw input to class
     probabilities.
@@ -367,7 +336,7 @@ def cmd_export(args) -> int:
 def cmd_report(args) -> int:
     """Print a run's summary and per-epoch metrics; read-only (nothing in the run directory
     is created or changed) unless --plot redraws its curves.png from the metrics."""
-    from honed.experiment.runs import failed_reason
+    from honed.experiment.runs import failed_reason, no_summary
     from honed.train import History
     from honed.train.durable import read_json
 
@@ -465,6 +434,7 @@ def cmd_diagnose(args) -> int:
     avoidable bias = train − human error; variance = dev − train error.
     """
     from honed.diagnose import diagnose
+    from honed.experiment.runs import no_summary
 
     human, dataset, history = args.human_error, None, None
     if args.run:

@@ -72,7 +72,7 @@ def _flatten(obj, prefix: str = "") -> dict:
 def _read_run(run) -> dict:
     run = Path(run)
     if not (run / "summary.json").exists():
-        from honed.cli import no_summary
+        from honed.experiment.runs import no_summary
 
         raise FileNotFoundError(f"{no_summary(run)}; compare needs finished runs")
     config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
