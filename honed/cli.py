@@ -5,6 +5,7 @@
     honed resume RUN [--epochs N] [--lr X [--constant-lr]] [--from-epoch E]
     honed predict RUN INPUT [--out preds.csv] [--proba]
     honed evaluate RUN [--split test|dev|train] [--data PATH]
+    honed export RUN --format onnx --out model.onnx
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
@@ -16,6 +17,7 @@
     honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
     honed compare RUN RUN ... [--out compare.png]
+    honed --version
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
 5 tuning workers kept dying (the study stops; running it again resumes it), 6 a lab verdict
@@ -31,6 +33,7 @@ import os
 import sys
 from pathlib import Path
 
+from honed import __version__
 from honed import validation as check
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_GRADCHECK, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
@@ -297,6 +300,35 @@ def cmd_evaluate(args) -> int:
     analysis, written = evaluate_run(run, split=args.split, data=args.data)
     print(analysis)
     print("\nwritten: " + ", ".join(str(p) for p in written))
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    """Export a trained run for use outside honed: one ONNX graph from raw input to class
+    probabilities.
+
+    The graph holds the run's preprocessing (pixel scaling, the normalizer fit on train),
+    the network in inference mode (batch norm folded into the Dense before it, dropout left
+    out) and the output activation; its outputs are `probabilities` (N, C) and `label` (N,),
+    and the class names are in the model's metadata. Serve it with onnxruntime (README,
+    "Deploy"). A layer that ONNX cannot express is refused by name. Needs the onnx extra.
+    """
+    from honed.experiment.bundle import load_run
+    from honed.export import OPSET, OnnxMissing, to_onnx
+    from honed.train.durable import atomic_write
+
+    try:
+        proto = to_onnx(load_run(args.run))
+    except OnnxMissing as err:
+        print(f"honed export: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    path = atomic_write(args.out, proto.SerializeToString())
+    inputs = [i.name for i in proto.graph.input]
+    shown = ", ".join(inputs[:4]) + (f", ... ({len(inputs)} columns)" if len(inputs) > 4 else "")
+    print(
+        f"{args.run} → {path} (ONNX opset {OPSET}, {path.stat().st_size / 1024:.0f} KiB; "
+        f"inputs {shown}; outputs {', '.join(o.name for o in proto.graph.output)})"
+    )
     return EXIT_OK
 
 
@@ -699,6 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"honed {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -779,6 +812,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="which of the run's sets (default test)",
     )
     p.add_argument("--data", metavar="PATH", help="a labelled .npz (X, y) or .csv instead")
+
+    p = add("export", cmd_export)
+    p.add_argument("run", help="run directory")
+    p.add_argument("--format", default="onnx", choices=["onnx"], help="file format (onnx)")
+    p.add_argument("--out", required=True, metavar="PATH", help="file to write, e.g. model.onnx")
 
     p = add("report", cmd_report)
     p.add_argument("run", help="run directory")

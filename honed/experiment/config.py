@@ -556,8 +556,9 @@ def resolve_config(raw: dict[str, Any]) -> ExperimentConfig:
     """Validate a raw (parsed TOML) config and fill in the defaults.
 
     Raises:
-        ValueError / TypeError (``ConfigError`` for the file's structure): an unknown key or
-        a bad value, naming its dotted path.
+        ValueError: an unknown key or a bad value, naming its dotted path (``ConfigError``
+            for the file's structure).
+        TypeError: a value of the wrong type, naming its dotted path.
     """
     if isinstance(raw, ExperimentConfig):
         return raw
