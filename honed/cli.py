@@ -429,7 +429,7 @@ def cmd_diagnose(args) -> int:
     """
     from honed.diagnose import diagnose
 
-    human, dataset, history = args.human_error, None, None
+    human, dataset, history, regression = args.human_error, None, None, None
     if args.run:
         from honed.train.durable import read_json
 
@@ -442,6 +442,9 @@ def cmd_diagnose(args) -> int:
         if "train" not in errors:
             raise ValueError(f"{args.run} has no final errors (status {summary.get('status')})")
         train, dev = errors["train"]["error"], errors["dev"]["error"]
+        regression = (summary.get("diagnosis") or {}).get("reference_rmse")
+        if regression:  # RMSE against the constant predictor, as at the end of training
+            train, dev = errors["train"]["rmse"], errors["dev"]["rmse"]
         if (run / "config.json").exists():
             config = json.loads((run / "config.json").read_text())
             dataset = config.get("data", {}).get("dataset")
@@ -453,6 +456,11 @@ def cmd_diagnose(args) -> int:
         if args.train_error is None or args.dev_error is None:
             raise ValueError("give a run directory, or both --train-error and --dev-error")
         train, dev = args.train_error, args.dev_error
+    if args.run and regression:
+        from honed.diagnose import diagnose_regression
+
+        print(diagnose_regression(train, dev, regression, human, args.threshold, history))
+        return EXIT_OK
     print(diagnose(train, dev, human, threshold=args.threshold, dataset=dataset, history=history))
     return EXIT_OK
 
