@@ -204,7 +204,10 @@ def cmd_predict(args) -> int:
     t10k-images-idx3-ubyte.gz: raw 0..255 pixels are converted exactly as in training).
     Prints one line per example (index, class index, class name), or writes them with
     --out preds.csv; --proba adds the class probabilities. Input of the wrong shape is
-    refused with the shape the run expects.
+    refused with the shape the run expects. A run trained on a table (dataset "table")
+    takes CSV or Parquet: columns matched by name in any order (the target may be there and
+    is ignored; a missing or unknown column is refused naming it), by position without a
+    header. A regression run prints its predicted values in the targets' units.
     """
     import numpy as np
 
