@@ -163,6 +163,16 @@ def test_regression_epoch_lines_and_report_show_rmse_and_r2(diabetes_run, capsys
     assert "dev RMSE" in out and "final test  cost" in out and "R²" in out
 
 
+def test_compare_shows_rmse_and_r2_of_regression_runs(diabetes_run, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "compare.png"
+    assert main(["compare", str(diabetes_run), str(diabetes_run), "--out", str(out)]) == 0
+    header, _, row = capsys.readouterr().out.splitlines()[:3]
+    assert "test RMSE" in header and "test R²" in header
+    summary = json.loads((diabetes_run / "summary.json").read_text())
+    assert f"{summary['errors']['test']['r2']:.4f}" in row
+
+
 def test_diagnose_of_a_regression_run_uses_its_rmse(diabetes_run, capsys):
     assert main(["diagnose", str(diabetes_run)]) == 0
     out = capsys.readouterr().out
