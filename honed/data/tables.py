@@ -387,6 +387,16 @@ class TableEncoder:
                 counts = {c: 0 for c in cats}
                 for v in text:
                     counts[v] += 1
+                if len(cats) > 50 and len(cats) > len(text) / 2:
+                    from .checks import DataWarning
+
+                    warnings.warn(
+                        f"{source}: column {name!r} has {len(cats)} distinct values in "
+                        f"{len(text)} training rows: one-hot encoding makes as many features "
+                        "(an identifier or free text? leave the column out)",
+                        DataWarning,
+                        stacklevel=2,
+                    )
                 kinds.append("category")
                 categories.append(cats)
                 fill_numbers.append(np.nan)
