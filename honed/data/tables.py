@@ -80,7 +80,12 @@ def _read_frame(path: Path, header: bool | None):
         raise FileNotFoundError(2, "no such file", str(path))
     if path.is_dir():
         raise IsADirectoryError(21, "a table file was expected, this is a directory", str(path))
-    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    suffix = ("".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix).lower()
+    if suffix not in (".csv", ".csv.gz", ".txt", ".parquet", ".pq"):
+        raise ValueError(
+            f"{path}: a table must be a CSV (.csv, .csv.gz, .txt) or Parquet (.parquet) file, "
+            f"got {path.name!r}"
+        )
     if suffix in (".parquet", ".pq"):
         try:
             return pd.read_parquet(path), True
