@@ -205,7 +205,10 @@ def cmd_predict(args) -> int:
     t10k-images-idx3-ubyte.gz: raw 0..255 pixels are converted exactly as in training).
     Prints one line per example (index, class index, class name), or writes them with
     --out preds.csv; --proba adds the class probabilities. Input of the wrong shape is
-    refused with the shape the run expects.
+    refused with the shape the run expects. A run trained on a table (dataset "table")
+    takes CSV or Parquet: columns matched by name in any order (the target may be there and
+    is ignored; a missing or unknown column is refused naming it), by position without a
+    header. A regression run prints its predicted values in the targets' units.
     """
     import numpy as np
 
@@ -436,7 +439,7 @@ def cmd_diagnose(args) -> int:
     from honed.diagnose import diagnose
     from honed.experiment.runs import no_summary
 
-    human, dataset, history = args.human_error, None, None
+    human, dataset, history, regression = args.human_error, None, None, None
     if args.run:
         from honed.train.durable import read_json
 
@@ -452,6 +455,9 @@ def cmd_diagnose(args) -> int:
         if "train" not in errors:
             raise ValueError(f"{args.run} has no final errors (status {summary.get('status')})")
         train, dev = errors["train"]["error"], errors["dev"]["error"]
+        regression = (summary.get("diagnosis") or {}).get("reference_rmse")
+        if regression:  # RMSE against the constant predictor, as at the end of training
+            train, dev = errors["train"]["rmse"], errors["dev"]["rmse"]
         if (run / "config.json").exists():
             config = json.loads((run / "config.json").read_text())
             dataset = config.get("data", {}).get("dataset")
@@ -463,6 +469,11 @@ def cmd_diagnose(args) -> int:
         if args.train_error is None or args.dev_error is None:
             raise ValueError("give a run directory, or both --train-error and --dev-error")
         train, dev = args.train_error, args.dev_error
+    if args.run and regression:
+        from honed.diagnose import diagnose_regression
+
+        print(diagnose_regression(train, dev, regression, human, args.threshold, history))
+        return EXIT_OK
     print(diagnose(train, dev, human, threshold=args.threshold, dataset=dataset, history=history))
     return EXIT_OK
 

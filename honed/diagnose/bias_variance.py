@@ -85,6 +85,8 @@ class Diagnosis:
     #: constant predictor, see :func:`diagnose_regression`)
     metric: str = "error"
     reference: str = ""
+    #: regression: σ, the RMSE of the constant predictor the errors are divided by
+    reference_rmse: float | None = None
 
     def _fmt(self, value: float, signed: bool = False) -> str:
         if self.metric == "error":
@@ -163,6 +165,7 @@ class Diagnosis:
             "next_steps": self.next_steps,
             "metric": self.metric,
             "reference": self.reference,
+            "reference_rmse": self.reference_rmse,
         }
 
 
@@ -283,4 +286,5 @@ def diagnose_regression(
         read_curves(history) if history else [],
         metric="relative RMSE",
         reference=reference,
+        reference_rmse=ref,
     )

@@ -784,7 +784,8 @@ def key_reference() -> str:
             dotted = f"{section}.{f.name}" if section else f.name
             meaning = f.metadata["help"] + _choices(f, section)
             default = _default_text(f).replace("|", "\\|")
-            lines.append(f"| `{dotted}` | {f.metadata['kind']} | `{default}` | {meaning} |")
+            kind = f.metadata["kind"].replace("|", "\\|")  # a | would end the table cell
+            lines.append(f"| `{dotted}` | {kind} | `{default}` | {meaning} |")
         lines.append("")
     return "\n".join(lines)
 
