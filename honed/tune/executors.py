@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from concurrent.futures import Future
 from typing import Any
@@ -100,22 +101,25 @@ def _exit_code(procs: list) -> int | None:
     return None
 
 
+def _how_it_died(code: int) -> str:
+    """A dead process's exit code in words."""
+    if code >= 0:
+        return f"exited with code {code} before finishing the trial"
+    try:
+        how = f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        how = f"killed by signal {-code}"
+    return how + (" (the OOM killer, a crash or kill)" if code == -signal.SIGKILL else "")
+
+
 def _worker_died(error: BaseException, code: int | None, tries: int) -> BaseException:
     """The error a study records for a trial whose worker died: how it died, how often."""
     from concurrent.futures.process import BrokenProcessPool
 
-    if code is not None and code < 0:
-        try:
-            how = f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            how = f"killed by signal {-code}"
-        how += " (the OOM killer, a crash or kill)" if code == -signal.SIGKILL else ""
-    elif code is not None:
-        how = f"exited with code {code} before finishing the trial"
-    else:
+    if code is None:
         return error
     runs = f"; it ran {tries} times" if tries > 1 else ""
-    err = BrokenProcessPool(f"the worker process was {how}{runs}")
+    err = BrokenProcessPool(f"the worker process was {_how_it_died(code)}{runs}")
     err.__cause__ = error
     return err
 
@@ -255,6 +259,15 @@ class ProcessExecutor(Executor):
             self._drop(slot, pool)
             if code is not None and code < 0 and left > 0 and not self._closing:
                 self.resubmitted += 1
+                # said once, on stderr: the study's own lines only show the trial's end
+                pid = procs[0].pid if procs else "?"
+                print(
+                    f"worker process {pid} was {_how_it_died(code)}: its trial runs again "
+                    f"in a fresh worker (re-run {self.resubmits - left + 1} of "
+                    f"{self.resubmits}); the other workers go on",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 try:
                     self._launch(out, fn, args, left - 1)
                 except Exception as e:  # no new process could be started

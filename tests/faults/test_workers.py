@@ -35,7 +35,7 @@ def _release_all(gate, thread):
         thread.join(timeout=0.2)
 
 
-def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
+def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path, capfd):
     gate, db = tmp_path / "gate", tmp_path / "s.journal"
     gate.mkdir()
     for name in ["events", *(f"go-{n}" for n in range(N))]:
@@ -90,6 +90,9 @@ def test_a_killed_worker_costs_only_its_trial_and_the_other_goes_on(tmp_path):
         _release_all(gate, driver)
         os.close(events)
     assert "error" not in outcome, outcome
+    said = capfd.readouterr().err
+    assert f"worker process {first[0]} was killed by SIGKILL" in said, said
+    assert "its trial runs again in a fresh worker (re-run 1 of 2)" in said, said
     trials = outcome["study"].trials
     assert [t.state for t in trials] == [TrialState.COMPLETE] * N
     host = driver_id().split(":")[0]
