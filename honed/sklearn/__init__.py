@@ -25,5 +25,6 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("honed.sklearn needs scikit-learn: pip install 'honed[sklearn]'") from err
 
 from honed.sklearn.estimators import HonedClassifier
+from honed.sklearn.search import HonedScale, PopulationSearchCV
 
-__all__ = ["HonedClassifier"]
+__all__ = ["HonedClassifier", "HonedScale", "PopulationSearchCV"]

@@ -176,10 +176,24 @@ class _HonedEstimator(BaseEstimator):
 
     def _fit_arrays(self, X, y, n_outputs_data: int):
         """Train a new model on validated, encoded ``(X, y)``."""
+        X = X.astype(
+            self.dtype, copy=False
+        )  # float64 inputs would train float32 weights in float64
         self.config_ = self._config(_seed(self.random_state))
         train, dev = self._split(X, y, self.config_)
         self.trainer_ = self._new_trainer(self.config_, *train, n_outputs_data)
         self.trainer_.fit(train, dev, epochs=self.config_.train.epochs)
+        self._dev = dev
+        return self
+
+    def _adopt(self, config, X, y, n_outputs_data: int, model_state, history, dev=None):
+        """Take a model trained elsewhere on ``(X, y)`` (a population member that computed
+        what :meth:`fit` computes) as this estimator's fit."""
+        self.config_ = config
+        self.trainer_ = self._new_trainer(config, X, y, n_outputs_data)
+        self.trainer_.model.load_state_dict(model_state)
+        self.trainer_.history = history
+        self.trainer_.epoch = len(history)
         self._dev = dev
         return self
 
@@ -243,11 +257,17 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
 
     def fit(self, X, y):
         """Train a new model on ``X`` (rows are examples) and labels ``y`` of any type."""
+        X, encoded = self._prepare(X, y)
+        return self._fit_arrays(X, encoded, len(self.classes_))
+
+    def _prepare(self, X, y):
+        """Validated ``X`` and ``y`` encoded as indices into ``classes_ = np.unique(y)``;
+        sets ``classes_``, ``n_features_in_`` and ``feature_names_in_``."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
-        return self._fit_arrays(X, encoded.astype(np.int64), len(self.classes_))
+        return X, encoded.astype(np.int64)
 
     def partial_fit(self, X, y, classes=None):
         """One more epoch on ``(X, y)``; the first call starts a model (``classes``: every
@@ -275,6 +295,7 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
                 f"{unknown.tolist()[:5]}"
             )
         encoded = np.searchsorted(self.classes_, y).astype(np.int64)
+        X = X.astype(self.dtype, copy=False)
         self.trainer_.fit((X, encoded), self._dev, epochs=self.trainer_.epoch + 1)
         return self
 
