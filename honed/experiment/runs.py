@@ -137,7 +137,7 @@ def _fit_and_report(
     if run_dir is not None:
         _update_run_record(run_dir, status=Status.RUNNING, epoch=trainer.epoch)
     try:
-        trainer.fit(data.train, data.dev, epochs=config.train.epochs)
+        trainer.fit(data.train, data.dev, epochs=config.train.epochs, verbose=0)
     except TrainingDiverged as err:
         result = RunResult(
             run_dir,

@@ -182,7 +182,7 @@ class _HonedEstimator(BaseEstimator):
         self.config_ = self._config(_seed(self.random_state))
         train, dev = self._split(X, y, self.config_)
         self.trainer_ = self._new_trainer(self.config_, *train, n_outputs_data)
-        self.trainer_.fit(train, dev, epochs=self.config_.train.epochs)
+        self.trainer_.fit(train, dev, epochs=self.config_.train.epochs, verbose=0)
         self._dev = dev
         return self
 
@@ -296,7 +296,7 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
             )
         encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         X = X.astype(self.dtype, copy=False)
-        self.trainer_.fit((X, encoded), self._dev, epochs=self.trainer_.epoch + 1)
+        self.trainer_.fit((X, encoded), self._dev, epochs=self.trainer_.epoch + 1, verbose=0)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

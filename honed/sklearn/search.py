@@ -22,6 +22,7 @@ order and schedule), so nothing is trained twice.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Mapping
 
@@ -78,6 +79,17 @@ def _distributions(param_distributions):
     return [convert(space) for space in param_distributions]
 
 
+def _one_blas_thread():
+    """BLAS on one thread while populations train (threadpoolctl: the tune extra)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - then BLAS keeps its own setting
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class _Fit:
     """One candidate × fold: its estimator, config, data, and where it trains."""
 
@@ -90,7 +102,13 @@ class _Fit:
 
 
 class _Group:
-    """One population: the fits that share everything but per-member hyperparameters."""
+    """One population: the fits that share everything but per-member hyperparameters.
+
+    Fits on the same fold with the same seed (a fixed ``random_state``) see the same
+    mini-batches: they train on the fold's rows in that seed's common order, the first layer
+    one wide matrix product for all members. Others train on their own fold's rows
+    (:class:`PerMember`), each in its own seed's order.
+    """
 
     def __init__(self, fits, dtype):
         from honed.experiment.population_tuning import member
@@ -115,17 +133,22 @@ class _Group:
             f.member = (self, k)
         batch = config.train.batch_size
         es = config.train.early_stopping or None
+        shared = len({(f.fold, f.config.seed) for f in fits}) == 1
         self.trainer = PopulationTrainer(
             self.population,
             loss=config.train.loss_name(config.model.output),
             batch_size=len(base.train[0]) if batch == "full" else int(batch),
-            common_order=False,  # each member its own seed's order, as its standalone fit
+            seed=config.seed,  # the order of Trainer(seed=seed), as the standalone fit's
+            common_order=shared,
             patience=es["patience"] if es else None,
             min_delta=es["min_delta"] if es else 0.0,
             monitor=es["monitor"] if es else "dev_error",
         )
-        self.train = PerMember([f.train for f in fits])
-        self.dev = PerMember([f.dev for f in fits]) if base.dev is not None else None
+        if shared:
+            self.train, self.dev = base.train, base.dev
+        else:
+            self.train = PerMember([f.train for f in fits])
+            self.dev = PerMember([f.dev for f in fits]) if base.dev is not None else None
         self.seconds = 0.0
 
     def fit(self, epochs: int) -> None:
@@ -159,6 +182,10 @@ class PopulationSearchCV(BaseSearchCV):
         scoring, refit, cv, verbose, error_score, return_train_score: as
             ``RandomizedSearchCV``.
         random_state: seeds the draws (``ParameterSampler``).
+        n_jobs: threads that train populations at the same time (None: 1; -1: one per
+            core); the members are split into at least this many populations. Each thread
+            runs its matrix products on one BLAS thread: a population's matrices are small,
+            and on a busy machine more BLAS threads made a step several times slower.
         halving: successive halving over epochs (``HalvingRandomSearchCV``'s semantics with
             ``resource="epochs"``).
         factor: halving: 1/factor of the candidates go on, with factor times the epochs.
@@ -183,6 +210,7 @@ class PopulationSearchCV(BaseSearchCV):
         random_state=None,
         error_score=np.nan,
         return_train_score=False,
+        n_jobs=None,
         halving=False,
         factor=3,
         min_resources="exhaust",
@@ -190,7 +218,7 @@ class PopulationSearchCV(BaseSearchCV):
         super().__init__(
             estimator=estimator,
             scoring=scoring,
-            n_jobs=None,
+            n_jobs=n_jobs,
             refit=refit,
             cv=cv,
             verbose=verbose,
@@ -216,6 +244,13 @@ class PopulationSearchCV(BaseSearchCV):
             )
         if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, int) or self.n_iter < 1:
             raise ValueError(f"n_iter must be an integer >= 1, got {self.n_iter!r}")
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool)
+            or not isinstance(n_jobs, int)
+            or not (n_jobs >= 1 or n_jobs == -1)
+        ):
+            raise ValueError(f"n_jobs must be None, -1 or an integer >= 1, got {n_jobs!r}")
         if not self.halving:
             return
         if isinstance(self.factor, bool) or not isinstance(self.factor, int) or self.factor < 2:
@@ -287,7 +322,8 @@ class PopulationSearchCV(BaseSearchCV):
                 **clone(self.best_params_, safe=False)
             )
             started = time.time()
-            self.best_estimator_.fit(X, y)
+            with _one_blas_thread():
+                self.best_estimator_.fit(X, y)
             self.refit_time_ = time.time() - started
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -346,12 +382,42 @@ class PopulationSearchCV(BaseSearchCV):
                     None if dev is None else dev[0].shape,
                 )
                 by_key.setdefault(key, []).append(fit)
-        groups = [_Group(group, np.dtype(group[0].estimator.dtype)) for group in by_key.values()]
+        lists = []
+        for same in by_key.values():
+            by_data: dict[tuple, list[_Fit]] = {}
+            for fit in same:
+                by_data.setdefault((fit.fold, fit.config.seed), []).append(fit)
+            lists += [g for g in by_data.values() if len(g) > 1]
+            rest = [f for g in by_data.values() if len(g) == 1 for f in g]
+            if rest:
+                lists.append(rest)
+        threads = self._threads()
+        while (
+            lists
+            and max(len(g) for g in lists) > 1
+            and (len(lists) < threads or (len(lists) % threads and len(lists) < 4 * threads))
+        ):
+            big = max(range(len(lists)), key=lambda i: len(lists[i]))
+            half = len(lists[big]) // 2  # members are independent: any split computes the same
+            lists[big : big + 1] = [lists[big][:half], lists[big][half:]]
+        groups = [_Group(group, np.dtype(group[0].estimator.dtype)) for group in lists]
         return fits, groups, alone
 
+    def _threads(self) -> int:
+        return (os.cpu_count() or 1) if self.n_jobs == -1 else (self.n_jobs or 1)
+
     def _train(self, groups, alone, epochs: int) -> None:
-        for group in groups:
-            group.fit(epochs)
+        with _one_blas_thread():
+            if self._threads() > 1 and len(groups) > 1:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(self._threads()) as pool:
+                    # the largest first: the threads finish together
+                    ordered = sorted(groups, key=lambda g: -len(g.trainer.alive))
+                    list(pool.map(lambda g: g.fit(epochs), ordered))
+            else:
+                for group in groups:
+                    group.fit(epochs)
         for fit in alone:  # a fresh fit with this many epochs, as scikit-learn's halving does
             est = fit.estimator
             started = time.perf_counter()

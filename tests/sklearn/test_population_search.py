@@ -33,8 +33,8 @@ def _columns(results, n_splits, metric="score"):
     return np.array([results[f"split{i}_test_{metric}"] for i in range(n_splits)])
 
 
-@pytest.mark.parametrize("early_stopping", [False, {"patience": 2}])
-def test_each_candidate_and_fold_scores_as_randomized_search(iris, early_stopping):
+@pytest.mark.parametrize("early_stopping, n_jobs", [(False, None), ({"patience": 2}, 2)])
+def test_each_candidate_and_fold_scores_as_randomized_search(iris, early_stopping, n_jobs):
     X, y = iris
     estimator = HonedClassifier(
         epochs=6, batch_size=32, random_state=7, dtype="float64", early_stopping=early_stopping
@@ -43,7 +43,7 @@ def test_each_candidate_and_fold_scores_as_randomized_search(iris, early_stoppin
     # RandomizedSearchCV takes honed's scales through HonedScale (scipy's rvs)
     wrapped = {**SPACE, "beta1": HonedScale(SPACE["beta1"])}
     reference = RandomizedSearchCV(estimator, wrapped, **kwargs).fit(X, y)
-    search = PopulationSearchCV(estimator, SPACE, **kwargs).fit(X, y)
+    search = PopulationSearchCV(estimator, SPACE, n_jobs=n_jobs, **kwargs).fit(X, y)
     assert search.cv_results_["params"] == reference.cv_results_["params"]
     np.testing.assert_allclose(
         _columns(search.cv_results_, 3), _columns(reference.cv_results_, 3), rtol=1e-9
@@ -115,6 +115,7 @@ def test_halving_keeps_the_best_third_with_three_times_the_epochs(iris):
     "kwargs, message",
     [
         ({"n_iter": 0}, "n_iter must be an integer >= 1, got 0"),
+        ({"n_jobs": 0}, "n_jobs must be None, -1 or an integer >= 1, got 0"),
         ({"halving": True, "factor": 1}, "factor must be an integer >= 2, got 1"),
         ({"halving": True, "min_resources": 0}, "min_resources must be"),
     ],
@@ -139,4 +140,20 @@ def test_candidates_a_population_cannot_train_are_fitted_alone(iris):
     assert {p["activation"] for p in search.cv_results_["params"]} == {"relu", "identity"}
     np.testing.assert_allclose(
         _columns(search.cv_results_, 2), _columns(reference.cv_results_, 2), rtol=1e-9
+    )
+
+
+def test_members_with_their_own_seeds_train_on_their_own_folds(iris):
+    """Candidates with different seeds cannot share mini-batches: they train as one
+    population with each member's own fold and order (PerMember), and still score as
+    RandomizedSearchCV's."""
+    X, y = iris
+    estimator = HonedClassifier(epochs=4, batch_size=16, dtype="float64")
+    space = {"lr": loguniform(1e-3, 1e-1), "random_state": list(range(20))}
+    kwargs = dict(n_iter=5, cv=3, random_state=4, scoring="neg_log_loss")
+    reference = RandomizedSearchCV(estimator, space, **kwargs).fit(X, y)
+    search = PopulationSearchCV(estimator, space, **kwargs).fit(X, y)
+    assert len({p["random_state"] for p in search.cv_results_["params"]}) > 1
+    np.testing.assert_allclose(
+        _columns(search.cv_results_, 3), _columns(reference.cv_results_, 3), rtol=1e-9
     )
