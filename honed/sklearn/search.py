@@ -30,11 +30,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ParameterSampler, check_cv
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.model_selection._validation import _score
+from sklearn.model_selection._validation import _score, _warn_or_raise_about_fit_failures
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_random_state, indexable
 
 from honed.sklearn.estimators import HonedClassifier, _seed
+from honed.train import TrainingDiverged
 
 
 class HonedScale:
@@ -93,12 +94,23 @@ def _one_blas_thread():
 class _Fit:
     """One candidate × fold: its estimator, config, data, and where it trains."""
 
-    __slots__ = ("candidate", "config", "data", "dev", "estimator", "fold", "member", "train")
+    __slots__ = (
+        "candidate",
+        "config",
+        "data",
+        "dev",
+        "error",
+        "estimator",
+        "fold",
+        "member",
+        "train",
+    )
 
     def __init__(self, candidate, fold, estimator, config, data, train, dev):
         self.candidate, self.fold, self.estimator = candidate, fold, estimator
         self.config, self.data, self.train, self.dev = config, data, train, dev
         self.member = None  # (population group, member index), or (None, seconds) alone
+        self.error = None  # why training failed (a diverged member), as fit_error
 
 
 class _Group:
@@ -309,6 +321,7 @@ class PopulationSearchCV(BaseSearchCV):
             self._train(groups, alone, epochs)
             all_out = [self._result(f, folds[f.fold], scorers) for f in fits]
             all_params, more = candidates, None
+        _warn_or_raise_about_fit_failures(all_out, self.error_score)
         results = self._format_results(all_params, self.n_splits_, all_out, more)
         first = all_out[0]["test_scores"]
         self.multimetric_ = isinstance(first, dict)
@@ -421,7 +434,10 @@ class PopulationSearchCV(BaseSearchCV):
         for fit in alone:  # a fresh fit with this many epochs, as scikit-learn's halving does
             est = fit.estimator
             started = time.perf_counter()
-            est.set_params(epochs=epochs)._fit_arrays(*fit.data, len(est.classes_))
+            try:
+                est.set_params(epochs=epochs)._fit_arrays(*fit.data, len(est.classes_))
+            except TrainingDiverged as err:
+                fit.error = str(err)
             fit.member = (None, time.perf_counter() - started)
 
     def _fitted(self, fit: _Fit):
@@ -431,6 +447,9 @@ class PopulationSearchCV(BaseSearchCV):
         if group is None:  # trained alone
             return est, k
         pop = group.population
+        if pop.status[k] == "diverged":
+            fit.error = pop.histories[k].message or "training diverged"
+            return est, group.seconds
         est._adopt(
             fit.config,
             *fit.train,
@@ -444,6 +463,16 @@ class PopulationSearchCV(BaseSearchCV):
     def _result(self, fit: _Fit, fold: dict, scorers) -> dict:
         """What scikit-learn's ``_fit_and_score`` returns for this candidate and fold."""
         est, seconds = self._fitted(fit)
+        if fit.error is not None:  # as _fit_and_score records a fit that raised
+            if self.error_score == "raise":
+                raise TrainingDiverged(fit.error, 0, 0)
+            names = getattr(scorers, "_scorers", None)
+            failed = self.error_score if names is None else dict.fromkeys(names, self.error_score)
+            out = {"fit_error": fit.error, "test_scores": failed}
+            out["n_test_samples"] = len(fold["y_test"])
+            if self.return_train_score:
+                out["train_scores"] = failed
+            return {**out, "fit_time": seconds, "score_time": 0.0}
         started = time.perf_counter()
         out = {
             "fit_error": None,

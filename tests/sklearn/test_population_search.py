@@ -157,3 +157,24 @@ def test_members_with_their_own_seeds_train_on_their_own_folds(iris):
     np.testing.assert_allclose(
         _columns(search.cv_results_, 3), _columns(reference.cv_results_, 3), rtol=1e-9
     )
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_a_diverging_candidate_gets_error_score_as_in_randomized_search(iris):
+    from sklearn.exceptions import FitFailedWarning
+
+    X, y = iris
+    estimator = HonedClassifier(epochs=2, random_state=0)  # float32: 1e30² overflows
+    space = {"lr": [1e-2, 1e30]}
+    kwargs = dict(n_iter=2, cv=2, random_state=0)
+    with pytest.warns(FitFailedWarning):
+        reference = RandomizedSearchCV(estimator, space, **kwargs).fit(X, y)
+    with pytest.warns(FitFailedWarning, match="diverged"):
+        search = PopulationSearchCV(estimator, space, **kwargs).fit(X, y)
+    ours, theirs = _columns(search.cv_results_, 2), _columns(reference.cv_results_, 2)
+    assert np.isnan(ours).any()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_allclose(ours[~np.isnan(ours)], theirs[~np.isnan(theirs)], rtol=1e-5)
+    assert search.best_params_ == {"lr": 1e-2}
+    with pytest.raises(RuntimeError, match="diverged"):
+        PopulationSearchCV(estimator, space, error_score="raise", **kwargs).fit(X, y)
