@@ -1,6 +1,7 @@
 """honed as scikit-learn estimators (the ``sklearn`` extra: ``pip install 'honed[sklearn]'``).
 
-    estimators.py  HonedClassifier: an experiment's model and training as an estimator
+    estimators.py  HonedClassifier, HonedRegressor: an experiment's model and training as
+                   estimators
     search.py      PopulationSearchCV: RandomizedSearchCV's interface, every candidate × fold
                    trained as one population
 
@@ -24,7 +25,7 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("honed.sklearn needs scikit-learn: pip install 'honed[sklearn]'") from err
 
-from honed.sklearn.estimators import HonedClassifier
+from honed.sklearn.estimators import HonedClassifier, HonedRegressor
 from honed.sklearn.search import HonedScale, PopulationSearchCV
 
-__all__ = ["HonedClassifier", "HonedScale", "PopulationSearchCV"]
+__all__ = ["HonedClassifier", "HonedRegressor", "HonedScale", "PopulationSearchCV"]

@@ -21,7 +21,7 @@ Note:
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_is_fitted,
@@ -64,6 +64,7 @@ class _HonedEstimator(BaseEstimator):
         beta2=_TRAIN.beta2,
         eps=_TRAIN.eps,
         schedule=_TRAIN.schedule["name"],
+        loss=_TRAIN.loss,
         batch_size=_TRAIN.batch_size,
         epochs=_TRAIN.epochs,
         early_stopping=_TRAIN.early_stopping,
@@ -87,6 +88,7 @@ class _HonedEstimator(BaseEstimator):
         self.beta2 = beta2
         self.eps = eps
         self.schedule = schedule
+        self.loss = loss
         self.batch_size = batch_size
         self.epochs = epochs
         self.early_stopping = early_stopping
@@ -117,6 +119,8 @@ class _HonedEstimator(BaseEstimator):
             k: plain(getattr(self, k))
             for k in ("optimizer", "lr", "beta", "beta1", "beta2", "eps", "schedule")
         }
+        if self.loss is not None:
+            train["loss"] = self.loss
         train.update(
             batch_size=plain(self.batch_size),
             epochs=plain(self.epochs),
@@ -151,7 +155,16 @@ class _HonedEstimator(BaseEstimator):
         from honed.train import ProgressBar
 
         callbacks = [ProgressBar(verbose=1)] if self.verbose else []
-        data = Data(Dataset(X, y), None, None, None, n_outputs_data, None)
+        data = Data(
+            Dataset(X, y),
+            None,
+            None,
+            None,
+            n_outputs_data,
+            None,
+            task="regression" if self._output == "linear" else "classification",
+            target_scaler=getattr(self, "target_scaler_", None),
+        )
         trainer = build_trainer(config, data, callbacks=callbacks)
         trainer.model.to(np.dtype(self.dtype))
         return trainer
@@ -316,4 +329,82 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
         return self.classes_[np.argmax(p, axis=1)]
 
 
-__all__ = ["HonedClassifier"]
+class HonedRegressor(RegressorMixin, _HonedEstimator):
+    """A honed MLP regressor (identity outputs, one per target) with scikit-learn's interface.
+
+    The parameters of :class:`HonedClassifier`; ``loss`` is ``"mse"`` (default,
+    ``J = 1/(2m) Σ‖ŷ − y‖²``), ``"mae"`` or ``"huber"``. The targets are standardized on the
+    training rows (``y_std = (y − μ_y)/σ_y``, as ``honed train`` does for regression) and
+    ``predict`` maps the outputs back (``ŷ = ŷ_std·σ_y + μ_y``). ``y`` may be one target
+    ``(m,)`` or several ``(m, k)``.
+
+    Attributes:
+        target_scaler_: the targets' :class:`honed.data.Standardizer` (``mean_``, ``std_``).
+        n_features_in_, feature_names_in_, history_, model_, config_: as the classifier's.
+    """
+
+    _output = "linear"
+    _stratify = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def fit(self, X, y):
+        """Train a new model on ``X`` and real targets ``y``."""
+        X, y = self._prepare(X, y)
+        return self._fit_arrays(X, y, y.shape[1])
+
+    def _prepare(self, X, y):
+        """Validated ``X`` and standardized ``(m, k)`` targets; fits ``target_scaler_``."""
+        from honed.data import Standardizer
+
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True
+        )
+        y = np.asarray(y, dtype=np.float64)
+        self._one_target = y.ndim == 1
+        y = y.reshape(len(y), -1)
+        self.target_scaler_ = Standardizer(per_feature=True).fit(y)
+        return X, self.target_scaler_.transform(y).astype(self.dtype)
+
+    def partial_fit(self, X, y):
+        """One more epoch on ``(X, y)``; the first call starts a model and fixes the targets'
+        μ and σ from its ``y``."""
+        first = not hasattr(self, "trainer_")
+        if first:
+            X, y_std = self._prepare(X, y)
+            self.config_ = self._config(_seed(self.random_state))
+            self.trainer_ = self._new_trainer(self.config_, X, y_std, y_std.shape[1])
+            self._dev = None
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=False,
+                dtype=[np.float64, np.float32],
+                y_numeric=True,
+                multi_output=True,
+            )
+            y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+            if y.shape[1] != self.target_scaler_.mean_.shape[-1]:
+                raise ValueError(
+                    f"y has {y.shape[1]} targets, the model was started with "
+                    f"{self.target_scaler_.mean_.shape[-1]}"
+                )
+            y_std = self.target_scaler_.transform(y).astype(self.dtype)
+        X = X.astype(self.dtype, copy=False)
+        self.trainer_.fit((X, y_std), self._dev, epochs=self.trainer_.epoch + 1, verbose=0)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets in their own units: ``(m,)`` for one target, else ``(m, k)``."""
+        z = self._outputs(X).astype(np.float64)
+        y = self.target_scaler_.inverse_transform(z)
+        return y.ravel() if self._one_target else y
+
+
+__all__ = ["HonedClassifier", "HonedRegressor"]
