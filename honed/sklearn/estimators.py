@@ -30,9 +30,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from honed.experiment.config import ModelConfig, TrainConfig
+from honed.experiment.config import DataConfig, ModelConfig, TrainConfig
 
-_MODEL, _TRAIN = ModelConfig(), TrainConfig()
+_DATA, _MODEL, _TRAIN = DataConfig(), ModelConfig(), TrainConfig()
 _DTYPES = ("float32", "float64")
 
 
@@ -69,6 +69,9 @@ class _HonedEstimator(BaseEstimator):
         epochs=_TRAIN.epochs,
         early_stopping=_TRAIN.early_stopping,
         validation_fraction=None,
+        categorical=tuple(_DATA.categorical),
+        missing=_DATA.missing,
+        unknown_category=_DATA.unknown_category,
         random_state=None,
         verbose=0,
         dtype="float32",
@@ -93,6 +96,9 @@ class _HonedEstimator(BaseEstimator):
         self.epochs = epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.categorical = categorical
+        self.missing = missing
+        self.unknown_category = unknown_category
         self.random_state = random_state
         self.verbose = verbose
         self.dtype = dtype
@@ -146,6 +152,69 @@ class _HonedEstimator(BaseEstimator):
         if config.train.early_stopping and f == 0:
             raise ValueError("validation_fraction must be > 0 with early_stopping, got 0")
         return float(f)
+
+    # -- inputs -----------------------------------------------------------------------------
+    def _is_table(self, X) -> bool:
+        """A DataFrame that needs honed's table rules: text, boolean or ``categorical``
+        columns, or missing cells."""
+        if not (hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "isna")):
+            return False
+        import pandas as pd
+
+        numbers = all(
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in X.dtypes
+        )
+        return not numbers or bool(self.categorical) or bool(X.isna().to_numpy().any())
+
+    def _validate_fit(self, X, y, **y_params):
+        """``(X, y)`` of a new fit: arrays by scikit-learn's validation, or a table encoded by
+        honed's rules (:class:`honed.data.tables.TableEncoder`: one-hot categories learned
+        here, missing cells refused naming row and column, dropped or imputed with
+        ``missing``; ``encoder_`` keeps it for predict)."""
+        if hasattr(self, "encoder_"):
+            del self.encoder_
+        if not self._is_table(X):
+            return validate_data(self, X, y, dtype=[np.float64, np.float32], **y_params)
+        from honed.data.tables import TableEncoder
+
+        for name, value, options in (
+            ("missing", self.missing, ("error", "drop", "impute")),
+            ("unknown_category", self.unknown_category, ("error", "ignore")),
+        ):
+            if value not in options:
+                raise ValueError(f"{name} must be one of {', '.join(options)}, got {value!r}")
+        y = validate_data(self, "no_validation", y, **y_params)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows and y {len(y)}: they must be the same")
+        if self.missing == "drop":
+            keep = ~X.isna().to_numpy().any(axis=1)
+            X, y = X[keep], y[keep]
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.n_features_in_ = len(X.columns)
+        categorical = [self.categorical] if isinstance(self.categorical, str) else self.categorical
+        missing = "impute" if self.missing == "impute" else "error"
+        self.encoder_ = TableEncoder.fit(X, list(categorical), missing, self.unknown_category)
+        return self.encoder_.transform(X, source="X").astype(np.float64), y
+
+    def _validate_more(self, X, y, **y_params):
+        """``(X, y)`` of a further ``partial_fit`` call, checked against the first."""
+        if hasattr(self, "encoder_"):
+            y = np.asarray(y)
+            if len(y) != len(X):
+                raise ValueError(f"X has {len(X)} rows and y {len(y)}: they must be the same")
+            return self._validate_X(X), y
+        return validate_data(self, X, y, reset=False, dtype=[np.float64, np.float32], **y_params)
+
+    def _validate_X(self, X):
+        """Inputs to predict: encoded as at fit (a table) or validated against it."""
+        if hasattr(self, "encoder_"):
+            if not hasattr(X, "columns"):
+                raise ValueError(
+                    "X must be a DataFrame with the columns of the training table "
+                    f"({', '.join(self.feature_names_in_)}), got {type(X).__name__}"
+                )
+            return self.encoder_.transform(X, source="X")
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
     # -- training ---------------------------------------------------------------------------
     def _new_trainer(self, config, X, y, n_outputs_data: int):
@@ -226,7 +295,7 @@ class _HonedEstimator(BaseEstimator):
 
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self, "trainer_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_X(X)
         return self.trainer_.model.predict_proba(X.astype(self.dtype, copy=False))
 
 
@@ -276,7 +345,7 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
     def _prepare(self, X, y):
         """Validated ``X`` and ``y`` encoded as indices into ``classes_ = np.unique(y)``;
         sets ``classes_``, ``n_features_in_`` and ``feature_names_in_``."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = self._validate_fit(X, y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -286,7 +355,7 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
         """One more epoch on ``(X, y)``; the first call starts a model (``classes``: every
         label that will ever appear, default the labels of this first ``y``)."""
         first = not hasattr(self, "trainer_")
-        X, y = validate_data(self, X, y, reset=first, dtype=[np.float64, np.float32])
+        X, y = self._validate_fit(X, y) if first else self._validate_more(X, y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if first:
@@ -361,9 +430,7 @@ class HonedRegressor(RegressorMixin, _HonedEstimator):
         """Validated ``X`` and standardized ``(m, k)`` targets; fits ``target_scaler_``."""
         from honed.data import Standardizer
 
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True
-        )
+        X, y = self._validate_fit(X, y, y_numeric=True, multi_output=True)
         y = np.asarray(y, dtype=np.float64)
         self._one_target = y.ndim == 1
         y = y.reshape(len(y), -1)
@@ -380,15 +447,7 @@ class HonedRegressor(RegressorMixin, _HonedEstimator):
             self.trainer_ = self._new_trainer(self.config_, X, y_std, y_std.shape[1])
             self._dev = None
         else:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=False,
-                dtype=[np.float64, np.float32],
-                y_numeric=True,
-                multi_output=True,
-            )
+            X, y = self._validate_more(X, y, y_numeric=True, multi_output=True)
             y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
             if y.shape[1] != self.target_scaler_.mean_.shape[-1]:
                 raise ValueError(

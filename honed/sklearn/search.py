@@ -374,7 +374,7 @@ class PopulationSearchCV(BaseSearchCV):
         for c, params in enumerate(candidates):
             for f, fold in enumerate(folds):
                 est = clone(self.estimator).set_params(**params)
-                for name in ("classes_", "n_features_in_", "feature_names_in_"):
+                for name in ("classes_", "n_features_in_", "feature_names_in_", "encoder_"):
                     if hasattr(fold["template"], name):
                         setattr(est, name, getattr(fold["template"], name))
                 config = est._config(_seed(est.random_state))
