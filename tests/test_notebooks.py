@@ -33,6 +33,11 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     client.execute()  # raises CellExecutionError naming the failing cell
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    live = [c for c in nb.cells if c.cell_type == "code" and "verbose=2" in c.source]
+    for cell in live:  # LivePlot: one picture, updated in place after every epoch
+        pictures = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(pictures) == 1, f"{len(pictures)} pictures in a live cell"
+        assert "epoch  40/40" in "".join(o.get("text", "") for o in cell.outputs)
     assert any(
         "image/png" in o.get("data", {}) or "text/html" in o.get("data", {}) for o in outputs
     )

@@ -224,6 +224,10 @@ class _HonedEstimator(BaseEstimator):
         from honed.train import ProgressBar
 
         callbacks = [ProgressBar(verbose=1)] if self.verbose else []
+        if self.verbose >= 2:
+            from honed.train import LivePlot
+
+            callbacks.append(LivePlot(title=type(self).__name__))
         data = Data(
             Dataset(X, y),
             None,
@@ -314,7 +318,8 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
             None (default) is 0.1 with early stopping and none without.
         random_state: seeds the initial weights, dropout masks, mini-batch order and dev
             split (honed's ``seed``); None draws a new seed at each ``fit``.
-        verbose: 0 prints nothing; 1 one line per epoch (a bar in a terminal).
+        verbose: 0 prints nothing; 1 one line per epoch (a bar in a terminal); 2 also live
+            train/dev curves in a notebook (:class:`honed.train.LivePlot`).
         dtype: ``"float32"`` (training) or ``"float64"`` (exact comparisons).
 
     Attributes:

@@ -189,8 +189,9 @@ class Trainer:
         """Train until ``epochs`` epochs are done in total (a resumed run continues its count).
 
         Progress is shown as Keras shows it: ``verbose=1`` a bar over each epoch's mini-batches
-        in a terminal, else one line per epoch (:class:`ProgressBar`); ``0`` nothing. The
-        default (None) is 1, unless a ``ProgressBar`` is among the callbacks already.
+        in a terminal, else one line per epoch (:class:`ProgressBar`); ``2`` also live
+        train/dev curves in a notebook (:class:`LivePlot`); ``0`` nothing. The default (None)
+        is 1, unless a ``ProgressBar`` is among the callbacks already.
 
         Raises:
             TrainingDiverged: the cost became NaN/inf; the history's status is "diverged".
@@ -224,21 +225,24 @@ class Trainer:
         try:
             return self._fit(X, y, X_dev, y_dev, batch_size)
         finally:
-            if shown is not None:
-                self.callbacks.remove(shown)
+            for cb in shown:
+                self.callbacks.remove(cb)
 
-    def _progress(self, verbose: int | None):
-        """A ProgressBar for this fit only (returned, to take out afterwards), or None."""
+    def _progress(self, verbose: int | None) -> list:
+        """The ProgressBar (and LivePlot) of this fit only, added to the callbacks."""
         from honed.train.callbacks import ProgressBar
+        from honed.train.live import LivePlot
 
         if verbose is None:
             verbose = 0 if any(isinstance(cb, ProgressBar) for cb in self.callbacks) else 1
         verbose = check.integer("verbose", verbose, minimum=0)
         if not verbose:
-            return None
-        bar = ProgressBar(verbose=verbose)
-        self.callbacks.append(bar)
-        return bar
+            return []
+        added = [ProgressBar(verbose=1)]
+        if verbose >= 2 and not any(isinstance(cb, LivePlot) for cb in self.callbacks):
+            added.append(LivePlot())
+        self.callbacks.extend(added)
+        return added
 
     def _fit(self, X, y, X_dev, y_dev, batch_size) -> History:
         for cb in self.callbacks:
