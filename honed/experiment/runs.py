@@ -66,6 +66,15 @@ class RunResult:
     def ok(self) -> bool:
         return Status.parse(self.status).finished
 
+    def _repr_html_(self) -> str:
+        """In a notebook: status, errors per split, diagnosis and curves."""
+        from honed.experiment.html import run_html
+
+        verdict = getattr(self.diagnosis, "verdict", None)
+        title = self.run_dir.name if self.run_dir is not None else "run (not saved)"
+        history = self.trainer.history if self.trainer is not None else None
+        return run_html(title, self.run_dir, str(self.status), self.errors, verdict, history)
+
 
 def _free_name(out: Path, stem: str) -> Path:
     run_dir, n = out / stem, 1
