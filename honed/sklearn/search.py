@@ -34,7 +34,7 @@ from sklearn.model_selection._validation import _score, _warn_or_raise_about_fit
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_random_state, indexable
 
-from honed.sklearn.estimators import HonedClassifier, _seed
+from honed.sklearn.estimators import HonedClassifier, HonedRegressor, _seed
 from honed.train import TrainingDiverged
 
 
@@ -78,6 +78,11 @@ def _distributions(param_distributions):
     if isinstance(param_distributions, Mapping):
         return convert(param_distributions)
     return [convert(space) for space in param_distributions]
+
+
+def _n_outputs(estimator, y) -> int:
+    """The model's outputs: the classes, or the targets of a regression."""
+    return len(estimator.classes_) if isinstance(estimator, HonedClassifier) else y.shape[1]
 
 
 def _one_blas_thread():
@@ -130,7 +135,7 @@ class _Group:
         base = fits[0]
         config = base.config
         n_features = base.train[0].shape[1]
-        n_out = 1 if config.model.output == "sigmoid" else len(base.estimator.classes_)
+        n_out = 1 if config.model.output == "sigmoid" else _n_outputs(base.estimator, base.train[1])
         arch = {
             "sizes": [n_features, *config.model.hidden_sizes(), n_out],
             "activation": config.model.activation,
@@ -149,6 +154,7 @@ class _Group:
         self.trainer = PopulationTrainer(
             self.population,
             loss=config.train.loss_name(config.model.output),
+            loss_args=config.train.loss_args,
             batch_size=len(base.train[0]) if batch == "full" else int(batch),
             seed=config.seed,  # the order of Trainer(seed=seed), as the standalone fit's
             common_order=shared,
@@ -177,7 +183,8 @@ class _Group:
 
 
 class PopulationSearchCV(BaseSearchCV):
-    """Randomized search over a :class:`HonedClassifier`'s hyperparameters, every candidate ×
+    """Randomized search over a :class:`HonedClassifier`'s (or :class:`HonedRegressor`'s)
+    hyperparameters, every candidate ×
     fold trained as one population.
 
     The interface of ``RandomizedSearchCV`` (``cv_results_``, ``best_params_``,
@@ -185,7 +192,8 @@ class PopulationSearchCV(BaseSearchCV):
     ...), plus successive halving over epochs.
 
     Args:
-        estimator: a :class:`HonedClassifier`: the hyperparameters not searched.
+        estimator: a :class:`HonedClassifier` or :class:`HonedRegressor`: the hyperparameters
+            not searched.
         param_distributions: parameter name → list of values, a scipy.stats distribution
             (``loguniform(1e-4, 1e-1)``), or a honed distribution
             (``honed.tune.space.OneMinusLogUniform(0.9, 0.999)`` or its TOML form
@@ -249,9 +257,9 @@ class PopulationSearchCV(BaseSearchCV):
 
     # -- checks ---------------------------------------------------------------------------
     def _check_arguments(self) -> None:
-        if not isinstance(self.estimator, HonedClassifier):
+        if not isinstance(self.estimator, (HonedClassifier, HonedRegressor)):
             raise ValueError(
-                f"estimator must be a honed.sklearn.HonedClassifier, got "
+                f"estimator must be a honed.sklearn.HonedClassifier or HonedRegressor, got "
                 f"{type(self.estimator).__name__}"
             )
         if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, int) or self.n_iter < 1:
@@ -294,7 +302,7 @@ class PopulationSearchCV(BaseSearchCV):
         self._check_arguments()
         scorers, refit_metric = self._get_scorers()
         X, y = indexable(X, y)
-        cv = check_cv(self.cv, y, classifier=True)
+        cv = check_cv(self.cv, y, classifier=isinstance(self.estimator, HonedClassifier))
         splits = list(cv.split(X, y))
         self.n_splits_ = len(splits)
         candidates = list(
@@ -374,7 +382,9 @@ class PopulationSearchCV(BaseSearchCV):
         for c, params in enumerate(candidates):
             for f, fold in enumerate(folds):
                 est = clone(self.estimator).set_params(**params)
-                for name in ("classes_", "n_features_in_", "feature_names_in_", "encoder_"):
+                fitted = ("n_features_in_", "feature_names_in_", "encoder_")
+                fitted += ("classes_", "target_scaler_", "_one_target")
+                for name in fitted:
                     if hasattr(fold["template"], name):
                         setattr(est, name, getattr(fold["template"], name))
                 config = est._config(_seed(est.random_state))
@@ -390,7 +400,7 @@ class PopulationSearchCV(BaseSearchCV):
                 key = (
                     shared,
                     est.dtype,
-                    len(est.classes_),
+                    _n_outputs(est, train[1]),
                     train[0].shape,
                     None if dev is None else dev[0].shape,
                 )
@@ -435,7 +445,8 @@ class PopulationSearchCV(BaseSearchCV):
             est = fit.estimator
             started = time.perf_counter()
             try:
-                est.set_params(epochs=epochs)._fit_arrays(*fit.data, len(est.classes_))
+                n_out = _n_outputs(est, fit.data[1])
+                est.set_params(epochs=epochs)._fit_arrays(*fit.data, n_out)
             except TrainingDiverged as err:
                 fit.error = str(err)
             fit.member = (None, time.perf_counter() - started)
@@ -453,7 +464,7 @@ class PopulationSearchCV(BaseSearchCV):
         est._adopt(
             fit.config,
             *fit.train,
-            len(est.classes_),
+            _n_outputs(est, fit.train[1]),
             pop.member(k).state_dict(),
             pop.histories[k],
             fit.dev,

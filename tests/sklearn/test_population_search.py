@@ -124,7 +124,7 @@ def test_bad_arguments_are_named(iris, kwargs, message):
     X, y = iris
     with pytest.raises(ValueError, match=message):
         PopulationSearchCV(HonedClassifier(epochs=1), {"lr": [0.01]}, **kwargs).fit(X, y)
-    with pytest.raises(ValueError, match="estimator must be a honed.sklearn.HonedClassifier"):
+    with pytest.raises(ValueError, match="estimator must be a honed.sklearn.HonedClassifier or"):
         PopulationSearchCV(StandardScaler(), {"lr": [0.01]}).fit(X, y)
 
 
@@ -178,3 +178,22 @@ def test_a_diverging_candidate_gets_error_score_as_in_randomized_search(iris):
     assert search.best_params_ == {"lr": 1e-2}
     with pytest.raises(RuntimeError, match="diverged"):
         PopulationSearchCV(estimator, space, error_score="raise", **kwargs).fit(X, y)
+
+
+def test_regression_candidates_score_as_randomized_search():
+    from sklearn.datasets import load_diabetes
+
+    from honed.sklearn import HonedRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    estimator = HonedRegressor(hidden=[8], epochs=4, batch_size=64, random_state=0, dtype="float64")
+    space = {"lr": loguniform(1e-3, 1e-1), "loss": ["mse", "huber"], "l2": uniform(0, 1)}
+    kwargs = dict(n_iter=4, cv=3, random_state=0, scoring="neg_mean_squared_error")
+    reference = RandomizedSearchCV(estimator, space, **kwargs).fit(X, y)
+    search = PopulationSearchCV(estimator, space, **kwargs).fit(X, y)
+    assert {p["loss"] for p in search.cv_results_["params"]} == {"mse", "huber"}
+    np.testing.assert_allclose(
+        _columns(search.cv_results_, 3), _columns(reference.cv_results_, 3), rtol=1e-9
+    )
+    np.testing.assert_allclose(search.predict(X), reference.predict(X), rtol=1e-12)
