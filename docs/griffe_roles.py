@@ -2,7 +2,8 @@
 
 honed's docstrings name other objects the Sphinx way (``:func:`to_onnx```,
 ``:class:`~honed.experiment.bundle.RunBundle```); mkdocstrings reads Markdown, where those
-roles would show as raw text. Each becomes inline code (``~`` keeps the last name, as in Sphinx).
+roles would show as raw text. Each becomes inline code (``~`` keeps the last name, as in Sphinx),
+and a paragraph ending in ``::`` (reST: a code block follows) ends in one colon.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 
 import griffe
 
+_LITERAL_MARK = re.compile(r"(?<=\S)::$", re.MULTILINE)
 _ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|exc|obj|py:\w+):`(~?)([^`]+)`")
 
 
@@ -20,8 +22,9 @@ def _code(match: re.Match) -> str:
 
 
 class SphinxRolesAsCode(griffe.Extension):
-    """Rewrites ``:role:`target``` to ```target``` in every docstring."""
+    """Rewrites ``:role:`target``` to ```target``` (and ``::`` to ``:``) in every docstring."""
 
     def on_object(self, *, obj, **kwargs) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = _ROLE.sub(_code, obj.docstring.value)
+            text = _ROLE.sub(_code, obj.docstring.value)
+            obj.docstring.value = _LITERAL_MARK.sub(":", text)

@@ -17,8 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mkdocs.structure.files import File
-
 ROOT = Path(__file__).resolve().parents[1]
 API_PACKAGES = (
     ("honed", "honed"),
@@ -31,9 +29,10 @@ API_PACKAGES = (
     ("population", "honed.population"),
     ("tune", "honed.tune"),
     ("experiment", "honed.experiment"),
-    ("export", "honed.export"),
+    ("export", "honed.export.onnx"),  # the graph, its inputs and outputs
     ("plots", "honed.plots"),
     ("lab", "honed.lab"),
+    ("sklearn", "honed.sklearn"),
 )
 _LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
 
@@ -122,6 +121,8 @@ def on_config(config):
 
 
 def on_files(files, config):
+    from mkdocs.structure.files import File
+
     for _, path, markdown in _PAGES:
         existing = files.get_file_from_path(path)
         if existing is not None:

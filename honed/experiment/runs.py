@@ -532,3 +532,34 @@ def resume_run(
             )
     with marked_failed_on_error(target):
         return _fit_and_report(config, data, trainer, target, verbose, started)
+
+
+def no_summary(run: Path) -> str:
+    """Why ``run`` has no summary.json, what it holds and what to do; FileNotFoundError
+    when it is no run directory at all (no config.json)."""
+    from honed.train import list_checkpoints
+    from honed.train.lock import live_owner
+
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
+    metrics = run / "metrics.jsonl"
+    lines = metrics.read_text(encoding="utf-8").splitlines() if metrics.is_file() else []
+    epochs = sum(1 for line in lines if line.strip())
+    checkpoints = sorted(list_checkpoints(run / "checkpoints"))
+    owner = live_owner(run)
+    if owner is not None:
+        return (
+            f"{run} has no summary.json yet: it is still training (process {owner['pid']} on "
+            f"{owner['host']}); {epochs} epoch(s) in metrics.jsonl so far"
+        )
+    saved = (
+        f"checkpoints of epoch(s) {', '.join(map(str, checkpoints))}; continue it with: "
+        f"honed resume {run}"
+        if checkpoints
+        else "no checkpoint was saved, so train it again"
+    )
+    return (
+        f"{run} has no summary.json: its training stopped before the end (the process was "
+        f"killed or the machine went down) with {epochs} epoch(s) in metrics.jsonl and "
+        f"{saved}"
+    )

@@ -61,6 +61,7 @@ ML_OPSET = 3
 
 INPUT, PROBABILITIES, LABEL = "input", "probabilities", "label"
 LOGITS, VALUES = "logits", "values"
+OUTPUTS = (PROBABILITIES, LABEL, LOGITS, VALUES)
 
 
 class ExportError(ValueError):
@@ -85,14 +86,19 @@ def _require_onnx():
 class _Graph:
     """Nodes and constants of one ONNX graph, with fresh names for intermediate values."""
 
-    def __init__(self, onnx):
+    def __init__(self, onnx, inputs=()):
         self.onnx = onnx
         self.nodes, self.initializers = [], []
         self._count = 0
+        self._taken = {*inputs, *OUTPUTS}  # a table's column may be called "encoded_3"
 
     def fresh(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}_{self._count}"
+        name = prefix
+        while name in self._taken:
+            self._count += 1
+            name = f"{prefix}_{self._count}"
+        self._taken.add(name)
+        return name
 
     def const(self, prefix: str, value, dtype=np.float32) -> str:
         name = self.fresh(prefix)
@@ -114,6 +120,12 @@ def _table_inputs(g: _Graph, table) -> tuple[str, list, list[str]]:
     """
     from onnx import TensorProto, helper
 
+    clash = [name for name in table.columns if name in OUTPUTS]
+    if clash:
+        raise ExportError(
+            f"cannot export: the table column {clash[0]!r} has the name of a graph output "
+            f"({', '.join(OUTPUTS)}); rename the column and train again"
+        )
     impute = table.missing == "impute"
     inputs, parts = [], []
     for j, (name, kind) in enumerate(zip(table.columns, table.kinds)):
@@ -429,7 +441,8 @@ def to_onnx(source, *, fold_batch_norm: bool = True):
 
     run = _as_run(source)
     model = run.model
-    g = _Graph(onnx)
+    table = getattr(run, "table", None)
+    g = _Graph(onnx, inputs=table.columns if table is not None else [INPUT])
     x, inputs, pre, input_doc = _inputs(g, run)
     z, net = _network(g, x, model, fold_batch_norm)
     n_logits = _n_outputs(model, int(run.n_features))
@@ -474,7 +487,6 @@ def to_onnx(source, *, fold_batch_norm: bool = True):
         metadata["target_names"] = json.dumps(list(names))
     elif run.class_names is not None:
         metadata["class_names"] = json.dumps(list(run.class_names))
-    table = getattr(run, "table", None)
     if table is not None:
         metadata["columns"] = json.dumps(
             [

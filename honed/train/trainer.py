@@ -72,7 +72,7 @@ class Trainer:
         loss: a :class:`~honed.nn.losses.Loss` or a registered name:
             ``softmax_cross_entropy`` (integer labels, logits), ``sigmoid_cross_entropy``
             (0/1 labels, one logit), ``binary_cross_entropy`` (0/1 labels, probabilities),
-            ``mse``.
+            or for regression (real targets, identity outputs) ``mse``, ``mae``, ``huber``.
         batch_size: mini-batch size: 1 is stochastic GD, ``"full"`` (or m) is batch GD.
         l1, l2: regularization strengths λ (≥ 0) on weight matrices.
         augment: a callable ``(X, rng) -> X`` applied to each training mini-batch.

@@ -264,6 +264,15 @@ def test_export_cli_errors_name_the_problem(tmp_path, capsys):
     assert not (tmp_path / "m.onnx").exists()
 
 
+def test_export_where_no_file_can_be_written_names_it(fashion_run, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("not a directory")
+    target = tmp_path / "a_file" / "m.onnx"
+    assert main(["export", str(fashion_run), "--out", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert str(target) in err and "Traceback" not in err
+    assert (tmp_path / "a_file").read_text() == "not a directory"
+
+
 def test_export_without_the_onnx_package_names_the_extra(
     fashion_run, tmp_path, capsys, monkeypatch
 ):

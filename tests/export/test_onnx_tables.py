@@ -12,12 +12,10 @@ import pytest
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 pd = pytest.importorskip("pandas")
-# Until the own-data work (issue 23: tables, regression) is merged beside this branch.
-pytest.importorskip("honed.data.tables", reason="table runs (issue 23) not merged yet")
 
 import honed  # noqa: E402
 from honed.cli import main  # noqa: E402
-from honed.export import to_onnx  # noqa: E402
+from honed.export import ExportError, to_onnx  # noqa: E402
 
 TOLERANCE = 1e-5
 
@@ -187,3 +185,26 @@ def test_regression_values_undo_the_target_standardization(tmp_path, diabetes_cs
     assert sigma > 10  # the standardization is really undone in the graph
     assert np.abs(values - expected).max() / sigma <= TOLERANCE
     assert abs(float(values.mean()) - float(frame["target"].mean())) < 3 * sigma
+
+
+def test_columns_named_like_the_graph_s_own_values(tmp_path, penguins_csv):
+    frame = pd.read_csv(penguins_csv)
+    # columns called as the graph's intermediate values keep their meaning
+    renamed = frame.rename(columns={"island": "one_hot", "bill_length_mm": "median"})
+    path = tmp_path / "renamed.csv"
+    renamed.to_csv(path, index=False)
+    (tmp_path / "a").mkdir()
+    run = honed.load_run(
+        train(tmp_path / "a", PENGUINS.format(path=path, missing="impute", unknown="error"))
+    )
+    proto = to_onnx(run)
+    proba, _ = session_of(proto).run(["probabilities", "label"], feed(proto, renamed))
+    expected = run.predict_proba(renamed.drop(columns=["species"]))
+    assert np.abs(proba - expected).max() <= TOLERANCE
+    # a column called as a graph output is refused by name
+    clash = frame.rename(columns={"sex": "label"})
+    clash.to_csv(path, index=False)
+    (tmp_path / "b").mkdir()
+    run_dir = train(tmp_path / "b", PENGUINS.format(path=path, missing="impute", unknown="error"))
+    with pytest.raises(ExportError, match="'label'"):
+        to_onnx(run_dir)
