@@ -10,19 +10,35 @@ IPython are imported when the first epoch ends, never by ``honed.train`` itself.
 from __future__ import annotations
 
 import io
+import sys
 
 from honed import validation as check
 from honed.train.callbacks import Callback
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter (IPython kernel) session."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    """True inside a Jupyter (IPython kernel) session (never imports IPython: a kernel has)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
         return False
-    shell = get_ipython()
+    shell = ipython.get_ipython()
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def bar_class():
+    """tqdm's bar class for here: the notebook widget where ipywidgets is installed, the text
+    bar (redrawn in place with carriage returns, which notebooks render) in a notebook
+    without it, tqdm.auto's choice elsewhere. ImportError without tqdm."""
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.notebook import tqdm
+        except ImportError:
+            from tqdm.std import tqdm
+        return tqdm
+    from tqdm.auto import tqdm
+
+    return tqdm
 
 
 def curves_png(history, title: str = "") -> bytes:
@@ -88,4 +104,4 @@ class LivePlot(Callback):
         return {}
 
 
-__all__ = ["LivePlot", "curves_png", "in_notebook"]
+__all__ = ["LivePlot", "bar_class", "curves_png", "in_notebook"]
