@@ -103,7 +103,7 @@ def run_honed(sizes, lr, seed, train, dev, epochs, batch, loss, capture=True):
         capture=capture,
     )
     started = time.perf_counter()
-    history = trainer.fit(train, dev, epochs=epochs)
+    history = trainer.fit(train, dev, epochs=epochs, verbose=0)
     return time.perf_counter() - started, history.best("dev_error")["dev_error"]
 
 

@@ -282,6 +282,12 @@ class RunBundle:
         result.predictions = pred
         return result
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the run's status, errors per split, diagnosis and curves."""
+        from honed.experiment.html import run_html
+
+        return run_html(f"{self.config.name}: {self.run_dir.name}", self.run_dir)
+
     def __repr__(self) -> str:
         return (
             f"RunBundle({str(self.run_dir)!r}, input {self.expected_shape()}, "

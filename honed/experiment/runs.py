@@ -66,6 +66,15 @@ class RunResult:
     def ok(self) -> bool:
         return Status.parse(self.status).finished
 
+    def _repr_html_(self) -> str:
+        """In a notebook: status, errors per split, diagnosis and curves."""
+        from honed.experiment.html import run_html
+
+        verdict = getattr(self.diagnosis, "verdict", None)
+        title = self.run_dir.name if self.run_dir is not None else "run (not saved)"
+        history = self.trainer.history if self.trainer is not None else None
+        return run_html(title, self.run_dir, str(self.status), self.errors, verdict, history)
+
 
 def _free_name(out: Path, stem: str) -> Path:
     run_dir, n = out / stem, 1
@@ -137,7 +146,7 @@ def _fit_and_report(
     if run_dir is not None:
         _update_run_record(run_dir, status=Status.RUNNING, epoch=trainer.epoch)
     try:
-        trainer.fit(data.train, data.dev, epochs=config.train.epochs)
+        trainer.fit(data.train, data.dev, epochs=config.train.epochs, verbose=0)
     except TrainingDiverged as err:
         result = RunResult(
             run_dir,

@@ -82,7 +82,7 @@ class ExperimentObjective:
         reporter = _ReportToTrial(trial)
         trainer = ex.build_trainer(config, data, callbacks=[reporter])
         try:
-            trainer.fit(data.train, data.dev, epochs=self.epochs)
+            trainer.fit(data.train, data.dev, epochs=self.epochs, verbose=0)
         except TrainingDiverged as err:
             raise Diverged(str(err)) from None
         if reporter.pruned:

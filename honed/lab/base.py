@@ -244,6 +244,28 @@ class LabResult:
             "notes": self.notes,
         }
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the claim, the table, the verdict and the figures."""
+        import base64
+        import html
+
+        def row(cells, tag):
+            return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+        color = "#1a7f37" if self.verdict.passed else "#cf222e"
+        parts = [
+            f"<h4>{html.escape(self.name)}: {html.escape(self.claim)}</h4>",
+            "<table>" + row(self.columns, "th"),
+            *(row(r, "td") for r in self.table()),
+            "</table>",
+            f'<p><b style="color:{color}">{self.verdict.word}</b>: '
+            f"{html.escape(self.verdict.reason)}</p>",
+        ]
+        for name, png in self.figures.items():
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+        return "\n".join(parts)
+
     def save(self, out) -> Path:
         """Write ``results.json`` and one PNG per figure into ``out``; returns ``out``."""
         out = Path(out)

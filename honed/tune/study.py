@@ -393,6 +393,12 @@ class Study:
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, path={self.storage_path!r}, {self.summary()})"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: trials per state, the best trials, the study's figure."""
+        from honed.plots.notebook import study_html
+
+        return study_html(self)
+
     # -- running ------------------------------------------------------------------------
     def optimize(
         self,
