@@ -262,3 +262,25 @@ def test_a_callable_loss_runs_eagerly():
     model = mlp([3, 4, 3], seed=0)
     trainer = Trainer(model, Adam(model.parameters()), loss=lambda z, y: (z * z).mean())
     assert trainer.capture.disabled and "capturable" in trainer.capture.reason
+
+
+def test_a_model_cast_to_float64_records_again_and_bad_labels_still_raise():
+    X, y = _data("multiclass", np.float32)
+    runs = []
+    for capture in (True, False):
+        model = mlp([3, 8, 3], seed=0)
+        trainer = Trainer(model, GD(model.parameters(), lr=0.1), batch_size=N, capture=capture)
+        for _ in range(3):
+            trainer.train_step(X, y)
+        model.to(np.float64)  # new parameter dtypes: a new key, not a stale float32 replay
+        for _ in range(3):
+            trainer.train_step(X.astype(np.float64), y)
+        runs.append(trainer)
+    captured, eager = runs
+    assert captured.capture.replays == 2  # one per dtype, after its two recordings
+    for a, b in zip(captured.model.parameters(), eager.model.parameters()):
+        assert a.data.dtype == np.float64 and np.array_equal(a.data, b.data)
+    bad = y.copy()
+    bad[0] = 7
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\), got 7"):
+        captured.train_step(X.astype(np.float64), bad)  # replayed: the loss still checks
