@@ -98,6 +98,19 @@ class StepCapture:
         if not self.disabled:
             self._learn_model()
 
+    def __getstate__(self) -> dict:
+        """Pickled without its recordings (they are rebuilt by the next steps)."""
+        state = self.__dict__.copy()
+        state["programs"] = {}
+        for name in ("_fingerprint", "params"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if not self.disabled:
+            self._learn_model()
+
     def reset(self) -> None:
         """Forget every recording (after loading a state, or changing the model)."""
         self.programs.clear()

@@ -284,3 +284,22 @@ def test_a_model_cast_to_float64_records_again_and_bad_labels_still_raise():
     bad[0] = 7
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\), got 7"):
         captured.train_step(X.astype(np.float64), bad)  # replayed: the loss still checks
+
+
+def test_a_pickled_trainer_records_again_and_goes_on_equal():
+    import pickle
+
+    X, y = _data("multiclass", np.float32)
+    trainers = []
+    for capture in (True, False):
+        model = mlp([3, 8, 3], keep_prob=0.8, seed=0)
+        trainer = Trainer(model, Adam(model.parameters()), batch_size=50, capture=capture)
+        trainer.fit((X, y), epochs=3)
+        trainer = pickle.loads(pickle.dumps(trainer))
+        trainer.fit((X, y), epochs=6)
+        trainers.append(trainer)
+    captured, eager = trainers
+    # 3 batches an epoch: 9 - 2 replays before pickling, 9 - 2 after its two new recordings
+    assert captured.capture.replays == 7 + 7
+    for a, b in zip(captured.model.parameters(), eager.model.parameters()):
+        assert np.array_equal(a.data, b.data)
