@@ -594,13 +594,22 @@ def _option(name: str, check_value, parse=float):
 
 def _executor_name(value: str) -> str:
     """``--executor``: a registered executor's name (a usage error otherwise)."""
-    from honed.tune.executors import EXECUTORS  # registers honed's executors
+    from honed.tune.registry import EXECUTORS
 
-    if value not in EXECUTORS:
+    if value not in EXECUTORS:  # a registered name or a declared alias
         raise argparse.ArgumentTypeError(
             f"invalid choice: {value!r} (choose from {', '.join(EXECUTORS.names())})"
         )
-    return value
+    return EXECUTORS.canonical(value)
+
+
+def _executor_option(name: str):
+    """``--workers``, ``--max-members``: checked by the executors' declaration of it."""
+    from honed.tune.registry import EXECUTORS, declared_options
+
+    declared = declared_options(EXECUTORS, name.lstrip("-").replace("-", "_"))
+    parse = int if declared.kind == "int" else str
+    return _option(name, lambda n, v: declared.validate(v, n), parse=parse)
 
 
 def _count(name: str, minimum: int = 1):
@@ -774,7 +783,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=_count("--workers"),
+        type=_executor_option("--workers"),
         help="parallel worker processes, or population threads (default: the number of cores)",
     )
     p.add_argument(
@@ -815,7 +824,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-members",
         metavar="N",
-        type=_count("--max-members"),
+        type=_executor_option("--max-members"),
         help="population executors: the largest population (trials handed out at once; "
         "default tune.max_members, else all the sampler can draw)",
     )

@@ -51,8 +51,11 @@ from typing import Any
 
 import numpy as np
 
-from .executors import Executor
-from .registry import register_executor, register_sampler
+from honed import validation as check
+from honed.registry import Option
+
+from .executors import WORKERS, Executor, at_least_one
+from .outcome import run_trial, trial_outcome
 from .samplers import RandomSampler
 from .trial import Trial
 
@@ -63,7 +66,6 @@ class PopulationCancelled(Exception):
     """Raised inside a population when the study was interrupted (Ctrl-C, an error)."""
 
 
-@register_sampler("pbt")
 class PBTSampler(RandomSampler):
     """Population-based training (Jaderberg et al. 2017), for ``executor="population"``.
 
@@ -94,6 +96,29 @@ class PBTSampler(RandomSampler):
     name = "pbt"
     #: the study refuses this sampler with any other executor
     needs_executor = "population"
+    options = (
+        Option(
+            "every",
+            "int",
+            None,
+            at_least_one,
+            "epochs between exploit/explore steps (default: a quarter of the epochs)",
+        ),
+        Option(
+            "fraction",
+            "float",
+            0.25,
+            lambda p, v: check.number(p, v, low=0, high=0.5, low_open=True),
+            "share of the members that copy one of the best and perturb its values",
+        ),
+        Option(
+            "resample_probability",
+            "float",
+            0.25,
+            lambda p, v: check.number(p, v, low=0, high=1),
+            "chance that a perturbed value is drawn afresh from the search space",
+        ),
+    )
 
     def __init__(
         self,
@@ -204,8 +229,6 @@ class PopulationJob:
         (``TrialPruned``, ``Diverged``, any other for a failure), as ``run_trial`` would.
         ``duration``: the trial's share of the population's time (default: the time since
         the population started)."""
-        from .study import trial_outcome
-
         fut = self._futures[trial.number]
         if fut.done():
             return
@@ -231,7 +254,16 @@ def _quietly(fn: Callable[[], Any]) -> None:
         fn()
 
 
-@register_executor("population")
+MAX_MEMBERS = Option(
+    "max_members",
+    "int",
+    None,
+    at_least_one,
+    "trials handed out at once, hence the largest population (default: all the sampler "
+    "can draw); smaller waves let a learning sampler (tpe) see finished trials",
+)
+
+
 class PopulationExecutor(Executor):
     """Trains trials whose fixed settings agree as one population (see the module docstring).
 
@@ -246,6 +278,7 @@ class PopulationExecutor(Executor):
 
     name = "population"
     kind = "population"  # what PBT needs; shared by the Ray population executor
+    options = (WORKERS, MAX_MEMBERS)
 
     def __init__(self, workers: int | None = None, max_members: int | None = None) -> None:
         cores = os.cpu_count() or 1
@@ -297,8 +330,6 @@ class PopulationExecutor(Executor):
             threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
 
     def submit(self, fn, *args) -> Future:
-        from .study import run_trial
-
         fut: Future = Future()
         if fn is run_trial and hasattr(args[0], "population_key"):
             self._queued.append((fut, fn, args))  # grouped at the next flush
@@ -309,8 +340,6 @@ class PopulationExecutor(Executor):
 
     def flush(self) -> None:
         """Group the queued trials into populations and start them."""
-        from .study import run_trial
-
         items, self._queued = self._queued, []
         if not items:
             return
@@ -325,8 +354,6 @@ class PopulationExecutor(Executor):
                     key = objective.population_key(args[3])
                 except Exception as e:  # a trial whose settings cannot train: it fails alone
                     trial = Trial(args[2], args[3], args[4], args[5], None, None, args[7])
-                    from .study import trial_outcome
-
                     fut.set_result(trial_outcome(trial, time.perf_counter(), error=e))
                     continue
             if key is None:

@@ -6,6 +6,9 @@ returns ``{trial number: value reported at step}`` for every trial of the study 
 reached that step (read from the study database, so it sees trials in other processes),
 including this one.  Pruners must be picklable: they travel to the worker processes.
 
+Pruners are named in ``honed.tune.registry.PRUNERS`` (``"sh"`` is short for
+``"successive_halving"``).
+
 Note: with several workers, which peers have reached a rung when a trial gets there
 depends on timing, so pruning decisions (unlike trial parameters) can differ between
 runs with different worker counts.  With one worker they are reproducible.
@@ -16,9 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .registry import PRUNERS, register_pruner
-
-__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner", "make_pruner"]
+__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner"]
 
 
 class Pruner:
@@ -52,14 +53,12 @@ class Pruner:
             raise ValueError(f"pruner {config.get('name')!r}: bad config {rest!r} ({e})") from None
 
 
-@register_pruner("nop")
 class NopPruner(Pruner):
     """Never prunes (the default: every trial trains to the end)."""
 
     name = "nop"
 
 
-@register_pruner("successive_halving")
 class SuccessiveHalvingPruner(Pruner):
     """Asynchronous successive halving.
 
@@ -119,20 +118,3 @@ class SuccessiveHalvingPruner(Pruner):
             "reduction_factor": self.reduction_factor,
             "min_trials": self.min_trials,
         }
-
-
-PRUNERS.register("sh", SuccessiveHalvingPruner)  # short name for the command line
-
-
-def make_pruner(pruner: str | dict | Pruner | None) -> Pruner | None:
-    """``None``, a registered name (``"successive_halving"``/``"sh"``, ``"median"``,
-    ``"hyperband"``, ...), a config dict or a Pruner."""
-    from . import optuna_bridge  # noqa: F401  (registers Optuna's pruners)
-
-    if pruner is None or isinstance(pruner, Pruner):
-        return pruner
-    if isinstance(pruner, str):
-        return PRUNERS.from_config({"name": pruner})
-    if isinstance(pruner, dict):
-        return PRUNERS.from_config(dict(pruner))
-    raise ValueError(f"pruner must be a name, a config dict or a Pruner, got {pruner!r}")

@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from .batching import ReportBatcher
 from .optuna_bridge import import_optuna, to_optuna_distribution
 from .space import SearchSpace
 from .trial import FrozenTrial, TrialState
@@ -159,6 +160,7 @@ class StudyStorage:
             self.kind = "object"
         self._optuna = None if self.kind != "object" else self.target
         self._pid = os.getpid()
+        self._batcher: ReportBatcher | None = None  # while a driver runs: pending values
 
     def __getstate__(self) -> dict:
         if self.kind == "object":
@@ -350,6 +352,7 @@ class StudyStorage:
 
     def get_trials(self, study_id: int) -> tuple[list[FrozenTrial], list[int]]:
         """All trials by number (honed's view) and their Optuna trial ids."""
+        self.flush_reports()  # the driver reads what it reported
         raw = sorted(self.optuna.get_all_trials(study_id, deepcopy=False), key=lambda t: t.number)
         return [self.to_honed(t) for t in raw], [t._trial_id for t in raw]
 
@@ -387,13 +390,57 @@ class StudyStorage:
     def mark_interrupted(self, trial_ids: list[int]) -> None:
         from optuna.exceptions import UpdateFinishedTrialError
 
+        self.flush_reports()  # Ctrl-C, SIGTERM: what the trials reported is kept
         for tid in trial_ids:
             # one whose outcome was being stored as Ctrl-C arrived is finished: left alone
             with contextlib.suppress(UpdateFinishedTrialError):
                 self.optuna.set_trial_system_attr(tid, "honed:interrupted", True)
 
+    # -- per-epoch values, in batches (see batching.py) ----------------------------------
+    @contextlib.contextmanager
+    def batched_reports(self, interval: float | None = None) -> Iterator[ReportBatcher]:
+        """Inside the block, ``report`` holds values and writes them in batches (at least
+        every ``interval`` seconds, default ``batching.REPORT_INTERVAL``; before a trial
+        finishes; before the trials are read); what is pending is written when it ends,
+        also on Ctrl-C or SIGTERM."""
+        from honed.train.durable import deferred_signals
+
+        batcher = ReportBatcher(self.write_reports, interval)
+        self._batcher = batcher.start()
+        try:
+            yield batcher
+        finally:
+            self._batcher = None
+            with deferred_signals():  # a second Ctrl-C does not cut the last write short
+                batcher.close()
+
     def report(self, trial_id: int, step: int, value: float) -> None:
-        self.optuna.set_trial_intermediate_value(trial_id, int(step), float(value))
+        """Store a per-epoch value: with the next batch inside ``batched_reports``, else now."""
+        batcher = self._batcher
+        if batcher is None:
+            self.write_reports([(trial_id, int(step), float(value))])
+        else:
+            batcher.add(trial_id, int(step), float(value))
+
+    def flush_reports(self) -> None:
+        """Write the pending per-epoch values now (a no-op outside ``batched_reports``)."""
+        batcher = self._batcher
+        if batcher is not None:
+            batcher.flush()
+
+    def write_reports(self, reports: list[tuple[int, int, float]]) -> None:
+        """Store many ``(trial id, step, value)`` at once, in order: one journal append
+        (one lock, one fsync) or one SQLite transaction. Values of a trial that is
+        already finished are left out (Optuna would refuse the whole write)."""
+        st = self.optuna
+        if self.kind == "rdb":
+            _rdb_write_reports(st, reports)
+            return
+        finished = {tid for tid in {r[0] for r in reports} if st.get_trial(tid).state.is_finished()}
+        with getattr(st, "batch", contextlib.nullcontext)():
+            for tid, step, value in reports:
+                if tid not in finished:
+                    st.set_trial_intermediate_value(tid, step, value)
 
     def finish(
         self,
@@ -416,6 +463,7 @@ class StudyStorage:
 
         state = TrialState(state)
         st = self.optuna
+        self.flush_reports()  # its per-epoch values first: a finished trial takes no more
         for name, (v, dist) in (new_params or {}).items():
             od = to_optuna_distribution(dist)
             st.set_trial_param(trial_id, name, od.to_internal_repr(v), od)
@@ -447,21 +495,22 @@ def _batching_journal(base):
     the biggest part of the driver's cost per trial."""
 
     class BatchingJournalStorage(base):
-        _buffer: list | None = None
-        _batch_thread: int | None = None
+        _local: threading.local | None = None
 
         def _batching(self) -> bool:
-            # only the batching thread's writes wait (the report channel's go straight on)
-            return self._buffer is not None and self._batch_thread == threading.get_ident()
+            # only the batching thread's writes wait (another thread's go straight on)
+            return self._local is not None and getattr(self._local, "buffer", None) is not None
 
         @contextlib.contextmanager
         def batch(self):
-            self._buffer, self._batch_thread = [], threading.get_ident()
+            if self._local is None:
+                self._local = threading.local()
+            self._local.buffer = []
             try:
                 yield
-                logs = self._buffer
+                logs = self._local.buffer
             finally:
-                self._buffer, self._batch_thread = None, None
+                self._local.buffer = None
             if logs:
                 with self._thread_lock:
                     self._backend.append_logs(logs)
@@ -471,13 +520,49 @@ def _batching_journal(base):
             if not self._batching():
                 return super()._write_log(op_code, extra_fields)
             worker_id = self._replay_result.worker_id
-            self._buffer.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
+            self._local.buffer.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
 
         def _sync_with_backend(self):
             if not self._batching():  # inside a batch nothing is written yet
                 super()._sync_with_backend()
 
     return BatchingJournalStorage
+
+
+def _rdb_write_reports(st, reports: list[tuple[int, int, float]]) -> None:
+    """``write_reports`` on Optuna's RDB storage: one session, one commit (Optuna's own
+    ``set_trial_intermediate_value`` commits once per value)."""
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    value_model = models.TrialIntermediateValueModel
+    with _create_scoped_session(st.scoped_session, True) as session:
+        ids = {r[0] for r in reports}
+        open_ids = {
+            tid
+            for tid in ids
+            if not models.TrialModel.find_or_raise_by_id(tid, session).state.is_finished()
+        }
+        rows = {
+            (row.trial_id, row.step): row
+            for row in session.query(value_model).filter(
+                value_model.trial_id.in_(open_ids),
+                value_model.step.in_({r[1] for r in reports}),
+            )
+        }
+        for tid, step, value in reports:
+            if tid not in open_ids:
+                continue
+            stored, kind = value_model.intermediate_value_to_stored_repr(value)
+            row = rows.get((tid, step))
+            if row is None:
+                row = value_model(
+                    trial_id=tid, step=step, intermediate_value=stored, intermediate_value_type=kind
+                )
+                session.add(row)
+                rows[(tid, step)] = row
+            else:
+                row.intermediate_value, row.intermediate_value_type = stored, kind
 
 
 def open_storage(target: Any) -> StudyStorage:
