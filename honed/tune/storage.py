@@ -428,6 +428,11 @@ class StudyStorage:
         if batcher is not None:
             batcher.flush()
 
+    def batch(self):
+        """A block whose journal writes (of this thread) are one append, made when the
+        outermost such block ends; a no-op for other storages."""
+        return getattr(self.optuna, "batch", contextlib.nullcontext)()
+
     def write_reports(self, reports: list[tuple[int, int, float]]) -> None:
         """Store many ``(trial id, step, value)`` at once, in order: one journal append
         (one lock, one fsync) or one SQLite transaction. Values of a trial that is
@@ -437,7 +442,7 @@ class StudyStorage:
             _rdb_write_reports(st, reports)
             return
         finished = {tid for tid in {r[0] for r in reports} if st.get_trial(tid).state.is_finished()}
-        with getattr(st, "batch", contextlib.nullcontext)():
+        with self.batch():
             for tid, step, value in reports:
                 if tid not in finished:
                     st.set_trial_intermediate_value(tid, step, value)
@@ -463,12 +468,6 @@ class StudyStorage:
 
         state = TrialState(state)
         st = self.optuna
-        self.flush_reports()  # its per-epoch values first: a finished trial takes no more
-        for name, (v, dist) in (new_params or {}).items():
-            od = to_optuna_distribution(dist)
-            st.set_trial_param(trial_id, name, od.to_internal_repr(v), od)
-        for k, v in (user_attrs or {}).items():
-            st.set_trial_user_attr(trial_id, k, v)
         now = time.time()
         res: dict[str, Any] = {"duration": duration, "worker": worker}
         if state in (TrialState.FAILED, TrialState.DIVERGED):
@@ -478,7 +477,15 @@ class StudyStorage:
         if state not in TrialState.FINISHED:
             raise ValueError(f"state must be a finished state, got {state!r}")
         finite = value is not None and math.isfinite(value)
-        with getattr(st, "batch", contextlib.nullcontext)():
+        # one journal append for all of it: pending per-epoch values first (a finished
+        # trial takes no more), then params, notes and the outcome
+        with self.batch():
+            self.flush_reports()
+            for name, (v, dist) in (new_params or {}).items():
+                od = to_optuna_distribution(dist)
+                st.set_trial_param(trial_id, name, od.to_internal_repr(v), od)
+            for k, v in (user_attrs or {}).items():
+                st.set_trial_user_attr(trial_id, k, v)
             st.set_trial_system_attr(trial_id, "honed:result", res)
             if state == TrialState.COMPLETE:
                 st.set_trial_state_values(trial_id, OS.COMPLETE, [float(value)])
@@ -505,16 +512,19 @@ def _batching_journal(base):
         def batch(self):
             if self._local is None:
                 self._local = threading.local()
+            if getattr(self._local, "buffer", None) is not None:
+                yield  # inside another batch of this thread: that one writes
+                return
             self._local.buffer = []
             try:
                 yield
-                logs = self._local.buffer
             finally:
-                self._local.buffer = None
-            if logs:
-                with self._thread_lock:
-                    self._backend.append_logs(logs)
-                    base._sync_with_backend(self)
+                # also after an error: what was recorded before it is kept
+                logs, self._local.buffer = self._local.buffer, None
+                if logs:
+                    with self._thread_lock:
+                        self._backend.append_logs(logs)
+                        base._sync_with_backend(self)
 
         def _write_log(self, op_code, extra_fields):
             if not self._batching():
