@@ -38,6 +38,11 @@ def run_trial(
         value = float(objective(trial))
     except Exception as e:  # KeyboardInterrupt propagates to the study
         return trial_outcome(trial, t0, error=e)
+    finally:
+        # values a worker still holds reach the driver before the outcome does
+        flush = getattr(reporter, "flush", None)
+        if flush is not None:
+            flush()
     return trial_outcome(trial, t0, value=value)
 
 

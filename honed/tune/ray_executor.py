@@ -126,6 +126,9 @@ class _ReporterActorBody:
 
     def report_intermediate(self, number, step, value):
         self.reporter.report_intermediate(number, step, value)
+        flush = getattr(self.reporter, "flush", None)
+        if flush is not None:  # the trial's remote call returns once the driver has it
+            flush()
 
     def intermediate_at(self, step):
         return self.reporter.intermediate_at(step)

@@ -175,9 +175,9 @@ def _drive(tmp_path, executor, sig, wait_stored=False, interval=3600.0):
         from honed.tune.synthetic import report_then_signal
         from honed.train.signals import terminate_as_interrupt
         batching.REPORT_INTERVAL = {interval!r}
-        os.environ["HONED_TEST_DRIVER_PID"] = str(os.getpid())
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's Ctrl-C
-        if __name__ == "__main__":
+        if __name__ == "__main__":  # the driver (workers import this module too)
+            os.environ["HONED_TEST_DRIVER_PID"] = str(os.getpid())
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's Ctrl-C
             objective = partial(report_then_signal, epochs=20, signal_at=6,
                                 marker={str(marker)!r}, sig={int(sig)},
                                 wait_stored={str(db) if wait_stored else None!r})
