@@ -190,7 +190,9 @@ class StudyStorage:
                     _check_sqlite_study(self.path)
                 url = self.target if "://" in self.target else f"sqlite:///{self.path}"
                 # a long busy timeout: a reader (the dashboard) may hold the file a moment
-                self._optuna = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+                self._optuna = _batching_rdb(RDBStorage)(
+                    url, engine_kwargs={"connect_args": {"timeout": 60}}
+                )
             self._pid = os.getpid()
         return self._optuna
 
@@ -537,6 +539,93 @@ def _batching_journal(base):
                 super()._sync_with_backend()
 
     return BatchingJournalStorage
+
+
+def _batching_rdb(base):
+    """Optuna's RDBStorage whose ``batch()`` makes a trial's writes one transaction:
+    recording an outcome (params, notes, result, state) commits once, not five times --
+    each SQLite commit is an fsync."""
+
+    class BatchingRDBStorage(base):
+        _local: threading.local | None = None
+
+        def _deferred(self) -> list | None:
+            return None if self._local is None else getattr(self._local, "ops", None)
+
+        @contextlib.contextmanager
+        def batch(self):
+            if self._local is None:
+                self._local = threading.local()
+            if self._deferred() is not None:
+                yield  # inside another batch of this thread: that one writes
+                return
+            self._local.ops = []
+            try:
+                yield
+            finally:
+                # also after an error: what was recorded before it is kept
+                ops, self._local.ops = self._local.ops, None
+                if ops:
+                    self._apply(ops)
+
+        def _apply(self, ops: list) -> None:
+            from datetime import datetime as _datetime
+
+            from optuna.storages._rdb import models
+            from optuna.storages._rdb.storage import _create_scoped_session
+
+            with _create_scoped_session(self.scoped_session) as session:
+                for op, args in ops:
+                    if op == "param":
+                        self._set_trial_param_without_commit(session, *args)
+                    elif op == "user_attr":
+                        self._set_trial_attr_without_commit(
+                            session, models.TrialUserAttributeModel, *args
+                        )
+                    elif op == "system_attr":
+                        self._set_trial_attr_without_commit(
+                            session, models.TrialSystemAttributeModel, *args
+                        )
+                    else:  # "state": the trial's state and values, as set_trial_state_values
+                        trial_id, state, values = args
+                        trial = models.TrialModel.find_or_raise_by_id(
+                            trial_id, session, for_update=True
+                        )
+                        self.check_trial_is_updatable(trial_id, trial.state)
+                        for objective, v in enumerate(values or ()):
+                            self._set_trial_value_without_commit(session, trial, objective, v)
+                        trial.state = state
+                        if state.is_finished():
+                            trial.datetime_complete = _datetime.now()
+
+        def set_trial_param(self, trial_id, param_name, param_value_internal, distribution):
+            ops = self._deferred()
+            if ops is None:
+                return super().set_trial_param(
+                    trial_id, param_name, param_value_internal, distribution
+                )
+            ops.append(("param", (trial_id, param_name, param_value_internal, distribution)))
+
+        def set_trial_user_attr(self, trial_id, key, value):
+            ops = self._deferred()
+            if ops is None:
+                return super().set_trial_user_attr(trial_id, key, value)
+            ops.append(("user_attr", (trial_id, key, value)))
+
+        def set_trial_system_attr(self, trial_id, key, value):
+            ops = self._deferred()
+            if ops is None:
+                return super().set_trial_system_attr(trial_id, key, value)
+            ops.append(("system_attr", (trial_id, key, value)))
+
+        def set_trial_state_values(self, trial_id, state, values=None):
+            ops = self._deferred()
+            if ops is None or not state.is_finished():
+                return super().set_trial_state_values(trial_id, state, values)
+            ops.append(("state", (trial_id, state, values)))
+            return True
+
+    return BatchingRDBStorage
 
 
 def _rdb_write_reports(st, reports: list[tuple[int, int, float]]) -> None:

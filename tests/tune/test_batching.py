@@ -146,6 +146,32 @@ def test_values_are_written_before_the_trial_finishes(tmp_path, suffix):
     assert trials[2].intermediate == {1: 0.5, 2: 0.4}
 
 
+@pytest.mark.parametrize("suffix", [".journal", ".sqlite"])
+def test_recording_an_outcome_is_one_write(tmp_path, suffix):
+    from honed.tune.space import Uniform
+
+    storage, sid, ids = _study_with_trials(tmp_path / f"s{suffix}", 1)
+    counts = _count_writes(storage)
+    storage.finish(
+        ids[0],
+        "complete",
+        0.25,
+        duration=1.5,
+        worker="here",
+        new_params={"y": (0.5, Uniform(0, 1))},
+        user_attrs={"epochs": 3, "note": "ok"},
+    )
+    assert counts["writes"] == 1
+    t = StudyStorage(tmp_path / f"s{suffix}").get_trials(sid)[0][0]
+    assert (t.state, t.value, t.params["y"], t.user_attrs) == (
+        "complete",
+        0.25,
+        0.5,
+        {"epochs": 3, "note": "ok"},
+    )
+    assert (t.duration, t.worker) == (1.5, "here")
+
+
 def test_an_optuna_pruner_decides_on_values_it_can_read(tmp_path, monkeypatch):
     """Median pruning in the driver makes the same decisions with batched reports as with
     every value written at once (the flush before each decision)."""
