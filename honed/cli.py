@@ -604,12 +604,15 @@ def _executor_name(value: str) -> str:
 
 
 def _executor_option(name: str):
-    """``--workers``, ``--max-members``: checked by the executors' declaration of it."""
-    from honed.tune.registry import EXECUTORS, declared_options
+    """``--workers``, ``--max-members`` (integers): checked by the executors' declaration
+    of the option (read when the option is used: ``honed --help`` imports no tuning)."""
 
-    declared = declared_options(EXECUTORS, name.lstrip("-").replace("-", "_"))
-    parse = int if declared.kind == "int" else str
-    return _option(name, lambda n, v: declared.validate(v, n), parse=parse)
+    def declared(n, value):
+        from honed.tune.registry import EXECUTORS, declared_options
+
+        return declared_options(EXECUTORS, name.lstrip("-").replace("-", "_")).validate(value, n)
+
+    return _option(name, declared, parse=int)
 
 
 def _count(name: str, minimum: int = 1):

@@ -19,6 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from honed import validation as check
+from honed.registry import Option
+
 __all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner"]
 
 
@@ -30,6 +33,8 @@ class Pruner:
 
     name = "base"
     in_driver = False
+    #: what it takes (``honed.registry.Option``), declared once
+    options: tuple[Option, ...] = ()
 
     def prune(
         self,
@@ -76,6 +81,29 @@ class SuccessiveHalvingPruner(Pruner):
     """
 
     name = "successive_halving"
+    options = (
+        Option(
+            "min_epochs",
+            "int",
+            1,
+            lambda p, v: check.integer(p, v, minimum=1),
+            "epoch of the first rung",
+        ),
+        Option(
+            "reduction_factor",
+            "int",
+            3,
+            lambda p, v: check.integer(p, v, minimum=2),
+            "η: about 1/η of the trials survive each rung",
+        ),
+        Option(
+            "min_trials",
+            "int",
+            3,
+            lambda p, v: check.integer(p, v, minimum=1),
+            "trials needed at a rung before it prunes",
+        ),
+    )
 
     def __init__(self, min_epochs: int = 1, reduction_factor: int = 3, min_trials: int = 3):
         if int(min_epochs) != min_epochs or min_epochs < 1:
