@@ -629,39 +629,54 @@ def _batching_rdb(base):
 
 
 def _rdb_write_reports(st, reports: list[tuple[int, int, float]]) -> None:
-    """``write_reports`` on Optuna's RDB storage: one session, one commit (Optuna's own
-    ``set_trial_intermediate_value`` commits once per value)."""
+    """``write_reports`` on Optuna's RDB storage: one transaction, a few statements (the
+    trials' states, the steps already stored, one insert of many rows); Optuna's own
+    ``set_trial_intermediate_value`` is a transaction and several queries per value."""
+    import sqlalchemy
     from optuna.storages._rdb import models
     from optuna.storages._rdb.storage import _create_scoped_session
 
-    value_model = models.TrialIntermediateValueModel
-    with _create_scoped_session(st.scoped_session, True) as session:
-        ids = {r[0] for r in reports}
-        open_ids = {
-            tid
-            for tid in ids
-            if not models.TrialModel.find_or_raise_by_id(tid, session).state.is_finished()
-        }
-        rows = {
+    value_model, trial_model = models.TrialIntermediateValueModel, models.TrialModel
+    latest: dict[tuple[int, int], float] = {}
+    for tid, step, value in reports:  # in order: a step reported twice keeps the last
+        latest[(tid, step)] = value
+    with _create_scoped_session(st.scoped_session) as session:
+        ids = {tid for tid, _ in latest}
+        states = dict(
+            session.query(trial_model.trial_id, trial_model.state).filter(
+                trial_model.trial_id.in_(ids)
+            )
+        )
+        missing = ids - set(states)
+        if missing:
+            raise KeyError(f"no trial with id {sorted(missing)[0]} in {st.url}")
+        open_ids = {tid for tid, state in states.items() if not state.is_finished()}
+        stored = {
             (row.trial_id, row.step): row
             for row in session.query(value_model).filter(
                 value_model.trial_id.in_(open_ids),
-                value_model.step.in_({r[1] for r in reports}),
+                value_model.step.in_({step for _, step in latest}),
             )
         }
-        for tid, step, value in reports:
+        rows = []
+        for (tid, step), value in latest.items():
             if tid not in open_ids:
                 continue
-            stored, kind = value_model.intermediate_value_to_stored_repr(value)
-            row = rows.get((tid, step))
-            if row is None:
-                row = value_model(
-                    trial_id=tid, step=step, intermediate_value=stored, intermediate_value_type=kind
-                )
-                session.add(row)
-                rows[(tid, step)] = row
+            value, kind = value_model.intermediate_value_to_stored_repr(value)
+            row = stored.get((tid, step))
+            if row is not None:  # a re-run trial reports a step again
+                row.intermediate_value, row.intermediate_value_type = value, kind
             else:
-                row.intermediate_value, row.intermediate_value_type = stored, kind
+                rows.append(
+                    {
+                        "trial_id": tid,
+                        "step": step,
+                        "intermediate_value": value,
+                        "intermediate_value_type": kind,
+                    }
+                )
+        if rows:
+            session.execute(sqlalchemy.insert(value_model), rows)
 
 
 def open_storage(target: Any) -> StudyStorage:
