@@ -20,7 +20,8 @@ What honed keeps beside Optuna's fields (all JSON):
   created or re-run), ``honed:result`` (state, error, traceback, worker, duration; set
   when it finishes) and ``honed:interrupted``.
 
-Only the study's driver writes (workers send per-epoch values to it, see ``channel.py``),
+Only the study's driver writes (workers send per-epoch values to it, see ``channel.py``;
+it writes them in batches, see ``batching.py`` and ``batched_reports``),
 and one driver at a time runs a study file: ``driver_lock`` holds an ``flock`` on
 ``PATH.driver-lock`` while a study runs. So when a driver starts, every trial still
 RUNNING in Optuna's terms was cut off (crash, kill, Ctrl-C) and is run again.
