@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo test venv data browser bench clean
+.PHONY: demo test venv data browser bench clean wheel-check docs
 
 $(PY):
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -43,9 +43,19 @@ test: venv data browser
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
+# The built package in a fresh venv: honed --version, a prediction on raw Fashion-MNIST pixels,
+# honed lab softmax --quick and an ONNX export (.ci/wheel-check).
+wheel-check: data
+	PYTHON=$(PYTHON) .ci/wheel-check
+
+# The API documentation (mkdocs + mkdocstrings) into site/, warnings as errors.
+docs: venv
+	$(PIP) install -q -e '.[docs]'
+	$(VENV)/bin/mkdocs build --strict
+
 bench: venv data
 	$(PIP) install -q -e '.[test,reference]'
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info .pytest_cache
+	rm -rf $(VENV) runs build dist site *.egg-info .pytest_cache

@@ -19,7 +19,7 @@ def load_run(run_dir):
     return _load_run(run_dir)
 
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Parameter",

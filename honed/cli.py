@@ -5,6 +5,7 @@
     honed resume RUN [--epochs N] [--lr X [--constant-lr]] [--from-epoch E]
     honed predict RUN INPUT [--out preds.csv] [--proba]
     honed evaluate RUN [--split test|dev|train] [--data PATH]
+    honed export RUN --format onnx --out model.onnx
     honed report RUN
     honed diagnose RUN | --train-error 0.01 --dev-error 0.11 [--human-error 0.0]
     honed gradcheck EXP.toml
@@ -16,6 +17,7 @@
     honed dashboard PATH [--port 8080]
     honed lab [NAME] [--seeds N] [--out DIR] [--quick] | honed lab --all --out lab/
     honed compare RUN RUN ... [--out compare.png]
+    honed --version
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
 5 tuning workers kept dying (the study stops; running it again resumes it), 6 a lab verdict
@@ -31,6 +33,7 @@ import os
 import sys
 from pathlib import Path
 
+from honed import __version__
 from honed import validation as check
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_GRADCHECK, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
@@ -208,7 +211,14 @@ def cmd_predict(args) -> int:
     from honed.experiment.bundle import load_run
 
     run = load_run(args.run)
-    X = _read_input(Path(args.input))
+    if run.table is not None:  # a table: columns matched by name (by position without header)
+        if not Path(args.input).exists():
+            raise FileNotFoundError(f"INPUT {args.input} does not exist")
+        X = run.read_table_input(Path(args.input))
+    else:
+        X = _read_input(Path(args.input))
+    if run.is_regression:
+        return _print_regression(run, X, args)
     try:
         proba = run.predict_proba(X)
     except ValueError as err:
@@ -242,10 +252,37 @@ def cmd_predict(args) -> int:
     return EXIT_OK
 
 
+def _print_regression(run, X, args) -> int:
+    """Regression predictions, one row per example, in the targets' units."""
+    try:
+        values = run.predict_values(X)
+    except ValueError as err:
+        raise ValueError(f"INPUT {args.input}: {err}") from None
+    names = run.target_names or [f"y{j}" for j in range(values.shape[1])]
+    if len(names) != values.shape[1]:
+        names = [f"y{j}" for j in range(values.shape[1])]
+    header = ["index", *names]
+    rows = [[str(i), *(f"{v:.6g}" for v in row)] for i, row in enumerate(values)]
+    if args.out:
+        import csv
+
+        with open(args.out, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(rows)
+        print(f"{len(rows)} predictions → {args.out}")
+    else:
+        print(",".join(header))
+        for row in rows:
+            print(",".join(row))
+    return EXIT_OK
+
+
 def cmd_evaluate(args) -> int:
     """Error analysis of a trained run: accuracy, per-class precision / recall / F1 with the
     class names, the confusion matrix (table and figure), the most confused pairs, a grid of
-    misclassified examples for image data and the decision boundary for 2-D data.
+    misclassified examples for image data and the decision boundary for 2-D data; for a
+    regression RMSE, MAE and R² in the targets' units and a predicted-vs-true figure.
 
     --split picks the run's train, dev or test set (rebuilt from its config; default
     test), --data a labelled .npz (X, y) or .csv file instead. Everything is also written
@@ -254,25 +291,65 @@ def cmd_evaluate(args) -> int:
     """
     from honed.experiment.bundle import load_run
     from honed.experiment.evaluate import evaluate_run
+    from honed.experiment.runs import failed_reason
 
-    run = load_run(args.run)
+    run = load_run(args.run)  # a failed run without a model is refused, saying why
+    failed = failed_reason(args.run)
+    if failed:
+        print(f"note: {failed}; evaluating the model it saved before")
     analysis, written = evaluate_run(run, split=args.split, data=args.data)
     print(analysis)
     print("\nwritten: " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    """Export a trained run for use outside honed: one ONNX graph from raw input to class
+    probabilities.
+
+    The graph holds the run's preprocessing (pixel scaling, the normalizer fit on train),
+    the network in inference mode (batch norm folded into the Dense before it, dropout left
+    out) and the output activation; its outputs are `probabilities` (N, C) and `label` (N,),
+    and the class names are in the model's metadata. Serve it with onnxruntime (README,
+    "Deploy"). A layer that ONNX cannot express is refused by name. Needs the onnx extra.
+    """
+    from honed.experiment.bundle import load_run
+    from honed.export import OPSET, OnnxMissing, to_onnx
+    from honed.train.durable import atomic_write
+
+    try:
+        proto = to_onnx(load_run(args.run))
+    except OnnxMissing as err:
+        print(f"honed export: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    path = atomic_write(args.out, proto.SerializeToString())
+    inputs = [i.name for i in proto.graph.input]
+    shown = ", ".join(inputs[:4]) + (f", ... ({len(inputs)} columns)" if len(inputs) > 4 else "")
+    print(
+        f"{args.run} → {path} (ONNX opset {OPSET}, {path.stat().st_size / 1024:.0f} KiB; "
+        f"inputs {shown}; outputs {', '.join(o.name for o in proto.graph.output)})"
+    )
+    return EXIT_OK
+
+
 def cmd_report(args) -> int:
     """Print a run's summary and per-epoch metrics; read-only (nothing in the run directory
     is created or changed) unless --plot redraws its curves.png from the metrics."""
+    from honed.experiment.runs import failed_reason
     from honed.train import History
     from honed.train.durable import read_json
 
     run = Path(args.run)
     summary_path = run / "summary.json"
+    failed = failed_reason(run)
+    if failed and not summary_path.is_file():
+        print(f"run: {run}  status: failed\n{failed}")
+        return EXIT_BAD_INPUT
     if not summary_path.is_file():
         raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
     summary = read_json(summary_path, "run summary")
+    if failed:
+        summary = {**summary, "status": "failed", "message": failed}
     metrics = run / "metrics.jsonl"
     records = []
     for n, line in enumerate(metrics.read_text(encoding="utf-8").splitlines(), 1):
@@ -291,17 +368,37 @@ def cmd_report(args) -> int:
         print(f"forked from {record['parent']['run']} at epoch {record['parent']['epoch']}")
     if summary.get("message"):
         print(summary["message"])
-    print(
-        f"{'epoch':>5}{'train cost':>12}{'train err':>11}{'dev cost':>10}{'dev err':>9}{'lr':>10}"
-    )
-    for r in records:
+    if any("dev_r2" in r for r in records):  # regression: RMSE and R² of the dev set
+        print(
+            f"{'epoch':>5}{'train cost':>12}{'dev cost':>10}{'dev RMSE':>11}{'dev R²':>9}{'lr':>10}"
+        )
+        for r in records:
+            cells = [("dev_cost", ".4f", 10), ("dev_rmse", ".4g", 11), ("dev_r2", ".4f", 9)]
+            text = "".join(
+                f"{'' if r.get(k) is None else format(r[k], f):>{w}}" for k, f, w in cells
+            )
+            print(f"{r['epoch']:>5}{r['train_cost']:>12.4f}{text}{r['lr']:>10.3g}")
+    else:
+        print(
+            f"{'epoch':>5}{'train cost':>12}{'train err':>11}{'dev cost':>10}{'dev err':>9}"
+            f"{'lr':>10}"
+        )
+    for r in records if not any("dev_r2" in r for r in records) else []:
         dev_cost = "" if r.get("dev_cost") is None else f"{r['dev_cost']:.4f}"
         dev_err = "" if r.get("dev_error") is None else f"{r['dev_error']:.2%}"
         print(
             f"{r['epoch']:>5}{r['train_cost']:>12.4f}{r['train_error']:>11.2%}{dev_cost:>10}{dev_err:>9}{r['lr']:>10.3g}"
         )
-    for split, e in (summary.get("errors") or {}).items():
-        print(f"final {split:<5} cost {e['cost']:.4f}  error {e['error']:.2%}")
+    errors = summary.get("errors") or {}
+    if errors and all("r2" in e for e in errors.values()):
+        for split, e in errors.items():
+            print(
+                f"final {split:<5} cost {e['cost']:.4f}  RMSE {e['rmse']:.4g}  "
+                f"MAE {e['mae']:.4g}  R² {e['r2']:.4f}"
+            )
+    else:
+        for split, e in errors.items():
+            print(f"final {split:<5} cost {e['cost']:.4f}  error {e['error']:.2%}")
     if summary.get("diagnosis"):
         print(f"diagnosis: {summary['diagnosis']['verdict']}")
     if not args.plot:
@@ -646,6 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"honed {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -726,6 +824,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="which of the run's sets (default test)",
     )
     p.add_argument("--data", metavar="PATH", help="a labelled .npz (X, y) or .csv instead")
+
+    p = add("export", cmd_export)
+    p.add_argument("run", help="run directory")
+    p.add_argument("--format", default="onnx", choices=["onnx"], help="file format (onnx)")
+    p.add_argument("--out", required=True, metavar="PATH", help="file to write, e.g. model.onnx")
 
     p = add("report", cmd_report)
     p.add_argument("run", help="run directory")
@@ -924,6 +1027,32 @@ def _files_of(args) -> str:
     return " or ".join(names) or "an input file"
 
 
+class _one_line_warnings:  # noqa: N801 - a context manager, used like warnings.catch_warnings
+    """Warnings print as one line, ``warning: ...``, without file paths or source lines;
+    ``quiet`` (``-q``) silences them. Everything is restored on exit."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self._catch = None
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        self._format = warnings.formatwarning  # not restored by catch_warnings
+        warnings.formatwarning = lambda message, *args, **kwargs: f"warning: {message}\n"
+        if self.quiet:
+            warnings.simplefilter("ignore")
+        return self
+
+    def __exit__(self, *exc):
+        import warnings
+
+        warnings.formatwarning = self._format
+        return self._catch.__exit__(*exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``honed`` command; returns the exit code.
 
@@ -951,7 +1080,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
     try:
-        with terminate_as_interrupt():
+        with terminate_as_interrupt(), _one_line_warnings(getattr(args, "quiet", False)):
             return args.func(args)
     except KeyboardInterrupt as err:
         print(f"interrupted{f' ({err})' if str(err) else ''}", file=sys.stderr)

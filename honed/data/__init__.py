@@ -42,6 +42,7 @@ from .split import (
     train_dev_split,
     train_dev_test_split,
 )
+from .tables import LabelEncoder, RawTable, TableEncoder, from_frame, read_table
 from .toy import blobs, circles, flower, football, gates, moons
 
 __all__ = [
@@ -59,6 +60,9 @@ __all__ = [
     "DataNotFoundError",
     "Dataset",
     "DistributionMismatchWarning",
+    "LabelEncoder",
+    "RawTable",
+    "TableEncoder",
     "GaussianNoise",
     "HorizontalFlip",
     "MinMaxScaler",
@@ -77,6 +81,7 @@ __all__ = [
     "find_fashion_mnist",
     "flower",
     "football",
+    "from_frame",
     "gates",
     "kfold",
     "load_csv",
@@ -89,6 +94,7 @@ __all__ = [
     "moons",
     "n_batches",
     "read_idx",
+    "read_table",
     "required_options",
     "rotate",
     "source_options",

@@ -22,6 +22,15 @@ def _is_number(s: str) -> bool:
     return True
 
 
+def _first_text_cell(body: list[list[str]], header: bool) -> tuple[int, int, str]:
+    """(file line, column index, cell) of the first cell that is not a number."""
+    for i, row in enumerate(body):
+        for j, cell in enumerate(row):
+            if not _is_number(cell):
+                return i + 1 + header, j, cell
+    return 0, 0, ""
+
+
 def _labels(col: np.ndarray, classification: bool | None) -> np.ndarray:
     """Integer labels if ``classification`` (or, when None, if all values are integers >= 0)."""
     whole = bool(np.all(np.isfinite(col)) and np.all(col == np.round(col)))
@@ -117,8 +126,23 @@ def load_csv(
     try:
         A = np.array(body, dtype=np.float64)
     except ValueError as e:
-        raise ValueError(f"{path}: every cell must be a number ({e})") from None
+        line, col, cell = _first_text_cell(body, bool(header))
+        name = names[col] if names else f"column {col + 1}"
+        raise ValueError(
+            f"{path}: line {line}, column {name!r}: every cell must be a number, got {cell!r} "
+            f"({e}); for text columns, string labels or missing values use "
+            'data.dataset = "table"'
+        ) from None
     A = A.reshape(len(body), n_cols)
+    bad = ~np.isfinite(A)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        name = names[col] if names else f"column {col + 1}"
+        raise ValueError(
+            f"{path}: line {row + 1 + bool(header)}, column {name!r}: {body[row][col].strip()!r} "
+            "(NaN or inf) where a finite number is needed; for missing values use "
+            'data.dataset = "table" with data.missing'
+        )
     X = np.delete(A, t, axis=1).astype(dtype)
     try:
         y = _labels(A[:, t], classification)

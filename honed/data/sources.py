@@ -64,6 +64,18 @@ def _csv(path: str, target=None):
     return files.load_csv(path, target=-1 if target is None else target), None
 
 
+@DATASETS.register("table")
+def _table(path: str, target=None, task: str = "auto", categorical=(), missing: str = "error"):
+    """A CSV or Parquet table read with pandas: numbers, categories (one-hot, learned on the
+    training split), string labels, missing values (``data.missing``); ``target`` a column
+    name, a list of names (regression) or an index (default: the last column)."""
+    from .tables import prepare_missing, read_table
+
+    table = read_table(path, target=target, task=task, categorical=categorical)
+    prepare_missing(table, missing)
+    return table, None
+
+
 @DATASETS.register("npz")
 def _npz(path: str):
     """A NumPy ``.npz`` file with arrays ``X`` and ``y``."""

@@ -76,21 +76,35 @@ def _resolve_size(value, name: str, m: int) -> int:
 
 
 def _order(data: Dataset, stratify: bool, rng: np.random.Generator) -> np.ndarray:
-    """A random order of the indices; stratified (see module docstring) for class labels."""
+    """A random order of the indices; stratified (see module docstring) for class labels,
+    and for real targets by quantile bins of the first target (so dev and test see the
+    same range of targets)."""
     m = len(data)
-    if not (stratify and data.is_classification) or m == 0:
+    if not stratify or m == 0:
         return rng.permutation(m)
-    y = data.y
+    if data.is_classification:
+        return _stratified_order(data.y, data.n_classes, rng)
+    if m < 40:
+        return rng.permutation(m)
+    # real targets: ~10 equal-count bins (at least 20 examples each) act as the classes
+    t = np.asarray(data.y, dtype=np.float64).reshape(m, -1)[:, 0]
+    k = max(2, min(10, m // 20))
+    edges = np.quantile(t, np.linspace(0, 1, k + 1)[1:-1])
+    return _stratified_order(np.searchsorted(edges, t, side="right"), k, rng)
+
+
+def _stratified_order(y: np.ndarray, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    m = len(y)
     perm = rng.permutation(m)
     ys = y[perm]
     # Rank of each (shuffled) example within its class: stable sort groups classes, keeping
     # the random order inside each group.
     by_class = np.argsort(ys, kind="stable")
-    counts = np.bincount(ys, minlength=data.n_classes)
+    counts = np.bincount(ys, minlength=n_classes)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     rank = np.empty(m, dtype=np.int64)
     rank[by_class] = np.arange(m) - np.repeat(starts, counts)
-    u = rng.random(data.n_classes)
+    u = rng.random(n_classes)
     key = (rank + u[ys]) / counts[ys]
     return perm[np.argsort(key, kind="stable")]
 

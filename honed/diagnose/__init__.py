@@ -8,7 +8,7 @@ from honed.diagnose.activations import (
     format_stats,
     init_experiment,
 )
-from honed.diagnose.bias_variance import Diagnosis, diagnose
+from honed.diagnose.bias_variance import Diagnosis, diagnose, diagnose_regression
 from honed.diagnose.gradients import gradcheck_model, gradient_norms, switch_off_dropout
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "activation_stats",
     "deep_stack",
     "diagnose",
+    "diagnose_regression",
     "format_stats",
     "gradcheck_model",
     "gradient_norms",

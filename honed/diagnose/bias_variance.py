@@ -80,6 +80,15 @@ class Diagnosis:
     next_steps: list[str] = field(default_factory=list)
     human_source: str = "given"
     findings: list[CurveFinding] = field(default_factory=list)
+    #: "error" (fractions, shown in %) or "relative RMSE" (regression: RMSE / RMSE of the
+    #: constant predictor, see :func:`diagnose_regression`)
+    metric: str = "error"
+    reference: str = ""
+
+    def _fmt(self, value: float, signed: bool = False) -> str:
+        if self.metric == "error":
+            return f"{value:+.2%}" if signed else f"{value:.2%}"
+        return f"{value:+.3f}" if signed else f"{value:.3f}"
 
     @property
     def verdict(self) -> str:
@@ -101,11 +110,14 @@ class Diagnosis:
         return "avoidable bias" if max(self.avoidable_bias, 0.0) >= self.variance else "variance"
 
     def __str__(self) -> str:
-        lines = [
-            f"train error {self.train_error:.2%}, dev error {self.dev_error:.2%}, "
-            f"human-level {self.human_error:.2%} ({self.human_source})",
-            f"avoidable bias {self.avoidable_bias:+.2%} (train − human), "
-            f"variance {self.variance:+.2%} (dev − train)",
+        f = self._fmt
+        name = "error" if self.metric == "error" else self.metric
+        lines = [f"errors: {self.reference}"] if self.reference else []
+        lines += [
+            f"train {name} {f(self.train_error)}, dev {name} {f(self.dev_error)}, "
+            f"human-level {f(self.human_error)} ({self.human_source})",
+            f"avoidable bias {f(self.avoidable_bias, True)} (train − human), "
+            f"variance {f(self.variance, True)} (dev − train)",
         ]
         if self.below_human:
             lines.append(
@@ -116,7 +128,7 @@ class Diagnosis:
         bias = max(self.avoidable_bias, 0.0)
         lines.append(
             f"larger gap: {self.larger_gap} "
-            f"({max(bias, self.variance):.2%} vs {min(bias, self.variance):.2%})"
+            f"({f(max(bias, self.variance))} vs {f(min(bias, self.variance))})"
         )
         for f in self.findings:
             lines.append(f"curves: {f.message} → {f.advice}")
@@ -139,6 +151,8 @@ class Diagnosis:
             "larger_gap": self.larger_gap,
             "curves": [f.to_dict() for f in self.findings],
             "next_steps": self.next_steps,
+            "metric": self.metric,
+            "reference": self.reference,
         }
 
 
@@ -196,4 +210,67 @@ def diagnose(
         steps,
         source,
         findings,
+    )
+
+
+def diagnose_regression(
+    train_rmse: float,
+    dev_rmse: float,
+    reference_rmse: float,
+    human_error: float | None = None,
+    threshold: float = 0.02,
+    history: list[dict] | None = None,
+) -> Diagnosis:
+    """Bias / variance of a regression, in RMSE relative to the constant predictor.
+
+    The reference is the constant predictor that always says the training mean: its RMSE is
+    the training targets' standard deviation σ (``reference_rmse``). Errors are divided by
+    it, so 1 is "learned nothing" and 0 a perfect fit (``1 − R²`` is its square on the
+    training set), and the notes' rules apply unchanged:
+
+        avoidable bias = train/σ − human/σ,   variance = dev/σ − train/σ
+
+    Args:
+        train_rmse, dev_rmse: RMSE in the targets' units.
+        reference_rmse: σ, the RMSE of the constant predictor on the training targets.
+        human_error: human-level (≈ Bayes) RMSE in the targets' units; None: 0 assumed (an
+            upper bound on avoidable bias), said so in the verdict.
+        threshold: a gap is "high" above this fraction of σ (default 0.02).
+    """
+    ref = check.positive("reference_rmse", reference_rmse)
+    train = check.non_negative("train_rmse", train_rmse) / ref
+    dev = check.non_negative("dev_rmse", dev_rmse) / ref
+    if human_error is None:
+        human, source = 0.0, "not given; 0 assumed, so avoidable bias is an upper bound"
+    else:
+        human = check.non_negative("human_error", human_error) / ref
+        source = f"given: RMSE {human_error:.4g}"
+    reference = (
+        f"RMSE / RMSE of the constant predictor (the training mean: RMSE σ = {ref:.4g}); "
+        f"train RMSE {train_rmse:.4g}, dev RMSE {dev_rmse:.4g}"
+    )
+    bias, variance = train - human, dev - train
+    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
+    bias_steps = RECIPE_BIAS if high_bias else []
+    variance_steps = RECIPE_VARIANCE if high_variance else []
+    first, second = (
+        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
+    )
+    steps: list[str] = []
+    for s in [*first, *second]:
+        if s not in steps:
+            steps.append(s)
+    return Diagnosis(
+        train,
+        dev,
+        human,
+        bias,
+        variance,
+        high_bias,
+        high_variance,
+        steps,
+        source,
+        read_curves(history) if history else [],
+        metric="relative RMSE",
+        reference=reference,
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from honed.experiment.config import ConfigError, ExperimentConfig
+from honed.experiment.config import ConfigError, ExperimentConfig, task_of
 
 #: Sources whose data is a whole truth table: it is the train, dev and test set at once.
 GATES = ("xor", "and", "or", "nand")
@@ -28,6 +28,19 @@ class Data:
     n_classes: int
     image_shape: tuple[int, ...] | None
     pixels: bool = False  # the source gave uint8 pixels, converted by pixels_to_unit
+    task: str = "classification"
+    #: regression: the targets' Standardizer, fitted on train (y_std = (y − μ) / σ)
+    target_scaler: Any = None
+    #: tables: the TableEncoder fitted on train (columns → features)
+    encoder: Any = None
+    target_names: list[str] | None = None
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the model's output for this data's task (before a sigmoid's one unit)."""
+        if self.task == "regression":
+            return int(np.prod(self.train.y.shape[1:])) if self.train.y.ndim > 1 else 1
+        return self.n_classes
 
 
 def _source_options(config: ExperimentConfig, seed: int) -> dict[str, Any]:
@@ -39,6 +52,10 @@ def _source_options(config: ExperimentConfig, seed: int) -> dict[str, Any]:
         "noise": d.noise,
         "factor": d.factor,
         "seed": seed,
+        # auto stays auto unless the model says regression (a linear output, a regression loss)
+        "task": "regression" if task_of(config) == "regression" else d.task,
+        "categorical": d.categorical,
+        "missing": d.missing,
     }
 
 
@@ -69,12 +86,58 @@ def split_raw(config: ExperimentConfig):
     """(train, dev, test) as the source gives them (images still uint8 pixels): subset, split.
 
     The rows :func:`prepare_data` trains and evaluates on, before any conversion, so a run's
-    splits can be rebuilt from its config (``honed evaluate --split dev``).
+    splits can be rebuilt from its config (``honed evaluate --split dev``). A table's
+    columns are encoded already (with the encoding fitted on the training rows).
     """
+    train, dev, test, _ = split_encoded(config)
+    return train, dev, test
+
+
+def _apply_task(config: ExperimentConfig, ds, what: str):
+    """The targets of a (non-table) source as the task needs them: class labels, or float
+    regression targets of shape (m, k). A float target is never made into classes."""
+    from honed.data import Dataset
+    from honed.data.tables import MAX_AUTO_CLASSES
+
+    task, y = task_of(config), ds.y
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise ConfigError(f"data.task: regression needs numeric targets, got dtype {y.dtype}")
+        y = y.astype(np.float64).reshape(len(y), -1)
+        return Dataset(ds.X, y, image_shape=ds.image_shape)
+    if y.dtype.kind == "f" and config.data.n_classes:
+        return ds  # check_classes refuses it, naming data.n_classes
+    if y.dtype.kind == "f":
+        raise ConfigError(
+            f"data.task: the {what} targets are real numbers (e.g. {y.flat[0]:g}), not class "
+            'labels: set data.task = "regression" and model.output = "linear" '
+            "(a float target never becomes a classifier)"
+        )
+    distinct = len(np.unique(y))
+    if config.data.task == "auto" and not config.data.n_classes and distinct > MAX_AUTO_CLASSES:
+        raise ConfigError(
+            f"data.task: the {what} targets have {distinct} distinct values, too many to be "
+            f'classes for data.task = "auto" (at most {MAX_AUTO_CLASSES}): set data.task = '
+            '"regression" (with model.output = "linear"), or "classification" if they are'
+        )
+    return ds
+
+
+def split_encoded(config: ExperimentConfig):
+    """:func:`split_raw` and the table encoder fitted on the training rows (None when the
+    source is not a table)."""
     from honed import data as hd
+    from honed.data.tables import RawTable
 
     d, seed = config.data, config.seed
     train, test = load_raw(config)
+    table = None
+    if isinstance(train, RawTable):
+        table, train = train, train.index_dataset()
+    if table is None:  # before check_classes: no warning about "classes" of a real target
+        train = _apply_task(config, train, "training")
+        if test is not None:
+            test = _apply_task(config, test, "test")
     train = hd.check_classes(train, d.n_classes, "training")
     if test is not None:
         test = hd.check_classes(test, d.n_classes, "test")
@@ -96,7 +159,12 @@ def split_raw(config: ExperimentConfig):
         )
     else:
         train, dev = hd.train_dev_split(train, dev=d.dev, stratify=d.stratify, seed=seed)
-    return train, dev, test
+    encoder = None
+    if table is not None:  # encoding fitted on the training rows only
+        train, dev, test, encoder = table.encode(
+            train, dev, test, missing=d.missing, unknown=d.unknown_category
+        )
+    return train, dev, test, encoder
 
 
 def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None) -> Data:
@@ -107,7 +175,14 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
     """
     from honed import data as hd
 
-    train, dev, test = split_raw(config)
+    train, dev, test, encoder = split_encoded(config)
+    task = task_of(config)
+    target_scaler = None
+    if task == "regression":  # targets standardized on train: y_std = (y − μ_y) / σ_y
+        target_scaler = hd.Standardizer(per_feature=True).fit(train.y)
+        train, dev, test = (
+            s.replace(y=target_scaler.transform(s.y).astype(np.float32)) for s in (train, dev, test)
+        )
     pixels = train.X.dtype == np.uint8
     if pixels:  # image pixels: converted only now, after the subset and split
         train, dev, test = (s.replace(X=hd.pixels_to_unit(s.X)) for s in (train, dev, test))
@@ -118,23 +193,48 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
         else:
             normalizer.fit(train)
         train, dev, test = (normalizer.transform(s) for s in (train, dev, test))
-    n_classes = int(train.n_classes) if train.n_classes else int(train.y.max()) + 1
+    if task == "regression":
+        n_classes = 0
+    else:
+        n_classes = int(train.n_classes) if train.n_classes else int(train.y.max()) + 1
     image_shape = getattr(train, "image_shape", None)
-    return Data(train, dev, test, normalizer, n_classes, image_shape, bool(pixels))
+    target_names = None
+    if encoder is not None:
+        target_names = list(config.data.target) if isinstance(config.data.target, list) else None
+    return Data(
+        train,
+        dev,
+        test,
+        normalizer,
+        n_classes,
+        image_shape,
+        bool(pixels),
+        task,
+        target_scaler,
+        encoder,
+        target_names,
+    )
 
 
-def build_model(config: ExperimentConfig, n_features: int, n_classes: int):
+def output_width(config: ExperimentConfig, data: Data) -> int:
+    """The data's outputs: C classes, or one per target column (regression)."""
+    return data.n_outputs
+
+
+def build_model(config: ExperimentConfig, n_features: int, n_out: int):
     """The experiment's MLP: hidden blocks Dense → [BatchNorm] → activation → [Dropout], then
-    C logits (softmax output) or one logit (sigmoid output, two classes)."""
+    C logits (softmax), one logit (sigmoid, two classes) or one value per target (linear);
+    ``n_out`` is C or the number of targets (:func:`output_width` of prepared data)."""
     from honed.nn import mlp
 
     m = config.model
-    if m.output == "sigmoid" and n_classes != 2:
-        raise ConfigError(
-            f'model.output = "sigmoid" is one unit for two classes; the data has {n_classes} '
-            "classes (use softmax)"
-        )
-    n_out = 1 if m.output == "sigmoid" else n_classes
+    if m.output == "sigmoid":
+        if n_out != 2:
+            raise ConfigError(
+                f'model.output = "sigmoid" is one unit for two classes; the data has {n_out} '
+                "classes (use softmax)"
+            )
+        n_out = 1
     return mlp(
         [n_features, *m.hidden_sizes(), n_out],
         activation=m.activation,
@@ -190,7 +290,7 @@ def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
     """Model, optimizer and :class:`~honed.train.Trainer` for prepared data."""
     from honed.train import EarlyStopping, Trainer
 
-    model = build_model(config, int(np.prod(data.train.X.shape[1:])), data.n_classes)
+    model = build_model(config, int(np.prod(data.train.X.shape[1:])), output_width(config, data))
     optimizer = build_optimizer(config, model.parameters())
     callbacks = list(callbacks)
     es = config.train.early_stopping
@@ -205,7 +305,7 @@ def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
     return Trainer(
         model,
         optimizer,
-        loss=config.train.loss_name(config.model.output),
+        loss=config.train.build_loss(config.model.output),
         batch_size=config.train.batch_size,
         drop_last=config.train.drop_last,
         l1=config.model.l1,
@@ -214,4 +314,5 @@ def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
         callbacks=callbacks,
         seed=config.seed,
         extra_state=extra,
+        target_scale=None if data.target_scaler is None else data.target_scaler.std_,
     )

@@ -107,9 +107,21 @@ def _keep_prob(path, value):
 
 
 def _target(path, value):
+    if isinstance(value, list):
+        if not value or not all(isinstance(v, str) and v for v in value):
+            raise TypeError(f"{path} must be a column name or a list of names, got {value!r}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"{path} names a column twice: {value!r}")
+        return list(value)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f"{path} must be a column index or name, got {value!r}")
     return value
+
+
+def _names(path, value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise TypeError(f"{path} must be a list of column names, got {value!r}")
+    return list(value)
 
 
 def _batch_size(path, value):
@@ -170,9 +182,10 @@ def _early_stopping(path, value):
     spec = {
         "patience": _int_at_least(1),
         "min_delta": check.non_negative,
-        "monitor": _one_of(("dev_error", "dev_cost")),
+        "monitor": _one_of(("auto", "dev_error", "dev_cost")),
     }
-    out = {"patience": 5, "min_delta": 0.0, "monitor": "dev_error"}
+    # auto: dev_error for classification, dev_cost for regression (set by resolve_config)
+    out = {"patience": 5, "min_delta": 0.0, "monitor": "auto"}
     for k, v in value.items():
         if k not in spec:
             raise ConfigError(f"unknown key {path}.{k} (known: {', '.join(spec)})")
@@ -235,8 +248,41 @@ class DataConfig:
     path: str | None = key(
         None, _optional(check.text), "file or directory (csv, npz, mnist)", "string"
     )
-    target: int | str | None = key(
-        None, _optional(_target), "label column of a CSV (default: last)", "int or string"
+    target: int | str | list | None = key(
+        None,
+        _optional(_target),
+        "target column: name or index (default: the last column); a list of names for "
+        "several regression targets (dataset table)",
+        "int, string or list",
+    )
+    task: str = key(
+        "auto",
+        _one_of(("auto", "classification", "regression")),
+        "auto: regression when model.output is linear (or train.loss a regression loss), "
+        "else classification of integer or string labels with at most "
+        "50 distinct values (anything else is refused)",
+        "auto | classification | regression",
+    )
+    categorical: list = key(
+        [],
+        _names,
+        "table: numeric columns to one-hot encode as categories (strings and booleans are "
+        "categories anyway)",
+        "list of names",
+    )
+    missing: str = key(
+        "error",
+        _one_of(("error", "drop", "impute")),
+        "table: missing values refused (naming row and column), rows dropped, or imputed "
+        "(median / most frequent, fitted on train)",
+        "error | drop | impute",
+    )
+    unknown_category: str = key(
+        "error",
+        _one_of(("error", "ignore")),
+        "table: a category not seen in training is refused (naming column and value), or "
+        "ignored (all its one-hot columns 0)",
+        "error | ignore",
     )
     n_samples: int = key(1000, _int_at_least(4), "examples drawn by a 2-D generator", "int")
     noise: float = key(0.2, check.non_negative, "noise of a 2-D generator", "float")
@@ -315,9 +361,10 @@ class ModelConfig:
     l2: float = key(0.0, check.non_negative, "L2 strength λ (λ/(2m) Σ‖W‖²)", "float")
     output: str = key(
         "softmax",
-        _one_of(("softmax", "sigmoid")),
-        "softmax over C classes, or one sigmoid unit (2 classes)",
-        "softmax | sigmoid",
+        _one_of(("softmax", "sigmoid", "linear")),
+        "softmax over C classes, one sigmoid unit (2 classes), or linear: identity outputs, "
+        "one per target column (regression)",
+        "softmax | sigmoid | linear",
     )
 
     def hidden_sizes(self) -> list[int]:
@@ -347,7 +394,13 @@ class TrainConfig:
         "name or table",
     )
     loss: str | None = key(
-        None, _optional(_registered(LOSSES)), "loss (default: from model.output)", "name"
+        None,
+        _optional(_registered(LOSSES)),
+        "loss (default: from model.output; mse for linear)",
+        "name",
+    )
+    loss_args: dict = key(
+        {}, _table, "arguments of the loss, e.g. {delta = 1.0} for huber", "table"
     )
     batch_size: int | str = key(
         128, _batch_size, 'mini-batch size, or "full" for batch gradient descent', 'int or "full"'
@@ -357,7 +410,11 @@ class TrainConfig:
     )
     epochs: int = key(10, _int_at_least(1), "epochs to train", "int")
     early_stopping: dict | bool = key(
-        False, _early_stopping, "false, or {patience, min_delta, monitor}", "false or table"
+        False,
+        _early_stopping,
+        "false, or {patience, min_delta, monitor}; monitor dev_error or dev_cost (default: "
+        "dev_error, dev_cost for regression)",
+        "false or table",
     )
     checkpoint_every: int = key(
         1, _int_at_least(0), "write a checkpoint every N epochs (0: none)", "int"
@@ -374,7 +431,15 @@ class TrainConfig:
         """The loss: given, or the one that matches the model's output."""
         if self.loss:
             return self.loss
-        return "sigmoid_cross_entropy" if output == "sigmoid" else "softmax_cross_entropy"
+        return {"sigmoid": "sigmoid_cross_entropy", "linear": "mse"}.get(
+            output, "softmax_cross_entropy"
+        )
+
+    def build_loss(self, output: str):
+        """The loss object, with ``loss_args``."""
+        from honed.nn import build_loss
+
+        return build_loss(self.loss_name(output), self.loss_args)
 
 
 @dataclass(frozen=True)
@@ -441,10 +506,11 @@ class ExperimentConfig:
     )
     human_error: float | None = key(
         None,
-        _optional(check.fraction),
-        "human-level (≈ Bayes) error for the bias/variance verdict "
-        "(default: not given; a documented estimate where the dataset has one)",
-        "fraction",
+        _optional(check.non_negative),
+        "human-level (≈ Bayes) error for the bias/variance verdict: a fraction, or for "
+        "regression an RMSE in the targets' units (default: not given; a documented estimate "
+        "where the dataset has one; for regression 0)",
+        "fraction or RMSE",
     )
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -487,8 +553,9 @@ def resolve_config(raw: dict[str, Any]) -> ExperimentConfig:
     """Validate a raw (parsed TOML) config and fill in the defaults.
 
     Raises:
-        ValueError / TypeError (``ConfigError`` for the file's structure): an unknown key or
-        a bad value, naming its dotted path.
+        ValueError: an unknown key or a bad value, naming its dotted path (``ConfigError``
+            for the file's structure).
+        TypeError: a value of the wrong type, naming its dotted path.
     """
     if isinstance(raw, ExperimentConfig):
         return raw
@@ -504,7 +571,52 @@ def resolve_config(raw: dict[str, Any]) -> ExperimentConfig:
             raise ConfigError(f"unknown key {name} (known: {', '.join(known)})")
     config = ExperimentConfig(**values)
     _check_consistency(config)
+    es = config.train.early_stopping
+    if es and es["monitor"] == "auto":
+        monitor = "dev_cost" if task_of(config) == "regression" else "dev_error"
+        train = dataclasses.replace(config.train, early_stopping={**es, "monitor": monitor})
+        config = dataclasses.replace(config, train=train)
     return config
+
+
+def task_of(config: ExperimentConfig) -> str:
+    """``"regression"`` or ``"classification"``: ``data.task``, or with ``auto`` what the model
+    says (a linear output or a regression loss is regression)."""
+    if config.data.task != "auto":
+        return config.data.task
+    loss = LOSSES.get(config.train.loss_name(config.model.output))
+    if config.model.output == "linear" or loss.task == "regression":
+        return "regression"
+    return "classification"
+
+
+def _check_task(config: ExperimentConfig) -> None:
+    """Task, model output and loss agree (checked before any data is read)."""
+    output, loss_name = config.model.output, config.train.loss_name(config.model.output)
+    loss = LOSSES.get(loss_name)
+    task = task_of(config)
+    if task == "regression":
+        if output != "linear":
+            raise ConfigError(
+                f'data.task = "regression" needs model.output = "linear" (identity outputs), '
+                f"got {output!r}"
+            )
+        if loss.task != "regression":
+            raise ConfigError(
+                f"train.loss = {loss_name!r} is a classification loss; regression (model.output "
+                f'= "linear") trains with {", ".join(n for n in LOSSES.names() if LOSSES.get(n).task == "regression")}'
+            )
+    else:
+        if output == "linear" or loss.task == "regression":
+            why = 'model.output = "linear"' if output == "linear" else f"train.loss = {loss_name!r}"
+            raise ConfigError(
+                f'data.task = "classification" does not go with {why} (a regression setting); '
+                'set data.task = "regression" or use a classification output and loss'
+            )
+    try:
+        config.train.build_loss(output)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"train.loss_args: {err}") from None
 
 
 def _check_consistency(config: ExperimentConfig) -> None:
@@ -523,6 +635,9 @@ def _check_consistency(config: ExperimentConfig) -> None:
         raise ConfigError(
             f"model.keep_prob lists {len(model.keep_prob)} values for {n_hidden} hidden layers"
         )
+    _check_task(config)
+    if config.human_error is not None and task_of(config) == "classification":
+        check.fraction("human_error", config.human_error)
     for option in required_options(config.data.dataset):
         if getattr(config.data, option, None) in (None, ""):
             raise ConfigError(f"data.{option} is needed for dataset {config.data.dataset!r}")

@@ -1,7 +1,8 @@
 """``honed evaluate``: error analysis of a run on one of its splits or on a data file.
 
 Writes into the run directory ``evaluation-SPLIT.json`` (accuracy, per-class precision /
-recall / F1, confusion matrix, most confused pairs), ``confusion-SPLIT.png``, and for image
+recall / F1, confusion matrix, most confused pairs; for regression RMSE, MAE and R²),
+``confusion-SPLIT.png`` (regression: ``predicted-SPLIT.png``, predicted against true), and for image
 data ``misclassified-SPLIT.png`` (a grid of wrong predictions, true → predicted), for 2-D
 inputs ``boundary-SPLIT.png`` (the decision boundary over the data). SPLIT is ``train``,
 ``dev``, ``test`` or the data file's stem.
@@ -17,14 +18,27 @@ from honed import validation as check
 SPLITS = ("train", "dev", "test")
 
 
-def load_labelled(path, target=None):
+def load_labelled(path, target=None, bundle=None):
     """A labelled data file: ``.npz`` (arrays X, y) or ``.csv`` (label in the last column,
-    or ``target``)."""
-    from honed.data import load_csv, load_npz
+    or ``target``); for a run trained on a table, a CSV or Parquet table encoded with the
+    run's own encoder (columns matched by name)."""
+    from honed.data import Dataset, load_csv, load_npz
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"--data {path} does not exist")
+    if bundle is not None and bundle.table is not None:
+        from honed.data.tables import LabelEncoder, read_table
+
+        table = read_table(path, target=target, task=bundle.task)
+        X = bundle.table.transform(table.features, where=table.where)
+        if bundle.is_regression:
+            y = table.target_array()
+        else:
+            y = LabelEncoder(bundle.class_names).transform(
+                table.targets.iloc[:, 0], str(path), table.where
+            )
+        return Dataset(X, y)
     if path.suffix == ".npz":
         return load_npz(path)
     if path.suffix == ".csv":
@@ -47,7 +61,7 @@ def evaluate_run(bundle, split: str = "test", data=None, figures: bool = True):
     Returns ``(analysis, written files)``.
     """
     if data is not None:
-        dataset = load_labelled(data, target=bundle.config.data.target)
+        dataset = load_labelled(data, target=bundle.config.data.target, bundle=bundle)
         name = Path(data).stem
     else:
         dataset = split_of(bundle, split)
@@ -65,6 +79,17 @@ def evaluate_run(bundle, split: str = "test", data=None, figures: bool = True):
     except ImportError:  # matplotlib is optional
         return analysis, written
     title = bundle.config.name
+    if bundle.is_regression:
+        written.append(
+            plots.plot_regression(
+                analysis.predictions,
+                dataset.y,
+                out / f"predicted-{name}.png",
+                names=bundle.target_names,
+                title=title,
+            )
+        )
+        return analysis, written
     written.append(plots.plot_confusion(analysis, out / f"confusion-{name}.png", title=title))
     y = dataset.y
     if bundle.image_shape and len(bundle.image_shape) == 2:

@@ -53,7 +53,7 @@ PERTURBABLE = {
 }
 _OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 _ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
-_LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy")
+_LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
 _OPTIMIZER_ARGS = ("beta", "beta1", "beta2", "eps")
 
 
@@ -152,7 +152,7 @@ def architecture(config: ExperimentConfig, data) -> dict:
             f'model.output = "sigmoid" is one unit for two classes; the data has '
             f"{data.n_classes} classes (use softmax)"
         )
-    n_out = 1 if m.output == "sigmoid" else data.n_classes
+    n_out = 1 if m.output == "sigmoid" else data.n_outputs
     return {
         "sizes": [int(np.prod(data.train.X.shape[1:])), *m.hidden_sizes(), n_out],
         "activation": m.activation,
@@ -317,6 +317,7 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
         pop,
         augment=build_augmentation(base, data.image_shape, data.normalizer),
         loss=base.train.loss_name(base.model.output),
+        loss_args=base.train.loss_args,
         batch_size=batch,
         common_order=False,
         patience=es["patience"] if es else None,

@@ -174,15 +174,34 @@ def _fit_and_report(
     )
     for split in ("train", "dev", "test"):
         result.errors[split] = trainer.evaluate(getattr(data, split))
-    result.diagnosis = diagnose(
-        result.errors["train"]["error"],
-        result.errors["dev"]["error"],
-        config.human_error,
-        dataset=config.data.dataset,
-        history=trainer.history.epochs,
-    )
+    result.diagnosis = _diagnosis(config, data, result.errors, trainer.history.epochs)
     _finish(config, trainer, run_dir, result, verbose)
     return result
+
+
+def _diagnosis(config, data, errors: dict, history: list[dict]):
+    """The bias/variance verdict in the task's metric (regression: RMSE against the constant
+    predictor)."""
+    if data.task == "regression":
+        import numpy as np
+
+        from honed.diagnose import diagnose_regression
+
+        sigma = float(np.sqrt(np.mean(np.square(data.target_scaler.std_))))
+        return diagnose_regression(
+            errors["train"]["rmse"],
+            errors["dev"]["rmse"],
+            sigma,
+            config.human_error,
+            history=history,
+        )
+    return diagnose(
+        errors["train"]["error"],
+        errors["dev"]["error"],
+        config.human_error,
+        dataset=config.data.dataset,
+        history=history,
+    )
 
 
 def _finish(config, trainer, run_dir: Path | None, result: RunResult, verbose: int) -> None:
@@ -227,21 +246,77 @@ def format_summary(result: RunResult, trainer=None) -> str:
     if result.message:
         lines.append(result.message)
     if trainer is not None and trainer.restored_epoch:
+        monitor = next(
+            (cb.monitor for cb in trainer.callbacks if type(cb).__name__ == "EarlyStopping"),
+            "dev_error",
+        )
         lines.append(
-            f"early stopping restored the weights of epoch {trainer.restored_epoch} (lowest dev error)"
+            f"early stopping restored the weights of epoch {trainer.restored_epoch} "
+            f"(lowest {monitor.replace('_', ' ')})"
         )
     if result.disk_bytes is not None:
         lines.append(
             f"disk: {_megabytes(result.disk_bytes)} in the run directory "
             f"({result.checkpoints} checkpoints kept)"
         )
-    if result.errors:
-        lines.append(f"{'':8}{'cost':>10}{'error':>10}{'accuracy':>10}")
-        for split, e in result.errors.items():
-            lines.append(f"{split:8}{e['cost']:>10.4f}{e['error']:>10.2%}{1 - e['error']:>10.2%}")
+    lines += format_errors(result.errors)
     if result.diagnosis is not None:
         lines.append(str(result.diagnosis))
     return "\n".join(lines)
+
+
+class marked_failed_on_error:
+    """A run that fails after its directory exists is marked ``failed`` in run.json, with the
+    reason, instead of being left ``running`` (or ``new``) forever; the error goes on up.
+    Ctrl-C and signals are the trainer's (status ``interrupted``)."""
+
+    def __init__(self, run_dir: Path | None):
+        self.run_dir = run_dir
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        from honed.train.lock import RunLocked
+
+        if err is None or self.run_dir is None or not isinstance(err, Exception):
+            return False
+        if isinstance(err, RunLocked):  # another process is training it: not ours to mark
+            return False
+        try:
+            reason = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
+            _update_run_record(Path(self.run_dir), status=Status.FAILED, message=reason)
+        except Exception:  # noqa: BLE001 - the original error matters more (e.g. a full disk)
+            pass
+        return False
+
+
+def failed_reason(run_dir) -> str | None:
+    """``"failed: REASON"`` when run.json marks the run failed, else None."""
+    try:
+        record = read_run_record(Path(run_dir))
+    except (OSError, ValueError):
+        return None
+    if record.get("status") == Status.FAILED:
+        return f"the run failed: {record.get('message') or 'no reason recorded'}"
+    return None
+
+
+def format_errors(errors: dict) -> list[str]:
+    """The final cost and error per split: error and accuracy, or RMSE, MAE and R²."""
+    if not errors:
+        return []
+    if all("r2" in e for e in errors.values()):
+        lines = [f"{'':8}{'cost':>10}{'RMSE':>12}{'MAE':>12}{'R²':>9}"]
+        for split, e in errors.items():
+            lines.append(
+                f"{split:8}{e['cost']:>10.4f}{e['rmse']:>12.4g}{e['mae']:>12.4g}{e['r2']:>9.4f}"
+            )
+        return lines
+    lines = [f"{'':8}{'cost':>10}{'error':>10}{'accuracy':>10}"]
+    for split, e in errors.items():
+        lines.append(f"{split:8}{e['cost']:>10.4f}{e['error']:>10.2%}{1 - e['error']:>10.2%}")
+    return lines
 
 
 def train_experiment(
@@ -263,10 +338,17 @@ def train_experiment(
         argv: the command line to record (default ``sys.argv``).
     """
     started = time.perf_counter()
-    data = prepare_data(config)  # bad data fails before a run directory exists
-    trainer = None
+    # Check, then write: data, model, loss and output are built and checked against each
+    # other before a run directory exists, so bad input leaves nothing behind.
+    data = prepare_data(config)
+    build_trainer(config, data)
     if run_dir is None and out is not None:
         run_dir = new_run_dir(out, config.name)
+    with marked_failed_on_error(run_dir):
+        return _start(config, data, run_dir, verbose, overrides, from_study, argv, started)
+
+
+def _start(config, data, run_dir, verbose, overrides, from_study, argv, started) -> RunResult:
     trainer = build_trainer(config, data, callbacks=_callbacks(config, run_dir, verbose))
     if run_dir is not None:
         _write_json(run_dir / "config.json", config.to_dict())
@@ -371,8 +453,13 @@ def resume_run(
     elif constant_lr:
         raise ValueError("--constant-lr needs --lr (the constant rate)")
     checkpoints = list_checkpoints(run_dir / "checkpoints")
+    failed = failed_reason(run_dir)
+    if failed and not checkpoints:
+        raise ValueError(f"{run_dir}: {failed}; no checkpoint to resume from: train it again")
     if not checkpoints:
         raise FileNotFoundError(f"{run_dir} has no checkpoints to resume from")
+    if failed and verbose:
+        print(f"note: {failed}; resuming from its last checkpoint")
     fork = from_epoch is not None
     if from_epoch is None:
         from_epoch = max(checkpoints)
@@ -434,4 +521,5 @@ def resume_run(
                 f"learning rate {change['before']:.3g} → {lr:g} from epoch {trainer.epoch}: "
                 f"{change['mode']}"
             )
-    return _fit_and_report(config, data, trainer, target, verbose, started)
+    with marked_failed_on_error(target):
+        return _fit_and_report(config, data, trainer, target, verbose, started)

@@ -83,7 +83,28 @@ def compare_rows(runs: list[dict]) -> tuple[list[str], list[list[str]]]:
         for split in r["summary"].get("errors") or {}:
             if split not in splits:
                 splits.append(split)
-    header = ["run", *differing, "status", "epochs", *[f"{s} error" for s in splits]]
+    # regression runs report RMSE and R² (targets' units), classifiers their error in %
+    regression = any("r2" in e for r in runs for e in (r["summary"].get("errors") or {}).values())
+    metric_names = [f"{s} error" for s in splits]
+    if regression:
+        metric_names += [f"{s} {m}" for s in splits for m in ("RMSE", "R²")]
+
+    def metrics(errors: dict) -> list[str]:
+        cells = [
+            f"{100 * errors[s]['error']:.2f}%" if s in errors and "r2" not in errors[s] else ""
+            for s in splits
+        ]
+        if regression:
+            cells += [
+                format(errors[s][k], ".4g" if k == "rmse" else ".4f")
+                if s in errors and k in errors[s]
+                else ""
+                for s in splits
+                for k in ("rmse", "r2")
+            ]
+        return cells
+
+    header = ["run", *differing, "status", "epochs", *metric_names]
     rows = []
     for r in runs:
         errors = r["summary"].get("errors") or {}
@@ -91,7 +112,7 @@ def compare_rows(runs: list[dict]) -> tuple[list[str], list[list[str]]]:
             [r["path"].name]
             + [json.dumps(r["config"].get(k), default=str) for k in differing]
             + [str(r["summary"].get("status")), str(r["summary"].get("epoch"))]
-            + [f"{100 * errors[s]['error']:.2f}%" if s in errors else "" for s in splits]
+            + metrics(errors)
         )
     return header, rows
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.autograd import Tensor, clip, log, sigmoid_cross_entropy
+from honed.autograd import Tensor, abs, clip, log, sigmoid_cross_entropy  # noqa: A004
 from honed.autograd import softmax_cross_entropy as _softmax_ce
 from honed.autograd.ops import as_tensor
 from honed.registry import Registry
@@ -72,6 +72,70 @@ def mean_squared_error(pred, target) -> Tensor:
     return (diff * diff).sum() / (2.0 * n)
 
 
+def mean_absolute_error(pred, target) -> Tensor:
+    """J = (1/N) Σ_i ‖ŷ_i − y_i‖₁ over the N rows (absolute errors summed over the d targets).
+
+    Note:
+        PyTorch's ``l1_loss`` averages over all N·d elements: ours is ``d`` times theirs
+        (equal for one target). The gradient at ŷ = y is taken as 0.
+    """
+    p = as_tensor(pred)
+    y = _target_like(target, p)
+    n = p.shape[0] if p.ndim else 1
+    return abs(p - y).sum() / n
+
+
+def huber(pred, target, delta: float = 1.0) -> Tensor:
+    """J = (1/N) Σ_i Σ_j h_δ(ŷ_ij − y_ij) with ``h_δ(r) = ½ r²`` for ``|r| ≤ δ`` and
+    ``δ (|r| − ½ δ)`` beyond: quadratic near 0 like :func:`mean_squared_error`, linear (so
+    outliers pull less) beyond δ.
+
+    Written as ``q = min(|r|, δ)``: ``h_δ(r) = ½ q² + δ (|r| − q)``.
+
+    Note:
+        PyTorch's ``huber_loss(delta=δ)`` is the same h_δ averaged over all N·d elements:
+        ours is ``d`` times theirs (equal for one target).
+    """
+    p = as_tensor(pred)
+    y = _target_like(target, p)
+    n = p.shape[0] if p.ndim else 1
+    a = abs(p - y)
+    q = clip(a, None, delta)
+    return (0.5 * (q * q) + delta * (a - q)).sum() / n
+
+
+def regression_metrics(pred, target, scale=None) -> dict[str, float]:
+    """RMSE, MAE and R² of predictions, in the targets' units.
+
+    ``scale`` (σ per target column) turns standardized values back into the targets' units
+    first: ``e = (ŷ − y) · σ``. Then, over the N rows and d target columns,
+
+        RMSE = sqrt(mean e²),  MAE = mean |e|,
+        R²   = mean_j [1 − Σ_i e_ij² / Σ_i (y_ij − ȳ_j)²]
+
+    (R² per column, averaged, as scikit-learn's ``r2_score``; it does not depend on ``σ``.
+    A column whose targets do not vary has no R² and is left out of the mean.)
+    """
+    p = np.asarray(pred, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    if len(y) == 0:
+        return {"rmse": math.nan, "mae": math.nan, "r2": math.nan}
+    p = p.reshape(len(p), -1)
+    y = y.reshape(len(y), -1)
+    e = p - y
+    if scale is not None:
+        e = e * np.asarray(scale, dtype=np.float64).reshape(1, -1)
+    ss_res = ((p - y) ** 2).sum(axis=0)
+    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    spread = ss_tot > 0
+    r2 = float(np.mean(1.0 - ss_res[spread] / ss_tot[spread])) if spread.any() else math.nan
+    return {
+        "rmse": float(np.sqrt(np.mean(e * e))),
+        "mae": float(np.mean(np.abs(e))),
+        "r2": r2,
+    }
+
+
 # -- losses as objects ---------------------------------------------------------------------
 class Loss:
     """A loss as the Trainer uses it: the cost J from the network's outputs, the output
@@ -85,12 +149,15 @@ class Loss:
         name: the registered name.
         output: ``"softmax"``, ``"sigmoid"`` or ``"identity"``: what ``predict_proba``
             applies to the network's outputs.
-        metric: the name of what :meth:`error` measures (``"error"`` or ``"mse"``).
+        metric: the name of what :meth:`error` measures (``"error"`` or ``"rmse"``).
+        task: ``"classification"`` or ``"regression"``: which targets and model outputs
+            the loss goes with (checked before a run starts).
     """
 
     name = "loss"
     output = "identity"
     metric = "error"
+    task = "classification"
 
     def __call__(self, outputs: Tensor, targets) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -186,26 +253,111 @@ class BinaryCrossEntropy(Loss):
         return predict_labels(outputs, threshold=0.5)
 
 
-@LOSSES.register("mse", aliases=("mean_squared_error",))
-class MeanSquaredError(Loss):
-    """``J = 1/(2m) Σ_i ‖ŷ_i − y_i‖²`` (the notes' form); its metric is the mean squared error
-    over all entries (no ½), reported where classifiers report their error."""
+class RegressionLoss(Loss):
+    """A loss on real targets (identity outputs, one per target column).
 
-    name = "mse"
+    Its :meth:`error` is the RMSE ``sqrt(mean (ŷ − y)²)`` over all entries. Training sees
+    targets standardized on the training set, so there it is the RMSE in units of the
+    training targets' standard deviation: 1 is the constant predictor (the training mean),
+    0 a perfect fit. Reports convert it to the targets' own units.
+    """
+
     output = "identity"
-    metric = "mse"
-
-    def __call__(self, outputs, targets):
-        return mean_squared_error(outputs, targets)
+    metric = "rmse"
+    task = "regression"
 
     def error(self, outputs, targets):
         if len(targets) == 0:
             return math.nan
-        diff = outputs.reshape(targets.shape) - targets
-        return float(np.mean(diff * diff))
+        diff = np.asarray(outputs).reshape(np.shape(targets)) - targets
+        return float(np.sqrt(np.mean(diff * diff)))
 
     def predict(self, outputs):
         return np.asarray(outputs)
+
+
+@LOSSES.register("mse", aliases=("mean_squared_error",))
+class MeanSquaredError(RegressionLoss):
+    """``J = 1/(2m) Σ_i ‖ŷ_i − y_i‖²`` (the notes' form, see :func:`mean_squared_error`:
+    half of PyTorch's ``mse_loss`` for one target)."""
+
+    name = "mse"
+
+    def __call__(self, outputs, targets):
+        return mean_squared_error(outputs, targets)
+
+
+@LOSSES.register("mae", aliases=("mean_absolute_error", "l1"))
+class MeanAbsoluteError(RegressionLoss):
+    """``J = 1/m Σ_i ‖ŷ_i − y_i‖₁`` (see :func:`mean_absolute_error`): robust to outliers,
+    a constant-size gradient ``sign(ŷ − y)/m``."""
+
+    name = "mae"
+
+    def __call__(self, outputs, targets):
+        return mean_absolute_error(outputs, targets)
+
+
+@LOSSES.register("huber", aliases=("smooth_l1",))
+class Huber(RegressionLoss):
+    """``J = 1/m Σ_i Σ_j h_δ(ŷ_ij − y_ij)`` (see :func:`huber`): squared error within δ of
+    the target, absolute error beyond it.
+
+    Args:
+        delta: δ > 0, where the quadratic part turns linear, in standardized target units
+            (training standardizes the targets: δ = 1 is one standard deviation). Default 1.
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0):
+        from honed import validation as check
+
+        self.delta = check.positive("delta", delta)
+
+    def __call__(self, outputs, targets):
+        return huber(outputs, targets, self.delta)
+
+    def to_config(self) -> dict:
+        return {"name": self.name, "delta": self.delta}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Huber:
+        extra = sorted(set(config) - {"name", "delta"})
+        if extra:
+            raise ValueError(f"loss 'huber' takes delta only, got {', '.join(extra)}")
+        return cls(**{k: v for k, v in config.items() if k == "delta"})
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.delta == self.delta
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.delta))
+
+    def __repr__(self) -> str:
+        return f"Huber(delta={self.delta:g})"
+
+
+def loss_arguments(name: str) -> dict[str, float]:
+    """The arguments the registered loss ``name`` takes, with their defaults."""
+    import inspect
+
+    cls = LOSSES.get(name)
+    if cls.__init__ is Loss.__init__ or cls.__init__ is object.__init__:
+        return {}
+    params = inspect.signature(cls.__init__).parameters
+    return {k: p.default for k, p in params.items() if k != "self"}
+
+
+def build_loss(name: str, arguments: dict | None = None) -> Loss:
+    """The registered loss ``name`` built with ``arguments`` (``{"delta": 2.0}``).
+
+    Raises:
+        ValueError: an unknown name, or arguments the loss does not take (named).
+    """
+    from honed.registry import build
+
+    return build(LOSSES, {"name": name, **(arguments or {})})
 
 
 def get_loss(name: str | Loss | Callable[..., Tensor]) -> Loss | Callable[..., Tensor]:
@@ -257,12 +409,20 @@ __all__ = [
     "LOSSES",
     "BinaryCrossEntropy",
     "Loss",
+    "Huber",
+    "MeanAbsoluteError",
     "MeanSquaredError",
+    "RegressionLoss",
     "SigmoidCrossEntropy",
     "SoftmaxCrossEntropy",
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "build_loss",
+    "huber",
+    "loss_arguments",
+    "mean_absolute_error",
+    "regression_metrics",
     "error_rate",
     "get_loss",
     "mean_squared_error",

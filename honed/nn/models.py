@@ -11,7 +11,7 @@ from honed.nn.layers import BatchNorm, Dense, Dropout, Sequential, check_keep_pr
 
 #: activations that get He initialization by default; the others get Xavier.
 _RELU_FAMILY = {"relu", "leaky_relu", "elu"}
-_OUTPUTS = (None, "softmax", "sigmoid")
+_OUTPUTS = (None, "softmax", "sigmoid", "linear")
 
 
 class MLP(Sequential):
@@ -28,8 +28,9 @@ class MLP(Sequential):
         batch_norm: insert ``BatchNorm`` after each hidden Dense (whose bias is then dropped).
         keep_prob: dropout keep probability, one float for all hidden layers or a list with
             one per hidden layer; 1 means no dropout layer.
-        output: ``"softmax"``, ``"sigmoid"`` or None: only what :meth:`predict_proba`
-            applies to the logits; losses always take the logits.
+        output: ``"softmax"``, ``"sigmoid"``, ``"linear"`` (identity: regression, one output
+            per target) or None: only what :meth:`predict_proba` applies to the logits;
+            losses always take the logits.
         seed: seeds the initial weights and the dropout masks (``SeedSequence.spawn``).
 
     The constructor's arguments are kept (:meth:`config`), so :func:`honed.nn.save` can
@@ -122,8 +123,11 @@ class MLP(Sequential):
         return z
 
     def predict(self, x) -> np.ndarray:
-        """Class labels: arg-max of the outputs, or a threshold for one output column."""
+        """Class labels: arg-max of the outputs, or a threshold for one output column; the
+        outputs themselves for a ``"linear"`` (regression) output."""
         out = self.predict_proba(x)
+        if self._config["output"] == "linear":
+            return out
         if out.shape[1] > 1:
             return out.argmax(axis=1)
         threshold = 0.5 if self._config["output"] == "sigmoid" else 0.0

@@ -115,3 +115,32 @@ def plot_decision_boundary(predict_proba, X, y, class_names, path, title=None) -
 
 
 __all__ = ["plot_confusion", "plot_decision_boundary", "plot_misclassified"]
+
+
+def plot_regression(predictions, targets, path, names=None, title: str | None = None) -> Path:
+    """Predicted against true values, one panel per target column, with the identity line
+    (a perfect fit lies on it) and the panel's RMSE and R²."""
+    from honed.nn import regression_metrics
+
+    plt = _pyplot()
+    pred = np.asarray(predictions, dtype=np.float64).reshape(len(predictions), -1)
+    true = np.asarray(targets, dtype=np.float64).reshape(len(targets), -1)
+    k = pred.shape[1]
+    names = list(names) if names and len(names) == k else [f"y{j}" for j in range(k)]
+    fig, axes = plt.subplots(1, k, figsize=(4.5 * k, 4.5), squeeze=False)
+    for j, ax in enumerate(axes[0]):
+        m = regression_metrics(pred[:, j], true[:, j])
+        ax.scatter(true[:, j], pred[:, j], s=12, alpha=0.7)
+        low = min(true[:, j].min(), pred[:, j].min())
+        high = max(true[:, j].max(), pred[:, j].max())
+        ax.plot([low, high], [low, high], color="gray", linestyle="--", linewidth=1)
+        ax.set_xlabel(f"true {names[j]}")
+        ax.set_ylabel(f"predicted {names[j]}")
+        ax.set_title(f"RMSE {m['rmse']:.4g}, R² {m['r2']:.3f}", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -41,7 +41,7 @@ _KEYS = {
     "shuffle_seed",
 }
 _RELU_FAMILY = {"relu", "leaky_relu", "elu"}
-_OUTPUTS = (None, "softmax", "sigmoid")
+_OUTPUTS = (None, "softmax", "sigmoid", "linear")
 
 
 @dataclass(frozen=True)

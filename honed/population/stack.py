@@ -412,14 +412,58 @@ class StackedMLP:
         return (self.W0.size + self.flat.size) // max(self.P, 1)
 
 
-def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: str):
+#: regression losses a population trains (linear outputs, standardized float targets)
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+def _regression_target(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Targets as (1, B, k) (a common batch, y (B, k)) or (P, B, k) (each member's rows)."""
+    P, B, k = logits.shape
+    shape = (1, B, k) if y.ndim <= 2 else (P, B, k)
+    return y.reshape(shape).astype(logits.dtype, copy=False)
+
+
+def regression_loss_and_grad(logits, y, loss: str, delta: float = 1.0):
+    """Per-member cost (P,), ``B·RMSE`` (P,) (summed over batches and divided by m: the
+    batch-weighted mean RMSE, as the Trainer reports) and dz (P, B, k), with r = z − y:
+
+    mse ``J = Σ r² / (2B)``, ``dz = r / B``; mae ``J = Σ |r| / B``, ``dz = sign(r) / B``;
+    huber ``J = Σ [½ q² + δ(|r| − q)] / B`` with ``q = min(|r|, δ)``, ``dz = clip(r, ±δ) / B``.
+    """
+    B = logits.shape[1]
+    r = logits - _regression_target(logits, y)
+    cost = _regression_cost(r, loss, delta) / B
+    if loss == "mse":
+        dz = r * (1.0 / B)
+    elif loss == "mae":
+        dz = np.sign(r) * (1.0 / B)
+    else:
+        dz = np.clip(r, -delta, delta) * (1.0 / B)
+    rmse = np.sqrt(np.mean(r * r, axis=(1, 2)))
+    return cost, rmse * B, dz
+
+
+def _regression_cost(r: np.ndarray, loss: str, delta: float) -> np.ndarray:
+    if loss == "mse":
+        return 0.5 * (r * r).sum(axis=(1, 2))
+    a = np.abs(r)
+    if loss == "mae":
+        return a.sum(axis=(1, 2))
+    q = np.minimum(a, delta)
+    return (0.5 * q * q + delta * (a - q)).sum(axis=(1, 2))
+
+
+def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: str, delta: float = 1.0):
     """Per-member mean cost (P,), wrong-prediction count (P,) and dz = ∂J_k/∂z (P, B, C).
 
     softmax: ``J = (1/B) Σ_i (log Σ_c e^{z_ic − max} − (z_{i,y_i} − max))``, ``dz = (ŷ − y)/B``;
     sigmoid: ``J = (1/B) Σ [max(z, 0) − z·y + log(1 + e^{−|z|})]``, ``dz = (σ(z) − y)/B``.
-    ``y`` is (B,) (common batch) or (P, B).
+    ``y`` is (B,) (common batch) or (P, B); regression losses: see
+    :func:`regression_loss_and_grad`.
     """
     P, B, _ = logits.shape
+    if loss in REGRESSION_LOSSES:
+        return regression_loss_and_grad(logits, y, loss, delta)
     if loss == "softmax_cross_entropy":
         shifted = logits - logits.max(axis=2, keepdims=True)
         probs = np.exp(shifted)
@@ -452,11 +496,15 @@ def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: str):
     )
 
 
-def eval_cost_error(logits: np.ndarray, y: np.ndarray, loss: str):
-    """Per-member mean cost and error rate on a whole set (no penalty, no gradient)."""
+def eval_cost_error(logits: np.ndarray, y: np.ndarray, loss: str, delta: float = 1.0):
+    """Per-member mean cost and error rate (regression: RMSE) on a whole set (no penalty,
+    no gradient)."""
     P, m, _ = logits.shape
     if m == 0:
         return np.full(P, np.nan), np.full(P, np.nan)
+    if loss in REGRESSION_LOSSES:
+        r = logits.astype(np.float64) - _regression_target(logits, y)
+        return _regression_cost(r, loss, delta) / m, np.sqrt(np.mean(r * r, axis=(1, 2)))
     if loss == "sigmoid_cross_entropy":
         z = logits[:, :, 0]
         target = y.reshape(1, m) if y.ndim == 1 else y.reshape(P, m)
@@ -472,4 +520,11 @@ def eval_cost_error(logits: np.ndarray, y: np.ndarray, loss: str):
     return cost, wrong / m
 
 
-__all__ = ["StackedMLP", "eval_cost_error", "loss_and_grad", "member_shape", "wide"]
+__all__ = [
+    "REGRESSION_LOSSES",
+    "StackedMLP",
+    "eval_cost_error",
+    "loss_and_grad",
+    "member_shape",
+    "wide",
+]

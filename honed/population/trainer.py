@@ -36,7 +36,7 @@ from honed.population.optim import PopulationOptimizer
 from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
 from honed.train.memory import keep_freed_memory
 
-LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy")
+LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
 
 
 class PerMember:
@@ -91,8 +91,10 @@ class PopulationTrainer:
 
     Args:
         population: the members (their weights are updated in place).
-        loss: ``softmax_cross_entropy`` (integer labels) or ``binary_cross_entropy`` (0/1
-            labels, one logit).
+        loss: ``softmax_cross_entropy`` (integer labels), ``sigmoid_cross_entropy`` (0/1
+            labels, one logit), or for regression (linear outputs, float targets (m, k))
+            ``mse``, ``mae`` or ``huber``; a member's error is then its RMSE.
+        loss_args: ``{"delta": δ}`` for huber.
         batch_size: mini-batch size, shared by all members.
         seed: seeds the common mini-batch order (``default_rng(seed)``, as ``Trainer``).
         common_order: all members see the same batches (default); False: each its own.
@@ -138,6 +140,7 @@ class PopulationTrainer:
         memory_limit: int | None = None,
         augment: Callable | None = None,
         kernels: str | None = None,
+        loss_args: dict | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -154,6 +157,12 @@ class PopulationTrainer:
         keep_freed_memory()
         self.population = population
         self.loss = loss
+        extra = sorted(set(loss_args or {}) - ({"delta"} if loss == "huber" else set()))
+        if extra:
+            raise ValueError(
+                f"loss {loss!r} takes {'delta' if loss == 'huber' else 'no arguments'}, got {', '.join(extra)}"
+            )
+        self.delta = float((loss_args or {}).get("delta", 1.0))
         self.batch_size = int(batch_size)
         self.common_order = bool(common_order)
         self.seed = seed
@@ -429,7 +438,7 @@ class PopulationTrainer:
                         xb[pos] = self.augment(xb[pos], self._shuffle_rngs[k])
             m = xb.shape[-2]
             logits, cache = self.stack.forward_train(xb)
-            cost, wrong, dz = loss_and_grad(logits, yb, self.loss)
+            cost, wrong, dz = loss_and_grad(logits, yb, self.loss, self.delta)
             if penalised:
                 if (self._l2 > 0).any():
                     cost = cost + self.stack.sum_squares() * (self._l2 / (2.0 * m))
@@ -468,7 +477,7 @@ class PopulationTrainer:
         if X_dev is not None:
             xd, yd = self._dev_inputs(X_dev, y_dev)
             out = self.stack.forward_eval(xd, self.eval_batch_size)
-            dev_cost, dev_error = eval_cost_error(out, yd, self.loss)
+            dev_cost, dev_error = eval_cost_error(out, yd, self.loss, self.delta)
         # Python floats once for all members (tolist), not one float() per value.
         train_costs = (total_cost / m_total).tolist()
         train_errors = (total_wrong / m_total).tolist()

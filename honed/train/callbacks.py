@@ -224,6 +224,8 @@ class MetricsLogger(Callback):
 
 
 def _format_epoch(logs: dict[str, Any], epochs: int) -> str:
+    if "dev_r2" in logs or logs.get("task") == "regression":
+        return _format_regression_epoch(logs, epochs)
     parts = [f"epoch {logs['epoch']:>3}/{epochs}"]
     for key, label in (
         ("train_cost", "cost"),
@@ -236,6 +238,19 @@ def _format_epoch(logs: dict[str, Any], epochs: int) -> str:
             parts.append(
                 f"{label} {value:.2%}" if key.endswith("error") else f"{label} {value:.4f}"
             )
+    parts.append(f"lr {logs['lr']:.3g}")
+    parts.append(f"{logs['samples_per_s']:,.0f} samples/s")
+    return "  ".join(parts)
+
+
+def _format_regression_epoch(logs: dict[str, Any], epochs: int) -> str:
+    """Costs; the dev set's RMSE, MAE (targets' units) and R²."""
+    parts = [f"epoch {logs['epoch']:>3}/{epochs}", f"cost {logs['train_cost']:.4f}"]
+    if logs.get("dev_cost") is not None:
+        parts.append(f"dev cost {logs['dev_cost']:.4f}")
+    for key, label in (("dev_rmse", "dev RMSE"), ("dev_mae", "MAE"), ("dev_r2", "R²")):
+        if logs.get(key) is not None:
+            parts.append(f"{label} {logs[key]:.4g}")
     parts.append(f"lr {logs['lr']:.3g}")
     parts.append(f"{logs['samples_per_s']:,.0f} samples/s")
     return "  ".join(parts)

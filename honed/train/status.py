@@ -18,6 +18,7 @@ class Status(StrEnum):
     EARLY_STOPPED = "early_stopped"  # early stopping ended it (the best weights restored)
     DIVERGED = "diverged"  # the cost became NaN or infinite
     INTERRUPTED = "interrupted"  # Ctrl-C or a signal: resumable from its last checkpoint
+    FAILED = "failed"  # an error after the run started (bad data, disk): the reason recorded
 
     @property
     def finished(self) -> bool:

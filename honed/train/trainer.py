@@ -23,7 +23,7 @@ import numpy as np
 from honed import validation as check
 from honed.autograd import Tensor, no_grad
 from honed.data.batches import minibatches, n_batches
-from honed.nn.losses import Loss, get_loss
+from honed.nn.losses import Loss, get_loss, regression_metrics
 from honed.nn.regularizers import WeightPenalty
 from honed.train.callbacks import Callback
 from honed.train.checkpoint import checkpoint_path, save_state
@@ -81,6 +81,10 @@ class Trainer:
         extra_state: anything else to store in checkpoints (e.g. the input normalizer).
         eval_batch_size: batch size for evaluation passes.
         drop_last: leave out each epoch's last, partial mini-batch.
+        target_scale: regression with standardized targets: σ per target column, so that
+            RMSE, MAE and R² (``dev_rmse``, ``dev_mae``, ``dev_r2`` in each epoch record,
+            and :meth:`evaluate`) are in the targets' own units. The error of a regression
+            loss stays the RMSE of the standardized targets (1: the constant predictor).
     """
 
     def __init__(
@@ -97,6 +101,7 @@ class Trainer:
         extra_state: dict[str, Any] | None = None,
         eval_batch_size: int = 4096,
         drop_last: bool = False,
+        target_scale=None,
     ):
         if batch_size != "full":
             batch_size = check.integer("batch_size", batch_size, minimum=1)
@@ -116,6 +121,7 @@ class Trainer:
         self.rng = np.random.default_rng(seed)
         self.extra_state = dict(extra_state or {})
         self.eval_batch_size = eval_batch_size
+        self.target_scale = None if target_scale is None else np.asarray(target_scale)
         self.history = History()
         self.epoch = 0  # epochs completed
         self.stop_training = False
@@ -276,7 +282,9 @@ class Trainer:
             "samples_per_s": seen / max(seconds, 1e-12),
         }
         if X_dev is not None:
-            record["dev_cost"], record["dev_error"] = self._evaluate_arrays(X_dev, y_dev)
+            dev = self._evaluate_arrays(X_dev, y_dev)
+            record["dev_cost"], record["dev_error"] = dev.pop("cost"), dev.pop("error")
+            record.update({f"dev_{k}": v for k, v in dev.items()})
         self.epoch = epoch
         self.history.append(record)
         for cb in self.callbacks:
@@ -298,17 +306,20 @@ class Trainer:
                 self.model.train()
         return np.concatenate(parts) if parts else np.empty((0,))
 
-    def _evaluate_arrays(self, X, y) -> tuple[float, float]:
+    def _evaluate_arrays(self, X, y) -> dict[str, float]:
         outputs = self.predict(X)
         with no_grad():
             cost = float(self.loss(Tensor(outputs), y).data)
-        return cost, self.loss.error(outputs, y)
+        out = {"cost": cost, "error": self.loss.error(outputs, y)}
+        if getattr(self.loss, "task", "") == "regression":
+            out.update(regression_metrics(outputs, y, self.target_scale))
+        return out
 
     def evaluate(self, data) -> dict[str, float]:
-        """Mean cost (without penalty) and error of the model on ``data``, in eval mode."""
+        """Mean cost (without penalty) and error of the model on ``data``, in eval mode; for
+        a regression loss also ``rmse``, ``mae`` and ``r2`` (in the targets' units)."""
         X, y = _arrays(data)
-        cost, error = self._evaluate_arrays(X, y)
-        return {"cost": cost, "error": error}
+        return self._evaluate_arrays(X, y)
 
     # -- state --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

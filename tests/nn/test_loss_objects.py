@@ -30,7 +30,7 @@ def test_sigmoid_error_thresholds_logits_at_zero_and_bce_probabilities_at_half()
     # logits: predictions 1, 0, 1 -> one wrong; probabilities: 0, 0, 1 -> two wrong
     assert error("sigmoid_cross_entropy", outputs, labels) == pytest.approx(1 / 3)
     assert error("binary_cross_entropy", outputs, labels) == pytest.approx(2 / 3)
-    assert error("mse", [1.0, 3.0], [1.0, 1.0]) == 2.0
+    assert error("mse", [1.0, 3.0], [1.0, 1.0]) == pytest.approx(np.sqrt(2.0))  # RMSE
 
 
 def test_no_examples_gives_nan_not_a_division_error():

@@ -148,3 +148,26 @@ def test_augmented_batches_are_the_standalone_trainers(data3, common_order):
             ARCH, m, train, dev, 2, 32, seed, "softmax_cross_entropy", augment=noise
         )
         assert max_relative_difference(model.state_dict(), pop.member(k).state_dict()) < 1e-10
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_regression_members_equal_standalone_trainers(loss):
+    """Linear outputs on two real targets: every member equals a standalone Trainer run."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((80, 3))
+    y = np.stack([np.sin(X[:, 0]) + X[:, 1], X[:, 2] * X[:, 0]], axis=1)
+    y += 0.3 * rng.standard_normal(y.shape)
+    arch = {"sizes": [3, 6, 2], "activation": "tanh", "output": "linear"}
+    members = [
+        {"optimizer": "adam", "lr": 0.02, "seed": 0, "l2": 0.2},
+        {"optimizer": "momentum", "lr": 0.05, "seed": 1, "keep_prob": 0.8},
+    ]
+    pop = Population(arch, members, dtype=np.float64)
+    train, dev = (X[:60], y[:60]), (X[60:], y[60:])
+    PopulationTrainer(pop, loss=loss, batch_size=16, seed=2).fit(train, dev, epochs=3)
+    for k, m in enumerate(members):
+        model, history = standalone(arch, m, train, dev, 3, 16, 2, loss)
+        assert max_relative_difference(model.state_dict(), pop.member(k).state_dict()) < 1e-10
+        for a, b in zip(history.epochs, pop.histories[k].epochs):
+            for key in ("train_cost", "train_error", "dev_cost", "dev_error"):
+                assert _close(a[key], b[key]), (k, key, a[key], b[key])

@@ -245,7 +245,7 @@ def test_config_key_executor_population_from_toml(tmp_path, capsys):
         ({"tune.strategy": "pbt"}, {"executor": "population", "prune": True}, r"tune\.prune"),
         ({"train.drop_last": True}, {"executor": "population"}, r"^train\.drop_last"),
         ({"model.activation": "identity"}, {"executor": "population"}, r"^model\.activation"),
-        ({"train.loss": "mse"}, {"executor": "population"}, r"^train\.loss"),
+        ({"train.loss": "binary_cross_entropy"}, {"executor": "population"}, r"^train\.loss"),
         ({}, {"executor": "threads"}, r"^tune\.executor"),
         (
             {"tune.strategy": "pbt", "tune.space": {"train.batch_size": {"choice": [16, 32]}}},
