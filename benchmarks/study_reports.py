@@ -6,7 +6,9 @@ after each epoch: 19 200 values, which the study stores in batches (one journal 
 one SQLite transaction per flush, at least once a second). Timed, each in a fresh process
 (data preparation included, interpreter start-up not), in one run:
 
-* ``sequential``: the in-process executor, one trial after the other (journal);
+* ``sequential``: the in-process executor, one trial after the other (journal); and again
+  with BLAS at one thread (``sequential 1 BLAS``: on a busy machine BLAS threads fighting
+  over the cores for these tiny matrices slow the in-process trials several-fold);
 * ``population``: the population executor (journal), and again on a ``.sqlite`` study;
 * ``bare``: a bare ``PopulationTrainer`` on the same 64 members (the population run's
   trials, built as the population executor builds them), no study at all;
@@ -53,9 +55,14 @@ trials = {trials}
 "train.lr" = {{ log = [1e-3, 1e-1] }}
 """
 
+#: BLAS at one thread (the process executor's workers run so): what a trial costs when
+#: BLAS threads do not fight over the cores for the tiny matrices of this network
+ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
 VARIANTS = {
     # name: (executor, workers, study suffix)
     "sequential": ("inprocess", None, ".journal"),
+    "sequential 1 BLAS": ("inprocess", None, ".journal"),
     "population": ("population", None, ".journal"),
     "population sqlite": ("population", None, ".sqlite"),
     "process2": ("process", 2, ".journal"),
@@ -76,6 +83,7 @@ def run_variant(exp: str, executor: str, workers, study: str) -> None:
 def run_bare(exp: str, study: str) -> None:
     """(In the child process.) Train the study's trials as one bare population."""
     from honed import experiment as ex
+    from honed.experiment.build import build_augmentation
     from honed.experiment.population_tuning import architecture, member
     from honed.experiment.tuning import _data_for, open_study, trial_config
     from honed.population import Population, PopulationTrainer
@@ -88,15 +96,24 @@ def run_bare(exp: str, study: str) -> None:
     pop = Population(
         architecture(configs[0], data), [member(c, t.seed) for c, t in zip(configs, trials)]
     )
+    base = configs[0]  # built as population_tuning._train builds it, without the study
+    es = base.train.early_stopping or None
     trainer = PopulationTrainer(
-        pop, loss="sigmoid_cross_entropy", batch_size=64, common_order=False
+        pop,
+        augment=build_augmentation(base, data.image_shape, data.normalizer),
+        loss=base.train.loss_name(base.model.output),
+        batch_size=int(base.train.batch_size),
+        common_order=False,
+        patience=es["patience"] if es else None,
+        min_delta=es["min_delta"] if es else 0.0,
+        monitor=es["monitor"] if es else "dev_error",
     )
     trainer.fit(data.train, data.dev, epochs=config.train.epochs)
     print(json.dumps({"seconds": time.perf_counter() - t0}))
 
 
-def child(code: Path, args: list[str]) -> float:
-    env = {**os.environ, "PYTHONPATH": str(code)}
+def child(code: Path, args: list[str], env: dict | None = None) -> float:
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(code)}
     out = subprocess.run(
         [sys.executable, __file__, "--child", *args],
         env=env,
@@ -137,7 +154,8 @@ def main() -> None:
         for label, code in codes:
             study = tmp / f"{label}-{name.replace(' ', '-')}{suffix}"
             w = "-" if workers is None else str(workers)
-            rows[(name, label)] = child(code, ["run", executor, w, str(study), str(exp)])
+            env = ONE_THREAD if "1 BLAS" in name else None
+            rows[(name, label)] = child(code, ["run", executor, w, str(study), str(exp)], env)
             print(f"{name:18s} {label:6s} {rows[(name, label)]:7.2f} s", flush=True)
     if "bare" not in args.skip and ("population", "after") in rows:
         study = tmp / "after-population.journal"
@@ -145,6 +163,7 @@ def main() -> None:
         print(f"{'bare':18s} {'':6s} {rows[('bare', 'after')]:7.2f} s", flush=True)
 
     print(f"\n{args.trials} moons trials x {args.epochs} epochs, cores: {os.cpu_count()}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"{'variant':18s} {'code':6s} {'wall s':>7s} {'/ seq':>6s} {'/ bare':>6s}")
     for (name, label), s in rows.items():
         seq = rows.get(("sequential", label if name != "bare" else "after"))
