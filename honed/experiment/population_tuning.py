@@ -225,6 +225,13 @@ def _dotted(values: dict, config: ExperimentConfig) -> dict:
     return out
 
 
+def _together(job):
+    """The job's ``together()`` (outcomes recorded at once), for jobs that have one."""
+    import contextlib
+
+    return getattr(job, "together", contextlib.nullcontext)()
+
+
 def train_population(objective, job) -> None:
     """Train ``job.trials`` as one population (or a few, when memory says so) and finish
     each trial through ``job.finish`` (see the module docstring)."""
@@ -327,8 +334,9 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
     )
     if job.pbt is None:
         trainer.fit(data.train, data.dev, epochs=epochs)
-        for k in range(len(pop)):
-            finish(k)
+        with _together(job):
+            for k in range(len(pop)):
+                finish(k)
         return
     from honed.tune import SearchSpace
 
@@ -378,8 +386,9 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
                 "initial": {k2: v for k2, v in _dotted(initial[k], base).items() if k2 in t.params},
             },
         )
-    for k in range(len(pop)):
-        finish(k)
+    with _together(job):
+        for k in range(len(pop)):
+            finish(k)
 
 
 __all__ = [

@@ -204,6 +204,8 @@ class PopulationJob:
         #: populations that may train at once (each takes this share of the memory)
         self.share = executor.workers
         self.t0 = time.perf_counter()
+        self._held: list | None = None  # outcomes waiting for the end of ``together``
+        self._held_numbers: set[int] = set()
 
     @property
     def cancelled(self) -> bool:
@@ -216,7 +218,22 @@ class PopulationJob:
             raise PopulationCancelled("the study was interrupted")
 
     def finished(self, trial: Trial) -> bool:
-        return self._futures[trial.number].done()
+        return self._futures[trial.number].done() or trial.number in self._held_numbers
+
+    @contextlib.contextmanager
+    def together(self):
+        """Outcomes given inside the block reach the study together at its end: members
+        that end together are recorded together, and the study hands out the next trials
+        for all the freed places at once (not one wave per member that happened to be
+        first)."""
+        self._held: list | None = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            self._held_numbers.clear()
+            for fut, out in held:  # back to back: nothing in between lets the study run
+                fut.set_result(out)
 
     def finish(
         self,
@@ -230,14 +247,18 @@ class PopulationJob:
         ``duration``: the trial's share of the population's time (default: the time since
         the population started)."""
         fut = self._futures[trial.number]
-        if fut.done():
+        if self.finished(trial):
             return
         out = trial_outcome(trial, self.t0, value=value, error=error)
         if duration is not None:
             out["duration"] = float(duration)
         members = sorted(t.number for t in self.trials)
         out["user_attrs"] = {**out["user_attrs"], "population": members}
-        fut.set_result(out)
+        if self._held is not None:
+            self._held.append((fut, out))
+            self._held_numbers.add(trial.number)
+        else:
+            fut.set_result(out)
 
     def finish_all(self, error: BaseException) -> None:
         """Every trial not finished yet ends with ``error``."""
