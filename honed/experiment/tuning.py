@@ -117,6 +117,14 @@ class ExperimentObjective:
         config = trial_config(self.config, {**params, "train.epochs": self.epochs})
         return cost(config, int(np.prod(data.train.X.shape[1:])))
 
+    def population_min_members(self, params: dict[str, Any]) -> int:
+        """The smallest population worth a thread of its own (see ``min_members``)."""
+        from honed.experiment.population_tuning import min_members
+
+        data = _data_for(self.config)
+        config = trial_config(self.config, {**params, "train.epochs": self.epochs})
+        return min_members(config, int(np.prod(data.train.X.shape[1:])))
+
     def train_population(self, job) -> None:
         """Train the trials of ``job`` together (``honed.experiment.population_tuning``)."""
         from honed.experiment.population_tuning import train_population

@@ -17,9 +17,12 @@ How it runs (``Study.optimize`` with ``executor="population"``):
    threads of the driver process (default: one per core; NumPy and BLAS release the GIL,
    and BLAS is capped at ``cores // workers`` threads so the threads do not
    oversubscribe the cores; at ``cores // populations`` when fewer populations start).  Without a pruner or PBT, groups are cut into pieces of about
-   equal cost so that every thread has work; with either, a group stays one population;
-4. the objective reports every member's per-epoch value through its ``Trial`` (stored at
-   once, as for any trial), asks the study's pruner after *all* members have reported the
+   equal cost so that every thread has work, but no piece smaller than
+   ``objective.population_min_members(params)`` if the objective says (a tiny network's
+   step is Python, not BLAS: two pieces in two threads share the GIL and take longer than
+   one); with either, a group stays one population;
+4. the objective reports every member's per-epoch value through its ``Trial`` (stored in
+   batches, as for any trial), asks the study's pruner after *all* members have reported the
    epoch (so successive halving judges the population's members together at each rung),
    and finishes each trial through ``job.finish`` -- a pruned or early-stopped member is
    recorded the moment it stops.  The outcome is the one ``run_trial`` builds, so the study
@@ -392,6 +395,9 @@ class PopulationExecutor(Executor):
                 # no piece costs more than a thread's fair share (then longest first)
                 share = costs[gkey] / total * self.workers
                 pieces = min(len(entries), max(1, math.ceil(share - 1e-9)))
+                least = getattr(entries[0][1][0], "population_min_members", None)
+                if least is not None:  # smaller pieces would only share the GIL
+                    pieces = min(pieces, max(1, len(entries) // max(1, least(entries[0][1][3]))))
             size = -(-len(entries) // pieces)
             for i in range(0, len(entries), size):
                 part = entries[i : i + size]
