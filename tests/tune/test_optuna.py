@@ -174,8 +174,14 @@ class _Halves(Sampler):
         return {"name": self.name, "start": self.start}
 
 
-def test_a_sampler_registered_from_outside_is_named_like_a_builtin(tmp_path):
+@pytest.fixture
+def halves():
     register_sampler("halves", _Halves)
+    yield
+    SAMPLERS.unregister("halves")  # the registry is global: leave it as it was
+
+
+def test_a_sampler_registered_from_outside_is_named_like_a_builtin(tmp_path, halves):
     assert "halves" in SAMPLERS.names()
     assert sampler_from_config({"name": "halves", "start": 0.5}).to_config() == {
         "name": "halves",
