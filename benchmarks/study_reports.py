@@ -19,6 +19,7 @@ main``) the study variants run on that code too, in the same run, so before and 
 side by side.
 
     python benchmarks/study_reports.py [--trials 64] [--epochs 300] [--before /tmp/before]
+    python benchmarks/study_reports.py --storage-only   # µs per stored value, no training
 """
 
 from __future__ import annotations
@@ -112,6 +113,39 @@ def run_bare(exp: str, study: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - t0}))
 
 
+def storage_only(d: Path, trials: int = 64, epochs: int = 5) -> None:
+    """Microseconds per stored value: written one by one, or one batch per epoch."""
+    from honed.tune.space import SearchSpace
+    from honed.tune.storage import StudyStorage
+
+    space = SearchSpace.from_config({"x": {"uniform": [0, 1]}})
+
+    def setup(path):
+        st = StudyStorage(path)
+        row = st.create_study("s", "minimize", space.to_json(), {"name": "random"}, 0)
+        return st, [st.create_trial(row["id"], {"x": 0.5}, space, k)[0] for k in range(trials)]
+
+    for suffix in (".journal", ".sqlite"):
+        st, ids = setup(d / f"one{suffix}")
+        t0 = time.perf_counter()
+        for e in range(epochs):
+            for tid in ids:
+                st.report(tid, e, 0.5)  # outside batched_reports: written at once
+        one = (time.perf_counter() - t0) / (epochs * trials)
+        st, ids = setup(d / f"batch{suffix}")
+        t0 = time.perf_counter()
+        with st.batched_reports(interval=3600):
+            for e in range(epochs):
+                for tid in ids:
+                    st.report(tid, e, 0.5)
+                st.flush_reports()
+        batch = (time.perf_counter() - t0) / (epochs * trials)
+        print(
+            f"{suffix:9s} one write per value {one * 1e6:7.0f} µs/value; one write per epoch "
+            f"of {trials} trials {batch * 1e6:6.0f} µs/value ({one / batch:.0f}×)"
+        )
+
+
 def child(code: Path, args: list[str], env: dict | None = None) -> float:
     env = {**os.environ, **(env or {}), "PYTHONPATH": str(code)}
     out = subprocess.run(
@@ -133,7 +167,13 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="another honed checkout: its code, same run")
     ap.add_argument("--skip", nargs="*", default=[], help="variants not to run")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--storage-only", action="store_true", help="only µs per stored value, no training"
+    )
     args = ap.parse_args()
+    if args.storage_only:
+        storage_only(Path(tempfile.mkdtemp(prefix="honed-storage-")))
+        return
     if args.child:
         kind, *rest = args.child
         if kind == "bare":
