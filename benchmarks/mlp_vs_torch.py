@@ -55,7 +55,7 @@ class HonedRun:
     def epoch(self) -> float:
         self.epochs += 1
         started = time.perf_counter()
-        self.trainer.fit(self.train, self.dev, epochs=self.epochs)
+        self.trainer.fit(self.train, self.dev, epochs=self.epochs, verbose=0)
         return time.perf_counter() - started
 
     def accuracy(self, test) -> float:

@@ -92,7 +92,7 @@ def run_honed(sizes, lr, seed, train, dev, epochs, batch, loss):
     model = mlp(sizes, activation="relu", seed=seed)
     trainer = Trainer(model, Adam(model.parameters(), lr=lr), loss=loss, batch_size=batch, seed=0)
     started = time.perf_counter()
-    history = trainer.fit(train, dev, epochs=epochs)
+    history = trainer.fit(train, dev, epochs=epochs, verbose=0)
     return time.perf_counter() - started, history.best("dev_error")["dev_error"]
 
 

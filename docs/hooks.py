@@ -32,6 +32,7 @@ API_PACKAGES = (
     ("export", "honed.export.onnx"),  # the graph, its inputs and outputs
     ("plots", "honed.plots"),
     ("lab", "honed.lab"),
+    ("sklearn", "honed.sklearn"),
 )
 _LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
 

@@ -21,7 +21,7 @@
 
 Exit codes: 0 success, 1 bad input, 2 usage, 3 training diverged, 4 gradient check failed,
 5 tuning workers kept dying (the study stops; running it again resumes it), 6 a lab verdict
-was FAIL, 130 interrupted.
+was FAIL, 7 a lab verdict was INCONCLUSIVE (none FAIL), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -204,7 +205,10 @@ def cmd_predict(args) -> int:
     t10k-images-idx3-ubyte.gz: raw 0..255 pixels are converted exactly as in training).
     Prints one line per example (index, class index, class name), or writes them with
     --out preds.csv; --proba adds the class probabilities. Input of the wrong shape is
-    refused with the shape the run expects.
+    refused with the shape the run expects. A run trained on a table (dataset "table")
+    takes CSV or Parquet: columns matched by name in any order (the target may be there and
+    is ignored; a missing or unknown column is refused naming it), by position without a
+    header. A regression run prints its predicted values in the targets' units.
     """
     import numpy as np
 
@@ -335,7 +339,7 @@ def cmd_export(args) -> int:
 def cmd_report(args) -> int:
     """Print a run's summary and per-epoch metrics; read-only (nothing in the run directory
     is created or changed) unless --plot redraws its curves.png from the metrics."""
-    from honed.experiment.runs import failed_reason
+    from honed.experiment.runs import failed_reason, no_summary
     from honed.train import History
     from honed.train.durable import read_json
 
@@ -345,14 +349,17 @@ def cmd_report(args) -> int:
     if failed and not summary_path.is_file():
         print(f"run: {run}  status: failed\n{failed}")
         return EXIT_BAD_INPUT
-    if not summary_path.is_file():
-        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
-    summary = read_json(summary_path, "run summary")
-    if failed:
-        summary = {**summary, "status": "failed", "message": failed}
     metrics = run / "metrics.jsonl"
+    unfinished = not summary_path.is_file()
+    if unfinished:  # killed (or still training) before its summary: show what there is
+        summary = {"status": "unfinished", "message": no_summary(run)}
+    else:
+        summary = read_json(summary_path, "run summary")
+        if failed:
+            summary = {**summary, "status": "failed", "message": failed}
     records = []
-    for n, line in enumerate(metrics.read_text(encoding="utf-8").splitlines(), 1):
+    lines = [] if unfinished and not metrics.is_file() else metrics.read_text("utf-8").splitlines()
+    for n, line in enumerate(lines, 1):
         if line.strip():
             try:
                 records.append(json.loads(line))
@@ -362,6 +369,8 @@ def cmd_report(args) -> int:
                 ) from None
     if not isinstance(summary, dict) or "status" not in summary:
         raise ValueError(f"{summary_path} is not a honed run summary (no status)")
+    if unfinished:
+        summary["epoch"] = records[-1]["epoch"] if records else 0
     print(f"run: {run}  status: {summary['status']}  epochs: {summary.get('epoch')}")
     record = read_json(run / "run.json", "run record") if (run / "run.json").is_file() else {}
     if record.get("parent"):
@@ -428,20 +437,27 @@ def cmd_diagnose(args) -> int:
     avoidable bias = train − human error; variance = dev − train error.
     """
     from honed.diagnose import diagnose
+    from honed.experiment.runs import no_summary
 
-    human, dataset, history = args.human_error, None, None
+    human, dataset, history, regression = args.human_error, None, None, None
     if args.run:
         from honed.train.durable import read_json
 
         run = Path(args.run)
         summary_path = run / "summary.json"
         if not summary_path.is_file():
-            raise FileNotFoundError(f"{args.run} has no summary.json (is it a run directory?)")
+            raise FileNotFoundError(
+                f"{no_summary(run)}; diagnose needs its final errors (honed report {run} "
+                "shows its metrics)"
+            )
         summary = read_json(summary_path, "run summary")
         errors = summary.get("errors") or {}
         if "train" not in errors:
             raise ValueError(f"{args.run} has no final errors (status {summary.get('status')})")
         train, dev = errors["train"]["error"], errors["dev"]["error"]
+        regression = (summary.get("diagnosis") or {}).get("reference_rmse")
+        if regression:  # RMSE against the constant predictor, as at the end of training
+            train, dev = errors["train"]["rmse"], errors["dev"]["rmse"]
         if (run / "config.json").exists():
             config = json.loads((run / "config.json").read_text())
             dataset = config.get("data", {}).get("dataset")
@@ -453,6 +469,11 @@ def cmd_diagnose(args) -> int:
         if args.train_error is None or args.dev_error is None:
             raise ValueError("give a run directory, or both --train-error and --dev-error")
         train, dev = args.train_error, args.dev_error
+    if args.run and regression:
+        from honed.diagnose import diagnose_regression
+
+        print(diagnose_regression(train, dev, regression, human, args.threshold, history))
+        return EXIT_OK
     print(diagnose(train, dev, human, threshold=args.threshold, dataset=dataset, history=history))
     return EXIT_OK
 
@@ -629,10 +650,12 @@ def cmd_lab(args) -> int:
     honed lab                       list the experiments
     honed lab NAME [--seeds N]      run one: a table (mean ± sd over seeds), figures (PNG),
                                     results.json in --out/NAME, and the verdict: the
-                                    course's claim checked against the measurements
+                                    course's claim checked seed by seed (paired)
     honed lab --all --out lab/      run every experiment and write lab/index.html
-    --quick runs far fewer iterations (what the test suite runs); --config FILE.toml
-    changes settings (examples/lab/NAME.toml holds each experiment's defaults).
+    A verdict is PASS, FAIL (exit 6) or INCONCLUSIVE (exit 7: the effect is within the
+    seed spread; more --seeds decide). --quick runs far fewer iterations, with settings
+    whose verdicts agree with the full run's; --config FILE.toml changes settings
+    (examples/lab/NAME.toml holds each experiment's defaults).
     """
     from honed.lab.cli import lab_command
 
@@ -732,6 +755,25 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+def command_summary(doc: str) -> str:
+    """A command's line in ``honed --help``: the first sentence of its docstring, or, when
+    that is over 90 characters, the sentence's head before its first ``:``, ``;`` or ``(`` (a whole
+    phrase, never a line cut mid-sentence)."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    sentence = re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0].rstrip(".")
+    if len(sentence) > 90:
+        head = re.split(r":\s|;\s|\s\(", sentence, maxsplit=1)[0]
+        if len(head) >= 12:
+            sentence = head
+    return sentence + "."
+
+
+#: the help of every ``--set`` option
+SET_HELP = (
+    "override a key of the file, e.g. train.lr=3e-4 (repeatable; honed config --keys lists them)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="honed",
@@ -739,7 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "exit codes: 0 ok, 1 bad input (the message names the key or file), 3 training\n"
             "diverged, 4 gradient check failed, 5 tuning workers kept dying, 6 a lab verdict\n"
-            "is FAIL, 130 interrupted (resumable)"
+            "is FAIL, 7 a lab verdict is INCONCLUSIVE, 130 interrupted (resumable)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -751,7 +793,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name, func):
         p = sub.add_parser(
             name,
-            help=func.__doc__.splitlines()[0],
+            help=command_summary(func.__doc__),
             description=func.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -765,7 +807,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a key, e.g. train.lr=3e-4",
+        help=SET_HELP,
     )
     p.add_argument(
         "--out", default="runs", help="parent directory of the run directory (default: runs)"
@@ -786,7 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("config", cmd_config)
     p.add_argument("experiment", nargs="?", help="experiment TOML file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument("--keys", action="store_true", help="print the reference of every key")
 
     p = add("resume", cmd_resume)
@@ -862,7 +904,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("gradcheck", cmd_gradcheck)
     p.add_argument("experiment", help="experiment TOML file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument(
         "--batch", type=_count("--batch"), default=16, help="examples in the batch (default 16)"
     )
@@ -881,7 +923,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("tune", cmd_tune)
     p.add_argument("experiment", help="experiment TOML file with a [tune.space] table")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument(
         "--trials",
         type=_count("--trials"),
@@ -952,7 +994,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="experiment name (none: list them)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
     p.add_argument("--out", default="lab", help="output folder (default: lab)")
-    p.add_argument("--quick", action="store_true", help="far fewer iterations")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="far fewer iterations, settings whose verdicts agree with the full run's",
+    )
     p.add_argument("--all", action="store_true", help="run every experiment, write index.html")
     p.add_argument("--config", metavar="FILE", help="TOML file of settings to change")
 

@@ -156,10 +156,14 @@ def load_npz(
 ) -> Dataset:
     """Load ``X`` and ``y`` from a NumPy ``.npz`` file.
 
-    Optional arrays ``class_names`` and ``image_shape`` in the file are used too.
+    Optional arrays ``class_names`` and ``image_shape`` in the file are used too. ``X`` is
+    rows of features ``(m, n_features)``, or grayscale images ``(m, height, width)``, which
+    are flattened to rows of ``height·width`` pixels with ``image_shape = (height, width)``
+    kept, as honed holds Fashion-MNIST (a run trained so predicts on either shape).
 
     Raises:
-        ValueError: If ``x_key`` or ``y_key`` is not in the file (the message lists its keys).
+        ValueError: If ``x_key`` or ``y_key`` is not in the file (the message lists its keys),
+            or ``X`` has another shape (the message names the file and the shapes taken).
     """
     import zipfile
 
@@ -193,6 +197,15 @@ def load_npz(
         if str(path) in str(err):
             raise
         raise ValueError(f"{unreadable} ({err})") from None
+    if X.ndim == 3:  # grayscale images: rows of pixels, the image shape kept
+        image_shape = image_shape or X.shape[1:]
+        X = X.reshape(len(X), -1)
+    elif X.ndim != 2 and X.dtype.kind in "biuf":  # (Dataset names a non-numeric X)
+        raise ValueError(
+            f"{path}: {x_key} has shape {X.shape}; honed's networks take rows "
+            "(m, n_features), or grayscale images (m, height, width); flatten it first "
+            "(X.reshape(len(X), -1))"
+        )
     try:
         return Dataset(X, y, n_classes=n_classes, class_names=class_names, image_shape=image_shape)
     except ValueError as err:

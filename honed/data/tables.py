@@ -80,7 +80,12 @@ def _read_frame(path: Path, header: bool | None):
         raise FileNotFoundError(2, "no such file", str(path))
     if path.is_dir():
         raise IsADirectoryError(21, "a table file was expected, this is a directory", str(path))
-    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    suffix = ("".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix).lower()
+    if suffix not in (".csv", ".csv.gz", ".txt", ".parquet", ".pq"):
+        raise ValueError(
+            f"{path}: a table must be a CSV (.csv, .csv.gz, .txt) or Parquet (.parquet) file, "
+            f"got {path.name!r}"
+        )
     if suffix in (".parquet", ".pq"):
         try:
             return pd.read_parquet(path), True
@@ -387,6 +392,16 @@ class TableEncoder:
                 counts = {c: 0 for c in cats}
                 for v in text:
                     counts[v] += 1
+                if len(cats) > 50 and len(cats) > len(text) / 2:
+                    from .checks import DataWarning
+
+                    warnings.warn(
+                        f"{source}: column {name!r} has {len(cats)} distinct values in "
+                        f"{len(text)} training rows: one-hot encoding makes as many features "
+                        "(an identifier or free text? leave the column out)",
+                        DataWarning,
+                        stacklevel=2,
+                    )
                 kinds.append("category")
                 categories.append(cats)
                 fill_numbers.append(np.nan)

@@ -20,8 +20,9 @@ is measured against 0 %, an upper bound on it.
 worse than humans (the notes: "human-level error as a proxy for Bayes error"). When the
 training error is *below* the human estimate, the estimate is evidently above Bayes error
 and no avoidable bias can be measured against it — the notes: past human-level performance
-the bias tools become less clear. The avoidable bias is then reported as its raw, negative
-value but counted as 0 when the two gaps are ranked.
+the bias tools become less clear. The avoidable bias is then counted (and printed) as 0, with
+how far below the estimate the training error is; ``avoidable_bias`` keeps the raw, negative
+difference.
 
 **Ranking.** The recipe starts with the larger of the two gaps (avoidable bias counted as
 ``max(train − human, 0)``; a tie goes to bias, as the notes fix bias first).
@@ -84,6 +85,8 @@ class Diagnosis:
     #: constant predictor, see :func:`diagnose_regression`)
     metric: str = "error"
     reference: str = ""
+    #: regression: σ, the RMSE of the constant predictor the errors are divided by
+    reference_rmse: float | None = None
 
     def _fmt(self, value: float, signed: bool = False) -> str:
         if self.metric == "error":
@@ -113,16 +116,25 @@ class Diagnosis:
         f = self._fmt
         name = "error" if self.metric == "error" else self.metric
         lines = [f"errors: {self.reference}"] if self.reference else []
-        lines += [
+        lines.append(
             f"train {name} {f(self.train_error)}, dev {name} {f(self.dev_error)}, "
-            f"human-level {f(self.human_error)} ({self.human_source})",
-            f"avoidable bias {f(self.avoidable_bias, True)} (train − human), "
-            f"variance {f(self.variance, True)} (dev − train)",
-        ]
-        if self.below_human:
+            f"human-level {f(self.human_error)} ({self.human_source})"
+        )
+        if self.below_human:  # one statement: the raw negative number is not a bias
+            below = (
+                f"{-100 * self.avoidable_bias:.2f} points"
+                if self.metric == "error"
+                else f"{-self.avoidable_bias:.3f}"
+            )
             lines.append(
-                "training error is below the human-level estimate: that estimate is above "
-                "Bayes error, so no avoidable bias is measurable against it (counted as 0)"
+                f"avoidable bias 0 (training {name} is {below} below the human-level "
+                "estimate, so that estimate is above Bayes error and no avoidable bias is "
+                f"measurable against it), variance {f(self.variance, True)} (dev − train)"
+            )
+        else:
+            lines.append(
+                f"avoidable bias {f(self.avoidable_bias, True)} (train − human), "
+                f"variance {f(self.variance, True)} (dev − train)"
             )
         lines.append(f"verdict: {self.verdict}")
         bias = max(self.avoidable_bias, 0.0)
@@ -153,6 +165,7 @@ class Diagnosis:
             "next_steps": self.next_steps,
             "metric": self.metric,
             "reference": self.reference,
+            "reference_rmse": self.reference_rmse,
         }
 
 
@@ -164,6 +177,29 @@ def human_level(human_error: float | None, dataset: str | None = None) -> tuple[
         error, source = HUMAN_LEVEL[dataset]
         return error, f"not given; estimate for {dataset}: {source}"
     return 0.0, "not given; 0 % assumed, so avoidable bias is an upper bound"
+
+
+def recipe(bias: float, variance: float, threshold: float) -> tuple[bool, bool, list[str]]:
+    """The basic recipe's next steps for an avoidable bias and a variance (same units).
+
+    A gap is high above ``threshold``; the steps of the larger gap come first, a tie going
+    to bias (the notes fix bias first). A negative bias (training error below human level)
+    counts as 0.
+
+    Returns:
+        ``(high_bias, high_variance, steps)``.
+    """
+    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
+    bias_steps = RECIPE_BIAS if high_bias else []
+    variance_steps = RECIPE_VARIANCE if high_variance else []
+    first, second = (
+        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
+    )
+    steps: list[str] = []
+    for step in [*first, *second]:
+        if step not in steps:
+            steps.append(step)
+    return high_bias, high_variance, steps
 
 
 def diagnose(
@@ -187,17 +223,7 @@ def diagnose(
     threshold = check.non_negative("threshold", threshold)
     bias = train_error - human
     variance = dev_error - train_error
-    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
-    bias_steps = RECIPE_BIAS if high_bias else []
-    variance_steps = RECIPE_VARIANCE if high_variance else []
-    # Start with the larger gap; a tie goes to bias (the notes fix bias first).
-    first, second = (
-        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
-    )
-    steps: list[str] = []
-    for s in [*first, *second]:
-        if s not in steps:
-            steps.append(s)
+    high_bias, high_variance, steps = recipe(bias, variance, threshold)
     findings = read_curves(history) if history else []
     return Diagnosis(
         train_error,
@@ -250,16 +276,7 @@ def diagnose_regression(
         f"train RMSE {train_rmse:.4g}, dev RMSE {dev_rmse:.4g}"
     )
     bias, variance = train - human, dev - train
-    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
-    bias_steps = RECIPE_BIAS if high_bias else []
-    variance_steps = RECIPE_VARIANCE if high_variance else []
-    first, second = (
-        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
-    )
-    steps: list[str] = []
-    for s in [*first, *second]:
-        if s not in steps:
-            steps.append(s)
+    high_bias, high_variance, steps = recipe(bias, variance, threshold)
     return Diagnosis(
         train,
         dev,
@@ -273,4 +290,5 @@ def diagnose_regression(
         read_curves(history) if history else [],
         metric="relative RMSE",
         reference=reference,
+        reference_rmse=ref,
     )

@@ -55,9 +55,15 @@ def read_curves(records: list[dict]) -> list[CurveFinding]:
     train_cost = _column(records, "train_cost")
     dev_error = _column(records, "dev_error")
     epochs = [int(r["epoch"]) for r in records]
+    # a regression's error is its RMSE / σ of the training targets, not a fraction wrong
+    regression = "dev_r2" in records[-1]
+    error_name = "dev RMSE/σ" if regression else "dev error"
+
+    def fmt(value: float) -> str:
+        return f"{value:.3f}" if regression else f"{value:.2%}"
 
     monitored, tol, what = (
-        (dev_error, ERROR_TOL, "dev error")
+        (dev_error, ERROR_TOL, error_name)
         if dev_error is not None
         else (train_cost, COST_TOL * float(np.abs(train_cost).max()), "training cost")
     )
@@ -65,7 +71,7 @@ def read_curves(records: list[dict]) -> list[CurveFinding]:
         best = int(np.argmin(monitored))
         drop = monitored[-w] - monitored[-2:].min()
         if best >= n - 2 and drop > tol:
-            shown = f"{drop:.2%}" if what == "dev error" else f"{drop:.4f}"
+            shown = fmt(drop) if what == error_name else f"{drop:.4f}"
             findings.append(
                 CurveFinding(
                     "still_improving",
@@ -96,7 +102,7 @@ def read_curves(records: list[dict]) -> list[CurveFinding]:
             findings.append(
                 CurveFinding(
                     "overfitting",
-                    f"the dev error rose by {rise:.2%} since its lowest at epoch {epochs[best]} "
+                    f"the {error_name} rose by {fmt(rise)} since its lowest at epoch {epochs[best]} "
                     "while the training cost kept falling",
                     "early stopping (train.early_stopping), regularization (L2, dropout), "
                     "more data",

@@ -31,7 +31,7 @@ class Data:
     task: str = "classification"
     #: regression: the targets' Standardizer, fitted on train (y_std = (y − μ) / σ)
     target_scaler: Any = None
-    #: tables: the TableEncoder fitted on train (columns → features)
+    #: tables: the TableEncoder fitted on train (columns → features), the target column(s)
     encoder: Any = None
     target_names: list[str] | None = None
 
@@ -89,7 +89,7 @@ def split_raw(config: ExperimentConfig):
     splits can be rebuilt from its config (``honed evaluate --split dev``). A table's
     columns are encoded already (with the encoding fitted on the training rows).
     """
-    train, dev, test, _ = split_encoded(config)
+    train, dev, test, _, _ = split_encoded(config)
     return train, dev, test
 
 
@@ -124,8 +124,8 @@ def _apply_task(config: ExperimentConfig, ds, what: str):
 
 
 def split_encoded(config: ExperimentConfig):
-    """:func:`split_raw` and the table encoder fitted on the training rows (None when the
-    source is not a table)."""
+    """:func:`split_raw`, the table encoder fitted on the training rows and the table's target
+    column names (both None when the source is not a table)."""
     from honed import data as hd
     from honed.data.tables import RawTable
 
@@ -159,12 +159,13 @@ def split_encoded(config: ExperimentConfig):
         )
     else:
         train, dev = hd.train_dev_split(train, dev=d.dev, stratify=d.stratify, seed=seed)
-    encoder = None
+    encoder = target_names = None
     if table is not None:  # encoding fitted on the training rows only
         train, dev, test, encoder = table.encode(
             train, dev, test, missing=d.missing, unknown=d.unknown_category
         )
-    return train, dev, test, encoder
+        target_names = list(table.target_names)
+    return train, dev, test, encoder, target_names
 
 
 def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None) -> Data:
@@ -175,7 +176,7 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
     """
     from honed import data as hd
 
-    train, dev, test, encoder = split_encoded(config)
+    train, dev, test, encoder, target_names = split_encoded(config)
     task = task_of(config)
     target_scaler = None
     if task == "regression":  # targets standardized on train: y_std = (y − μ_y) / σ_y
@@ -198,9 +199,6 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
     else:
         n_classes = int(train.n_classes) if train.n_classes else int(train.y.max()) + 1
     image_shape = getattr(train, "image_shape", None)
-    target_names = None
-    if encoder is not None:
-        target_names = list(config.data.target) if isinstance(config.data.target, list) else None
     return Data(
         train,
         dev,

@@ -64,10 +64,9 @@ def bundle_state(config, data) -> dict:
 
 
 def _target_names(config, data) -> list[str] | None:
-    target = config.data.target
-    if isinstance(target, list):
-        return list(target)
-    return [target] if isinstance(target, str) else None
+    if data.target_names:
+        return list(data.target_names)
+    return [config.data.target] if isinstance(config.data.target, str) else None
 
 
 def write_bundle(run_dir, config, data) -> Path:
@@ -143,6 +142,7 @@ class RunBundle:
             raise ValueError(f"{self.run_dir.name} was not trained on a table")
         known = set(self.table.columns) | set(self.target_names or [])
         unknown = [str(c) for c in frame.columns if str(c) not in known]
+        # (a run from before target names were recorded: its one other column is the target)
         if unknown and not (self.target_names is None and len(unknown) == 1):
             raise ValueError(
                 f"{source}: column{'s' if len(unknown) > 1 else ''} "
@@ -281,6 +281,12 @@ class RunBundle:
                 result.cost = float(get_loss(self.loss)(Tensor(self._logits(X)), z).data)
         result.predictions = pred
         return result
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the run's status, errors per split, diagnosis and curves."""
+        from honed.experiment.html import run_html
+
+        return run_html(f"{self.config.name}: {self.run_dir.name}", self.run_dir)
 
     def __repr__(self) -> str:
         return (

@@ -299,7 +299,12 @@ class DataConfig:
         "int",
     )
     subset: int = key(
-        0, _int_at_least(0), "train on a random subset of this many examples (0: all)", "int"
+        0,
+        _int_at_least(0),
+        "use a random subset of this many examples of the data set (0: all), drawn before the "
+        "dev/test split: train, dev and test all come from it (a separate test set, such as "
+        "Fashion-MNIST's, stays whole)",
+        "int",
     )
     n_classes: int = key(
         0,
@@ -786,7 +791,8 @@ def key_reference() -> str:
             dotted = f"{section}.{f.name}" if section else f.name
             meaning = f.metadata["help"] + _choices(f, section)
             default = _default_text(f).replace("|", "\\|")
-            lines.append(f"| `{dotted}` | {f.metadata['kind']} | `{default}` | {meaning} |")
+            kind = f.metadata["kind"].replace("|", "\\|")  # a | would end the table cell
+            lines.append(f"| `{dotted}` | {kind} | `{default}` | {meaning} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -66,6 +66,15 @@ class RunResult:
     def ok(self) -> bool:
         return Status.parse(self.status).finished
 
+    def _repr_html_(self) -> str:
+        """In a notebook: status, errors per split, diagnosis and curves."""
+        from honed.experiment.html import run_html
+
+        verdict = getattr(self.diagnosis, "verdict", None)
+        title = self.run_dir.name if self.run_dir is not None else "run (not saved)"
+        history = self.trainer.history if self.trainer is not None else None
+        return run_html(title, self.run_dir, str(self.status), self.errors, verdict, history)
+
 
 def _free_name(out: Path, stem: str) -> Path:
     run_dir, n = out / stem, 1
@@ -137,7 +146,7 @@ def _fit_and_report(
     if run_dir is not None:
         _update_run_record(run_dir, status=Status.RUNNING, epoch=trainer.epoch)
     try:
-        trainer.fit(data.train, data.dev, epochs=config.train.epochs)
+        trainer.fit(data.train, data.dev, epochs=config.train.epochs, verbose=0)
     except TrainingDiverged as err:
         result = RunResult(
             run_dir,
@@ -523,3 +532,34 @@ def resume_run(
             )
     with marked_failed_on_error(target):
         return _fit_and_report(config, data, trainer, target, verbose, started)
+
+
+def no_summary(run: Path) -> str:
+    """Why ``run`` has no summary.json, what it holds and what to do; FileNotFoundError
+    when it is no run directory at all (no config.json)."""
+    from honed.train import list_checkpoints
+    from honed.train.lock import live_owner
+
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
+    metrics = run / "metrics.jsonl"
+    lines = metrics.read_text(encoding="utf-8").splitlines() if metrics.is_file() else []
+    epochs = sum(1 for line in lines if line.strip())
+    checkpoints = sorted(list_checkpoints(run / "checkpoints"))
+    owner = live_owner(run)
+    if owner is not None:
+        return (
+            f"{run} has no summary.json yet: it is still training (process {owner['pid']} on "
+            f"{owner['host']}); {epochs} epoch(s) in metrics.jsonl so far"
+        )
+    saved = (
+        f"checkpoints of epoch(s) {', '.join(map(str, checkpoints))}; continue it with: "
+        f"honed resume {run}"
+        if checkpoints
+        else "no checkpoint was saved, so train it again"
+    )
+    return (
+        f"{run} has no summary.json: its training stopped before the end (the process was "
+        f"killed or the machine went down) with {epochs} epoch(s) in metrics.jsonl and "
+        f"{saved}"
+    )

@@ -82,7 +82,7 @@ class ExperimentObjective:
         reporter = _ReportToTrial(trial)
         trainer = ex.build_trainer(config, data, callbacks=[reporter])
         try:
-            trainer.fit(data.train, data.dev, epochs=self.epochs)
+            trainer.fit(data.train, data.dev, epochs=self.epochs, verbose=0)
         except TrainingDiverged as err:
             raise Diverged(str(err)) from None
         if reporter.pruned:
@@ -161,6 +161,7 @@ def tune_experiment(
     ``$RAY_ADDRESS``, else a local Ray). ``max_members``: default ``tune.max_members``."""
     from honed.tune import make_executor, optimize
     from honed.tune.integrity import RESUME_MAY_CHANGE, config_diff
+    from honed.tune.legacy import is_legacy_file
     from honed.tune.storage import StudyStorage
 
     t = config.tune
@@ -217,50 +218,58 @@ def tune_experiment(
         check_population_space(config, t.space, strategy)
     study_path = Path(study_path) if study_path else default_study_path(config)
     old_default = study_path.with_suffix(".sqlite")
-    if not study_path.exists() and old_default.exists() and study_path.suffix == ".journal":
+    if (
+        not study_path.exists()
+        and study_path.suffix == ".journal"
+        and is_legacy_file(str(old_default))
+    ):
         raise ConfigError(
             f"{old_default} holds this experiment's study in honed's old format; upgrade it "
             f"with: honed study upgrade {old_default}"
         )
-    name = config.name
-    as_dict = config.to_dict()
-    if study_path.exists():
-        storage = StudyStorage(study_path)
-        names = set(storage.study_names())
-        if new_study:
-            k = 2
-            while f"{config.name}-{k}" in names:
-                k += 1
-            name = f"{config.name}-{k}" if name in names else name
-        elif name in names:
-            stored = (storage.get_study(name)["user_attrs"] or {}).get("config")
-            if stored is not None:
-                differ = config_diff(stored, as_dict, ignore=RESUME_MAY_CHANGE)
-                if differ:
-                    raise ConfigError(
-                        f"study {name!r} in {study_path} was made from another experiment: "
-                        f"{', '.join(differ)} differ; resuming would rank trials of two "
-                        "experiments together. Use --new-study to start a new study in "
-                        "this file, or --study for another file"
-                    )
-    return optimize(
-        ExperimentObjective(config),
-        t.space,
-        trials or t.trials,
-        study_path,
-        study_name=name,
-        sampler=sampler,
-        seed=config.seed if seed is None else seed,
-        workers=workers or t.workers,
-        executor=(
-            make_executor(executor, workers or t.workers, address, max_members)
-            if address or max_members
-            else executor
-        ),
-        pruner=pruner,
-        progress=progress,
-        user_attrs={"config": as_dict},
-    )
+    # The driver lock is held from before the file is opened until the study has run: a
+    # second driver started at the same time is refused as "being run" (StudyBusy)
+    # before it reads or creates anything in the file.
+    storage = StudyStorage(study_path)
+    with storage.driver_lock(config.name):
+        name = config.name
+        as_dict = config.to_dict()
+        if study_path.exists():
+            names = set(storage.study_names())
+            if new_study:
+                k = 2
+                while f"{config.name}-{k}" in names:
+                    k += 1
+                name = f"{config.name}-{k}" if name in names else name
+            elif name in names:
+                stored = (storage.get_study(name)["user_attrs"] or {}).get("config")
+                if stored is not None:
+                    differ = config_diff(stored, as_dict, ignore=RESUME_MAY_CHANGE)
+                    if differ:
+                        raise ConfigError(
+                            f"study {name!r} in {study_path} was made from another experiment: "
+                            f"{', '.join(differ)} differ; resuming would rank trials of two "
+                            "experiments together. Use --new-study to start a new study in "
+                            "this file, or --study for another file"
+                        )
+        return optimize(
+            ExperimentObjective(config),
+            t.space,
+            trials or t.trials,
+            storage,  # the one holding the lock
+            study_name=name,
+            sampler=sampler,
+            seed=config.seed if seed is None else seed,
+            workers=workers or t.workers,
+            executor=(
+                make_executor(executor, workers or t.workers, address, max_members)
+                if address or max_members
+                else executor
+            ),
+            pruner=pruner,
+            progress=progress,
+            user_attrs={"config": as_dict},
+        )
 
 
 def open_study(path, name: str | None = None):
@@ -271,11 +280,13 @@ def open_study(path, name: str | None = None):
     if not path.exists():
         raise FileNotFoundError(f"study file not found: {path}")
     storage = StudyStorage(path)  # one storage: a journal is replayed once, not per use
+    names = storage.study_names()
+    if not names:
+        raise ValueError(f"{path} holds no study")
     if name is None:
-        names = storage.study_names()
-        if not names:
-            raise ValueError(f"{path} holds no study")
         name = names[-1]  # the newest: `honed tune --new-study` adds NAME-2, NAME-3, ...
+    elif name not in names:
+        raise ValueError(f"{path} has no study {name!r}; it holds: {', '.join(names)}")
     return Study(storage, name)
 
 

@@ -6,7 +6,7 @@ whose verdict is computed from what was measured::
 
     from honed import lab
     result = lab.run("init", seeds=5)
-    print(result.text())            # table (mean ± sd over seeds) and PASS/FAIL with reasons
+    print(result.text())            # table (mean ± sd over seeds), PASS/FAIL/INCONCLUSIVE
     result.save("lab/init")         # results.json and the figures (PNG)
 
 ``honed lab`` lists them, ``honed lab NAME`` runs one, ``honed lab --all --out lab/`` writes
@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from honed.lab.base import LabResult, Verdict, mean_sd
+from honed.lab.base import FAIL, INCONCLUSIVE, PASS, LabResult, Verdict, mean_sd
 
 #: experiment name -> module (imported when first used)
 EXPERIMENTS = {
@@ -62,9 +62,13 @@ def run(name: str, seeds=5, quick: bool = False, **overrides) -> LabResult:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is in the test and tune extras
-        return module.run(seeds=seeds, quick=quick, **overrides)
+        result = module.run(seeds=seeds, quick=quick, **overrides)
+        result.quick = bool(quick)
+        return result
     with threadpool_limits(limits=1, user_api="blas"):
-        return module.run(seeds=seeds, quick=quick, **overrides)
+        result = module.run(seeds=seeds, quick=quick, **overrides)
+    result.quick = bool(quick)
+    return result
 
 
 def load_settings(path) -> dict:
@@ -84,6 +88,9 @@ def summary(name: str) -> str:
 
 __all__ = [
     "EXPERIMENTS",
+    "FAIL",
+    "INCONCLUSIVE",
+    "PASS",
     "LabResult",
     "Verdict",
     "get",

@@ -2,6 +2,17 @@
 
 The table cells are ``(mean, sd)`` over seeds, or plain text; the verdict is computed from
 the measurements by the experiment (never written in advance).
+
+**The verdict rule.** Every variant of a seed sees the same data and starts from the same
+initial weights, so a claim that compares variants ("dropout shrinks the gap") is checked
+on the paired differences seed by seed (:func:`paired`): PASS when their mean clears 0 by
+two standard errors, FAIL when it misses by as much, INCONCLUSIVE when the effect is within
+the seed spread (more seeds decide; one seed never does). A claim about one variant's mean
+("He reaches 90 %") reads the same way against its threshold (:func:`level`). Checks that
+hold by construction or with no seed noise worth the name (a truth table, a gradient
+error, 1000 draws of a distribution) stay plain PASS/FAIL. The experiment's verdict is
+FAIL if any check fails, else INCONCLUSIVE if any is undecided, else PASS; ``honed lab``
+exits 6 on FAIL and 7 on INCONCLUSIVE.
 """
 
 from __future__ import annotations
@@ -25,26 +36,137 @@ def mean_sd(values) -> tuple[float, float]:
     return float(v.mean()), sd
 
 
+PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+#: how many standard errors a mean must clear to count (:func:`paired`, :func:`level`)
+Z = 2.0
+
+
 @dataclass
 class Verdict:
-    """PASS or FAIL of the course's claim, with the reason in numbers."""
+    """PASS, FAIL or INCONCLUSIVE for the course's claim, with the reason in numbers.
 
-    passed: bool
+    ``Verdict(True, ...)`` and ``Verdict(False, ...)`` are PASS and FAIL.
+    """
+
+    outcome: str | bool
     reason: str
+
+    def __post_init__(self):
+        if isinstance(self.outcome, (bool, np.bool_)):
+            self.outcome = PASS if self.outcome else FAIL
+        if self.outcome not in (PASS, FAIL, INCONCLUSIVE):
+            raise ValueError(
+                f"outcome must be {PASS}, {FAIL} or {INCONCLUSIVE}, got {self.outcome!r}"
+            )
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASS
 
     @property
     def word(self) -> str:
-        return "PASS" if self.passed else "FAIL"
+        return str(self.outcome)
 
     def __str__(self) -> str:
         return f"{self.word}: {self.reason}"
 
 
-def all_checks(checks: list[tuple[bool, str]]) -> Verdict:
-    """One verdict from several ``(ok, why)`` checks: PASS only if every one holds."""
-    passed = all(ok for ok, _ in checks)
-    reason = "; ".join(("" if ok else "NOT ") + why for ok, why in checks)
-    return Verdict(bool(passed), reason)
+def _outcome(ok) -> str:
+    if isinstance(ok, str):
+        return ok
+    return PASS if ok else FAIL
+
+
+def all_checks(checks: list[tuple[bool | str, str]]) -> Verdict:
+    """One verdict from several ``(ok, why)`` checks, ``ok`` a bool or an outcome word.
+
+    FAIL when any check fails (its reason starts with ``NOT``); else INCONCLUSIVE when any
+    check is inconclusive (``UNDECIDED``); else PASS.
+    """
+    outcomes = [_outcome(ok) for ok, _ in checks]
+    prefix = {PASS: "", FAIL: "NOT ", INCONCLUSIVE: "UNDECIDED "}
+    reason = "; ".join(prefix[o] + why for o, (_, why) in zip(outcomes, checks))
+    if FAIL in outcomes:
+        return Verdict(FAIL, reason)
+    return Verdict(INCONCLUSIVE if INCONCLUSIVE in outcomes else PASS, reason)
+
+
+def _decide(mean: float, se: float, margin: float) -> str:
+    """PASS when ``mean − Z·se > margin``, FAIL when ``mean + Z·se < margin``, else
+    INCONCLUSIVE (also when a value is missing, or with one seed: no spread to judge by)."""
+    if not (math.isfinite(mean) and math.isfinite(se)):
+        return INCONCLUSIVE
+    if mean - Z * se > margin:
+        return PASS
+    if mean + Z * se < margin:
+        return FAIL
+    return INCONCLUSIVE
+
+
+def _mean_se(d: np.ndarray) -> tuple[float, float]:
+    if d.size < 2 or not np.isfinite(d).all():
+        return (float(d.mean()) if d.size else float("nan")), float("inf")
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size))
+
+
+def _spread(values: np.ndarray, se: float, scale: float, unit: str) -> str:
+    if not np.isfinite(values).all():
+        return f"{unit} (a seed has no value: it diverged)"
+    if values.size < 2:
+        return f"{unit} (one seed: no spread to judge by)"
+    return f" ± {scale * se:.2g}{unit} (mean ± SE)"
+
+
+def paired(
+    a, b, label: str, margin: float = 0.0, scale: float = 100.0, unit: str = " points"
+) -> tuple[str, str]:
+    """A claim that variant A exceeds variant B, checked seed by seed.
+
+    ``a[i]`` and ``b[i]`` were measured with seed ``i`` for both variants: the same data, the
+    same initial weights (and batch order), so the seed's luck cancels in the paired
+    difference ``d_i = a_i − b_i``. With ``n`` seeds, mean ``d̄`` and standard error
+    ``SE = sd(d) / √n``:
+
+    - PASS when ``d̄ − 2·SE > margin``: the effect clears the seed spread;
+    - FAIL when ``d̄ + 2·SE < margin``: the opposite is shown;
+    - INCONCLUSIVE otherwise: the effect is within the seed spread (more seeds decide),
+      and always with one seed.
+
+    ``margin`` 0 claims "A better than B"; a negative margin claims "A no worse than B by
+    more than |margin|". Orient ``a``/``b`` so that larger ``d`` is the claim's direction
+    (for "lower is better" pass B's values as ``a``).
+
+    Returns:
+        ``(outcome, why)`` for :func:`all_checks`; ``why`` shows the paired counts (seeds
+        where ``d_i > margin``) and ``d̄ ± SE`` in ``unit`` (values × ``scale``).
+    """
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean, se = _mean_se(d)
+    wins = int((d > margin).sum())
+    bound = f" > {scale * margin:+.3g}{unit}" if margin else " > 0"
+    why = (
+        f"{label} in {wins}/{d.size} seeds, paired difference {scale * mean:+.3g}"
+        f"{_spread(d, se, scale, unit)}{bound}"
+    )
+    return _decide(mean, se, margin), why
+
+
+def level(
+    values, threshold: float, label: str, above: bool = True, scale: float = 100.0, unit="%"
+) -> tuple[str, str]:
+    """A claim that one variant's mean is above (or below) ``threshold``, by the same rule
+    as :func:`paired`: the mean must clear the threshold by 2 standard errors over seeds
+    (PASS), or miss it by as much (FAIL); otherwise INCONCLUSIVE."""
+    v = np.asarray(values, dtype=float)
+    mean, se = _mean_se(v)
+    sign = 1.0 if above else -1.0
+    outcome = _decide(sign * mean, se, sign * threshold)
+    hits = int(((v > threshold) if above else (v < threshold)).sum())
+    why = (
+        f"{label} {scale * mean:.3g}{_spread(v, se, scale, unit)} "
+        f"{'>' if above else '<'} {scale * threshold:.3g}{unit} ({hits}/{v.size} seeds)"
+    )
+    return outcome, why
 
 
 @dataclass
@@ -61,6 +183,7 @@ class LabResult:
         verdict: the check of the claim.
         seeds: the seeds used; ``seconds``: wall time of the run.
         percent: columns (by name) shown as percentages.
+        quick: made by the quick form (fewer iterations), not the notes' full settings.
     """
 
     name: str
@@ -75,6 +198,7 @@ class LabResult:
     seconds: float = 0.0
     percent: tuple[str, ...] = ()
     notes: str = ""
+    quick: bool = False
 
     def cell(self, value, column: str) -> str:
         if isinstance(value, tuple) and len(value) == 2:
@@ -95,7 +219,8 @@ class LabResult:
         widths = [max(len(r[i]) for r in body) for i in range(len(self.columns))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        head = f"{self.name}: mean ± sd over {len(self.seeds)} seed(s) {self.seeds}"
+        mode = "quick" if self.quick else "full"
+        head = f"{self.name} ({mode}): mean ± sd over {len(self.seeds)} seed(s) {self.seeds}"
         return "\n".join([head, *lines, "", f"verdict: {self.verdict}"])
 
     def to_json(self) -> dict[str, Any]:
@@ -110,9 +235,36 @@ class LabResult:
             "rows": self.rows,
             "measurements": self.measurements,
             "figures": sorted(self.figures),
-            "verdict": {"passed": self.verdict.passed, "reason": self.verdict.reason},
+            "verdict": {
+                "outcome": self.verdict.word,
+                "passed": self.verdict.passed,
+                "reason": self.verdict.reason,
+            },
+            "quick": self.quick,
             "notes": self.notes,
         }
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the claim, the table, the verdict and the figures."""
+        import base64
+        import html
+
+        def row(cells, tag):
+            return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+        color = "#1a7f37" if self.verdict.passed else "#cf222e"
+        parts = [
+            f"<h4>{html.escape(self.name)}: {html.escape(self.claim)}</h4>",
+            "<table>" + row(self.columns, "th"),
+            *(row(r, "td") for r in self.table()),
+            "</table>",
+            f'<p><b style="color:{color}">{self.verdict.word}</b>: '
+            f"{html.escape(self.verdict.reason)}</p>",
+        ]
+        for name, png in self.figures.items():
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+        return "\n".join(parts)
 
     def save(self, out) -> Path:
         """Write ``results.json`` and one PNG per figure into ``out``; returns ``out``."""

@@ -12,7 +12,8 @@ its final train and dev errors (eval mode), per seed (shown) and on the mean ove
 (judged: one seed's late Adam spike can lift its final train error past the 2-point line).
 Verdict: the notes' four cases get the notes' verdicts; on the seed means the small network
 is high bias, the big network high variance and not high bias, and regularization shrinks the
-big network's dev − train gap.
+big network's dev − train gap seed by seed (paired: the same data and initial weights per
+seed; :mod:`honed.lab.base`'s rule).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import time
 
 from honed.diagnose import diagnose
-from honed.lab.base import LabResult, all_checks, mean_sd, png, seeds_list
+from honed.lab.base import LabResult, all_checks, mean_sd, paired, png, seeds_list
 from honed.lab.common import pyplot
 from honed.lab.data import fashion_subset
 from honed.lab.runner import SOFTMAX_LOSS, Spec, train_variants
@@ -118,10 +119,7 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
             d_big.high_variance and not d_big.high_bias,
             f"big network on the means: {d_big.verdict} (seeds: {sum(big['high_variance'])}/{len(seeds)} high variance, {sum(big['high_bias'])} high bias)",
         ),
-        (
-            mean_sd(reg["gap"])[0] < mean_sd(big["gap"])[0],
-            f"regularized gap {100 * mean_sd(reg['gap'])[0]:.1f}% < big network's {100 * mean_sd(big['gap'])[0]:.1f}%",
-        ),
+        paired(big["gap"], reg["gap"], "regularization shrinks the big network's dev − train gap"),
     ]
     return LabResult(
         name=NAME,

@@ -8,10 +8,14 @@ from pathlib import Path
 
 from honed import lab
 
+#: exit codes of ``honed lab``: a verdict FAIL, or no FAIL but an INCONCLUSIVE one
+EXIT_FAIL, EXIT_INCONCLUSIVE = 6, 7
+
 
 def lab_command(name: str | None, seeds: int, out, quick: bool, run_all: bool, config=None) -> int:
-    """List the experiments, run one, or run all and write the gallery; returns 0, or 6
-    when a verdict is FAIL (so scripts can tell)."""
+    """List the experiments, run one, or run all and write the gallery; returns 0 when every
+    verdict is PASS, 6 when one is FAIL, else 7 when one is INCONCLUSIVE (so scripts can
+    tell a refuted claim from one the seeds could not decide)."""
     if run_all and name:
         raise ValueError(f"give an experiment name or --all, not both (got {name!r} and --all)")
     if not name and not run_all:
@@ -27,7 +31,7 @@ def lab_command(name: str | None, seeds: int, out, quick: bool, run_all: bool, c
     if not run_all:
         lab.get(name)  # an unknown name fails before anything runs
     out = Path(out) if out else Path("lab")
-    results, failed = [], 0
+    results = []
     for n in todo:
         started = time.perf_counter()
         result = lab.run(n, seeds=seeds, quick=quick, **overrides)
@@ -35,12 +39,23 @@ def lab_command(name: str | None, seeds: int, out, quick: bool, run_all: bool, c
         print(result.text())
         print(f"({time.perf_counter() - started:.1f} s) results and figures: {directory}\n")
         results.append(result)
-        failed += not result.verdict.passed
     if run_all:
         from honed.lab.gallery import write_gallery
 
-        print(f"gallery: {write_gallery(results, out)}")
-    return 6 if failed else 0
+        command = "honed lab --all" + (" --quick" if quick else "") + f" --seeds {seeds}"
+        print(f"gallery: {write_gallery(results, out, f'{command} --out {out}')}")
+    words = [r.verdict.word for r in results]
+    if len(results) > 1:
+        print(", ".join(f"{words.count(w)} {w}" for w in (lab.PASS, lab.FAIL, lab.INCONCLUSIVE)))
+    if lab.FAIL in words:
+        return EXIT_FAIL
+    if lab.INCONCLUSIVE in words:
+        print(
+            "INCONCLUSIVE: an effect within the seed spread; more seeds decide "
+            f"(--seeds {2 * seeds})"
+        )
+        return EXIT_INCONCLUSIVE
+    return 0
 
 
 def _flatten(obj, prefix: str = "") -> dict:
@@ -57,7 +72,9 @@ def _flatten(obj, prefix: str = "") -> dict:
 def _read_run(run) -> dict:
     run = Path(run)
     if not (run / "summary.json").exists():
-        raise FileNotFoundError(f"{run} has no summary.json (is it a run directory?)")
+        from honed.experiment.runs import no_summary
+
+        raise FileNotFoundError(f"{no_summary(run)}; compare needs finished runs")
     config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
     summary = json.loads((run / "summary.json").read_text())
     metrics = run / "metrics.jsonl"
@@ -67,6 +84,28 @@ def _read_run(run) -> dict:
         else []
     )
     return {"path": run, "config": _flatten(config), "summary": summary, "records": records}
+
+
+def _rounded(value, digits: int):
+    """``value`` with every float rounded to ``digits`` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, list):
+        return [_rounded(v, digits) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    return value
+
+
+def _column(values: list) -> list[str]:
+    """One setting's cells: floats to 4 significant digits (0.002097, not
+    0.0020971337060578976), more only where that is needed to tell two values apart."""
+    distinct = len({json.dumps(v, sort_keys=True, default=str) for v in values})
+    for digits in range(4, 18):
+        cells = [json.dumps(_rounded(v, digits), default=str) for v in values]
+        if len(set(cells)) == distinct:
+            return cells
+    return [json.dumps(v, default=str) for v in values]
 
 
 def compare_rows(runs: list[dict]) -> tuple[list[str], list[list[str]]]:
@@ -105,12 +144,13 @@ def compare_rows(runs: list[dict]) -> tuple[list[str], list[list[str]]]:
         return cells
 
     header = ["run", *differing, "status", "epochs", *metric_names]
+    columns = {k: _column([r["config"].get(k) for r in runs]) for k in differing}
     rows = []
-    for r in runs:
+    for i, r in enumerate(runs):
         errors = r["summary"].get("errors") or {}
         rows.append(
             [r["path"].name]
-            + [json.dumps(r["config"].get(k), default=str) for k in differing]
+            + [columns[k][i] for k in differing]
             + [str(r["summary"].get("status")), str(r["summary"].get("epoch"))]
             + metrics(errors)
         )

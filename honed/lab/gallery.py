@@ -11,7 +11,7 @@ import html
 import json
 from pathlib import Path
 
-from honed.lab.base import LabResult
+from honed.lab.base import FAIL, INCONCLUSIVE, PASS, LabResult
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -21,6 +21,8 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
 th { background: #f2f2f2; }
 .pass { color: #fff; background: #2e7d32; padding: 2px 8px; border-radius: 4px; }
 .fail { color: #fff; background: #c62828; padding: 2px 8px; border-radius: 4px; }
+.inconclusive { color: #222; background: #f9a825; padding: 2px 8px; border-radius: 4px; }
+.mode { color: #555; font-size: 0.92em; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 .reason { font-size: 0.92em; }
@@ -36,8 +38,18 @@ def _page(title: str, body: str) -> str:
 
 
 def _badge(result: LabResult) -> str:
-    cls = "pass" if result.verdict.passed else "fail"
-    return f"<span class='{cls}'>{result.verdict.word}</span>"
+    word = result.verdict.word
+    return f"<span class='{word.lower()}'>{word}</span>"
+
+
+def _mode(result: LabResult) -> str:
+    return "quick" if result.quick else "full"
+
+
+def reproduce_command(result: LabResult) -> str:
+    """The command that makes this experiment's result again (its mode and seeds)."""
+    quick = " --quick" if result.quick else ""
+    return f"honed lab {result.name}{quick} --seeds {len(result.seeds)}"
 
 
 def _table(result: LabResult) -> str:
@@ -66,6 +78,9 @@ def experiment_page(result: LabResult) -> str:
     body = (
         f"<p><a href='index.html'>← all experiments</a></p>"
         f"<h1>{html.escape(result.name)} {_badge(result)}</h1>"
+        f"<p class='mode'>{_mode(result)} mode"
+        + (" (fewer iterations than the notes' settings)" if result.quick else "")
+        + f"; reproduce: <code>{html.escape(reproduce_command(result))}</code></p>"
         f"<p><b>Claim (the course):</b> {doc}</p>"
         f"<p class='reason'><b>Verdict:</b> {html.escape(str(result.verdict))}</p>"
         f"<h2>Measurements (mean ± sd over {len(result.seeds)} seeds)</h2>{_table(result)}"
@@ -81,8 +96,12 @@ def page_name(name: str) -> str:
     return f"{name}.html"
 
 
-def write_gallery(results: list[LabResult], out) -> Path:
-    """Write ``out/index.html`` and ``out/<experiment>.html``; returns the index path."""
+def write_gallery(results: list[LabResult], out, command: str | None = None) -> Path:
+    """Write ``out/index.html`` and ``out/<experiment>.html``; returns the index path.
+
+    ``command`` is the command line that made the results (shown as "Reproduce"); by
+    default the ``honed lab --all`` command of their mode and seeds.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     items = []
@@ -91,16 +110,25 @@ def write_gallery(results: list[LabResult], out) -> Path:
         items.append(
             f"<tr><td><a href='{page_name(r.name)}'>{html.escape(r.name)}</a></td>"
             f"<td>{_badge(r)}</td><td>{html.escape(r.claim)}</td>"
-            f"<td>{len(r.seeds)}</td><td>{r.seconds:.1f} s</td></tr>"
+            f"<td>{_mode(r)}</td><td>{len(r.seeds)}</td><td>{r.seconds:.1f} s</td></tr>"
         )
-    passed = sum(r.verdict.passed for r in results)
+    words = [r.verdict.word for r in results]
+    counts = ", ".join(f"{words.count(w)} {w}" for w in (PASS, FAIL, INCONCLUSIVE))
+    modes = sorted({_mode(r) for r in results})
+    if command is None and results:
+        quick = " --quick" if results[0].quick else ""
+        command = f"honed lab --all{quick} --seeds {len(results[0].seeds)} --out {out}"
     body = (
         "<h1>honed: the course lab</h1>"
         f"<p>{len(results)} experiments of the course's notes, each rerun over several seeds "
-        f"and checked against the course's claim: {passed} PASS, {len(results) - passed} FAIL.</p>"
-        "<table><tr><th>experiment</th><th>verdict</th><th>claim</th><th>seeds</th>"
-        f"<th>time</th></tr>{''.join(items)}</table>"
-        "<p>Reproduce: <code>honed lab --all --out lab/</code> (or <code>honed lab NAME</code>).</p>"
+        f"and checked against the course's claim, seed by seed: {counts}. "
+        f"Made in {' and '.join(modes)} mode"
+        + (" (fewer iterations than the notes' settings)" if "quick" in modes else "")
+        + ".</p>"
+        "<table><tr><th>experiment</th><th>verdict</th><th>claim</th><th>mode</th>"
+        f"<th>seeds</th><th>time</th></tr>{''.join(items)}</table>"
+        f"<p>Reproduce: <code>{html.escape(command or '')}</code> (one experiment: the command "
+        "on its page).</p>"
     )
     index = out / "index.html"
     index.write_text(_page("honed: the course lab", body), encoding="utf-8")

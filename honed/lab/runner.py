@@ -210,7 +210,7 @@ def _train_one(spec: Spec, seed: int, sets: dict, dev: str | None, dtype) -> Run
     trainer = Trainer(model, opt, loss=spec.loss, batch_size=batch, l2=spec.l2, seed=seed)
     started = time.perf_counter()
     try:
-        trainer.fit(train, sets.get(dev) if dev else None, epochs=spec.epochs)
+        trainer.fit(train, sets.get(dev) if dev else None, epochs=spec.epochs, verbose=0)
         status = "completed"
     except TrainingDiverged:
         status = "diverged"

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["edge_warnings", "importances", "write_report"]
+__all__ = ["edge_warnings", "importances", "sampler_words", "write_report"]
 
 _EDGE = 0.05
 
@@ -81,6 +81,25 @@ def edge_warnings(study: Any, best=None) -> list[str]:
                 "it -- widen the range"
             )
     return out
+
+
+def sampler_words(config: dict[str, Any]) -> str:
+    """A sampler's config (``Sampler.to_config()``) in words: its name, then its settings
+    as ``key value``, unset ones left out -- ``zoom (stages 2, top k 4, budget 32)``."""
+
+    def words(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:g}"
+        if isinstance(v, (list, tuple)):
+            return "/".join(words(x) for x in v)
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {words(x)}" for k, x in v.items() if x is not None)
+        return str(v)
+
+    config = dict(config)
+    name = str(config.pop("name", "?"))
+    settings = {k.replace("_", " "): v for k, v in config.items() if v not in (None, {}, [])}
+    return f"{name} ({words(settings)})" if settings else name
 
 
 def _png(fig) -> str:
@@ -194,7 +213,7 @@ def write_report(study: Any, path: str | os.PathLike) -> str:
         "</head><body>",
         f"<h1>Study {esc(study.name)}</h1>",
         f"<p>{esc(str(study.storage_path))}: {len(trials)} trials ({esc(counts)}); sampler "
-        f"{esc(str(study.sampler.to_config()))}; seed {study.seed}</p>",
+        f"{esc(sampler_words(study.sampler.to_config()))}; seed {study.seed}</p>",
     ]
     for w in warnings:
         parts.append(f"<p class='warn'>&#9888; {esc(w)}</p>")

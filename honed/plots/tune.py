@@ -10,7 +10,9 @@ value) and one of the best value so far against the trial number.
 * choices are drawn at their index, labelled with their values;
 * for a coarse-to-fine study, each later stage's box is shaded on every panel;
 * failed and diverged trials are marked with a red × along the top edge, pruned ones
-  drawn hollow at their last reported value.
+  drawn hollow at their last reported value;
+* a point's colour is its trial number (the colour bar beside each panel); each axis
+  reaches a little past the search range, so trials on its ends are drawn whole.
 
 matplotlib is imported inside the function and renders with Agg (no pyplot), so importing this
 module costs nothing and works without a display.
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_study"]
+__all__ = ["plot_study", "study_figure"]
 
 
 def _x_of(dist: Any, value: Any) -> float:
@@ -58,8 +60,26 @@ def _log_y(ax) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
+def _padded(lo: float, hi: float, log: bool, pad: float = 0.04) -> tuple[float, float]:
+    """The range ``[lo, hi]`` widened by ``pad`` of its width at each end (on a log axis,
+    of its width in decades), so points on a range end are drawn whole."""
+    if log:
+        a, b = math.log10(lo), math.log10(hi)
+        return 10.0 ** (a - pad * (b - a)), 10.0 ** (b + pad * (b - a))
+    return lo - pad * (hi - lo), hi + pad * (hi - lo)
+
+
 def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) -> str:
     """Write a PNG of ``study`` (a ``honed.tune.Study``) to ``path``; returns the path."""
+    fig = study_figure(study, title)
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=100, format="png")
+    return path
+
+
+def study_figure(study: Any, title: str | None = None):
+    """The matplotlib ``Figure`` that ``plot_study`` writes."""
     # A bare Figure renders with Agg and never touches pyplot's global backend, so this
     # works headless and does not disturb a notebook's backend.
     from matplotlib.figure import Figure
@@ -97,14 +117,20 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
         # float arrays, not lists: matplotlib converts a list of 10 000 numbers one by one
         tx = np.array([_x_of(dist, t.params[name]) for t in ok if name in t.params], float)
         ty = np.array([t.value for t in ok if name in t.params], float)
-        ax.scatter(
+        points = ax.scatter(
             tx,
             ty,
             s=16,
             c=np.array([t.number for t in ok if name in t.params], float),
             cmap="viridis",
+            vmin=0,
+            vmax=max(1, len(trials) - 1),  # one scale on every panel
             label="complete",
         )
+        # the colour says when a trial ran (a coarse-to-fine study moves in on the best)
+        bar = fig.colorbar(points, ax=ax, fraction=0.06, pad=0.02)
+        bar.set_label("trial number", fontsize=7)
+        bar.ax.tick_params(labelsize=7)
         if pruned:
             ax.scatter(
                 [_x_of(dist, t.params[name]) for t in pruned if name in t.params],
@@ -138,7 +164,10 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
         kind = dist.kind
         if kind != "choice":  # show the whole search range, not just where trials fell
             ends = [_x_of_internal(dist, u) for u in dist.internal_bounds]
-            ax.set_xlim(min(ends), max(ends))
+            log = kind in ("log", "log_int", "one_minus_log")
+            ax.set_xlim(*_padded(min(ends), max(ends), log))
+        else:
+            ax.set_xlim(-0.5, len(dist.choices) - 0.5)
         if kind in ("log", "log_int"):
             ax.set_xscale("log")
             ax.set_xlabel(f"{name} (log scale)")
@@ -200,7 +229,4 @@ def plot_study(study: Any, path: str | os.PathLike, title: str | None = None) ->
     sub = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     fig.suptitle(title or f"study {getattr(study, 'name', '')}: {sub}", fontsize=10)
     fig.tight_layout()
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100, format="png")
-    return path
+    return fig

@@ -2,6 +2,7 @@
 
 from honed.train.callbacks import Callback, Checkpoint, EarlyStopping, MetricsLogger, ProgressBar
 from honed.train.checkpoint import list_checkpoints, load_state, save_state
+from honed.train.live import LivePlot
 from honed.train.metrics import History
 from honed.train.status import Status
 from honed.train.trainer import Trainer, TrainingDiverged
@@ -11,6 +12,7 @@ __all__ = [
     "Checkpoint",
     "EarlyStopping",
     "History",
+    "LivePlot",
     "MetricsLogger",
     "ProgressBar",
     "Status",

@@ -269,13 +269,18 @@ class ProgressBar(Callback):
         self.every = check.integer("every", every, minimum=1)
         self.stream = stream or sys.stdout
         self.bar = None
-        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+        from honed.train.live import in_notebook
+
+        # a terminal, or a notebook: both redraw a bar in place
+        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)()) or in_notebook()
 
     def on_epoch_begin(self, trainer, epoch):
         if not self.verbose or not self.interactive:
             return
         try:
-            from tqdm.auto import tqdm
+            from honed.train.live import bar_class
+
+            tqdm = bar_class()
         except ImportError:  # progress is optional: fall back to epoch lines
             self.interactive = False
             return

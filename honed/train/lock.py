@@ -19,7 +19,7 @@ import os
 import socket
 from pathlib import Path
 
-__all__ = ["RunLocked", "hold_run_lock", "run_lock"]
+__all__ = ["RunLocked", "hold_run_lock", "live_owner", "run_lock"]
 
 LOCK_NAME = "run.lock"
 _held: dict[Path, int] = {}  # lock file -> depth, in this process
@@ -65,6 +65,13 @@ def _stale(owner: dict | None) -> bool:
         return True
     started = owner.get("started")
     return started is not None and _start_time(pid) not in (None, started)
+
+
+def live_owner(run_dir: str | os.PathLike) -> dict | None:
+    """The live process holding ``run_dir``'s lock (``{"pid", "host", "started"}``), or None
+    when nothing holds it or its holder is gone (a stale lock of a killed process)."""
+    owner = _owner(Path(run_dir) / LOCK_NAME)
+    return None if owner is None or _stale(owner) else owner
 
 
 def acquire(run_dir: str | os.PathLike) -> Path:

@@ -9,6 +9,14 @@ from typing import Any
 from honed.train.status import Status
 
 
+class Record(dict):
+    """One epoch's record: a dict that can also be called, so ``history.last["dev_error"]``,
+    ``history.last()`` (the whole record) and ``history.last("dev_error")`` all work."""
+
+    def __call__(self, key: str | None = None, default: Any = None) -> Any:
+        return self if key is None else self.get(key, default)
+
+
 @dataclass
 class History:
     """What happened in each epoch, plus events such as a learning-rate change.
@@ -31,8 +39,10 @@ class History:
         return [r.get(key, math.nan) for r in self.epochs]
 
     @property
-    def last(self) -> dict[str, Any]:
-        return self.epochs[-1] if self.epochs else {}
+    def last(self) -> Record:
+        """The last epoch's record (empty before the first epoch); usable as a dict or
+        called: ``history.last["dev_error"]``, ``history.last()``, ``history.last("lr")``."""
+        return Record(self.epochs[-1]) if self.epochs else Record()
 
     def best(self, key: str = "dev_error") -> dict[str, Any]:
         values = [r for r in self.epochs if r.get(key) is not None and math.isfinite(r[key])]

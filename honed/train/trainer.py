@@ -72,7 +72,7 @@ class Trainer:
         loss: a :class:`~honed.nn.losses.Loss` or a registered name:
             ``softmax_cross_entropy`` (integer labels, logits), ``sigmoid_cross_entropy``
             (0/1 labels, one logit), ``binary_cross_entropy`` (0/1 labels, probabilities),
-            ``mse``.
+            or for regression (real targets, identity outputs) ``mse``, ``mae``, ``huber``.
         batch_size: mini-batch size: 1 is stochastic GD, ``"full"`` (or m) is batch GD.
         l1, l2: regularization strengths λ (≥ 0) on weight matrices.
         augment: a callable ``(X, rng) -> X`` applied to each training mini-batch.
@@ -185,8 +185,13 @@ class Trainer:
         return value, self.loss.error(outputs.data, y_batch)
 
     # -- training -----------------------------------------------------------------------
-    def fit(self, train, dev=None, epochs: int = 10) -> History:
+    def fit(self, train, dev=None, epochs: int = 10, verbose: int | None = None) -> History:
         """Train until ``epochs`` epochs are done in total (a resumed run continues its count).
+
+        Progress is shown as Keras shows it: ``verbose=1`` a bar over each epoch's mini-batches
+        in a terminal, else one line per epoch (:class:`ProgressBar`); ``2`` also live
+        train/dev curves in a notebook (:class:`LivePlot`); ``0`` nothing. The default (None)
+        is 1, unless a ``ProgressBar`` is among the callbacks already.
 
         Raises:
             TrainingDiverged: the cost became NaN/inf; the history's status is "diverged".
@@ -216,6 +221,30 @@ class Trainer:
             )
         self.stop_training = False
         self.history.status = Status.RUNNING
+        shown = self._progress(verbose)
+        try:
+            return self._fit(X, y, X_dev, y_dev, batch_size)
+        finally:
+            for cb in shown:
+                self.callbacks.remove(cb)
+
+    def _progress(self, verbose: int | None) -> list:
+        """The ProgressBar (and LivePlot) of this fit only, added to the callbacks."""
+        from honed.train.callbacks import ProgressBar
+        from honed.train.live import LivePlot
+
+        if verbose is None:
+            verbose = 0 if any(isinstance(cb, ProgressBar) for cb in self.callbacks) else 1
+        verbose = check.integer("verbose", verbose, minimum=0)
+        if not verbose:
+            return []
+        added = [ProgressBar(verbose=1)]
+        if verbose >= 2 and not any(isinstance(cb, LivePlot) for cb in self.callbacks):
+            added.append(LivePlot())
+        self.callbacks.extend(added)
+        return added
+
+    def _fit(self, X, y, X_dev, y_dev, batch_size) -> History:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
@@ -291,8 +320,9 @@ class Trainer:
             cb.on_epoch_end(self, epoch, record)
 
     # -- evaluation ---------------------------------------------------------------------
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """The model's outputs (logits) for ``X``, in eval mode, in batches."""
+    def predict_logits(self, X: np.ndarray) -> np.ndarray:
+        """The model's raw outputs for ``X`` (logits for the cross-entropies on logits), in
+        eval mode, in batches."""
         was_training = getattr(self.model, "training", False)
         self.model.eval()
         try:
@@ -306,8 +336,30 @@ class Trainer:
                 self.model.train()
         return np.concatenate(parts) if parts else np.empty((0,))
 
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Labels for ``X`` (class indices; values for a regression loss), as ``model.predict``
+        and ``run.predict`` give them: the loss's reading of :meth:`predict_logits`."""
+        predict = getattr(self.loss, "predict", None)
+        outputs = self.predict_logits(X)
+        return outputs if predict is None else predict(outputs)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities: ``softmax(z)`` for ``softmax_cross_entropy``, ``σ(z)`` (the
+        probability of class 1) for ``sigmoid_cross_entropy``, the outputs themselves for a
+        loss on probabilities."""
+        z = self.predict_logits(X)
+        name = getattr(self.loss, "name", "")
+        if name == "softmax_cross_entropy":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        if name == "sigmoid_cross_entropy":
+            return 1.0 / (1.0 + np.exp(-z))
+        if name == "binary_cross_entropy":
+            return z
+        raise ValueError(f"predict_proba needs a classification loss, the trainer's is {name!r}")
+
     def _evaluate_arrays(self, X, y) -> dict[str, float]:
-        outputs = self.predict(X)
+        outputs = self.predict_logits(X)
         with no_grad():
             cost = float(self.loss(Tensor(outputs), y).data)
         out = {"cost": cost, "error": self.loss.error(outputs, y)}

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
 from concurrent.futures import Future
 from typing import Any
 
@@ -108,6 +110,39 @@ def _worker_init(threads: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
+def _exit_code(procs: list) -> int | None:
+    """The exit code of the (one) process of a broken pool: negative when a signal
+    killed it; None when unknown."""
+    for proc in procs:
+        proc.join(timeout=5)  # it is dead: this only reaps it
+        if proc.exitcode is not None:
+            return proc.exitcode
+    return None
+
+
+def _how_it_died(code: int) -> str:
+    """A dead process's exit code in words."""
+    if code >= 0:
+        return f"exited with code {code} before finishing the trial"
+    try:
+        how = f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        how = f"killed by signal {-code}"
+    return how + (" (the OOM killer, a crash or kill)" if code == -signal.SIGKILL else "")
+
+
+def _worker_died(error: BaseException, code: int | None, tries: int) -> BaseException:
+    """The error a study records for a trial whose worker died: how it died, how often."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if code is None:
+        return error
+    runs = f"; it ran {tries} times" if tries > 1 else ""
+    err = BrokenProcessPool(f"the worker process was {_how_it_died(code)}{runs}")
+    err.__cause__ = error
+    return err
+
+
 class Executor:
     """Base class; see the module docstring for the contract."""
 
@@ -168,53 +203,143 @@ class ProcessExecutor(Executor):
     Uses the ``spawn`` start method: a fresh interpreter per worker, so no lock or BLAS
     thread pool is inherited half-initialised from the driver (``fork`` can deadlock).
     Each worker caps its BLAS threads at ``max(1, cores // workers)`` and ignores SIGINT.
+
+    A worker is a pool of its own (one process each): when one dies, only its trial is
+    touched, while a single shared ``ProcessPoolExecutor`` would mark every running trial
+    broken and terminate the other workers too.  A worker *killed by a signal* (SIGKILL,
+    the OOM killer, a crash) gets a fresh process, and its trial is run there again with
+    the same arguments (so the same parameters and seed), up to ``resubmits`` times,
+    before the error reaches the study.  A worker that exits by itself (it could not
+    start, or the objective called ``os._exit``) would do it again: that error goes to
+    the study at once.
+
+    Args:
+        workers: processes (trials at once).
+        start_method: ``multiprocessing`` start method.
+        resubmits: re-runs of a trial whose worker was killed.
     """
 
     needs_pickle = True
     options = (WORKERS,)
 
-    def __init__(self, workers: int | None = None, start_method: str = "spawn") -> None:
+    def __init__(
+        self, workers: int | None = None, start_method: str = "spawn", resubmits: int = 2
+    ) -> None:
         cores = os.cpu_count() or 1
         workers = cores if workers is None else workers
         if int(workers) != workers or workers < 1:
             raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        if isinstance(resubmits, bool) or not isinstance(resubmits, int) or resubmits < 0:
+            raise ValueError(f"resubmits must be an integer >= 0, got {resubmits!r}")
         self.max_workers = int(workers)
         self.threads = max(1, cores // self.max_workers)
         self.start_method = start_method
-        self._pool = None
+        self.resubmits = resubmits
+        self._lock = threading.Lock()
+        self._pools: list[Any] = [None] * self.max_workers  # one single-process pool each
+        self._load = [0] * self.max_workers  # trials handed to each worker, not yet back
+        self._closing = False
+        #: how many times a trial was run again after its worker was killed
+        self.resubmitted = 0
 
-    def _ensure(self):
-        if self._pool is None:
+    def _pool(self, slot: int):
+        if self._pools[slot] is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.max_workers,
+            self._pools[slot] = ProcessPoolExecutor(
+                max_workers=1,
                 mp_context=multiprocessing.get_context(self.start_method),
                 initializer=_worker_init,
                 initargs=(self.threads,),
             )
-        return self._pool
+        return self._pools[slot]
 
     def submit(self, fn, *args) -> Future:
-        return self._ensure().submit(fn, *args)
+        self._closing = False
+        out: Future = Future()
+        self._launch(out, fn, args, self.resubmits)
+        return out
+
+    def _launch(self, out: Future, fn, args: tuple, left: int) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        with self._lock:
+            slot = min(range(self.max_workers), key=lambda i: self._load[i])  # an idle one
+            pool = self._pool(slot)
+            inner = pool.submit(fn, *args)
+            self._load[slot] += 1
+            # the process exists once submit returns (spawn starts it there)
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+
+        def settle(done: Future) -> None:  # in the pool's thread, when the trial ends
+            with self._lock:
+                self._load[slot] -= 1
+            if done.cancelled():
+                out.cancel()
+                return
+            error = done.exception()
+            if error is None:
+                out.set_result(done.result())
+                return
+            if not isinstance(error, BrokenProcessPool):
+                out.set_exception(error)  # e.g. arguments that could not be sent
+                return
+            code = _exit_code(procs)
+            self._drop(slot, pool)
+            if code is not None and code < 0 and left > 0 and not self._closing:
+                self.resubmitted += 1
+                # said once, on stderr: the study's own lines only show the trial's end
+                pid = procs[0].pid if procs else "?"
+                print(
+                    f"worker process {pid} was {_how_it_died(code)}: its trial runs again "
+                    f"in a fresh worker (re-run {self.resubmits - left + 1} of "
+                    f"{self.resubmits}); the other workers go on",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                try:
+                    self._launch(out, fn, args, left - 1)
+                except Exception as e:  # no new process could be started
+                    out.set_exception(e)
+                return
+            out.set_exception(_worker_died(error, code, self.resubmits - left + 1))
+
+        inner.add_done_callback(settle)
+
+    def _drop(self, slot: int, pool) -> None:
+        """Forget a broken worker's pool: the next trial for ``slot`` starts a new one."""
+        with self._lock:
+            if self._pools[slot] is pool:
+                self._pools[slot] = None
+        pool.shutdown(wait=False)
 
     def shutdown(self, kill: bool = False) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
+        self._closing = True
+        with self._lock:
+            pools, self._pools = self._pools, [None] * self.max_workers
+        pools = [p for p in pools if p is not None]
         if kill:
             # Running trials are abandoned (the study marks them interrupted); waiting
             # for a long training run after Ctrl-C would defeat the point.
-            procs = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
+            procs = [
+                p for pool in pools for p in (getattr(pool, "_processes", None) or {}).values()
+            ]
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 if p.is_alive():
                     p.terminate()
             for p in procs:
                 p.join(timeout=5)
         else:
-            pool.shutdown(wait=True)
+            for pool in pools:
+                pool.shutdown(wait=True)
 
     def restart(self) -> None:
-        self.shutdown(kill=True)
+        """After a worker died: forget the pools that are broken (the healthy workers and
+        their trials go on untouched)."""
+        with self._lock:
+            broken = [(i, p) for i, p in enumerate(self._pools) if p is not None and p._broken]
+        for slot, pool in broken:
+            self._drop(slot, pool)

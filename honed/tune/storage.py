@@ -23,8 +23,14 @@ What honed keeps beside Optuna's fields (all JSON):
 Only the study's driver writes (workers send per-epoch values to it, see ``channel.py``;
 it writes them in batches, see ``batching.py`` and ``batched_reports``),
 and one driver at a time runs a study file: ``driver_lock`` holds an ``flock`` on
-``PATH.driver-lock`` while a study runs. So when a driver starts, every trial still
-RUNNING in Optuna's terms was cut off (crash, kill, Ctrl-C) and is run again.
+``PATH.driver-lock`` while a study is created and run (the file is removed when the
+driver ends). So when a driver starts, every trial still RUNNING in Optuna's terms was
+cut off (crash, kill, Ctrl-C) and is run again.
+
+Errors of the file itself (a full disk, a read-only directory, an SQLite file another
+program holds locked) are raised as ``StudyFileError`` naming the file, never as
+SQLite's, SQLAlchemy's or Optuna's own, which name neither; a journal is appended whole
+lines or not at all, so such an error never leaves it unreadable.
 
 Files in honed's format 1 (its own SQLite schema) are refused with the one command that
 upgrades them: ``honed study upgrade PATH`` (``upgrade_legacy``).
@@ -33,6 +39,7 @@ upgrades them: ``honed study upgrade PATH`` (``upgrade_legacy``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import socket
@@ -51,6 +58,7 @@ __all__ = [
     "FORMAT",
     "OldStudyFormat",
     "StudyBusy",
+    "StudyFileError",
     "StudyStorage",
     "driver_id",
     "open_storage",
@@ -69,6 +77,67 @@ class OldStudyFormat(ValueError):
 class StudyBusy(ValueError):
     """Another driver is running a study of this file (a ValueError: the command line
     reports it as bad input, exit code 1, with its message)."""
+
+
+class StudyFileError(OSError):
+    """A study file could not be opened, read or written (a full disk, a read-only
+    directory, a database locked by another program, a damaged file); the message names
+    the file and what to do.  Raised in place of SQLite's, SQLAlchemy's and Optuna's
+    storage errors, which name neither."""
+
+
+#: what SQLite's messages mean for the user: (words in the message, what happened)
+_SQLITE_MEANINGS = (
+    ("disk is full", "the disk is full: free some space"),
+    ("readonly database", "cannot write it: the file or its directory is read-only"),
+    ("unable to open database file", "cannot open it: its directory is missing or read-only"),
+    ("database is locked", "another program holds it locked: close that program and run again"),
+    ("not a database", "it is not an SQLite database (damaged, or another kind of file)"),
+    ("malformed", "the SQLite database is damaged"),
+    ("disk i/o error", "the disk failed to read or write it"),
+)
+_OS_MEANINGS = {
+    "ENOSPC": "the disk is full: free some space",
+    "EDQUOT": "the disk quota is exceeded: free some space",
+    "EROFS": "cannot write it: the file system is read-only",
+    "EACCES": "cannot write it: permission denied",
+    "EIO": "the disk failed to read or write it",
+}
+
+
+def _storage_error(path: str, err: BaseException, writing: bool) -> StudyFileError | None:
+    """``err`` (from Optuna's storage, SQLAlchemy, SQLite or the journal's file writes)
+    as a StudyFileError naming ``path``; None for an error that is not about the file
+    (or that honed already worded: its ValueErrors name the file)."""
+    import errno
+
+    def module(e: BaseException) -> str:
+        return type(e).__module__.split(".")[0]
+
+    if isinstance(err, ValueError) and module(err) not in ("optuna", "sqlalchemy"):
+        return None
+    seen: list[BaseException] = []
+    e: BaseException | None = err
+    while e is not None and e not in seen:  # Optuna wraps SQLAlchemy, which wraps SQLite
+        seen.append(e)
+        e = getattr(e, "orig", None) or e.__cause__ or e.__context__
+    what = None
+    for e in seen:
+        if isinstance(e, OSError) and e.filename is None:
+            what = _OS_MEANINGS.get(errno.errorcode.get(e.errno or -1, ""))
+        text = str(e).lower()
+        for words, meaning in _SQLITE_MEANINGS:
+            if words in text:
+                what = meaning
+        if what:
+            break
+    if what is None and not {module(e) for e in seen} & {"sqlalchemy", "sqlite3", "optuna"}:
+        return None
+    if what is None:
+        what = f"the storage failed ({type(seen[-1]).__name__}: {seen[-1]})"
+    if writing:
+        what += "; the trials recorded so far are kept: run the same command again to resume"
+    return StudyFileError(f"study file {path}: {what}")
 
 
 def driver_id() -> str:
@@ -92,7 +161,7 @@ def _is_sqlite_file(path: str) -> bool:
         return False
 
 
-def _check_sqlite_study(path: str) -> None:
+def _check_sqlite_study(path: str, timeout: float = 5.0) -> None:
     """Refuse an existing SQLite file that Optuna's storage must not open.
 
     Optuna's ``RDBStorage`` adds its tables to any SQLite file it is given, so a file of
@@ -107,7 +176,7 @@ def _check_sqlite_study(path: str) -> None:
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
         try:
             tables = {
                 r[0] for r in con.execute("select name from sqlite_master where type='table'")
@@ -115,6 +184,10 @@ def _check_sqlite_study(path: str) -> None:
         finally:
             con.close()
     except sqlite3.Error as err:
+        if "locked" in str(err):
+            raise StudyFileError(
+                f"study file {path}: {dict(_SQLITE_MEANINGS)['database is locked']}"
+            ) from None
         raise ValueError(
             f"{path} is not a readable SQLite database ({err}): truncated or damaged?"
         ) from None
@@ -126,6 +199,56 @@ def _check_sqlite_study(path: str) -> None:
         )
 
 
+def _acquire(lock_path: str, study_name: str, path: str):
+    """Open and ``flock`` ``lock_path``, writing this driver's id into it.
+
+    Raises:
+        StudyBusy: naming the holder when another process holds the lock.
+    """
+    import fcntl
+
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    while True:
+        f = open(lock_path, "a+")  # noqa: SIM115 (kept open while the lock is held)
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise StudyBusy(
+                f"study {study_name!r} in {path} is being run by {holder}; one "
+                "driver runs a study file at a time (give it more --workers instead)"
+            ) from None
+        except BaseException:
+            f.close()
+            raise
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(f.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        f.close()  # the holder removed this file as we locked it: lock the new one
+    f.seek(0)
+    f.truncate()
+    f.write(driver_id())
+    f.flush()
+    return f
+
+
+def _release(lock_path: str, f) -> None:
+    """Remove the lock file while still holding it, then let go."""
+    import fcntl
+
+    try:
+        with contextlib.suppress(OSError):  # already gone, or a directory gone read-only
+            os.unlink(lock_path)
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
 class StudyStorage:
     """honed's reading and writing of studies in one Optuna storage.
 
@@ -134,6 +257,9 @@ class StudyStorage:
 
     Pickles as its target: each process opens the storage itself.
     """
+
+    #: seconds an SQLite study waits for another program's lock before giving up
+    busy_timeout: float = 60.0
 
     def __init__(self, target: Any) -> None:
         self.target = os.fspath(target) if isinstance(target, os.PathLike) else target
@@ -145,7 +271,8 @@ class StudyStorage:
                 self.kind = "rdb"
             else:
                 self.path = self.target
-                if os.path.exists(self.path):
+                # an empty file (made by `touch`, or a creation cut off) is what its name says
+                if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
                     from .legacy import is_legacy_file
 
                     if is_legacy_file(self.path):
@@ -162,6 +289,8 @@ class StudyStorage:
         self._optuna = None if self.kind != "object" else self.target
         self._pid = os.getpid()
         self._batcher: ReportBatcher | None = None  # while a driver runs: pending values
+        self._lock_file: Any = None  # the driver lock, while this object holds it
+        self._lock_depth = 0
 
     def __getstate__(self) -> dict:
         if self.kind == "object":
@@ -180,19 +309,19 @@ class StudyStorage:
         if self._optuna is None or self._pid != os.getpid():
             import_optuna()
             from optuna.storages import JournalStorage, RDBStorage
-            from optuna.storages.journal import JournalFileBackend
 
             if self.path is not None:
                 os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             if self.kind == "journal":
-                self._optuna = _batching_journal(JournalStorage)(JournalFileBackend(self.path))
+                self._optuna = _batching_journal(JournalStorage)(_whole_lines(self.path))
             else:
                 if self.path is not None:
-                    _check_sqlite_study(self.path)
+                    _check_sqlite_study(self.path, self.busy_timeout)
                 url = self.target if "://" in self.target else f"sqlite:///{self.path}"
                 # a long busy timeout: a reader (the dashboard) may hold the file a moment
+                timeout = {"timeout": self.busy_timeout}
                 self._optuna = _batching_rdb(RDBStorage)(
-                    url, engine_kwargs={"connect_args": {"timeout": 60}}
+                    url, engine_kwargs={"connect_args": timeout}
                 )
             self._pid = os.getpid()
         return self._optuna
@@ -209,46 +338,47 @@ class StudyStorage:
     def driver_lock(self, study_name: str) -> Iterator[None]:
         """Hold the file's driver lock (no-op for a non-file storage).
 
+        Re-entrant on this object (the command that creates a study holds it from before
+        the file is opened until the study has run, through the same ``StudyStorage``).
+        The lock file ``PATH.driver-lock`` is removed when the outermost holder lets go
+        -- while it still holds the lock; a driver that locked a file just removed
+        retries on the new one, so a lock another live driver holds is never removed.
+
         Raises:
-            StudyBusy: when another process holds it.
+            StudyBusy: when another process (or another StudyStorage) holds it.
         """
         if self.path is None:
             yield
             return
-        import fcntl
+        if self._lock_depth == 0:
+            self._lock_file = _acquire(self._lock_path(), study_name, self.path)
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                f, self._lock_file = self._lock_file, None
+                _release(self._lock_path(), f)
 
-        lock_path = f"{self.path}.driver-lock"
-        os.makedirs(os.path.dirname(os.path.abspath(lock_path)), exist_ok=True)
-        with open(lock_path, "a+") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.seek(0)
-                holder = f.read().strip() or "another process"
-                raise StudyBusy(
-                    f"study {study_name!r} in {self.path} is being run by {holder}; one "
-                    "driver runs a study file at a time (give it more --workers instead)"
-                ) from None
-            f.seek(0)
-            f.truncate()
-            f.write(driver_id())
-            f.flush()
-            try:
-                yield
-            finally:
-                f.seek(0)
-                f.truncate()
-                fcntl.flock(f, fcntl.LOCK_UN)
+    def _lock_path(self) -> str:
+        return os.path.abspath(f"{self.path}.driver-lock")
 
     def is_locked(self) -> bool:
         """Whether a driver runs a study of this file right now."""
-        if self.path is None or not os.path.exists(f"{self.path}.driver-lock"):
+        if self.path is None:
             return False
+        if self._lock_depth:
+            return True
         import fcntl
 
-        with open(f"{self.path}.driver-lock", "a+") as f:
+        try:
+            f = open(self._lock_path())  # noqa: SIM115 (read-only: never creates a lock file)
+        except FileNotFoundError:
+            return False
+        with f:
             try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
             fcntl.flock(f, fcntl.LOCK_UN)
@@ -497,6 +627,92 @@ class StudyStorage:
             else:
                 st.set_trial_state_values(trial_id, OS.FAIL)
         return now
+
+
+def _naming_the_file(method, writing: bool):
+    """``method`` of StudyStorage, raising StudyFileError for errors of the file."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StudyFileError:
+            raise
+        except Exception as err:
+            named = _storage_error(self.path or self.url, err, writing)
+            if named is None:
+                raise
+            raise named from err
+
+    return wrapper
+
+
+_READS = ("study_names", "get_study", "get_trials")
+_WRITES = (
+    "create_study",
+    "set_study_system_attr",
+    "create_trial",
+    "restart_trial",
+    "mark_interrupted",
+    "report",
+    "flush_reports",  # the batched per-epoch values' writes, where the class has them
+    "write_reports",
+    "finish",
+)
+for _name in _READS + _WRITES:
+    if hasattr(StudyStorage, _name):
+        method = _naming_the_file(getattr(StudyStorage, _name), _name in _WRITES)
+        setattr(StudyStorage, _name, method)
+
+
+def _whole_lines(path: str):
+    """Optuna's journal file, appended whole lines or not at all.
+
+    A write cut short (a full disk, a kill mid-write) would leave half a line, and the
+    next append would continue it into a line no one can read: the journal could not be
+    opened again.  So a failed append is truncated away, and a half line left by a
+    crash is cut before the next append (only the driver appends, under its lock).
+    """
+    from optuna.storages.journal import JournalFileBackend
+
+    class WholeLinesJournalFile(JournalFileBackend):
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            size = _whole_lines_size(self._file_path)
+            try:
+                super().append_logs(logs)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.truncate(self._file_path, size)
+                raise
+
+    return WholeLinesJournalFile(path)
+
+
+def _whole_lines_size(path: str) -> int:
+    """The size of ``path`` up to its last complete line, cutting a half line off."""
+    try:
+        f = open(path, "rb+")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        return 0
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return size
+        block = 1 << 16
+        end = size
+        while end > 0:  # search back for the last newline
+            start = max(0, end - block)
+            f.seek(start)
+            i = f.read(end - start).rfind(b"\n")
+            if i >= 0:
+                f.truncate(start + i + 1)
+                return start + i + 1
+            end = start
+        f.truncate(0)
+        return 0
 
 
 def _batching_journal(base):

@@ -22,7 +22,8 @@ writes the storage, and the only driver of the study file while it runs
 only missing or interrupted trials run.  Ctrl-C marks the running trials ``interrupted``
 (they re-run on resume) and re-raises ``KeyboardInterrupt``.
 
-A worker process that dies fails its trial ("worker error") and the pool is restarted.
+A worker process that dies fails its trial ("worker error"; the process executor first
+runs it again in a fresh worker when a signal killed it) and the executor replaces it.
 When workers keep dying before any trial gets through (``2 × workers`` in a row: a broken
 installation, or a script without ``if __name__ == "__main__":`` whose workers re-run it),
 the study stops with ``WorkersKeepDying`` and those trials become ``interrupted``, so they
@@ -31,6 +32,7 @@ run again once the cause is fixed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -54,7 +56,7 @@ from .pruners import Pruner
 from .registry import make_executor, make_pruner, make_sampler, sampler_from_config
 from .samplers import Sampler, ZoomSampler
 from .space import SearchSpace
-from .storage import StudyStorage, open_storage
+from .storage import StudyFileError, StudyStorage, open_storage
 from .trial import FrozenTrial, TrialState, trial_seeds
 
 __all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial", "trial_outcome"]
@@ -128,6 +130,8 @@ class Study:
         ValueError: when opening a study with a different space, sampler, seed or
             direction than it was created with; ``OldStudyFormat`` (a ValueError) for a
             file in honed's old format, naming the command that upgrades it.
+        StudyBusy: when ``space`` is given (the study may be created) and another
+            driver is running or creating a study of this file.
     """
 
     def __init__(
@@ -150,22 +154,29 @@ class Study:
         self.name = study_name
         if space is not None and not isinstance(space, SearchSpace):
             space = SearchSpace.from_config(space)
-        row = self.storage.get_study(study_name)
-        if row is None:
-            if space is None:
-                raise ValueError(
-                    f"study {study_name!r} does not exist in {self.storage_path}; "
-                    "give a search space to create it"
+        # Whoever may create the study holds the driver lock from before the file is
+        # opened: two drivers starting on a new file would otherwise both create its
+        # tables and the study; the second one is refused as StudyBusy instead.
+        creating = self.storage.driver_lock(study_name) if space is not None else None
+        with creating or contextlib.nullcontext():
+            row = self.storage.get_study(study_name)
+            if row is None:
+                if space is None:
+                    names = self.storage.study_names()
+                    raise ValueError(
+                        f"study {study_name!r} does not exist in {self.storage_path}"
+                        + (f", which holds: {', '.join(names)}" if names else "")
+                        + "; give a search space to create it"
+                    )
+                smp = make_sampler(sampler)
+                row = self.storage.create_study(
+                    study_name,
+                    direction or "minimize",
+                    space.to_json(),
+                    smp.to_config(),
+                    0 if seed is None else int(seed),
+                    user_attrs,
                 )
-            smp = make_sampler(sampler)
-            row = self.storage.create_study(
-                study_name,
-                direction or "minimize",
-                space.to_json(),
-                smp.to_config(),
-                0 if seed is None else int(seed),
-                user_attrs,
-            )
         stored_space = SearchSpace.from_config(row["space"])
         checks = [
             ("space", space, stored_space),
@@ -324,6 +335,12 @@ class Study:
 
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, path={self.storage_path!r}, {self.summary()})"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: trials per state, the best trials, the study's figure."""
+        from honed.plots.notebook import study_html
+
+        return study_html(self)
 
     # -- running ------------------------------------------------------------------------
     def optimize(
@@ -521,7 +538,10 @@ class Study:
             )
             raise
         except BaseException:
-            self._interrupt()
+            # a study file that cannot be written (full disk) cannot record this either:
+            # the trials it leaves running are run again on resume all the same
+            with contextlib.suppress(StudyFileError):
+                self._interrupt()
             ex.shutdown(kill=True)
             prog.close()
             raise
@@ -647,6 +667,7 @@ def optimize(
 ) -> Study:
     """Create or resume the study ``study_name`` in ``storage_path`` and run it to
     ``n_trials`` trials.  See ``Study`` and ``Study.optimize`` for the arguments."""
+    _refuse_in_worker_bootstrap()  # before Study() takes the driver lock the driver holds
     study = Study(
         storage_path,
         study_name,

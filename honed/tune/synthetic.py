@@ -13,7 +13,16 @@ import time
 
 from .trial import Diverged, Trial, TrialPruned
 
-__all__ = ["bowl", "curves", "flaky", "report_then_signal", "seeded_noise", "slow_bowl"]
+__all__ = [
+    "bowl",
+    "curves",
+    "flaky",
+    "gated_bowl",
+    "killing_bowl",
+    "report_then_signal",
+    "seeded_noise",
+    "slow_bowl",
+]
 
 
 def bowl(
@@ -39,6 +48,29 @@ def seeded_noise(trial: Trial) -> float:
 
     rng = np.random.default_rng(trial.seed)
     return float(trial.params["x"] ** 2 + 0.01 * rng.standard_normal())
+
+
+def gated_bowl(trial: Trial, gate: str) -> float:
+    """``bowl`` that runs when it is told to: it writes ``start NUMBER PID`` to the FIFO
+    ``gate/events``, then waits until something opens the FIFO ``gate/go-NUMBER`` for
+    writing and closes it -- so a test knows which worker process runs which trial, and
+    can kill one of them in the middle of its trial."""
+    with open(os.path.join(gate, "events"), "w") as events:
+        events.write(f"start {trial.number} {os.getpid()}\n")
+    with open(os.path.join(gate, f"go-{trial.number}")) as go:
+        go.read()
+    return bowl(trial)
+
+
+def killing_bowl(trial: Trial, log: str, kill: int = 0) -> float:
+    """``bowl`` whose trial number ``kill`` kills its own worker process with SIGKILL
+    every time it runs (what the OOM killer does to a trial too big for the machine).
+    Each run appends ``NUMBER PID`` to the file ``log``.  Process workers only."""
+    with open(log, "a") as f:
+        f.write(f"{trial.number} {os.getpid()}\n")
+    if trial.number == kill:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return bowl(trial)
 
 
 def curves(trial: Trial, epochs: int = 9) -> float:

@@ -103,3 +103,11 @@ def test_a_text_cell_in_a_number_column_names_line_and_column(tmp_path):
     table = read_table(path, target="y")
     with pytest.raises(ValueError, match=r"typo.csv: line 4, column 'b': text 'x' where a number"):
         table.encode(table.index_dataset())
+
+
+def test_a_column_of_identifiers_is_warned_about():
+    from honed.data import DataWarning
+
+    frame = pd.DataFrame({"id": [f"p{i}" for i in range(80)], "x": range(80), "y": [0, 1] * 40})
+    with pytest.warns(DataWarning, match=r"column 'id' has 80 distinct values in 80 training"):
+        from_frame(frame, target="y")

@@ -163,6 +163,26 @@ def test_regression_epoch_lines_and_report_show_rmse_and_r2(diabetes_run, capsys
     assert "dev RMSE" in out and "final test  cost" in out and "R²" in out
 
 
+def test_compare_shows_rmse_and_r2_of_regression_runs(diabetes_run, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "compare.png"
+    assert main(["compare", str(diabetes_run), str(diabetes_run), "--out", str(out)]) == 0
+    header, _, row = capsys.readouterr().out.splitlines()[:3]
+    assert "test RMSE" in header and "test R²" in header
+    summary = json.loads((diabetes_run / "summary.json").read_text())
+    assert f"{summary['errors']['test']['r2']:.4f}" in row
+
+
+def test_diagnose_of_a_regression_run_uses_its_rmse(diabetes_run, capsys):
+    assert main(["diagnose", str(diabetes_run)]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads((diabetes_run / "summary.json").read_text())
+    assert "constant predictor" in out and summary["diagnosis"]["verdict"] in out
+    sigma = summary["diagnosis"]["reference_rmse"]
+    train = summary["errors"]["train"]["rmse"] / sigma
+    assert f"train relative RMSE {train:.3f}" in out
+
+
 def test_a_float_target_with_no_task_never_becomes_a_classifier(diabetes_csv, tmp_path, capsys):
     for dataset in ("table", "csv"):
         exp = tmp_path / f"{dataset}.toml"

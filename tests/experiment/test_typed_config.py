@@ -124,7 +124,7 @@ def test_sigmoid_output_trains_one_unit_with_binary_error(tmp_path, capsys):
     assert len(result.trainer.history) == 60
     data = ex.prepare_data(config)
     assert len(data.test) == 200 and len(data.train) + len(data.dev) == 300
-    logits = trainer.predict(data.test.X)
+    logits = trainer.predict_logits(data.test.X)
     manual = float(np.mean((logits[:, 0] > 0) != data.test.y))
     assert result.errors["test"]["error"] == pytest.approx(manual) and manual < 0.1
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from honed.data import DataWarning, load_csv, read_idx, write_idx
+from honed.experiment.bundle import load_run
 
 EXP = """
 name = "data"
@@ -173,6 +174,10 @@ def _make_npz(kind, path):
         path.with_suffix(".npy").rename(path)
     elif kind == "text-X":
         _npz(path, X=np.array(["a"] * 40), y=Y4)
+    elif kind == "1d-X":
+        _npz(path, X=X4[:, 0], y=Y4)
+    elif kind == "4d-X":
+        _npz(path, X=np.zeros((40, 2, 2, 3), np.float32), y=Y4)
     return path
 
 
@@ -188,6 +193,8 @@ NPZ = {
     "2d-labels": "must be 1-D",
     "single-array": "single array",
     "text-X": "must be numeric",
+    "1d-X": "X has shape (40,); honed's networks take rows (m, n_features)",
+    "4d-X": "or grayscale images (m, height, width); flatten it first",
 }
 
 
@@ -199,6 +206,25 @@ def test_bad_npz_is_refused_naming_the_file(kind, cli, tmp_path):
     assert r.code == 1, r
     assert NPZ[kind] in r.err and str(data) in r.err, r
     assert data.read_bytes() == before
+    assert not (tmp_path / "runs").exists()  # refused before a run directory was made
+
+
+def test_npz_of_images_trains_on_their_pixels_and_predicts_from_either_shape(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(60, 5, 4)).astype(np.uint8)
+    labels = (images[:, :, :2].mean(axis=(1, 2)) > images[:, :, 2:].mean(axis=(1, 2))) * 1
+    data = tmp_path / "images.npz"
+    _npz(data, X=images, y=labels)
+    r = cli("train", _experiment(tmp_path, "npz", data), "--out", tmp_path / "runs", "--quiet")
+    assert r.code == 0, r
+    (run,) = (tmp_path / "runs").iterdir()
+    bundle = load_run(run)
+    assert bundle.input_shape == (20,) and bundle.image_shape == (5, 4)
+    for name, X in (("rows", images.reshape(60, -1)), ("images", images)):
+        _npz(tmp_path / f"{name}.npz", X=X, y=labels)
+        out = tmp_path / f"{name}.csv"
+        r = cli("predict", run, tmp_path / f"{name}.npz", "--out", out)
+        assert r.code == 0 and len(out.read_text().splitlines()) == 61, r
 
 
 @pytest.mark.parametrize("dataset", ["csv", "npz"])

@@ -106,14 +106,15 @@ PREDICT = {
     "unknown-column": ("size,colour,weight\n1,red,3\n", "column 'weight' is not among"),
     "text-for-a-number": ("colour,size\nred,1\nblue,big\n", "line 3, column 'size': text 'big'"),
     "missing-value": ("colour,size\nred,1\n,2\n", "line 3, column 'colour': missing value"),
+    "not-a-table": (None, "a table must be a CSV (.csv, .csv.gz, .txt) or Parquet"),
 }
 
 
 @pytest.mark.parametrize("kind", list(PREDICT))
 def test_bad_predict_input_is_refused_naming_file_row_and_column(kind, own_run, cli, tmp_path):
     content, expected = PREDICT[kind]
-    data = tmp_path / "new.csv"
-    data.write_text(content)
+    data = tmp_path / ("new.csv" if content else "new.npz")
+    data.write_text(content or "not a table")
     r = cli("predict", own_run, data)
     assert r.code == 1, r
     assert expected in r.err and str(data) in r.err, r

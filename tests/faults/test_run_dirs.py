@@ -3,16 +3,19 @@ the read-only commands never create or change a file."""
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from honed.train import list_checkpoints, load_state
 
-from .conftest import digest
+from .conftest import TINY, digest
 
 
 def _last(run):
@@ -93,7 +96,6 @@ def test_checkpoint_that_is_a_directory(run_copy, cli):
 
 
 REPORT_DAMAGE = {
-    "summary-missing": (lambda run: (run / "summary.json").unlink(), "summary.json"),
     "summary-not-json": (lambda run: (run / "summary.json").write_text("{"), "summary.json"),
     "summary-not-utf8": (lambda run: (run / "summary.json").write_bytes(b"\xff"), "summary.json"),
     "summary-a-list": (lambda run: (run / "summary.json").write_text("[]"), "summary.json"),
@@ -115,11 +117,88 @@ def test_report_of_a_damaged_run_names_the_file(damage, run_copy, cli):
     assert digest(run_copy) == before
 
 
-@pytest.mark.parametrize("damage", ["summary-missing", "summary-not-json", "summary-not-utf8"])
+@pytest.mark.parametrize("damage", ["summary-not-json", "summary-not-utf8"])
 def test_diagnose_of_a_damaged_run_names_the_file(damage, run_copy, cli):
     REPORT_DAMAGE[damage][0](run_copy)
     r = cli("diagnose", run_copy)
     assert r.code == 1 and "summary.json" in r.err, r
+
+
+KILL_AFTER_TWO_EPOCHS = """
+import os, signal, sys
+import honed.experiment.runs as runs
+from honed.cli import main
+from honed.train.callbacks import Callback
+
+class Kill(Callback):
+    def on_epoch_end(self, trainer, epoch, logs):
+        if trainer.epoch == 2:  # after epoch 2's checkpoint and metrics line
+            os.kill(os.getpid(), signal.SIGKILL)
+
+made = runs._callbacks
+runs._callbacks = lambda *args: made(*args) + [Kill()]
+main(["train", sys.argv[1], "--out", sys.argv[2], "--quiet"])
+"""
+
+
+@pytest.fixture(scope="module")
+def killed_run(tmp_path_factory):
+    """A real `honed train` process SIGKILLed after its second epoch: no summary.json."""
+    out = tmp_path_factory.mktemp("killed")
+    exp = out / "tiny.toml"
+    exp.write_text(TINY.replace("epochs = 3", "epochs = 5"))
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_TWO_EPOCHS, str(exp), str(out / "runs")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    (run,) = (out / "runs").iterdir()
+    assert not (run / "summary.json").exists() and (run / "metrics.jsonl").exists()
+    return run
+
+
+def test_report_of_a_killed_run_says_what_happened_and_shows_its_metrics(killed_run, cli):
+    before = digest(killed_run)
+    r = cli("report", killed_run)
+    assert r.code == 0, r
+    assert "its training stopped before the end" in r.out, r
+    assert "2 epoch(s) in metrics.jsonl" in r.out and f"honed resume {killed_run}" in r.out, r
+    assert "checkpoints of epoch(s) 1, 2" in r.out, r
+    assert "status: unfinished" in r.out and "is it a run directory" not in r.out + r.err
+    table = [line.split() for line in r.out.splitlines() if line.split()[:1] in (["1"], ["2"])]
+    assert len(table) == 2, r  # the two epochs that were done
+    assert digest(killed_run) == before
+
+
+def test_report_of_a_run_still_training_names_its_process(killed_run, cli, tmp_path):
+    run = Path(shutil.copytree(killed_run, tmp_path / killed_run.name))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        lock = {"pid": holder.pid, "host": socket.gethostname(), "started": None}
+        (run / "run.lock").write_text(json.dumps(lock))
+        r = cli("report", run)
+        assert r.code == 0 and f"still training (process {holder.pid}" in r.out, r
+    finally:
+        holder.stdin.close()
+        holder.wait()
+
+
+def test_diagnose_and_compare_of_a_killed_run_say_what_happened(killed_run, run_copy, cli):
+    r = cli("diagnose", killed_run)
+    assert r.code == 1 and "stopped before the end" in r.err, r
+    assert f"honed report {killed_run}" in r.err, r
+    r = cli("compare", run_copy, killed_run, "--out", run_copy / "c.png")
+    assert r.code == 1 and "stopped before the end" in r.err, r
+
+
+def test_report_of_a_directory_without_a_config_is_no_run(cli, tmp_path):
+    (tmp_path / "metrics.jsonl").write_text("")
+    r = cli("report", tmp_path)
+    assert r.code == 1 and "has no summary.json (is it a run directory?)" in r.err, r
 
 
 @pytest.mark.parametrize("command", ["report", "diagnose"])

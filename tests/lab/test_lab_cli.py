@@ -18,6 +18,16 @@ def test_lab_runs_one_experiment(tmp_path, capsys):
     assert saved["seeds"] == [0, 1] and (tmp_path / "xor" / "boundaries.png").exists()
 
 
+def test_lab_exits_7_when_a_verdict_is_inconclusive(tmp_path, capsys):
+    # one seed cannot tell an effect from the seed spread: saddle's comparisons stay open
+    assert main(["lab", "saddle", "--quick", "--seeds", "1", "--out", str(tmp_path)]) == 7
+    out = capsys.readouterr().out
+    assert "saddle (quick)" in out and "verdict: INCONCLUSIVE: UNDECIDED saddle:" in out
+    assert "more seeds decide (--seeds 2)" in out
+    saved = json.loads((tmp_path / "saddle" / "results.json").read_text())
+    assert saved["verdict"]["outcome"] == "INCONCLUSIVE" and saved["quick"] is True
+
+
 def test_lab_unknown_name_and_name_with_all(capsys):
     assert main(["lab", "nope"]) == 1
     assert "experiment must be one of" in capsys.readouterr().err

@@ -158,7 +158,7 @@ def test_bad_input_is_named(kwargs, message):
 def test_trainer_arguments_are_checked():
     pop = Population({"sizes": [3, 2]}, [{}])
     for kwargs, message in [
-        ({"loss": "hinge"}, "loss must be one of"),
+        ({"loss": "hinge"}, "loss must be one of"),  # mse, mae, huber: regression
         ({"batch_size": 0}, "batch_size"),
         ({"patience": 0}, "patience"),
         ({"monitor": "accuracy"}, "monitor"),

@@ -159,7 +159,10 @@ def test_sigkill_mid_study_then_resume(tmp_path, executor):
     states = {t.number: t.state for t in crashed}
     assert states[5] == "running"  # the dead driver never got to say anything
     done = {t.number: t for t in crashed if t.state == "complete"}
-    assert set(range(4)) <= set(done)
+    # each worker was running one trial when the driver died (which trial a worker runs
+    # depends on how fast its process started); every other trial is complete
+    running = {n for n, s in states.items() if s == "running"}
+    assert len(running) <= workers and set(states) - running == set(done)
 
     study = optimize(slow_bowl, BOWL, 10, db, executor="inprocess", progress=False)
     after = {t.number: t for t in study.trials}
@@ -287,7 +290,7 @@ def test_a_worker_importing_the_main_module_refuses_to_start_a_study(tmp_path, m
     db = tmp_path / "s.journal"
     with pytest.raises(RuntimeError, match=r'if __name__ == "__main__"'):
         run_inprocess(bowl, BOWL, 3, db)
-    assert Study(db).trials == []
+    assert not db.exists()  # refused before it touched the study file
 
 
 def test_script_without_main_guard_stops_with_a_clear_error(tmp_path):
