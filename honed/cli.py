@@ -714,13 +714,25 @@ def _option(name: str, check_value, parse=float):
 
 def _executor_name(value: str) -> str:
     """``--executor``: a registered executor's name (a usage error otherwise)."""
-    from honed.tune.executors import EXECUTORS  # registers honed's executors
+    from honed.tune.registry import EXECUTORS
 
-    if value not in EXECUTORS:
+    if value not in EXECUTORS:  # a registered name or a declared alias
         raise argparse.ArgumentTypeError(
             f"invalid choice: {value!r} (choose from {', '.join(EXECUTORS.names())})"
         )
-    return value
+    return EXECUTORS.canonical(value)
+
+
+def _executor_option(name: str):
+    """``--workers``, ``--max-members`` (integers): checked by the executors' declaration
+    of the option (read when the option is used: ``honed --help`` imports no tuning)."""
+
+    def declared(n, value):
+        from honed.tune.registry import EXECUTORS, declared_options
+
+        return declared_options(EXECUTORS, name.lstrip("-").replace("-", "_")).validate(value, n)
+
+    return _option(name, declared, parse=int)
 
 
 def _count(name: str, minimum: int = 1):
@@ -919,7 +931,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=_count("--workers"),
+        type=_executor_option("--workers"),
         help="parallel worker processes, or population threads (default: the number of cores)",
     )
     p.add_argument(
@@ -960,7 +972,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-members",
         metavar="N",
-        type=_count("--max-members"),
+        type=_executor_option("--max-members"),
         help="population executors: the largest population (trials handed out at once; "
         "default tune.max_members, else all the sampler can draw)",
     )

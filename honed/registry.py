@@ -14,14 +14,50 @@ named in a TOML file with no edit inside honed::
 
 Every registered object follows one convention for its configuration: ``to_config()`` gives a
 plain dict (``{"name": ..., **arguments}``) and ``from_config(dict)`` builds the object again.
+
+A registered thing may declare its options once, as :class:`Option` objects (type, default,
+check, help) in a class attribute ``options``; everything that builds it, checks a value for
+it or lists it (the experiment file's keys, the command line, the key reference) reads that
+declaration through :meth:`Registry.options`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a registered thing, declared once.
+
+    Attributes:
+        name: the keyword argument it is passed as (``max_members``).
+        kind: its type in words, for the key reference (``"int"``, ``"string"``).
+        default: the value when it is not given (None: the thing decides, see ``help``).
+        check: ``check(path, value) -> value``: the value, normalised, or a ValueError that
+            names ``path`` (the TOML key or command-line option it came from).
+        help: what it means, one line.
+    """
+
+    name: str
+    kind: str
+    default: Any = None
+    check: Callable[[str, Any], Any] | None = None
+    help: str = ""
+
+    def validate(self, value: Any, path: str | None = None) -> Any:
+        """``value`` checked (None stays None: not given)."""
+        if value is None or self.check is None:
+            return value
+        return self.check(path or self.name, value)
+
+    def validate_at(self, path: str, value: Any) -> Any:
+        """``validate`` with the arguments of a config key's check: ``(path, value)``."""
+        return self.validate(value, path)
 
 
 class Registry(Generic[T]):
@@ -35,6 +71,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, T] = {}
         self._aliases: dict[str, str] = {}
+        self._options: dict[str, tuple[Option, ...]] = {}
 
     def register(
         self,
@@ -42,9 +79,12 @@ class Registry(Generic[T]):
         obj: T | None = None,
         *,
         aliases: tuple[str, ...] = (),
+        options: tuple[Option, ...] | None = None,
         replace: bool = False,
     ) -> Any:
         """Register ``obj`` under ``name`` (and ``aliases``); without ``obj``, a decorator.
+
+        ``options``: what it takes (default: its ``options`` attribute, if any).
 
         Raises:
             ValueError: the name is taken by another object (pass ``replace=True`` to
@@ -53,7 +93,7 @@ class Registry(Generic[T]):
         if obj is None:
 
             def decorator(target: T) -> T:
-                self.register(name, target, aliases=aliases, replace=replace)
+                self.register(name, target, aliases=aliases, options=options, replace=replace)
                 return target
 
             return decorator
@@ -67,16 +107,31 @@ class Registry(Generic[T]):
                     f"{self.kind} name {n!r} is already registered ({current!r}); "
                     "pass replace=True to override it"
                 )
+        declared = tuple(getattr(obj, "options", ()) if options is None else options)
+        if not all(isinstance(o, Option) for o in declared):
+            raise ValueError(
+                f"{self.kind} {name!r}: options must be Option objects, got {declared!r}"
+            )
         self._items[key] = obj
+        self._options[key] = declared
         self._aliases.pop(key, None)
         for alias in aliases:
             self._aliases[alias.lower()] = key
         return obj
 
+    def options(self, name: str) -> tuple[Option, ...]:
+        """The options ``name`` declares (none: an empty tuple)."""
+        return self._options[self.canonical(name)]
+
+    def declaring(self, option: str) -> list[str]:
+        """The names whose things declare ``option``, in registration order."""
+        return [n for n, opts in self._options.items() if any(o.name == option for o in opts)]
+
     def unregister(self, name: str) -> T:
         """Remove ``name`` and its aliases; returns what was registered."""
         key = self.canonical(name)
         self._aliases = {a: k for a, k in self._aliases.items() if k != key}
+        self._options.pop(key, None)
         return self._items.pop(key)
 
     def _lookup(self, name: str) -> T | None:

@@ -179,6 +179,29 @@ def human_level(human_error: float | None, dataset: str | None = None) -> tuple[
     return 0.0, "not given; 0 % assumed, so avoidable bias is an upper bound"
 
 
+def recipe(bias: float, variance: float, threshold: float) -> tuple[bool, bool, list[str]]:
+    """The basic recipe's next steps for an avoidable bias and a variance (same units).
+
+    A gap is high above ``threshold``; the steps of the larger gap come first, a tie going
+    to bias (the notes fix bias first). A negative bias (training error below human level)
+    counts as 0.
+
+    Returns:
+        ``(high_bias, high_variance, steps)``.
+    """
+    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
+    bias_steps = RECIPE_BIAS if high_bias else []
+    variance_steps = RECIPE_VARIANCE if high_variance else []
+    first, second = (
+        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
+    )
+    steps: list[str] = []
+    for step in [*first, *second]:
+        if step not in steps:
+            steps.append(step)
+    return high_bias, high_variance, steps
+
+
 def diagnose(
     train_error: float,
     dev_error: float,
@@ -200,17 +223,7 @@ def diagnose(
     threshold = check.non_negative("threshold", threshold)
     bias = train_error - human
     variance = dev_error - train_error
-    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
-    bias_steps = RECIPE_BIAS if high_bias else []
-    variance_steps = RECIPE_VARIANCE if high_variance else []
-    # Start with the larger gap; a tie goes to bias (the notes fix bias first).
-    first, second = (
-        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
-    )
-    steps: list[str] = []
-    for s in [*first, *second]:
-        if s not in steps:
-            steps.append(s)
+    high_bias, high_variance, steps = recipe(bias, variance, threshold)
     findings = read_curves(history) if history else []
     return Diagnosis(
         train_error,
@@ -263,16 +276,7 @@ def diagnose_regression(
         f"train RMSE {train_rmse:.4g}, dev RMSE {dev_rmse:.4g}"
     )
     bias, variance = train - human, dev - train
-    high_bias, high_variance = max(bias, 0.0) > threshold, variance > threshold
-    bias_steps = RECIPE_BIAS if high_bias else []
-    variance_steps = RECIPE_VARIANCE if high_variance else []
-    first, second = (
-        (bias_steps, variance_steps) if max(bias, 0.0) >= variance else (variance_steps, bias_steps)
-    )
-    steps: list[str] = []
-    for s in [*first, *second]:
-        if s not in steps:
-            steps.append(s)
+    high_bias, high_variance, steps = recipe(bias, variance, threshold)
     return Diagnosis(
         train,
         dev,

@@ -201,7 +201,8 @@ def _table(path, value):
 
 def _tune_name(kind: str):
     """A sampler / pruner / executor name, checked against honed.tune's registries (so a
-    user's registered sampler, or any Optuna sampler by name, works too)."""
+    user's registered sampler, or any Optuna sampler by name, works too); an alias gives
+    its registered name."""
 
     def check_name(path, value):
         from honed.tune.registry import check_name as registered
@@ -216,6 +217,26 @@ def _tune_name(kind: str):
 
 def _prune(path, value):
     return value if isinstance(value, bool) else _tune_name("pruner")(path, value)
+
+
+def _tune_option(kind: str, option: str, *, name: str | None = None, label: str = "", **over):
+    """A [tune] key read from the declaration of ``option`` by the registered thing(s) of
+    ``kind`` that take it (``name``: that one; else the one declaration they share).
+    ``over``: ``default`` where the experiment file's default differs."""
+    from honed.tune.registry import EXECUTORS, PRUNERS, SAMPLERS, declared_options
+
+    registry = {"sampler": SAMPLERS, "pruner": PRUNERS, "executor": EXECUTORS}[kind]
+    if name is None:
+        opt = declared_options(registry, option)
+        takers = registry.declaring(option)
+        label = label or f"{kind}s {', '.join(takers)}"
+    else:
+        opt = next(o for o in registry.options(name) if o.name == option)
+        label = label or name
+    default = over.get("default", opt.default)
+    # a key with a default must have a value; one without may be left unset
+    check_fn = _optional(opt.validate_at) if default is None else opt.check
+    return key(default, check_fn, f"{label}: {opt.help}", opt.kind)
 
 
 # -- sections -----------------------------------------------------------------------------
@@ -441,40 +462,23 @@ class TuneConfig:
         {}, _table, 'dotted key -> distribution, e.g. "train.lr" = {log = [1e-4, 1e-1]}', "table"
     )
     trials: int = key(16, _int_at_least(1), "trials the study should reach", "int")
-    workers: int | None = key(
-        None, _optional(_int_at_least(1)), "parallel workers (default: the number of cores)", "int"
-    )
+    workers: int | None = _tune_option("executor", "workers")
     strategy: str = key(
         "random",
         _tune_name("sampler"),
-        "sampler: random, grid, zoom, pbt (population-based training; executor population), "
-        "or any Optuna sampler (tpe, ...)",
+        "sampler (pbt: population-based training, on executor population; or any Optuna "
+        "sampler by name)",
         "name",
     )
-    stages: int = key(2, _int_at_least(1), "zoom: coarse-to-fine stages", "int")
-    top_k: int = key(4, _int_at_least(1), "zoom: best trials that set the next box", "int")
-    pbt_every: int | None = key(
-        None,
-        _optional(_int_at_least(1)),
-        "pbt: epochs between exploit/explore steps (default: a quarter of the epochs)",
-        "int",
-    )
-    pbt_fraction: float = key(
-        0.25,
-        lambda p, v: check.number(p, v, low=0, high=0.5, low_open=True),
-        "pbt: share of the members that copy one of the best and perturb its values",
-        "float",
-    )
-    pbt_resample: float = key(
-        0.25,
-        lambda p, v: check.number(p, v, low=0, high=1),
-        "pbt: chance that a perturbed value is drawn afresh from tune.space",
-        "float",
-    )
+    stages: int = _tune_option("sampler", "stages", name="zoom")
+    top_k: int = _tune_option("sampler", "top_k", name="zoom", default=4)
+    pbt_every: int | None = _tune_option("sampler", "every", name="pbt")
+    pbt_fraction: float = _tune_option("sampler", "fraction", name="pbt")
+    pbt_resample: float = _tune_option("sampler", "resample_probability", name="pbt")
     prune: bool | str = key(
         False,
         _prune,
-        "stop poor trials early: true (successive halving) or a pruner name (median, hyperband)",
+        "stop poor trials early: true (successive halving) or a pruner name",
         "bool or name",
     )
     epochs: int | None = key(
@@ -483,19 +487,12 @@ class TuneConfig:
     executor: str = key(
         "process",
         _tune_name("executor"),
-        "where trials run: process, inprocess, ray, population (trials that share their "
-        "architecture and batch size train together as one population), or ray_population "
-        "(those populations as Ray tasks, one group a task)",
+        "where trials run (population: trials that share their architecture and batch size "
+        "train together as one population; ray_population: those populations as Ray tasks, "
+        "one group a task)",
         "name",
     )
-    max_members: int | None = key(
-        None,
-        _optional(_int_at_least(1)),
-        "population executors: trials handed out at once, hence the largest population "
-        "(default: all the sampler can draw); smaller waves let a learning sampler (tpe) "
-        "see finished trials",
-        "int",
-    )
+    max_members: int | None = _tune_option("executor", "max_members")
 
 
 SECTIONS: dict[str, type] = {
@@ -766,6 +763,16 @@ def _choices(f: dataclasses.Field, section: str) -> str:
         ("train", "schedule"): SCHEDULES,
         ("train", "loss"): LOSSES,
     }
+    if section == "tune":
+        from honed.tune.registry import EXECUTORS, PRUNERS, SAMPLERS
+
+        registries.update(
+            {
+                ("tune", "strategy"): SAMPLERS,
+                ("tune", "prune"): PRUNERS,
+                ("tune", "executor"): EXECUTORS,
+            }
+        )
     registry = registries.get((section, f.name))
     if registry is not None:
         return "; one of: " + ", ".join(registry.names())

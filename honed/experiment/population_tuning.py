@@ -192,6 +192,24 @@ def cost(config: ExperimentConfig, n_features: int) -> float:
     return float(epochs) * (1.0 + 100.0 / batch) * weights
 
 
+#: floating-point operations a population's step needs before a thread of its own pays:
+#: below it the step is Python (~60 operations, ~0.3 ms), which holds the GIL, so two
+#: populations in two threads take longer than one (64 moons members [2, 5, 2, 2]: one
+#: population of 64, 4.6 s; two of 32 in two threads, 5.4-6.3 s; 2 cores)
+THREAD_WORTHY_FLOPS = 1e7
+
+
+def min_members(config: ExperimentConfig, n_features: int) -> int:
+    """The fewest members a population must have to be worth a thread of its own:
+    ``ceil(THREAD_WORTHY_FLOPS / (6 · batch · weights))`` (forward and backward: about six
+    operations per weight and example)."""
+    sizes = [n_features, *config.model.hidden_sizes(), 10]
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    batch = config.train.batch_size
+    batch = 4096 if batch == "full" else int(batch)
+    return max(1, math.ceil(THREAD_WORTHY_FLOPS / (6.0 * batch * weights)))
+
+
 def _value(history, early_stopping) -> float | None:
     """The standalone trial's value: the last dev error, or under early stopping the dev
     error of the best epoch by its monitor (the weights EarlyStopping restores)."""
@@ -223,6 +241,13 @@ def _dotted(values: dict, config: ExperimentConfig) -> dict:
                 v = v[0] if len(set(v)) == 1 and not isinstance(config.model.keep_prob, list) else v
             out[key] = v
     return out
+
+
+def _together(job):
+    """The job's ``together()`` (outcomes recorded at once), for jobs that have one."""
+    import contextlib
+
+    return getattr(job, "together", contextlib.nullcontext)()
 
 
 def train_population(objective, job) -> None:
@@ -327,8 +352,9 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
     )
     if job.pbt is None:
         trainer.fit(data.train, data.dev, epochs=epochs)
-        for k in range(len(pop)):
-            finish(k)
+        with _together(job):
+            for k in range(len(pop)):
+                finish(k)
         return
     from honed.tune import SearchSpace
 
@@ -378,12 +404,15 @@ def _train(job, trials, configs, arch, batch, data, epochs) -> None:
                 "initial": {k2: v for k2, v in _dotted(initial[k], base).items() if k2 in t.params},
             },
         )
-    for k in range(len(pop)):
-        finish(k)
+    with _together(job):
+        for k in range(len(pop)):
+            finish(k)
 
 
 __all__ = [
     "PER_MEMBER",
+    "THREAD_WORTHY_FLOPS",
+    "min_members",
     "PERTURBABLE",
     "check_population_config",
     "check_population_space",

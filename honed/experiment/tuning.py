@@ -117,6 +117,14 @@ class ExperimentObjective:
         config = trial_config(self.config, {**params, "train.epochs": self.epochs})
         return cost(config, int(np.prod(data.train.X.shape[1:])))
 
+    def population_min_members(self, params: dict[str, Any]) -> int:
+        """The smallest population worth a thread of its own (see ``min_members``)."""
+        from honed.experiment.population_tuning import min_members
+
+        data = _data_for(self.config)
+        config = trial_config(self.config, {**params, "train.epochs": self.epochs})
+        return min_members(config, int(np.prod(data.train.X.shape[1:])))
+
     def train_population(self, job) -> None:
         """Train the trials of ``job`` together (``honed.experiment.population_tuning``)."""
         from honed.experiment.population_tuning import train_population
@@ -166,20 +174,23 @@ def tune_experiment(
             raise ConfigError(f"tune.space key {key!r} is not an experiment key (like train.lr)")
     strategy = strategy or t.strategy
     executor = executor or t.executor
+    populations = False  # whether the executor trains populations (what pbt needs)
     if isinstance(executor, str):
-        from honed.tune.registry import check_name
+        from honed.tune.registry import EXECUTORS, check_name
 
         try:
-            check_name("executor", executor)
+            executor = check_name("executor", executor)
         except ValueError as err:
             raise ConfigError(f"tune.executor (--executor): {err}") from None
+        populations = getattr(EXECUTORS.get(executor), "kind", None) == "population"
+        takers = " or ".join(repr(n) for n in EXECUTORS.declaring("max_members"))
     sampler: Any = strategy
     if strategy == "zoom":
         sampler = {"name": "zoom", "stages": t.stages, "top_k": t.top_k}
     prune = t.prune if prune is None else prune
     pruner = ("successive_halving" if prune is True else prune) or None
     if strategy == "pbt":
-        if executor not in ("population", "ray_population"):
+        if not populations:
             raise ConfigError(
                 "tune.strategy = 'pbt' trains populations: set tune.executor = 'population' "
                 f"(--executor population, or ray_population); got tune.executor = {executor!r}"
@@ -196,12 +207,12 @@ def tune_experiment(
             "resample_probability": t.pbt_resample,
         }
     max_members = t.max_members if max_members is None else max_members
-    if max_members is not None and executor not in ("population", "ray_population"):
+    if max_members is not None and isinstance(executor, str) and not populations:
         raise ConfigError(
             f"tune.max_members (--max-members) sizes populations: it needs tune.executor = "
-            f"'population' or 'ray_population', got {executor!r}"
+            f"{takers}, got {executor!r}"
         )
-    if executor in ("population", "ray_population"):
+    if populations:
         from honed.experiment.population_tuning import check_population_space
 
         check_population_space(config, t.space, strategy)

@@ -26,33 +26,32 @@ fine; train many models in parallel ("caviar") and keep every trial in an Optuna
 from .executors import (
     Executor,
     InProcessExecutor,
-    PopulationExecutor,
     ProcessExecutor,
-    RayExecutor,
     limit_blas_threads,
-    make_executor,
 )
 from .legacy import SQLiteStorage
 from .optuna_bridge import OptunaPruner, OptunaSampler
-from .population_executor import PBTSampler
+from .population_executor import PBTSampler, PopulationExecutor
 from .progress import Progress
-from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner, make_pruner
+from .pruners import NopPruner, Pruner, SuccessiveHalvingPruner
+from .ray_executor import RayExecutor
 from .registry import (
     EXECUTORS,
     PRUNERS,
     SAMPLERS,
-    Registry,
+    make_executor,
+    make_pruner,
+    make_sampler,
     register_executor,
     register_pruner,
     register_sampler,
+    sampler_from_config,
 )
 from .samplers import (
     GridSampler,
     RandomSampler,
     Sampler,
     ZoomSampler,
-    make_sampler,
-    sampler_from_config,
 )
 from .space import (
     Choice,
@@ -114,7 +113,6 @@ __all__ = [
     "upgrade_legacy",
     "WorkersKeepDying",
     # registries (samplers, pruners, executors by name)
-    "Registry",
     "SAMPLERS",
     "PRUNERS",
     "EXECUTORS",

@@ -16,6 +16,11 @@ Contract (every executor, checked by the shared tests):
 * ``configure(objective, sampler, pruner)``: called once by the study before the first
   submit; an executor that needs to know how the study searches (``population``: PBT,
   pruning) reads it there and raises ValueError for combinations it cannot run.
+* ``options``: the :class:`~honed.registry.Option` s its constructor takes from an
+  experiment file or the command line (``workers``, ``address``, ``max_members``), declared
+  once; ``make_executor``, the config and the command line check values against them.
+
+Executors are named in ``honed.tune.registry.EXECUTORS``.
 
 The study decides *which* trial runs and records every outcome; executors only run.
 """
@@ -29,17 +34,31 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from .registry import EXECUTORS, register_executor
+from honed import validation as check
+from honed.registry import Option
 
 __all__ = [
+    "WORKERS",
     "Executor",
     "InProcessExecutor",
     "ProcessExecutor",
-    "PopulationExecutor",
-    "RayExecutor",
     "limit_blas_threads",
-    "make_executor",
 ]
+
+
+def at_least_one(path: str, value: Any) -> int:
+    """An integer >= 1 (a ValueError or TypeError naming ``path`` otherwise)."""
+    return check.integer(path, value, minimum=1)
+
+
+#: the option every parallel executor takes
+WORKERS = Option(
+    "workers",
+    "int",
+    None,
+    at_least_one,
+    "trials (process, ray) or populations (population) at once; default: the number of cores",
+)
 
 _THREAD_ENV = (
     "OMP_NUM_THREADS",
@@ -149,14 +168,25 @@ class Executor:
 
     #: whether submitted work must be picklable (checked up front for a clear error)
     needs_pickle: bool = False
+    #: what the constructor takes from an experiment file or the command line
+    options: tuple[Option, ...] = ()
 
 
-@register_executor("inprocess")
+def _one_worker(path: str, value: Any) -> int:
+    if value != 1 or isinstance(value, bool):
+        raise ValueError(f"the inprocess executor runs 1 worker, got {path}={value!r}")
+    return 1
+
+
 class InProcessExecutor(Executor):
     """Runs each trial in the calling process, one at a time: for debugging (breakpoints
     and tracebacks work) and for objectives that cannot be pickled."""
 
     max_workers = 1
+    options = (Option("workers", "int", 1, _one_worker, "always 1: one trial at a time"),)
+
+    def __init__(self, workers: int = 1) -> None:
+        _one_worker("workers", workers)
 
     def submit(self, fn, *args) -> Future:
         fut: Future = Future()
@@ -167,7 +197,6 @@ class InProcessExecutor(Executor):
         return fut
 
 
-@register_executor("process")
 class ProcessExecutor(Executor):
     """Runs trials in ``workers`` local processes (default: one per core).
 
@@ -191,6 +220,7 @@ class ProcessExecutor(Executor):
     """
 
     needs_pickle = True
+    options = (WORKERS,)
 
     def __init__(
         self, workers: int | None = None, start_method: str = "spawn", resubmits: int = 2
@@ -313,52 +343,3 @@ class ProcessExecutor(Executor):
             broken = [(i, p) for i, p in enumerate(self._pools) if p is not None and p._broken]
         for slot, pool in broken:
             self._drop(slot, pool)
-
-
-def make_executor(
-    executor: str | Executor | None,
-    workers: int | None = None,
-    address: str | None = None,
-    max_members: int | None = None,
-) -> Executor:
-    """``"process"`` (default), ``"inprocess"``, ``"ray"`` or an Executor instance.
-
-    ``address`` names a Ray cluster (``"ray"`` only; default ``$RAY_ADDRESS``, else a local
-    Ray). ``max_members``: the largest population (``"population"``, ``"ray_population"``)."""
-    if isinstance(executor, Executor) and address is None and max_members is None:
-        return executor
-    if max_members is not None and executor not in ("population", "ray_population"):
-        raise ValueError(
-            "max_members is for executor='population' or 'ray_population', "
-            f"got executor={executor!r}"
-        )
-    if address is not None and executor not in ("ray", "ray_population"):
-        raise ValueError(
-            f"address is for executor='ray' or 'ray_population', got executor={executor!r}"
-        )
-    if executor in (None, "process"):
-        return ProcessExecutor(workers)
-    if executor in ("inprocess", "in_process", "local"):
-        if workers not in (None, 1):
-            raise ValueError(f"the inprocess executor runs 1 worker, got workers={workers!r}")
-        return InProcessExecutor()
-    if executor == "ray":
-        return RayExecutor(address=address, workers=workers)
-    if executor == "ray_population":
-        return RayPopulationExecutor(address=address, workers=workers, max_members=max_members)
-    if executor == "population":
-        return EXECUTORS.get(executor)(workers=workers, max_members=max_members)
-    if isinstance(executor, str) and executor in EXECUTORS:
-        return EXECUTORS.get(executor)(workers=workers)
-    raise ValueError(
-        f"executor must be one of {EXECUTORS.names()} or an Executor, got {executor!r}"
-    )
-
-
-# At the end: ray_executor and population_executor build on Executor and
-# limit_blas_threads defined above.
-from .population_executor import PopulationExecutor  # noqa: E402
-from .ray_executor import RayExecutor  # noqa: E402
-from .ray_population import RayPopulationExecutor  # noqa: E402
-
-register_executor("ray", RayExecutor)

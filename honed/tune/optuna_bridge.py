@@ -32,12 +32,12 @@ import math
 from typing import Any
 
 from .pruners import Pruner
-from .registry import PRUNERS, SAMPLERS
 from .samplers import Sampler
 from .space import Distribution, SearchSpace, distribution_from_json
 from .trial import FrozenTrial, TrialState
 
 __all__ = [
+    "OPTUNA_PRUNERS",
     "OptunaPruner",
     "OptunaSampler",
     "from_optuna_distribution",
@@ -106,16 +106,17 @@ def _from_shadow(dist: Distribution, value: Any) -> Any:
     return value
 
 
-def optuna_sampler_class(name: str):
+def optuna_sampler_class(name: str, known: list[str] | None = None):
     """``"tpe"`` -> ``optuna.samplers.TPESampler``; any class name of
-    ``optuna.samplers`` works too (``"CmaEsSampler"``, ``"qmc"``, ``"gp"``)."""
+    ``optuna.samplers`` works too (``"CmaEsSampler"``, ``"qmc"``, ``"gp"``). ``known``:
+    honed's sampler names, for the message."""
     optuna = import_optuna()
     wanted = name.lower().replace("_", "").removesuffix("sampler")
     for attr in dir(optuna.samplers):
         if attr.endswith("Sampler") and attr.lower().removesuffix("sampler") == wanted:
             return getattr(optuna.samplers, attr)
     raise ValueError(
-        f"sampler must be one of {SAMPLERS.names()} or an Optuna sampler "
+        f"sampler must be one of {known or []} or an Optuna sampler "
         f"(tpe, cmaes, qmc, gp, nsgaii, ...), got {name!r}"
     )
 
@@ -212,15 +213,8 @@ class OptunaSampler(Sampler):
         return cls(config.pop("name"), **config)
 
 
-def _optuna_sampler_fallback(name: str, rest: dict) -> Sampler:
-    return OptunaSampler(name, **rest)
-
-
-SAMPLERS.fallback = _optuna_sampler_fallback
-SAMPLERS.register("tpe", OptunaSampler)  # listed by name; any other Optuna sampler works too
-
-
-_OPTUNA_PRUNERS = {
+#: honed's names of Optuna's pruners -> their class names in ``optuna.pruners``
+OPTUNA_PRUNERS = {
     "median": "MedianPruner",
     "hyperband": "HyperbandPruner",
     "percentile": "PercentilePruner",
@@ -245,9 +239,9 @@ class OptunaPruner(Pruner):
     in_driver = True
 
     def __init__(self, optuna_name: str = "median", **kwargs: Any) -> None:
-        if optuna_name not in _OPTUNA_PRUNERS:
+        if optuna_name not in OPTUNA_PRUNERS:
             raise ValueError(
-                f"Optuna pruner must be one of {sorted(_OPTUNA_PRUNERS)}, got {optuna_name!r}"
+                f"Optuna pruner must be one of {sorted(OPTUNA_PRUNERS)}, got {optuna_name!r}"
             )
         self.optuna_name = optuna_name
         self.kwargs = kwargs
@@ -256,7 +250,7 @@ class OptunaPruner(Pruner):
     def optuna_pruner(self):
         if self._pruner is None:
             optuna = import_optuna()
-            self._pruner = getattr(optuna.pruners, _OPTUNA_PRUNERS[self.optuna_name])(**self.kwargs)
+            self._pruner = getattr(optuna.pruners, OPTUNA_PRUNERS[self.optuna_name])(**self.kwargs)
         return self._pruner
 
     def __getstate__(self) -> dict:  # travels to workers without the Optuna object
@@ -272,7 +266,3 @@ class OptunaPruner(Pruner):
     def from_config(cls, config):
         config = dict(config)
         return cls(config.pop("name"), **config)
-
-
-for _name in _OPTUNA_PRUNERS:
-    PRUNERS.register(_name, OptunaPruner)

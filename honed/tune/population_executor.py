@@ -17,9 +17,12 @@ How it runs (``Study.optimize`` with ``executor="population"``):
    threads of the driver process (default: one per core; NumPy and BLAS release the GIL,
    and BLAS is capped at ``cores // workers`` threads so the threads do not
    oversubscribe the cores; at ``cores // populations`` when fewer populations start).  Without a pruner or PBT, groups are cut into pieces of about
-   equal cost so that every thread has work; with either, a group stays one population;
-4. the objective reports every member's per-epoch value through its ``Trial`` (stored at
-   once, as for any trial), asks the study's pruner after *all* members have reported the
+   equal cost so that every thread has work, but no piece smaller than
+   ``objective.population_min_members(params)`` if the objective says (a tiny network's
+   step is Python, not BLAS: two pieces in two threads share the GIL and take longer than
+   one); with either, a group stays one population;
+4. the objective reports every member's per-epoch value through its ``Trial`` (stored in
+   batches, as for any trial), asks the study's pruner after *all* members have reported the
    epoch (so successive halving judges the population's members together at each rung),
    and finishes each trial through ``job.finish`` -- a pruned or early-stopped member is
    recorded the moment it stops.  The outcome is the one ``run_trial`` builds, so the study
@@ -51,8 +54,11 @@ from typing import Any
 
 import numpy as np
 
-from .executors import Executor
-from .registry import register_executor, register_sampler
+from honed import validation as check
+from honed.registry import Option
+
+from .executors import WORKERS, Executor, at_least_one
+from .outcome import run_trial, trial_outcome
 from .samplers import RandomSampler
 from .trial import Trial
 
@@ -63,7 +69,6 @@ class PopulationCancelled(Exception):
     """Raised inside a population when the study was interrupted (Ctrl-C, an error)."""
 
 
-@register_sampler("pbt")
 class PBTSampler(RandomSampler):
     """Population-based training (Jaderberg et al. 2017), for ``executor="population"``.
 
@@ -94,6 +99,29 @@ class PBTSampler(RandomSampler):
     name = "pbt"
     #: the study refuses this sampler with any other executor
     needs_executor = "population"
+    options = (
+        Option(
+            "every",
+            "int",
+            None,
+            at_least_one,
+            "epochs between exploit/explore steps (default: a quarter of the epochs)",
+        ),
+        Option(
+            "fraction",
+            "float",
+            0.25,
+            lambda p, v: check.number(p, v, low=0, high=0.5, low_open=True),
+            "share of the members that copy one of the best and perturb its values",
+        ),
+        Option(
+            "resample_probability",
+            "float",
+            0.25,
+            lambda p, v: check.number(p, v, low=0, high=1),
+            "chance that a perturbed value is drawn afresh from the search space",
+        ),
+    )
 
     def __init__(
         self,
@@ -179,6 +207,8 @@ class PopulationJob:
         #: populations that may train at once (each takes this share of the memory)
         self.share = executor.workers
         self.t0 = time.perf_counter()
+        self._held: list | None = None  # outcomes waiting for the end of ``together``
+        self._held_numbers: set[int] = set()
 
     @property
     def cancelled(self) -> bool:
@@ -191,7 +221,22 @@ class PopulationJob:
             raise PopulationCancelled("the study was interrupted")
 
     def finished(self, trial: Trial) -> bool:
-        return self._futures[trial.number].done()
+        return self._futures[trial.number].done() or trial.number in self._held_numbers
+
+    @contextlib.contextmanager
+    def together(self):
+        """Outcomes given inside the block reach the study together at its end: members
+        that end together are recorded together, and the study hands out the next trials
+        for all the freed places at once (not one wave per member that happened to be
+        first)."""
+        self._held: list | None = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            self._held_numbers.clear()
+            for fut, out in held:  # back to back: nothing in between lets the study run
+                fut.set_result(out)
 
     def finish(
         self,
@@ -204,17 +249,19 @@ class PopulationJob:
         (``TrialPruned``, ``Diverged``, any other for a failure), as ``run_trial`` would.
         ``duration``: the trial's share of the population's time (default: the time since
         the population started)."""
-        from .study import trial_outcome
-
         fut = self._futures[trial.number]
-        if fut.done():
+        if self.finished(trial):
             return
         out = trial_outcome(trial, self.t0, value=value, error=error)
         if duration is not None:
             out["duration"] = float(duration)
         members = sorted(t.number for t in self.trials)
         out["user_attrs"] = {**out["user_attrs"], "population": members}
-        fut.set_result(out)
+        if self._held is not None:
+            self._held.append((fut, out))
+            self._held_numbers.add(trial.number)
+        else:
+            fut.set_result(out)
 
     def finish_all(self, error: BaseException) -> None:
         """Every trial not finished yet ends with ``error``."""
@@ -231,7 +278,16 @@ def _quietly(fn: Callable[[], Any]) -> None:
         fn()
 
 
-@register_executor("population")
+MAX_MEMBERS = Option(
+    "max_members",
+    "int",
+    None,
+    at_least_one,
+    "trials handed out at once, hence the largest population (default: all the sampler "
+    "can draw); smaller waves let a learning sampler (tpe) see finished trials",
+)
+
+
 class PopulationExecutor(Executor):
     """Trains trials whose fixed settings agree as one population (see the module docstring).
 
@@ -246,6 +302,7 @@ class PopulationExecutor(Executor):
 
     name = "population"
     kind = "population"  # what PBT needs; shared by the Ray population executor
+    options = (WORKERS, MAX_MEMBERS)
 
     def __init__(self, workers: int | None = None, max_members: int | None = None) -> None:
         cores = os.cpu_count() or 1
@@ -297,8 +354,6 @@ class PopulationExecutor(Executor):
             threading.Thread(target=_quietly, args=(prepare,), daemon=True).start()
 
     def submit(self, fn, *args) -> Future:
-        from .study import run_trial
-
         fut: Future = Future()
         if fn is run_trial and hasattr(args[0], "population_key"):
             self._queued.append((fut, fn, args))  # grouped at the next flush
@@ -309,8 +364,6 @@ class PopulationExecutor(Executor):
 
     def flush(self) -> None:
         """Group the queued trials into populations and start them."""
-        from .study import run_trial
-
         items, self._queued = self._queued, []
         if not items:
             return
@@ -325,8 +378,6 @@ class PopulationExecutor(Executor):
                     key = objective.population_key(args[3])
                 except Exception as e:  # a trial whose settings cannot train: it fails alone
                     trial = Trial(args[2], args[3], args[4], args[5], None, None, args[7])
-                    from .study import trial_outcome
-
                     fut.set_result(trial_outcome(trial, time.perf_counter(), error=e))
                     continue
             if key is None:
@@ -344,6 +395,9 @@ class PopulationExecutor(Executor):
                 # no piece costs more than a thread's fair share (then longest first)
                 share = costs[gkey] / total * self.workers
                 pieces = min(len(entries), max(1, math.ceil(share - 1e-9)))
+                least = getattr(entries[0][1][0], "population_min_members", None)
+                if least is not None:  # smaller pieces would only share the GIL
+                    pieces = min(pieces, max(1, len(entries) // max(1, least(entries[0][1][3]))))
             size = -(-len(entries) // pieces)
             for i in range(0, len(entries), size):
                 part = entries[i : i + size]

@@ -6,6 +6,9 @@ returns ``{trial number: value reported at step}`` for every trial of the study 
 reached that step (read from the study database, so it sees trials in other processes),
 including this one.  Pruners must be picklable: they travel to the worker processes.
 
+Pruners are named in ``honed.tune.registry.PRUNERS`` (``"sh"`` is short for
+``"successive_halving"``).
+
 Note: with several workers, which peers have reached a rung when a trial gets there
 depends on timing, so pruning decisions (unlike trial parameters) can differ between
 runs with different worker counts.  With one worker they are reproducible.
@@ -16,9 +19,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .registry import PRUNERS, register_pruner
+from honed import validation as check
+from honed.registry import Option
 
-__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner", "make_pruner"]
+__all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner"]
 
 
 class Pruner:
@@ -29,6 +33,8 @@ class Pruner:
 
     name = "base"
     in_driver = False
+    #: what it takes (``honed.registry.Option``), declared once
+    options: tuple[Option, ...] = ()
 
     def prune(
         self,
@@ -52,14 +58,12 @@ class Pruner:
             raise ValueError(f"pruner {config.get('name')!r}: bad config {rest!r} ({e})") from None
 
 
-@register_pruner("nop")
 class NopPruner(Pruner):
     """Never prunes (the default: every trial trains to the end)."""
 
     name = "nop"
 
 
-@register_pruner("successive_halving")
 class SuccessiveHalvingPruner(Pruner):
     """Asynchronous successive halving.
 
@@ -77,6 +81,29 @@ class SuccessiveHalvingPruner(Pruner):
     """
 
     name = "successive_halving"
+    options = (
+        Option(
+            "min_epochs",
+            "int",
+            1,
+            lambda p, v: check.integer(p, v, minimum=1),
+            "epoch of the first rung",
+        ),
+        Option(
+            "reduction_factor",
+            "int",
+            3,
+            lambda p, v: check.integer(p, v, minimum=2),
+            "η: about 1/η of the trials survive each rung",
+        ),
+        Option(
+            "min_trials",
+            "int",
+            3,
+            lambda p, v: check.integer(p, v, minimum=1),
+            "trials needed at a rung before it prunes",
+        ),
+    )
 
     def __init__(self, min_epochs: int = 1, reduction_factor: int = 3, min_trials: int = 3):
         if int(min_epochs) != min_epochs or min_epochs < 1:
@@ -130,20 +157,3 @@ class SuccessiveHalvingPruner(Pruner):
             "reduction_factor": self.reduction_factor,
             "min_trials": self.min_trials,
         }
-
-
-PRUNERS.register("sh", SuccessiveHalvingPruner)  # short name for the command line
-
-
-def make_pruner(pruner: str | dict | Pruner | None) -> Pruner | None:
-    """``None``, a registered name (``"successive_halving"``/``"sh"``, ``"median"``,
-    ``"hyperband"``, ...), a config dict or a Pruner."""
-    from . import optuna_bridge  # noqa: F401  (registers Optuna's pruners)
-
-    if pruner is None or isinstance(pruner, Pruner):
-        return pruner
-    if isinstance(pruner, str):
-        return PRUNERS.from_config({"name": pruner})
-    if isinstance(pruner, dict):
-        return PRUNERS.from_config(dict(pruner))
-    raise ValueError(f"pruner must be a name, a config dict or a Pruner, got {pruner!r}")

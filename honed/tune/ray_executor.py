@@ -24,7 +24,19 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from .executors import Executor, limit_blas_threads
+from honed import validation as check
+from honed.registry import Option
+
+from .executors import WORKERS, Executor, limit_blas_threads
+
+#: the cluster a Ray executor joins
+ADDRESS = Option(
+    "address",
+    "string",
+    None,
+    check.text,
+    "Ray cluster to join, e.g. HEAD_IP:6379 (default: $RAY_ADDRESS, else a local Ray)",
+)
 
 __all__ = ["RayExecutor", "resolve_address"]
 
@@ -114,6 +126,9 @@ class _ReporterActorBody:
 
     def report_intermediate(self, number, step, value):
         self.reporter.report_intermediate(number, step, value)
+        flush = getattr(self.reporter, "flush", None)
+        if flush is not None:  # the trial's remote call returns once the driver has it
+            flush()
 
     def intermediate_at(self, step):
         return self.reporter.intermediate_at(step)
@@ -179,6 +194,7 @@ class RayExecutor(Executor):
     """
 
     needs_pickle = True
+    options = (ADDRESS, WORKERS)
 
     def __init__(
         self,

@@ -19,10 +19,9 @@ import threading
 from concurrent.futures import Future
 from types import SimpleNamespace
 
-from .executors import limit_blas_threads
-from .population_executor import PopulationExecutor, PopulationJob
-from .ray_executor import RayExecutor, join_cluster
-from .registry import register_executor
+from .executors import WORKERS, limit_blas_threads
+from .population_executor import MAX_MEMBERS, PopulationExecutor, PopulationJob
+from .ray_executor import ADDRESS, RayExecutor, join_cluster
 
 
 def train_group(threads: int, pbt: dict | None, share: int, entries: list[tuple]) -> list:
@@ -41,7 +40,6 @@ def train_group(threads: int, pbt: dict | None, share: int, entries: list[tuple]
     return [fut.result() for fut, _ in futures]
 
 
-@register_executor("ray_population")
 class RayPopulationExecutor(PopulationExecutor):
     """The population executor, each group a Ray task reserving ``cpus_per_group`` CPUs.
 
@@ -55,6 +53,7 @@ class RayPopulationExecutor(PopulationExecutor):
 
     name = "ray_population"
     needs_pickle = True
+    options = (ADDRESS, WORKERS, MAX_MEMBERS)
 
     def __init__(
         self,

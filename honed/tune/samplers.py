@@ -17,8 +17,9 @@ Contract (every sampler, checked by the shared tests):
 * ``observe(trial, space, seed, direction)``: the driver tells every finished trial, once
   (a no-op for honed's samplers, which read ``history``; ask-and-tell samplers learn here).
 
-Samplers are registered by name (``honed.tune.register_sampler``); a name not registered
-is looked up among Optuna's samplers (``"tpe"``, ``"cmaes"``, ...).
+Samplers are named in ``honed.tune.registry.SAMPLERS`` (``honed.tune.register_sampler``
+for one of yours); a name not registered is looked up among Optuna's samplers (``"tpe"``,
+``"cmaes"``, ...). ``options`` declares what a sampler takes from an experiment file.
 
 Randomness comes from ``param_rng(seed, number, name)``: one generator per (trial,
 parameter), derived with ``SeedSequence(seed, spawn_key=...)``.
@@ -32,18 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from .registry import SAMPLERS, register_sampler
+from honed import validation as check
+from honed.registry import Option
+
 from .space import Choice, Int, SearchSpace
 from .trial import FrozenTrial, TrialState, param_rng
 
-__all__ = [
-    "GridSampler",
-    "RandomSampler",
-    "Sampler",
-    "ZoomSampler",
-    "make_sampler",
-    "sampler_from_config",
-]
+__all__ = ["GridSampler", "RandomSampler", "Sampler", "ZoomSampler"]
 
 Box = dict[str, tuple[float, float]]
 
@@ -54,6 +50,8 @@ class Sampler:
 
     name = "base"
     budget: int | None = None
+    #: what it takes from an experiment file (``honed.registry.Option``)
+    options: tuple[Option, ...] = ()
     #: the same trials at any number of workers (see the module docstring)
     reproducible = True
 
@@ -101,7 +99,6 @@ def _uniform_in(space: SearchSpace, seed: int, number: int, box: Box | None) -> 
     return params
 
 
-@register_sampler("random")
 class RandomSampler(Sampler):
     """Uniform on each parameter's own scale (the notes: "try random values, don't use a
     grid").  ``seed`` here is ignored in favour of the study seed; it exists so
@@ -119,7 +116,6 @@ class RandomSampler(Sampler):
         return {"name": self.name, "seed": self.seed}
 
 
-@register_sampler("grid")
 class GridSampler(Sampler):
     """A grid with as many points as the random budget, for comparison.
 
@@ -152,7 +148,6 @@ class GridSampler(Sampler):
         return {"name": self.name, "budget": self.budget}
 
 
-@register_sampler("zoom")
 class ZoomSampler(Sampler):
     """Coarse to fine: random search, then random search again inside a smaller box.
 
@@ -174,6 +169,22 @@ class ZoomSampler(Sampler):
     """
 
     name = "zoom"
+    options = (
+        Option(
+            "stages",
+            "int",
+            2,
+            lambda p, v: check.integer(p, v, minimum=1),
+            "coarse-to-fine stages (1: plain random search)",
+        ),
+        Option(
+            "top_k",
+            "int",
+            None,
+            lambda p, v: check.integer(p, v, minimum=1),
+            "best trials that set the next box",
+        ),
+    )
 
     def __init__(
         self,
@@ -275,25 +286,3 @@ class ZoomSampler(Sampler):
             "fractions": self.fractions,
             "budget": self.budget,
         }
-
-
-def sampler_from_config(config: dict[str, Any]) -> Sampler:
-    """Rebuild a sampler from its ``to_config()`` dict (any registered name, or an Optuna
-    sampler's)."""
-    from . import optuna_bridge  # noqa: F401  (registers the Optuna fallback)
-
-    return SAMPLERS.from_config(dict(config))
-
-
-def make_sampler(sampler: str | dict | Sampler | None) -> Sampler:
-    """``"random"`` (default), ``"grid"``, ``"zoom"``, another registered name, an Optuna
-    sampler's name (``"tpe"``), a config dict or a Sampler."""
-    if sampler is None:
-        return RandomSampler()
-    if isinstance(sampler, Sampler):
-        return sampler
-    if isinstance(sampler, str):
-        return sampler_from_config({"name": sampler})
-    if isinstance(sampler, dict):
-        return sampler_from_config(sampler)
-    raise ValueError(f"sampler must be a name, a config dict or a Sampler, got {sampler!r}")

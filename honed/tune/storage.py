@@ -20,7 +20,8 @@ What honed keeps beside Optuna's fields (all JSON):
   created or re-run), ``honed:result`` (state, error, traceback, worker, duration; set
   when it finishes) and ``honed:interrupted``.
 
-Only the study's driver writes (workers send per-epoch values to it, see ``channel.py``),
+Only the study's driver writes (workers send per-epoch values to it, see ``channel.py``;
+it writes them in batches, see ``batching.py`` and ``batched_reports``),
 and one driver at a time runs a study file: ``driver_lock`` holds an ``flock`` on
 ``PATH.driver-lock`` while a study is created and run (the file is removed when the
 driver ends). So when a driver starts, every trial still RUNNING in Optuna's terms was
@@ -48,6 +49,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from .batching import ReportBatcher
 from .optuna_bridge import import_optuna, to_optuna_distribution
 from .space import SearchSpace
 from .trial import FrozenTrial, TrialState
@@ -286,6 +288,7 @@ class StudyStorage:
             self.kind = "object"
         self._optuna = None if self.kind != "object" else self.target
         self._pid = os.getpid()
+        self._batcher: ReportBatcher | None = None  # while a driver runs: pending values
         self._lock_file: Any = None  # the driver lock, while this object holds it
         self._lock_depth = 0
 
@@ -317,7 +320,9 @@ class StudyStorage:
                 url = self.target if "://" in self.target else f"sqlite:///{self.path}"
                 # a long busy timeout: a reader (the dashboard) may hold the file a moment
                 timeout = {"timeout": self.busy_timeout}
-                self._optuna = RDBStorage(url, engine_kwargs={"connect_args": timeout})
+                self._optuna = _batching_rdb(RDBStorage)(
+                    url, engine_kwargs={"connect_args": timeout}
+                )
             self._pid = os.getpid()
         return self._optuna
 
@@ -480,6 +485,7 @@ class StudyStorage:
 
     def get_trials(self, study_id: int) -> tuple[list[FrozenTrial], list[int]]:
         """All trials by number (honed's view) and their Optuna trial ids."""
+        self.flush_reports()  # the driver reads what it reported
         raw = sorted(self.optuna.get_all_trials(study_id, deepcopy=False), key=lambda t: t.number)
         return [self.to_honed(t) for t in raw], [t._trial_id for t in raw]
 
@@ -517,13 +523,62 @@ class StudyStorage:
     def mark_interrupted(self, trial_ids: list[int]) -> None:
         from optuna.exceptions import UpdateFinishedTrialError
 
+        self.flush_reports()  # Ctrl-C, SIGTERM: what the trials reported is kept
         for tid in trial_ids:
             # one whose outcome was being stored as Ctrl-C arrived is finished: left alone
             with contextlib.suppress(UpdateFinishedTrialError):
                 self.optuna.set_trial_system_attr(tid, "honed:interrupted", True)
 
+    # -- per-epoch values, in batches (see batching.py) ----------------------------------
+    @contextlib.contextmanager
+    def batched_reports(self, interval: float | None = None) -> Iterator[ReportBatcher]:
+        """Inside the block, ``report`` holds values and writes them in batches (at least
+        every ``interval`` seconds, default ``batching.REPORT_INTERVAL``; before a trial
+        finishes; before the trials are read); what is pending is written when it ends,
+        also on Ctrl-C or SIGTERM."""
+        from honed.train.durable import deferred_signals
+
+        batcher = ReportBatcher(self.write_reports, interval)
+        self._batcher = batcher.start()
+        try:
+            yield batcher
+        finally:
+            self._batcher = None
+            with deferred_signals():  # a second Ctrl-C does not cut the last write short
+                batcher.close()
+
     def report(self, trial_id: int, step: int, value: float) -> None:
-        self.optuna.set_trial_intermediate_value(trial_id, int(step), float(value))
+        """Store a per-epoch value: with the next batch inside ``batched_reports``, else now."""
+        batcher = self._batcher
+        if batcher is None:
+            self.write_reports([(trial_id, int(step), float(value))])
+        else:
+            batcher.add(trial_id, int(step), float(value))
+
+    def flush_reports(self) -> None:
+        """Write the pending per-epoch values now (a no-op outside ``batched_reports``)."""
+        batcher = self._batcher
+        if batcher is not None:
+            batcher.flush()
+
+    def batch(self):
+        """A block whose journal writes (of this thread) are one append, made when the
+        outermost such block ends; a no-op for other storages."""
+        return getattr(self.optuna, "batch", contextlib.nullcontext)()
+
+    def write_reports(self, reports: list[tuple[int, int, float]]) -> None:
+        """Store many ``(trial id, step, value)`` at once, in order: one journal append
+        (one lock, one fsync) or one SQLite transaction. Values of a trial that is
+        already finished are left out (Optuna would refuse the whole write)."""
+        st = self.optuna
+        if self.kind == "rdb":
+            _rdb_write_reports(st, reports)
+            return
+        finished = {tid for tid in {r[0] for r in reports} if st.get_trial(tid).state.is_finished()}
+        with self.batch():
+            for tid, step, value in reports:
+                if tid not in finished:
+                    st.set_trial_intermediate_value(tid, step, value)
 
     def finish(
         self,
@@ -546,11 +601,6 @@ class StudyStorage:
 
         state = TrialState(state)
         st = self.optuna
-        for name, (v, dist) in (new_params or {}).items():
-            od = to_optuna_distribution(dist)
-            st.set_trial_param(trial_id, name, od.to_internal_repr(v), od)
-        for k, v in (user_attrs or {}).items():
-            st.set_trial_user_attr(trial_id, k, v)
         now = time.time()
         res: dict[str, Any] = {"duration": duration, "worker": worker}
         if state in (TrialState.FAILED, TrialState.DIVERGED):
@@ -560,7 +610,15 @@ class StudyStorage:
         if state not in TrialState.FINISHED:
             raise ValueError(f"state must be a finished state, got {state!r}")
         finite = value is not None and math.isfinite(value)
-        with getattr(st, "batch", contextlib.nullcontext)():
+        # one journal append for all of it: pending per-epoch values first (a finished
+        # trial takes no more), then params, notes and the outcome
+        with self.batch():
+            self.flush_reports()
+            for name, (v, dist) in (new_params or {}).items():
+                od = to_optuna_distribution(dist)
+                st.set_trial_param(trial_id, name, od.to_internal_repr(v), od)
+            for k, v in (user_attrs or {}).items():
+                st.set_trial_user_attr(trial_id, k, v)
             st.set_trial_system_attr(trial_id, "honed:result", res)
             if state == TrialState.COMPLETE:
                 st.set_trial_state_values(trial_id, OS.COMPLETE, [float(value)])
@@ -663,37 +721,179 @@ def _batching_journal(base):
     the biggest part of the driver's cost per trial."""
 
     class BatchingJournalStorage(base):
-        _buffer: list | None = None
-        _batch_thread: int | None = None
+        _local: threading.local | None = None
 
         def _batching(self) -> bool:
-            # only the batching thread's writes wait (the report channel's go straight on)
-            return self._buffer is not None and self._batch_thread == threading.get_ident()
+            # only the batching thread's writes wait (another thread's go straight on)
+            return self._local is not None and getattr(self._local, "buffer", None) is not None
 
         @contextlib.contextmanager
         def batch(self):
-            self._buffer, self._batch_thread = [], threading.get_ident()
+            if self._local is None:
+                self._local = threading.local()
+            if getattr(self._local, "buffer", None) is not None:
+                yield  # inside another batch of this thread: that one writes
+                return
+            self._local.buffer = []
             try:
                 yield
-                logs = self._buffer
             finally:
-                self._buffer, self._batch_thread = None, None
-            if logs:
-                with self._thread_lock:
-                    self._backend.append_logs(logs)
-                    base._sync_with_backend(self)
+                # also after an error: what was recorded before it is kept
+                logs, self._local.buffer = self._local.buffer, None
+                if logs:
+                    with self._thread_lock:
+                        self._backend.append_logs(logs)
+                        base._sync_with_backend(self)
 
         def _write_log(self, op_code, extra_fields):
             if not self._batching():
                 return super()._write_log(op_code, extra_fields)
             worker_id = self._replay_result.worker_id
-            self._buffer.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
+            self._local.buffer.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
 
         def _sync_with_backend(self):
             if not self._batching():  # inside a batch nothing is written yet
                 super()._sync_with_backend()
 
     return BatchingJournalStorage
+
+
+def _batching_rdb(base):
+    """Optuna's RDBStorage whose ``batch()`` makes a trial's writes one transaction:
+    recording an outcome (params, notes, result, state) commits once, not five times --
+    each SQLite commit is an fsync."""
+
+    class BatchingRDBStorage(base):
+        _local: threading.local | None = None
+
+        def _deferred(self) -> list | None:
+            return None if self._local is None else getattr(self._local, "ops", None)
+
+        @contextlib.contextmanager
+        def batch(self):
+            if self._local is None:
+                self._local = threading.local()
+            if self._deferred() is not None:
+                yield  # inside another batch of this thread: that one writes
+                return
+            self._local.ops = []
+            try:
+                yield
+            finally:
+                # also after an error: what was recorded before it is kept
+                ops, self._local.ops = self._local.ops, None
+                if ops:
+                    self._apply(ops)
+
+        def _apply(self, ops: list) -> None:
+            from datetime import datetime as _datetime
+
+            from optuna.storages._rdb import models
+            from optuna.storages._rdb.storage import _create_scoped_session
+
+            with _create_scoped_session(self.scoped_session) as session:
+                for op, args in ops:
+                    if op == "param":
+                        self._set_trial_param_without_commit(session, *args)
+                    elif op == "user_attr":
+                        self._set_trial_attr_without_commit(
+                            session, models.TrialUserAttributeModel, *args
+                        )
+                    elif op == "system_attr":
+                        self._set_trial_attr_without_commit(
+                            session, models.TrialSystemAttributeModel, *args
+                        )
+                    else:  # "state": the trial's state and values, as set_trial_state_values
+                        trial_id, state, values = args
+                        trial = models.TrialModel.find_or_raise_by_id(
+                            trial_id, session, for_update=True
+                        )
+                        self.check_trial_is_updatable(trial_id, trial.state)
+                        for objective, v in enumerate(values or ()):
+                            self._set_trial_value_without_commit(session, trial, objective, v)
+                        trial.state = state
+                        if state.is_finished():
+                            trial.datetime_complete = _datetime.now()
+
+        def set_trial_param(self, trial_id, param_name, param_value_internal, distribution):
+            ops = self._deferred()
+            if ops is None:
+                return super().set_trial_param(
+                    trial_id, param_name, param_value_internal, distribution
+                )
+            ops.append(("param", (trial_id, param_name, param_value_internal, distribution)))
+
+        def set_trial_user_attr(self, trial_id, key, value):
+            ops = self._deferred()
+            if ops is None:
+                return super().set_trial_user_attr(trial_id, key, value)
+            ops.append(("user_attr", (trial_id, key, value)))
+
+        def set_trial_system_attr(self, trial_id, key, value):
+            ops = self._deferred()
+            if ops is None:
+                return super().set_trial_system_attr(trial_id, key, value)
+            ops.append(("system_attr", (trial_id, key, value)))
+
+        def set_trial_state_values(self, trial_id, state, values=None):
+            ops = self._deferred()
+            if ops is None or not state.is_finished():
+                return super().set_trial_state_values(trial_id, state, values)
+            ops.append(("state", (trial_id, state, values)))
+            return True
+
+    return BatchingRDBStorage
+
+
+def _rdb_write_reports(st, reports: list[tuple[int, int, float]]) -> None:
+    """``write_reports`` on Optuna's RDB storage: one transaction, a few statements (the
+    trials' states, the steps already stored, one insert of many rows); Optuna's own
+    ``set_trial_intermediate_value`` is a transaction and several queries per value."""
+    import sqlalchemy
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    value_model, trial_model = models.TrialIntermediateValueModel, models.TrialModel
+    latest: dict[tuple[int, int], float] = {}
+    for tid, step, value in reports:  # in order: a step reported twice keeps the last
+        latest[(tid, step)] = value
+    with _create_scoped_session(st.scoped_session) as session:
+        ids = {tid for tid, _ in latest}
+        states = dict(
+            session.query(trial_model.trial_id, trial_model.state).filter(
+                trial_model.trial_id.in_(ids)
+            )
+        )
+        missing = ids - set(states)
+        if missing:
+            raise KeyError(f"no trial with id {sorted(missing)[0]} in {st.url}")
+        open_ids = {tid for tid, state in states.items() if not state.is_finished()}
+        stored = {
+            (row.trial_id, row.step): row
+            for row in session.query(value_model).filter(
+                value_model.trial_id.in_(open_ids),
+                value_model.step.in_({step for _, step in latest}),
+            )
+        }
+        rows = []
+        for (tid, step), value in latest.items():
+            if tid not in open_ids:
+                continue
+            value, kind = value_model.intermediate_value_to_stored_repr(value)
+            row = stored.get((tid, step))
+            if row is not None:  # a re-run trial reports a step again
+                row.intermediate_value, row.intermediate_value_type = value, kind
+            else:
+                rows.append(
+                    {
+                        "trial_id": tid,
+                        "step": step,
+                        "intermediate_value": value,
+                        "intermediate_value_type": kind,
+                    }
+                )
+        if rows:
+            session.execute(sqlalchemy.insert(value_model), rows)
 
 
 def open_storage(target: Any) -> StudyStorage:

@@ -11,8 +11,10 @@ writes the storage, and the only driver of the study file while it runs
 3. while fewer than ``workers`` trials run: take the next number, ask the sampler for its
    params (a sampler barrier -- coarse-to-fine -- makes it wait until the trials it
    depends on are finished), store the trial as RUNNING and hand it to the executor;
-4. workers send per-epoch values to the driver (``channel.py``), which stores them at
-   once (optuna-dashboard shows them live) and answers the pruner's questions;
+4. workers send per-epoch values to the driver (``channel.py``), which stores them in
+   batches (``batching.py``: at least every half second, so optuna-dashboard shows them
+   live; before a trial finishes; before a pruner reads them) and answers the pruner's
+   questions;
 5. record each outcome (``complete`` / ``failed`` / ``diverged`` / ``pruned``) the moment
    it arrives.
 
@@ -47,81 +49,21 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from .channel import DirectReporter, ReportServer
-from .executors import Executor, make_executor
+from .executors import Executor
+from .outcome import Objective, run_trial, trial_outcome
 from .progress import Progress
-from .pruners import Pruner, make_pruner
-from .samplers import Sampler, ZoomSampler, make_sampler, sampler_from_config
+from .pruners import Pruner
+from .registry import make_executor, make_pruner, make_sampler, sampler_from_config
+from .samplers import Sampler, ZoomSampler
 from .space import SearchSpace
-from .storage import StudyFileError, StudyStorage, driver_id, open_storage
-from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
+from .storage import StudyFileError, StudyStorage, open_storage
+from .trial import FrozenTrial, TrialState, trial_seeds
 
 __all__ = ["Study", "WorkersKeepDying", "optimize", "run_trial", "trial_outcome"]
-
-Objective = Callable[[Trial], float]
 
 
 class WorkersKeepDying(RuntimeError):
     """Worker processes died ``2 × workers`` times in a row without finishing a trial."""
-
-
-def run_trial(
-    objective: Objective,
-    reporter: Any,
-    number: int,
-    params: dict[str, Any],
-    seed: int,
-    study_seed: int,
-    pruner: Pruner | None,
-    direction: str,
-) -> dict[str, Any]:
-    """Run one trial and say how it went (runs in the worker).  Never raises for an
-    objective's failure: the outcome is data, so one bad trial cannot stop a study."""
-    trial = Trial(number, params, seed, study_seed, reporter, pruner, direction)
-    t0 = time.perf_counter()
-    try:
-        value = float(objective(trial))
-    except Exception as e:  # KeyboardInterrupt propagates to the study
-        return trial_outcome(trial, t0, error=e)
-    return trial_outcome(trial, t0, value=value)
-
-
-def trial_outcome(
-    trial: Trial, t0: float, value: float | None = None, error: BaseException | None = None
-) -> dict[str, Any]:
-    """The outcome record of a trial that returned ``value`` or raised ``error``, started
-    at ``time.perf_counter() == t0``: what ``run_trial`` returns and the study records.
-    Executors that run trials their own way (``population``) build it with this too."""
-    out: dict[str, Any] = {"value": None, "error": None, "traceback": None}
-    if error is None:
-        value = float(value)  # type: ignore[arg-type]
-        if math.isfinite(value):
-            out.update(state=TrialState.COMPLETE, value=value)
-        else:
-            out.update(state=TrialState.DIVERGED, error=f"objective returned {value}")
-    elif isinstance(error, TrialPruned):
-        last = trial.intermediate[max(trial.intermediate)] if trial.intermediate else None
-        out.update(state=TrialState.PRUNED, value=last, error=str(error) or None)
-    elif isinstance(error, Diverged):
-        out.update(
-            state=TrialState.DIVERGED,
-            error=f"Diverged: {error}",
-            traceback="".join(tb_mod.format_exception(error)),
-        )
-    else:
-        out.update(
-            state=TrialState.FAILED,
-            error=f"{type(error).__name__}: {error}",
-            traceback="".join(tb_mod.format_exception(error)),
-        )
-    out.update(
-        duration=time.perf_counter() - t0,
-        worker=driver_id(),
-        params=trial.params,
-        suggested={n: d.to_json() for n, d in trial._suggested.items()},
-        intermediate=dict(trial.intermediate),
-        user_attrs=trial.user_attrs,
-    )
-    return out
 
 
 def _same_sampler(given: dict, stored: dict) -> bool:
@@ -160,6 +102,7 @@ class _Sink:
                     storage=st.storage.optuna,
                     pruner=self.pruner.optuna_pruner(),
                 )
+            st.storage.flush_reports()  # the pruner decides on what it can read
             frozen = st.storage.optuna.get_trial(st._ids[number])
             return bool(self.pruner.optuna_pruner().prune(self._optuna_study, frozen))
 
@@ -473,9 +416,11 @@ class Study:
             server = ReportServer(sink) if ex.needs_pickle else None
             try:
                 reporter = ex.wrap_reporter(server.client() if server else DirectReporter(sink))
-                return self._run(
-                    objective, n_trials, ex, pruner, reporter, sink, progress, callbacks
-                )
+                # per-epoch values reach the storage in batches (batching.py)
+                with self.storage.batched_reports():
+                    return self._run(
+                        objective, n_trials, ex, pruner, reporter, sink, progress, callbacks
+                    )
             finally:
                 if server is not None:
                     server.close()

@@ -13,7 +13,16 @@ import time
 
 from .trial import Diverged, Trial, TrialPruned
 
-__all__ = ["bowl", "curves", "flaky", "gated_bowl", "killing_bowl", "seeded_noise", "slow_bowl"]
+__all__ = [
+    "bowl",
+    "curves",
+    "flaky",
+    "gated_bowl",
+    "killing_bowl",
+    "report_then_signal",
+    "seeded_noise",
+    "slow_bowl",
+]
 
 
 def bowl(
@@ -106,3 +115,45 @@ def slow_bowl(
         time.sleep(5)  # only reached in a worker whose driver is now dead
     time.sleep(0.01)
     return bowl(trial)
+
+
+def report_then_signal(
+    trial: Trial,
+    epochs: int = 20,
+    signal_at: int = 5,
+    marker: str | None = None,
+    sig: int = signal.SIGINT,
+    wait_stored: str | None = None,
+) -> float:
+    """``curves`` without pruning, for ``epochs`` epochs; trial 0, right after reporting
+    epoch ``signal_at`` (when ``marker`` does not exist yet), creates ``marker`` and sends
+    ``sig`` to the study's driver (``$HONED_TEST_DRIVER_PID``, else this process).
+
+    ``wait_stored``: the study file; first wait until its per-epoch values 1..``signal_at``
+    are stored -- written by the timed flush alone, as nothing else writes them while the
+    trial runs -- then send ``sig`` (SIGKILL: a crash at a known point)."""
+    x = trial.params["x"]
+    value = math.inf
+    for epoch in range(1, epochs + 1):
+        value = x + 1.0 / epoch
+        trial.report(epoch, value)
+        if trial.number == 0 and epoch == signal_at and marker and not os.path.exists(marker):
+            if wait_stored:
+                while len(_stored_steps(wait_stored, trial.number)) < signal_at:
+                    time.sleep(0.02)
+            open(marker, "w").close()
+            os.kill(int(os.environ.get("HONED_TEST_DRIVER_PID", os.getpid())), sig)
+            time.sleep(5)  # the signal arrives meanwhile (a worker's driver: now dead)
+    return value
+
+
+def _stored_steps(path: str, number: int) -> list[int]:
+    """The steps of trial ``number`` a fresh reader of the study file sees."""
+    from .storage import StudyStorage
+
+    storage = StudyStorage(path)
+    for name in storage.study_names():
+        trials, _ = storage.get_trials(storage.get_study(name)["id"])
+        if len(trials) > number:
+            return sorted(trials[number].intermediate)
+    return []

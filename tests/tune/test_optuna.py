@@ -19,8 +19,8 @@ from honed.tune import (
     SuccessiveHalvingPruner,
     optimize,
     register_sampler,
+    sampler_from_config,
 )
-from honed.tune.samplers import sampler_from_config
 from honed.tune.synthetic import bowl, curves, flaky
 
 BOWL = {"lr": {"log": [1e-4, 1]}, "beta": {"one_minus_log": [0.9, 0.999]}}
@@ -161,6 +161,8 @@ def test_optuna_pruner_asked_from_worker_processes(tmp_path):
 class _Halves(Sampler):
     """A sampler from outside honed: x = 0, 1/2, 1/4, ... on the first parameter."""
 
+    name = "halves"
+
     def __init__(self, start: float = 1.0):
         self.start = start
 
@@ -172,8 +174,14 @@ class _Halves(Sampler):
         return {"name": self.name, "start": self.start}
 
 
-def test_a_sampler_registered_from_outside_is_named_like_a_builtin(tmp_path):
+@pytest.fixture
+def halves():
     register_sampler("halves", _Halves)
+    yield
+    SAMPLERS.unregister("halves")  # the registry is global: leave it as it was
+
+
+def test_a_sampler_registered_from_outside_is_named_like_a_builtin(tmp_path, halves):
     assert "halves" in SAMPLERS.names()
     assert sampler_from_config({"name": "halves", "start": 0.5}).to_config() == {
         "name": "halves",

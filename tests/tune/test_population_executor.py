@@ -417,3 +417,16 @@ def test_max_members_hands_out_trials_in_waves(tmp_path, capsys):
     assert "--max-members must be" in capsys.readouterr().err
     assert main([*argv[:6], "--executor", "process", "--max-members", "2"]) == 1
     assert "tune.max_members (--max-members) sizes populations" in capsys.readouterr().err
+
+
+def test_a_tiny_network_is_not_cut_into_pieces_but_a_large_one_is(tmp_path):
+    """Two threads of the driver: moons members stay one population (two would share the
+    GIL: their steps are Python, not BLAS), a Fashion-MNIST-sized MLP may be cut."""
+    from honed.experiment.population_tuning import min_members
+
+    one_group = config(**{"tune.space": {"train.lr": {"log": [1e-3, 1e-1]}}})
+    study = run(one_group, tmp_path / "s.journal", executor="population", workers=2)
+    assert {tuple(t.user_attrs["population"]) for t in study.trials} == {tuple(range(8))}
+    assert min_members(config(), 2) > 8
+    fashion = config(**{"model.hidden": [256, 256], "train.batch_size": 128})
+    assert min_members(fashion, 784) == 1
