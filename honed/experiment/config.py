@@ -239,6 +239,16 @@ def _tune_option(kind: str, option: str, *, name: str | None = None, label: str 
     return key(default, check_fn, f"{label}: {opt.help}", opt.kind)
 
 
+def _optimizer_option(option: str):
+    """A [train] key read from the one declaration of ``option`` by the registered
+    optimizers that take it (honed.optim)."""
+    from honed.optim import OPTIMIZERS, declared_option
+
+    opt = declared_option(option)
+    takers = ", ".join(OPTIMIZERS.declaring(option))
+    return key(opt.default, opt.check, f"{takers}: {opt.help}", opt.kind)
+
+
 # -- sections -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DataConfig:
@@ -388,10 +398,10 @@ class TrainConfig:
         {}, _table, "further hyperparameters of a registered optimizer", "table"
     )
     lr: float = key(1e-3, check.positive, "learning rate α (α₀ of a schedule)", "float")
-    beta: float = key(0.9, check.beta, "momentum β", "float")
-    beta1: float = key(0.9, check.beta, "Adam β₁", "float")
-    beta2: float = key(0.999, check.beta, "RMSprop / Adam β₂", "float")
-    eps: float = key(1e-8, check.positive, "RMSprop / Adam ε", "float")
+    beta: float = _optimizer_option("beta")
+    beta1: float = _optimizer_option("beta1")
+    beta2: float = _optimizer_option("beta2")
+    eps: float = _optimizer_option("eps")
     schedule: dict = key(
         {"name": "constant"},
         _schedule,
@@ -661,6 +671,12 @@ def _check_consistency(config: ExperimentConfig) -> None:
             f"train.optimizer_args: the {train.optimizer} optimizer takes "
             f"{', '.join(takes) or 'nothing more'}; got {', '.join(unknown)}"
         )
+    for opt in OPTIMIZERS.options(train.optimizer):
+        if opt.name in train.optimizer_args:
+            try:
+                opt.validate(train.optimizer_args[opt.name], f"train.optimizer_args.{opt.name}")
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
 
 
 def default_config() -> ExperimentConfig:

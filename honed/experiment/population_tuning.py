@@ -51,10 +51,8 @@ PERTURBABLE = {
     "model.l2": "l2",
     "model.keep_prob": "keep_prob",
 }
-_OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 _ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 _LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
-_OPTIMIZER_ARGS = ("beta", "beta1", "beta2", "eps")
 
 
 def check_population_config(config: ExperimentConfig, where: str = "") -> None:
@@ -68,14 +66,19 @@ def check_population_config(config: ExperimentConfig, where: str = "") -> None:
         raise ConfigError(
             f"model.activation: {why}trains {', '.join(_ACTIVATIONS)}; got {m.activation!r}{suffix}"
         )
-    if t.optimizer not in _OPTIMIZERS:
+    from honed.optim import population_optimizers
+    from honed.population.members import HYPERPARAMETERS
+
+    trains = population_optimizers()
+    if t.optimizer not in trains:
         raise ConfigError(
-            f"train.optimizer: {why}trains {', '.join(_OPTIMIZERS)}; got {t.optimizer!r}{suffix}"
+            f"train.optimizer: {why}trains {', '.join(trains)} (the optimizers that declare "
+            f"population = True); got {t.optimizer!r}{suffix}"
         )
-    extra = sorted(set(t.optimizer_args) - set(_OPTIMIZER_ARGS))
+    extra = sorted(set(t.optimizer_args) - set(HYPERPARAMETERS))
     if extra:
         raise ConfigError(
-            f"train.optimizer_args: {why}takes only {', '.join(_OPTIMIZER_ARGS)}; got "
+            f"train.optimizer_args: {why}takes only {', '.join(HYPERPARAMETERS)}; got "
             f"{', '.join(extra)}{suffix}"
         )
     loss = t.loss_name(m.output)
@@ -165,9 +168,10 @@ def architecture(config: ExperimentConfig, data) -> dict:
 def member(config: ExperimentConfig, seed: int) -> dict:
     """The population member a trial's config trains (``honed.population.members``)."""
     from honed.experiment.build import build_schedule
+    from honed.population.members import HYPERPARAMETERS
 
     t, m = config.train, config.model
-    values = {name: t.optimizer_args.get(name, getattr(t, name)) for name in _OPTIMIZER_ARGS}
+    values = {name: t.optimizer_args.get(name, getattr(t, name)) for name in HYPERPARAMETERS}
     return {
         "optimizer": t.optimizer,
         "lr": build_schedule(config),

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from honed.nn import mlp
-from honed.optim import GD, Adam, Momentum, RMSprop
+from honed.optim import GD, OPTIMIZERS, population_optimizers
 from honed.population import PerMember, Population, PopulationTrainer
 from honed.population.members import Architecture
 from honed.population.trainer import LOSSES as POPULATION_LOSSES
@@ -35,15 +35,6 @@ from honed.train.status import Status
 BINARY_LOSS = "sigmoid_cross_entropy"  # one sigmoid logit per example
 SOFTMAX_LOSS = "softmax_cross_entropy"
 
-_OPTIMIZERS = {"gd": GD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}
-#: the optimizer_args each kind takes (those of honed.optim), which a population member
-#: takes too; any other argument goes the Trainer path (and gets the optimizer's own error)
-_OPTIMIZER_ARGS = {
-    "gd": set(),
-    "momentum": {"beta"},
-    "rmsprop": {"beta2", "eps"},
-    "adam": {"beta1", "beta2", "eps"},
-}
 #: the activations of honed.population.stack
 _POPULATION_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 
@@ -166,17 +157,19 @@ def _why_not_population(spec: Spec) -> str | None:
     """Why the population engine cannot train this spec (it goes the Trainer path), or None.
 
     The engine has the losses sigmoid/softmax cross-entropy, the activations relu, tanh,
-    sigmoid, leaky_relu and elu, the optimizers GD, Momentum, RMSprop and Adam with their
-    own arguments only, and needs at least 2 examples per batch under batch norm (the
+    sigmoid, leaky_relu and elu, the optimizers that declare ``population = True`` (GD,
+    Momentum, RMSprop, Adam) with their declared options only, and needs at least 2 examples per batch under batch norm (the
     Trainer gives its own error then).
     """
     if spec.loss not in POPULATION_LOSSES:
         return f"loss {spec.loss!r}"
     if str(spec.activation).lower() not in _POPULATION_ACTIVATIONS:
         return f"activation {spec.activation!r}"
-    if spec.optimizer not in _OPTIMIZER_ARGS:
+    if spec.optimizer not in population_optimizers():
         return f"optimizer {spec.optimizer!r}"
-    extra = set(spec.optimizer_args) - _OPTIMIZER_ARGS[spec.optimizer]
+    # the arguments the optimizer declares; any other goes the Trainer path (and gets the
+    # optimizer's own error)
+    extra = set(spec.optimizer_args) - {o.name for o in OPTIMIZERS.options(spec.optimizer)}
     if extra:
         return f"optimizer_args {sorted(extra)} of {spec.optimizer}"
     if spec.batch_norm and spec.batch_size is not None and spec.batch_size < 2:
@@ -205,7 +198,7 @@ def _train_one(spec: Spec, seed: int, sets: dict, dev: str | None, dtype) -> Run
     """One spec and seed with honed's Trainer (the reference path)."""
     train = sets["train"]
     model = spec.build(seed).to(dtype)
-    opt = _OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.lr, **spec.optimizer_args)
+    opt = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, **spec.optimizer_args)
     batch = len(train) if spec.batch_size is None else spec.batch_size
     trainer = Trainer(model, opt, loss=spec.loss, batch_size=batch, l2=spec.l2, seed=seed)
     started = time.perf_counter()

@@ -14,7 +14,14 @@ from honed.optim.adam import Adam
 from honed.optim.ewma import EWMA, ewma
 from honed.optim.gd import GD
 from honed.optim.momentum import Momentum
-from honed.optim.optimizer import OPTIMIZERS, Optimizer, hyperparameter_defaults
+from honed.optim.optimizer import (
+    OPTIMIZERS,
+    Optimizer,
+    declared_option,
+    default_lr,
+    hyperparameter_defaults,
+    population_optimizers,
+)
 from honed.optim.rmsprop import RMSprop
 from honed.optim.schedules import (
     SCHEDULES,
@@ -39,12 +46,15 @@ __all__ = [
     "RMSprop",
     "Schedule",
     "constant",
+    "declared_option",
+    "default_lr",
     "ewma",
     "exponential",
     "hyperparameter_defaults",
     "inverse_sqrt",
     "inverse_time",
     "manual",
+    "population_optimizers",
     "schedule_from_config",
     "staircase",
 ]

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed import validation as check
 from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.options import BETA1, BETA2, EPS
 
 __all__ = ["Adam"]
 
@@ -50,6 +50,9 @@ class Adam(Optimizer):
         parameter (``state["t"]``), as in torch.
     """
 
+    options = (BETA1, BETA2, EPS)
+    population = True
+
     def __init__(
         self,
         params,
@@ -58,13 +61,7 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
     ):
-        super().__init__(
-            params,
-            lr,
-            beta1=check.beta("beta1", beta1),
-            beta2=check.beta("beta2", beta2),
-            eps=check.positive("eps", eps),
-        )
+        super().__init__(params, lr, beta1=beta1, beta2=beta2, eps=eps)
 
     def init_state(self, param) -> dict:
         # "m" = v_dW / (1-β₁) and "u" = s_dW / (1-β₂): see the class docstring.

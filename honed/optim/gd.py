@@ -35,6 +35,8 @@ class GD(Optimizer):
             opt.minimize(w**2 - 10*w + 25)
     """
 
+    population = True
+
     def __init__(self, params, lr: float | Callable[[int], float] = 0.01):
         super().__init__(params, lr)
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed import validation as check
 from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.options import BETA
 
 __all__ = ["Momentum"]
 
@@ -38,8 +38,11 @@ class Momentum(Optimizer):
         times longer).
     """
 
+    options = (BETA,)
+    population = True
+
     def __init__(self, params, lr: float | Callable[[int], float] = 0.01, beta: float = 0.9):
-        super().__init__(params, lr, beta=check.beta("beta", beta))
+        super().__init__(params, lr, beta=beta)
 
     def init_state(self, param) -> dict:
         return {"v": np.zeros_like(param.data), "_scratch": np.empty_like(param.data)}

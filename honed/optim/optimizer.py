@@ -23,9 +23,16 @@ import numpy as np
 
 from honed import validation as check
 from honed.optim.schedules import manual, schedule_from_config
-from honed.registry import Registry
+from honed.registry import Option, Registry
 
-__all__ = ["OPTIMIZERS", "Optimizer", "hyperparameter_defaults"]
+__all__ = [
+    "OPTIMIZERS",
+    "Optimizer",
+    "declared_option",
+    "default_lr",
+    "hyperparameter_defaults",
+    "population_optimizers",
+]
 
 
 def _parameter_list(params) -> list:
@@ -54,19 +61,64 @@ def _parameter_list(params) -> list:
 
 
 #: Registered optimizers (``train.optimizer`` in an experiment file). Register a subclass with
-#: ``@OPTIMIZERS.register("name")``; its constructor's keyword arguments after ``lr`` are its
-#: hyperparameters, and an experiment file sets them under ``[train]``.
+#: ``@OPTIMIZERS.register("name")``; its hyperparameters after ``lr`` are the :class:`Option`
+#: objects of its ``options`` attribute (without a declaration: its constructor's keyword
+#: arguments after ``lr``), and an experiment file sets them under ``[train]``.
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 
 
+def _declared(cls) -> tuple[Option, ...]:
+    name = OPTIMIZERS.name_of(cls)
+    return OPTIMIZERS.options(name) if name is not None else tuple(getattr(cls, "options", ()))
+
+
 def hyperparameter_defaults(cls: type[Optimizer]) -> dict[str, object]:
-    """An optimizer's hyperparameters (constructor arguments after ``lr``) and defaults."""
+    """An optimizer's hyperparameters (after ``lr``) and their defaults: its declared
+    ``options``, else its constructor's keyword arguments after ``lr``."""
+    declared = _declared(cls)
+    if declared:
+        return {o.name: o.default for o in declared}
     params = inspect.signature(cls.__init__).parameters
     return {
         name: p.default
         for name, p in params.items()
         if name not in ("self", "params", "lr") and p.kind is p.POSITIONAL_OR_KEYWORD
     }
+
+
+def default_lr(cls: type[Optimizer]) -> float:
+    """The learning rate ``cls`` uses when none is given (its constructor's default)."""
+    default = inspect.signature(cls.__init__).parameters["lr"].default
+    if default is inspect.Parameter.empty:
+        raise ValueError(f"optimizer {cls.__name__} has no default lr; give one")
+    return default
+
+
+def population_optimizers() -> list[str]:
+    """The registered optimizers that declare ``population = True`` (``honed.population``
+    has their update), in registration order."""
+    return [name for name, cls in OPTIMIZERS.items() if getattr(cls, "population", False)]
+
+
+def declared_option(option: str, names: list[str] | None = None) -> Option:
+    """The one declaration of ``option`` shared by the registered optimizers (of ``names``)
+    that take it.
+
+    Raises:
+        ValueError: none declares it, or two declare it differently (default or check).
+    """
+    names = OPTIMIZERS.declaring(option) if names is None else names
+    found = [o for n in names for o in OPTIMIZERS.options(n) if o.name == option]
+    if not found:
+        raise ValueError(f"no registered optimizer declares the option {option!r}")
+    first = found[0]
+    for other in found[1:]:
+        if (other.default, other.check, other.kind) != (first.default, first.check, first.kind):
+            raise ValueError(
+                f"optimizers {', '.join(names)} declare {option!r} differently: "
+                f"{first!r} and {other!r}"
+            )
+    return first
 
 
 class Optimizer:
@@ -95,12 +147,21 @@ class Optimizer:
                 opt.minimize(loss(model(xb), yb))   # zero_grad, backward, step
     """
 
+    #: the hyperparameters after ``lr``, declared once (:class:`~honed.registry.Option`:
+    #: type, default, check, help); the constructor checks its arguments with them
+    options: tuple[Option, ...] = ()
+    #: True when ``honed.population`` trains it (the engine has its update)
+    population: bool = False
+
     def __init__(self, params, lr: float | Callable[[int], float], **hyperparameters):
         self.params = _parameter_list(params)
         self.t = 0
         self.epoch = 0  # before the lr source: validating a schedule reads its epoch-0 rate
         self._set_lr_source(lr)
-        self.hyperparameters = dict(hyperparameters)
+        declared = {o.name: o for o in type(self).options}
+        self.hyperparameters = {
+            k: declared[k].validate(v) if k in declared else v for k, v in hyperparameters.items()
+        }
         for key, value in self.hyperparameters.items():
             setattr(self, key, value)
         self.state: list[dict | None] = [None] * len(self.params)

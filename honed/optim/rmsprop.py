@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed import validation as check
 from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.options import BETA2, EPS
 
 __all__ = ["RMSprop"]
 
@@ -34,6 +34,9 @@ class RMSprop(Optimizer):
         ρ = 0.9, ε = 1e-7.
     """
 
+    options = (BETA2, EPS)
+    population = True
+
     def __init__(
         self,
         params,
@@ -41,9 +44,7 @@ class RMSprop(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
     ):
-        super().__init__(
-            params, lr, beta2=check.beta("beta2", beta2), eps=check.positive("eps", eps)
-        )
+        super().__init__(params, lr, beta2=beta2, eps=eps)
 
     def init_state(self, param) -> dict:
         return {"s": np.zeros_like(param.data), "_scratch": np.empty_like(param.data)}

@@ -22,16 +22,20 @@ from dataclasses import dataclass, field
 
 from honed import validation as check
 from honed.nn.layers import check_keep_prob, get_activation
+from honed.optim import OPTIMIZERS as _REGISTERED
+from honed.optim import declared_option, default_lr, population_optimizers
 
-OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
-_DEFAULT_LR = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
+#: the hyperparameters after ``lr`` of honed's population optimizers (each member carries
+#: all of them), as those optimizers declare them
+HYPERPARAMETERS = {
+    name: declared_option(name, population_optimizers())
+    for opt in population_optimizers()
+    for name in (o.name for o in _REGISTERED.options(opt))
+}
 _KEYS = {
     "optimizer",
     "lr",
-    "beta",
-    "beta1",
-    "beta2",
-    "eps",
+    *HYPERPARAMETERS,
     "l1",
     "l2",
     "keep_prob",
@@ -133,9 +137,15 @@ class Member:
         if unknown:
             raise ValueError(f"{where} has unknown keys {unknown}; valid: {sorted(_KEYS)}")
         kind = str(values.get("optimizer", "adam")).lower()
-        if kind not in OPTIMIZERS:
-            raise ValueError(f"{where}: optimizer must be one of {OPTIMIZERS}, got {kind!r}")
-        lr = values.get("lr", _DEFAULT_LR[kind])
+        trains = tuple(population_optimizers())
+        if kind in _REGISTERED and _REGISTERED.canonical(kind) not in trains:
+            raise ValueError(
+                f"{where}: optimizer {kind!r} does not declare population = True; a population "
+                f"trains {', '.join(trains)}"
+            )
+        if kind not in trains:
+            raise ValueError(f"{where}: optimizer must be one of {trains}, got {kind!r}")
+        lr = values.get("lr", default_lr(_REGISTERED.get(kind)))
         if not callable(lr):
             lr = check.positive(f"{where}.lr", lr)
         else:
@@ -163,10 +173,10 @@ class Member:
         return cls(
             optimizer=kind,
             lr=lr,
-            beta=check.beta(f"{where}.beta", values.get("beta", 0.9)),
-            beta1=check.beta(f"{where}.beta1", values.get("beta1", 0.9)),
-            beta2=check.beta(f"{where}.beta2", values.get("beta2", 0.999)),
-            eps=check.positive(f"{where}.eps", values.get("eps", 1e-8)),
+            **{
+                name: opt.validate(values.get(name, opt.default), f"{where}.{name}")
+                for name, opt in HYPERPARAMETERS.items()
+            },
             l1=check.non_negative(f"{where}.l1", values.get("l1", 0.0)),
             l2=check.non_negative(f"{where}.l2", values.get("l2", 0.0)),
             keep_prob=keeps,
@@ -195,10 +205,7 @@ class Member:
         return {
             "optimizer": self.optimizer,
             "lr": lr,
-            "beta": self.beta,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
+            **{name: getattr(self, name) for name in HYPERPARAMETERS},
             "l1": self.l1,
             "l2": self.l2,
             "keep_prob": (keep[0] if len(set(keep)) == 1 else list(keep)) if keep else 1.0,
@@ -208,4 +215,4 @@ class Member:
         }
 
 
-__all__ = ["OPTIMIZERS", "Architecture", "Member"]
+__all__ = ["HYPERPARAMETERS", "Architecture", "Member"]

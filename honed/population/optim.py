@@ -37,10 +37,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from honed.optim import GD, OPTIMIZERS, Adam, Momentum, RMSprop
 from honed.population import kernels as _kernels
 from honed.population.stack import member_shape, wide
 
-_KIND_CODE = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
+#: the optimizers whose update this engine has, and the code its kernels know each by
+_KERNEL_CODE = {GD: 0, Momentum: 1, RMSprop: 2, Adam: 3}
+
+
+def kind_codes(members) -> np.ndarray:
+    """(P,) the kernels' code of each member's optimizer.
+
+    Raises:
+        ValueError: an optimizer that declares ``population = True`` has no update here.
+    """
+    codes = []
+    for m in members:
+        code = _KERNEL_CODE.get(OPTIMIZERS.get(m.optimizer))
+        if code is None:
+            raise ValueError(
+                f"optimizer {m.optimizer!r} declares population = True, but honed.population "
+                f"has no update for it (it has {', '.join(c.__name__ for c in _KERNEL_CODE)})"
+            )
+        codes.append(code)
+    return np.array(codes, dtype=np.int8)
 
 
 class PopulationOptimizer:
@@ -58,7 +78,7 @@ class PopulationOptimizer:
 
     def __init__(self, members, params, kernels: str | None = None):
         self.kernels = _kernels.resolve(kernels)
-        self.kind = np.array([_KIND_CODE[m.optimizer] for m in members], dtype=np.int8)
+        self.kind = kind_codes(members)
         self.lr = np.array([m.lr_at(0) for m in members], dtype=np.float64)
         self.beta = np.array([m.beta for m in members], dtype=np.float64)
         self.beta1 = np.array([m.beta1 for m in members], dtype=np.float64)

@@ -31,8 +31,9 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from honed.data.batches import n_batches
+from honed.population.members import HYPERPARAMETERS
 from honed.population.memory import check_memory, estimate_memory
-from honed.population.optim import PopulationOptimizer
+from honed.population.optim import PopulationOptimizer, kind_codes
 from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
 from honed.train.memory import keep_freed_memory
 from honed.train.status import Status
@@ -282,7 +283,7 @@ class PopulationTrainer:
         self.optimizer.copy_member(pd, ps, self.stack.params())
         src_member = self.population.members[src]
         dst_member = self.population.members[dst]
-        for name in ("optimizer", "lr", "beta", "beta1", "beta2", "eps", "l1", "l2", "init_scale"):
+        for name in ("optimizer", "lr", *HYPERPARAMETERS, "l1", "l2", "init_scale"):
             setattr(dst_member, name, getattr(src_member, name))
         dst_member.keep_prob = list(src_member.keep_prob)
         es = self._es[src]
@@ -307,12 +308,11 @@ class PopulationTrainer:
             return
         self._dirty = False
         self._scheduled = [pos for pos, m in enumerate(members) if callable(m.lr)]
-        codes = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
-        opt.kind = np.array([codes[m.optimizer] for m in members], dtype=np.int8)
+        opt.kind = kind_codes(members)
         if opt.s is None and opt.needs_second_moment:
             opt.s_buf, opt.s = opt._zeros(self.stack.params())
         opt.lr = np.array([m.lr_at(self.epoch) for m in members], dtype=np.float64)
-        for name in ("beta", "beta1", "beta2", "eps"):
+        for name in HYPERPARAMETERS:
             setattr(opt, name, np.array([getattr(m, name) for m in members], dtype=np.float64))
         self._l1 = np.array([m.l1 for m in members], dtype=np.float64)
         self._l2 = np.array([m.l2 for m in members], dtype=np.float64)

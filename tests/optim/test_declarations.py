@@ -1,0 +1,173 @@
+"""Each optimizer's hyperparameters are declared once (``Optimizer.options``, ``population``):
+the experiment file, the key reference, the population and the lab runner read them."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+from honed import experiment as ex
+from honed import validation as check
+from honed.experiment.config import ConfigError
+from honed.experiment.population_tuning import check_population_config
+from honed.experiment.runs import train_experiment
+from honed.lab.runner import Spec, _why_not_population
+from honed.optim import (
+    OPTIMIZERS,
+    Adam,
+    Optimizer,
+    declared_option,
+    default_lr,
+    hyperparameter_defaults,
+    population_optimizers,
+)
+from honed.population.members import HYPERPARAMETERS, Member
+from honed.population.optim import kind_codes
+from honed.registry import Option
+
+
+class SignGD(Optimizer):
+    """W := W − α·shrink·sign(dW): registered from outside honed, one declared option."""
+
+    options = (Option("shrink", "float", 1.0, check.positive, "step factor > 0"),)
+
+    def __init__(self, params, lr=0.01, shrink: float = 1.0):
+        super().__init__(params, lr, shrink=shrink)
+
+    def init_state(self, param):
+        return {}
+
+    def update(self, param, grad, state, lr):
+        param.data -= lr * self.shrink * np.sign(grad)
+
+
+class MyAdam(Adam):
+    """Claims population support, but the population engine has no update for it."""
+
+    population = True
+
+
+@pytest.fixture
+def sign_gd():
+    OPTIMIZERS.register("sign_gd", SignGD)
+    yield
+    OPTIMIZERS.unregister("sign_gd")
+
+
+def _population_accepts(name: str) -> dict[str, bool]:
+    """Whether the population's member, the tuner's population check and the lab runner take
+    optimizer ``name``."""
+    accepts = {}
+    try:
+        Member.from_dict({"optimizer": name}, n_hidden=1)
+        accepts["member"] = True
+    except ValueError:
+        accepts["member"] = False
+    try:
+        check_population_config(ex.resolve_config({"train": {"optimizer": name}}))
+        accepts["tuner"] = True
+    except ConfigError:
+        accepts["tuner"] = False
+    accepts["lab"] = _why_not_population(Spec("x", [2, 3, 1], optimizer=name)) is None
+    return accepts
+
+
+def _check_everywhere_matches_the_declarations():
+    trains = population_optimizers()
+    assert trains == [n for n, cls in OPTIMIZERS.items() if cls.population]
+    for name, cls in OPTIMIZERS.items():
+        declared = {o.name: o.default for o in OPTIMIZERS.options(name)}
+        if declared:  # the constructor's own defaults must say the same (no second copy)
+            signature = inspect.signature(cls.__init__).parameters
+            assert {k: signature[k].default for k in declared} == declared, name
+        assert hyperparameter_defaults(cls) == declared or not declared
+        # the experiment file takes every registered optimizer and its declared options
+        config = ex.resolve_config({"train": {"optimizer": name, "optimizer_args": declared}})
+        assert config.train.optimizer == name
+        with pytest.raises(ConfigError, match=f"the {name} optimizer takes"):
+            ex.resolve_config({"train": {"optimizer": name, "optimizer_args": {"wobble": 1}}})
+        accepts = _population_accepts(name)
+        assert accepts == dict.fromkeys(accepts, name in trains), (name, accepts)
+    # a member carries exactly the population optimizers' declared options, with their defaults
+    union = {o.name: o for n in trains for o in OPTIMIZERS.options(n)}
+    assert union == HYPERPARAMETERS
+    for name in trains:
+        member = Member.from_dict({"optimizer": name}, n_hidden=1)
+        assert member.lr == default_lr(OPTIMIZERS.get(name))
+        assert {k: getattr(member, k) for k in union} == {k: o.default for k, o in union.items()}
+    # the [train] keys are the declarations, and the key reference shows their help
+    train = ex.default_config().train
+    reference = ex.key_reference()
+    for option in union:
+        assert getattr(train, option) == declared_option(option).default
+        assert declared_option(option).help in reference
+
+
+def test_population_lab_and_config_accept_exactly_the_declarations():
+    assert population_optimizers() == ["adam", "gd", "momentum", "rmsprop"]
+    _check_everywhere_matches_the_declarations()
+
+
+def test_a_new_optimizer_shows_up_everywhere_or_is_refused_naming_what_it_lacks(sign_gd):
+    _check_everywhere_matches_the_declarations()
+    with pytest.raises(ValueError, match="'sign_gd' does not declare population = True"):
+        Member.from_dict({"optimizer": "sign_gd"}, n_hidden=1)
+    with pytest.raises(ConfigError, match="declare population = True.*got 'sign_gd'"):
+        check_population_config(ex.resolve_config({"train": {"optimizer": "sign_gd"}}))
+    assert _why_not_population(Spec("x", [2, 3, 1], optimizer="sign_gd")) == ("optimizer 'sign_gd'")
+
+
+def test_claiming_population_support_without_an_update_is_refused():
+    OPTIMIZERS.register("my_adam", MyAdam)
+    try:
+        assert "my_adam" in population_optimizers()
+        member = Member.from_dict({"optimizer": "my_adam"}, n_hidden=1)
+        with pytest.raises(ValueError, match="'my_adam' declares population = True, but"):
+            kind_codes([member])
+    finally:
+        OPTIMIZERS.unregister("my_adam")
+
+
+def test_optimizers_sharing_an_option_share_its_declaration():
+    assert OPTIMIZERS.declaring("beta2") == ["adam", "rmsprop"]
+    assert declared_option("beta2") is OPTIMIZERS.options("rmsprop")[0]
+    with pytest.raises(ValueError, match="no registered optimizer declares the option 'nope'"):
+        declared_option("nope")
+
+
+def test_the_declared_check_guards_the_constructor():
+    from honed.autograd import Parameter
+
+    with pytest.raises(ValueError, match="beta1"):
+        Adam([Parameter(np.zeros(2))], beta1=1.0)
+
+
+def test_an_outside_optimizer_with_a_declared_option_trains_from_toml(sign_gd, tmp_path):
+    path = tmp_path / "sign.toml"
+    path.write_text(
+        """
+        seed = 1
+        [data]
+        dataset = "moons"
+        n_samples = 200
+        [model]
+        hidden = [8]
+        [train]
+        optimizer = "sign_gd"
+        optimizer_args = {shrink = 0.5}
+        lr = 0.02
+        batch_size = 50
+        epochs = 3
+        checkpoint_every = 0
+        """
+    )
+    result = train_experiment(ex.load_config(path), out=None, verbose=0)
+    optimizer = result.trainer.optimizer
+    assert type(optimizer) is SignGD and optimizer.shrink == 0.5
+    assert result.ok and result.errors["dev"]["error"] < 0.5
+    # the declared check runs on the experiment file, naming the key
+    with pytest.raises(ConfigError, match=r"train\.optimizer_args\.shrink must be > 0"):
+        ex.load_config(path, {"train.optimizer_args": {"shrink": -1.0}})
+    # without the argument, the declared default
+    config = ex.load_config(path, {"train.optimizer_args": {}})
+    assert ex.build_optimizer(config, result.trainer.model.parameters()).shrink == 1.0
