@@ -51,7 +51,6 @@ PERTURBABLE = {
     "model.l2": "l2",
     "model.keep_prob": "keep_prob",
 }
-_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 _LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
 
 
@@ -62,9 +61,12 @@ def check_population_config(config: ExperimentConfig, where: str = "") -> None:
     why = "the population executor (tune.executor = 'population') "
     if t.drop_last:
         raise ConfigError(f"train.drop_last: {why}keeps every mini-batch; set it false{suffix}")
-    if m.activation not in _ACTIVATIONS:
+    from honed.nn import population_activations
+
+    activations = population_activations()
+    if m.activation not in activations:
         raise ConfigError(
-            f"model.activation: {why}trains {', '.join(_ACTIVATIONS)}; got {m.activation!r}{suffix}"
+            f"model.activation: {why}trains {', '.join(activations)}; got {m.activation!r}{suffix}"
         )
     from honed.optim import population_optimizers
     from honed.population.members import HYPERPARAMETERS

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from honed.nn import mlp
+from honed.nn import mlp, population_activations
 from honed.optim import GD, OPTIMIZERS, population_optimizers
 from honed.population import PerMember, Population, PopulationTrainer
 from honed.population.members import Architecture
@@ -35,9 +35,6 @@ from honed.train.status import Status
 BINARY_LOSS = "sigmoid_cross_entropy"  # one sigmoid logit per example
 SOFTMAX_LOSS = "softmax_cross_entropy"
 
-#: the activations of honed.population.stack
-_POPULATION_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
-
 
 @dataclass
 class Spec:
@@ -47,8 +44,9 @@ class Spec:
         name: the variant's label in tables and figures.
         sizes: layer widths for :func:`honed.nn.mlp`, input first.
         activation, init, scale, batch_norm, keep_prob: as in :func:`honed.nn.mlp`.
-        optimizer: ``gd``, ``momentum``, ``rmsprop`` or ``adam``; ``lr`` its learning rate (a
-            float or a schedule), ``optimizer_args`` e.g. ``{"beta": 0.9}``.
+        optimizer: a registered optimizer (``gd``, ``momentum``, ``rmsprop``, ``adam``, ...);
+            ``lr`` its learning rate (a float or a schedule), ``optimizer_args`` e.g.
+            ``{"beta": 0.9}``.
         epochs: epochs to train; ``batch_size`` None means full-batch gradient descent.
         l2: the L2 strength λ (penalty λ/(2m) Σ‖W‖²).
         loss: :data:`BINARY_LOSS` (one logit) or :data:`SOFTMAX_LOSS`.
@@ -163,7 +161,7 @@ def _why_not_population(spec: Spec) -> str | None:
     """
     if spec.loss not in POPULATION_LOSSES:
         return f"loss {spec.loss!r}"
-    if str(spec.activation).lower() not in _POPULATION_ACTIVATIONS:
+    if str(spec.activation).lower() not in population_activations():
         return f"activation {spec.activation!r}"
     if spec.optimizer not in population_optimizers():
         return f"optimizer {spec.optimizer!r}"

@@ -22,7 +22,9 @@ from honed.nn.layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    declared_default,
     get_activation,
+    population_activations,
 )
 from honed.nn.losses import (
     LOSSES,
@@ -46,6 +48,8 @@ from honed.nn.serialization import load, load_into, save
 
 __all__ = [
     "ACTIVATIONS",
+    "declared_default",
+    "population_activations",
     "INITIALIZERS",
     "LOSSES",
     "BatchNorm",

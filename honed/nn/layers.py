@@ -29,7 +29,7 @@ from honed.autograd import (
 )
 from honed.nn.init import get_initializer, initializer_name
 from honed.nn.module import Module, build_module, module_spec
-from honed.registry import Registry
+from honed.registry import Option, Registry
 
 
 # -- dense ----------------------------------------------------------------------------------
@@ -88,12 +88,16 @@ class Dense(Module):
 class Sigmoid(Module):
     """σ(z) = 1/(1+e^(−z))."""
 
+    population = True  # honed.population has it
+
     def forward(self, x):
         return sigmoid(x)
 
 
 class Tanh(Module):
     """tanh(z)."""
+
+    population = True  # honed.population has it
 
     def forward(self, x):
         return tanh(x)
@@ -102,6 +106,8 @@ class Tanh(Module):
 class ReLU(Module):
     """max(0, z)."""
 
+    population = True  # honed.population has it
+
     def forward(self, x):
         return relu(x)
 
@@ -109,11 +115,12 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """z for z > 0, slope·z otherwise (the notes use slope 0.01)."""
 
+    options = (Option("slope", "float", 0.01, check.non_negative, "slope for z <= 0, >= 0"),)
+    population = True  # honed.population has it (with the declared slope)
+
     def __init__(self, slope: float = 0.01):
         super().__init__()
-        if not slope >= 0:
-            raise ValueError(f"slope must be >= 0, got {slope}")
-        self.slope = float(slope)
+        self.slope = self.options[0].validate(slope)
 
     def forward(self, x):
         return leaky_relu(x, self.slope)
@@ -128,11 +135,12 @@ class LeakyReLU(Module):
 class ELU(Module):
     """z for z > 0, α(e^z − 1) otherwise."""
 
+    options = (Option("alpha", "float", 1.0, check.positive, "α of α(e^z − 1) for z <= 0"),)
+    population = True  # honed.population has it (with the declared α)
+
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        if not alpha > 0:
-            raise ValueError(f"alpha must be > 0, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = self.options[0].validate(alpha)
 
     def forward(self, x):
         return elu(x, self.alpha)
@@ -183,6 +191,17 @@ for _name, _cls in (
 ):
     ACTIVATIONS.register(_name, _cls)
 ACTIVATIONS.register("identity", Identity, aliases=("linear",))
+
+
+def population_activations() -> list[str]:
+    """The registered activations that declare ``population = True`` (``honed.population``
+    has them), in registration order."""
+    return [n for n, cls in ACTIVATIONS.items() if getattr(cls, "population", False)]
+
+
+def declared_default(cls, option: str):
+    """The default ``cls`` declares for ``option`` (its ``options`` attribute)."""
+    return next(o.default for o in cls.options if o.name == option)
 
 
 def get_activation(name: str | Module) -> Module:
@@ -288,15 +307,19 @@ class BatchNorm(Module):
         PyTorch exactly.
     """
 
+    options = (
+        Option("eps", "float", 1e-5, check.positive, "ε > 0 added to σ²"),
+        Option("momentum", "float", 0.9, check.beta, "β in [0, 1) of the running averages"),
+    )
+
     def __init__(
         self, n: int, eps: float = 1e-5, momentum: float = 0.9, unbiased_running_var: bool = False
     ):
         super().__init__()
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        self.n, self.eps, self.momentum = int(n), float(eps), float(momentum)
+        declared = {o.name: o for o in self.options}
+        eps = declared["eps"].validate(eps)
+        momentum = declared["momentum"].validate(momentum)
+        self.n, self.eps, self.momentum = int(n), eps, momentum
         self.unbiased_running_var = bool(unbiased_running_var)
         self.gamma = Parameter(np.ones(self.n, np.float32), name="gamma")
         self.beta = Parameter(np.zeros(self.n, np.float32), name="beta")
@@ -489,6 +512,8 @@ for _layer in (
 __all__ = [
     "ACTIVATIONS",
     "BatchNorm",
+    "declared_default",
+    "population_activations",
     "Dense",
     "Dropout",
     "ELU",

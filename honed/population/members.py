@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from honed import validation as check
-from honed.nn.layers import check_keep_prob, get_activation
+from honed.nn.layers import check_keep_prob, get_activation, population_activations
 from honed.optim import OPTIMIZERS as _REGISTERED
 from honed.optim import declared_option, default_lr, population_optimizers
 
@@ -65,11 +65,12 @@ class Architecture:
             raise ValueError(f"sizes needs at least 2 positive widths, got {list(self.sizes)}")
         object.__setattr__(self, "sizes", sizes)
         act = str(self.activation).lower()
-        if act not in ("relu", "tanh", "sigmoid", "leaky_relu", "elu"):
+        trains = population_activations()
+        if act not in trains:
             get_activation(act)  # unknown names: the library's own error
             raise ValueError(
-                "activation must be relu, tanh, sigmoid, leaky_relu or elu for a population, "
-                f"got {self.activation!r}"
+                f"activation must be {', '.join(trains[:-1])} or {trains[-1]} for a population "
+                f"(the activations that declare population = True), got {self.activation!r}"
             )
         object.__setattr__(self, "activation", act)
         if self.init is None:

@@ -33,10 +33,13 @@ from __future__ import annotations
 
 import numpy as np
 
-_LEAKY_SLOPE = 0.01  # LeakyReLU's default in honed.nn
-_ELU_ALPHA = 1.0
-BN_EPS = 1e-5
-BN_MOMENTUM = 0.9
+from honed.nn.layers import ELU, BatchNorm, LeakyReLU, declared_default
+
+# the defaults honed.nn's layers declare: a member computes what honed.nn.mlp's layers do
+_LEAKY_SLOPE = declared_default(LeakyReLU, "slope")
+_ELU_ALPHA = declared_default(ELU, "alpha")
+BN_EPS = declared_default(BatchNorm, "eps")
+BN_MOMENTUM = declared_default(BatchNorm, "momentum")
 
 
 def wide(a: np.ndarray, P: int) -> np.ndarray:

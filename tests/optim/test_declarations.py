@@ -171,3 +171,40 @@ def test_an_outside_optimizer_with_a_declared_option_trains_from_toml(sign_gd, t
     # without the argument, the declared default
     config = ex.load_config(path, {"train.optimizer_args": {}})
     assert ex.build_optimizer(config, result.trainer.model.parameters()).shrink == 1.0
+
+
+def test_population_lab_and_tuner_accept_exactly_the_declared_activations():
+    from honed.nn import ACTIVATIONS, population_activations
+    from honed.population.members import Architecture
+
+    trains = population_activations()
+    assert trains == ["sigmoid", "tanh", "relu", "leaky_relu", "elu"]
+    for name in ACTIVATIONS:
+        try:
+            Architecture((2, 3, 1), activation=name)
+            arch = True
+        except ValueError as err:
+            assert "declare population = True" in str(err)
+            arch = False
+        config = ex.resolve_config({"model": {"activation": name}})
+        try:
+            check_population_config(config)
+            tuner = True
+        except ConfigError:
+            tuner = False
+        lab = _why_not_population(Spec("x", [2, 3, 1], activation=name)) is None
+        assert arch == tuner == lab == (name in trains), name
+
+
+def test_the_population_uses_the_layers_declared_constants():
+    from honed.nn import ELU, BatchNorm, LeakyReLU
+    from honed.population import stack
+
+    assert stack._LEAKY_SLOPE == LeakyReLU().slope == 0.01
+    assert stack._ELU_ALPHA == ELU().alpha == 1.0
+    layer = BatchNorm(3)
+    assert (stack.BN_EPS, stack.BN_MOMENTUM) == (layer.eps, layer.momentum) == (1e-5, 0.9)
+    with pytest.raises(ValueError, match="slope must be >= 0"):
+        LeakyReLU(-0.1)
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
+        BatchNorm(3, momentum=1.0)
