@@ -51,7 +51,6 @@ PERTURBABLE = {
     "model.l2": "l2",
     "model.keep_prob": "keep_prob",
 }
-_LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
 
 
 def check_population_config(config: ExperimentConfig, where: str = "") -> None:
@@ -61,7 +60,7 @@ def check_population_config(config: ExperimentConfig, where: str = "") -> None:
     why = "the population executor (tune.executor = 'population') "
     if t.drop_last:
         raise ConfigError(f"train.drop_last: {why}keeps every mini-batch; set it false{suffix}")
-    from honed.nn import population_activations
+    from honed.nn import population_activations, population_losses
 
     activations = population_activations()
     if m.activation not in activations:
@@ -84,8 +83,9 @@ def check_population_config(config: ExperimentConfig, where: str = "") -> None:
             f"{', '.join(extra)}{suffix}"
         )
     loss = t.loss_name(m.output)
-    if loss not in _LOSSES:
-        raise ConfigError(f"train.loss: {why}trains {', '.join(_LOSSES)}; got {loss!r}{suffix}")
+    losses = population_losses()
+    if loss not in losses:
+        raise ConfigError(f"train.loss: {why}trains {', '.join(losses)}; got {loss!r}{suffix}")
 
 
 def check_population_space(config: ExperimentConfig, space: dict, strategy: str) -> None:

@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from honed.nn import mlp, population_activations
+from honed.nn import mlp, population_activations, population_losses
 from honed.optim import GD, OPTIMIZERS, population_optimizers
 from honed.population import PerMember, Population, PopulationTrainer
 from honed.population.members import Architecture
-from honed.population.trainer import LOSSES as POPULATION_LOSSES
 from honed.train import Trainer, TrainingDiverged
 from honed.train.status import Status
 
@@ -159,7 +158,7 @@ def _why_not_population(spec: Spec) -> str | None:
     Momentum, RMSprop, Adam) with their declared options only, and needs at least 2 examples per batch under batch norm (the
     Trainer gives its own error then).
     """
-    if spec.loss not in POPULATION_LOSSES:
+    if spec.loss not in population_losses():
         return f"loss {spec.loss!r}"
     if str(spec.activation).lower() not in population_activations():
         return f"activation {spec.activation!r}"

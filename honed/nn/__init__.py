@@ -38,6 +38,7 @@ from honed.nn.losses import (
     huber,
     mean_absolute_error,
     mean_squared_error,
+    population_losses,
     regression_metrics,
     softmax_cross_entropy,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "ACTIVATIONS",
     "declared_default",
     "population_activations",
+    "population_losses",
     "INITIALIZERS",
     "LOSSES",
     "BatchNorm",

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from honed import validation as check
 from honed.autograd import Tensor, abs, clip, log, sigmoid_cross_entropy  # noqa: A004
 from honed.autograd import softmax_cross_entropy as _softmax_ce
 from honed.autograd.ops import as_tensor
-from honed.registry import Registry
+from honed.registry import Option, Registry
 
 
 def _target_like(targets, ref: Tensor) -> Tensor:
@@ -161,6 +162,10 @@ class Loss:
     capturable = False
     metric = "error"
     task = "classification"
+    #: True when ``honed.population`` trains it (the engine has its cost and gradient)
+    population = False
+    #: its arguments, declared once (:class:`~honed.registry.Option`)
+    options: tuple = ()
 
     def __call__(self, outputs: Tensor, targets) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -206,6 +211,7 @@ class SoftmaxCrossEntropy(Loss):
     ``J = −(1/m) Σ_i log softmax(z_i)_{y_i}``, fused and stable; backward ``(ŷ − y)/m``.
     """
 
+    population = True  # honed.population has it
     capturable = True
     name = "softmax_cross_entropy"
     output = "softmax"
@@ -231,6 +237,7 @@ class SigmoidCrossEntropy(Loss):
     A prediction is 1 where ``z > 0`` (``σ(z) > 0.5``).
     """
 
+    population = True  # honed.population has it
     capturable = True
     name = "sigmoid_cross_entropy"
     output = "sigmoid"
@@ -287,6 +294,7 @@ class MeanSquaredError(RegressionLoss):
     """``J = 1/(2m) Σ_i ‖ŷ_i − y_i‖²`` (the notes' form, see :func:`mean_squared_error`:
     half of PyTorch's ``mse_loss`` for one target)."""
 
+    population = True  # honed.population has it
     capturable = True
     name = "mse"
 
@@ -299,6 +307,7 @@ class MeanAbsoluteError(RegressionLoss):
     """``J = 1/m Σ_i ‖ŷ_i − y_i‖₁`` (see :func:`mean_absolute_error`): robust to outliers,
     a constant-size gradient ``sign(ŷ − y)/m``."""
 
+    population = True  # honed.population has it
     capturable = True
     name = "mae"
 
@@ -316,13 +325,16 @@ class Huber(RegressionLoss):
             (training standardizes the targets: δ = 1 is one standard deviation). Default 1.
     """
 
+    population = True  # honed.population has it
     capturable = True
     name = "huber"
 
-    def __init__(self, delta: float = 1.0):
-        from honed import validation as check
+    options = (
+        Option("delta", "float", 1.0, check.positive, "δ > 0 where the quadratic turns linear"),
+    )
 
-        self.delta = check.positive("delta", delta)
+    def __init__(self, delta: float = 1.0):
+        self.delta = self.options[0].validate(delta)
 
     def __call__(self, outputs, targets):
         return huber(outputs, targets, self.delta)
@@ -347,11 +359,23 @@ class Huber(RegressionLoss):
         return f"Huber(delta={self.delta:g})"
 
 
+def population_losses(task: str | None = None) -> list[str]:
+    """The registered losses that declare ``population = True`` (of ``task``:
+    ``"classification"`` or ``"regression"``), in registration order."""
+    return [
+        n
+        for n, cls in LOSSES.items()
+        if getattr(cls, "population", False) and task in (None, cls.task)
+    ]
+
+
 def loss_arguments(name: str) -> dict[str, float]:
     """The arguments the registered loss ``name`` takes, with their defaults."""
     import inspect
 
     cls = LOSSES.get(name)
+    if LOSSES.options(name):
+        return {o.name: o.default for o in LOSSES.options(name)}
     if cls.__init__ is Loss.__init__ or cls.__init__ is object.__init__:
         return {}
     params = inspect.signature(cls.__init__).parameters
@@ -430,6 +454,7 @@ __all__ = [
     "build_loss",
     "huber",
     "loss_arguments",
+    "population_losses",
     "mean_absolute_error",
     "regression_metrics",
     "error_rate",

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from honed.nn.layers import ELU, BatchNorm, LeakyReLU, declared_default
+from honed.nn.losses import population_losses
 
 # the defaults honed.nn's layers declare: a member computes what honed.nn.mlp's layers do
 _LEAKY_SLOPE = declared_default(LeakyReLU, "slope")
@@ -415,8 +416,9 @@ class StackedMLP:
         return (self.W0.size + self.flat.size) // max(self.P, 1)
 
 
-#: regression losses a population trains (linear outputs, standardized float targets)
-REGRESSION_LOSSES = ("mse", "mae", "huber")
+#: regression losses a population trains (linear outputs, standardized float targets): those
+#: of honed.nn that declare population = True and task = "regression"
+REGRESSION_LOSSES = tuple(population_losses("regression"))
 
 
 def _regression_target(logits: np.ndarray, y: np.ndarray) -> np.ndarray:

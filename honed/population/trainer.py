@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from honed.data.batches import n_batches
+from honed.nn.losses import LOSSES as _LOSS_REGISTRY
+from honed.nn.losses import population_losses
 from honed.population.members import HYPERPARAMETERS
 from honed.population.memory import check_memory, estimate_memory
 from honed.population.optim import PopulationOptimizer, kind_codes
@@ -38,7 +40,8 @@ from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, w
 from honed.train.memory import keep_freed_memory
 from honed.train.status import Status
 
-LOSSES = ("softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber")
+#: the losses a population trains: those of honed.nn that declare population = True
+LOSSES = tuple(population_losses())
 
 
 class PerMember:
@@ -159,12 +162,19 @@ class PopulationTrainer:
         keep_freed_memory()
         self.population = population
         self.loss = loss
-        extra = sorted(set(loss_args or {}) - ({"delta"} if loss == "huber" else set()))
+        declared = {o.name: o for o in _LOSS_REGISTRY.options(loss)}
+        extra = sorted(set(loss_args or {}) - set(declared))
         if extra:
             raise ValueError(
-                f"loss {loss!r} takes {'delta' if loss == 'huber' else 'no arguments'}, got {', '.join(extra)}"
+                f"loss {loss!r} takes {', '.join(declared) or 'no arguments'}, got {', '.join(extra)}"
             )
-        self.delta = float((loss_args or {}).get("delta", 1.0))
+        # δ of huber (the only loss with an argument the engine has); unused by the others
+        delta = declared.get("delta")
+        self.delta = (
+            1.0
+            if delta is None
+            else delta.validate((loss_args or {}).get("delta", delta.default), "loss_args.delta")
+        )
         self.batch_size = int(batch_size)
         self.common_order = bool(common_order)
         self.seed = seed

@@ -208,3 +208,38 @@ def test_the_population_uses_the_layers_declared_constants():
         LeakyReLU(-0.1)
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
         BatchNorm(3, momentum=1.0)
+
+
+def test_population_lab_and_tuner_accept_exactly_the_declared_losses():
+    from honed.nn import LOSSES, population_losses
+    from honed.population import stack, trainer
+
+    trains = population_losses()
+    assert trains == [n for n, cls in LOSSES.items() if cls.population]
+    assert trains == ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber"]
+    assert list(trainer.LOSSES) == trains
+    assert list(stack.REGRESSION_LOSSES) == population_losses("regression")
+    assert population_losses("regression") == [
+        n for n in trains if LOSSES.get(n).task == "regression"
+    ]
+    for name in LOSSES:
+        raw = {"train": {"loss": name}}
+        if LOSSES.get(name).task == "regression":
+            raw.update(data={"task": "regression"}, model={"output": "linear"})
+        config = ex.resolve_config(raw)
+        try:
+            check_population_config(config)
+            tuner = True
+        except ConfigError:
+            tuner = False
+        lab = _why_not_population(Spec("x", [2, 3, 1], loss=name)) is None
+        assert tuner == lab == (name in trains), name
+
+
+def test_a_loss_argument_is_declared_once():
+    from honed.nn.losses import LOSSES, Huber, loss_arguments
+
+    assert [o.name for o in LOSSES.options("huber")] == ["delta"]
+    assert loss_arguments("huber") == {"delta": 1.0} == {"delta": Huber().delta}
+    with pytest.raises(ValueError, match="delta must be > 0"):
+        Huber(0.0)
