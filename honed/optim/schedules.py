@@ -33,7 +33,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from honed import validation as check
-from honed.registry import Registry
+from honed.registry import Option, Registry
 
 __all__ = [
     "Schedule",
@@ -47,18 +47,43 @@ __all__ = [
 ]
 
 
+def _in_0_1(name: str, value) -> float:
+    """A number in (0, 1] (a decay base or factor)."""
+    value = check.positive(name, value)
+    if value > 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {value:g}")
+    return value
+
+
+def _at_least_1(name: str, value) -> int:
+    return check.integer(name, value, minimum=1)
+
+
 class Schedule:
     """Base of the named schedules: ``__call__(epoch)``, ``to_config()``, repr and equality.
 
-    Subclasses set ``name`` and ``_fields`` (the constructor arguments after ``lr``) and
-    implement ``_rate(epoch)``.
+    Subclasses set ``name``, declare their arguments after ``lr`` once as ``options``
+    (:class:`~honed.registry.Option`: type, default, check, help; ``_fields``, their names,
+    follows) and implement ``_rate(epoch)``.
     """
 
     name: str = ""
+    options: tuple[Option, ...] = ()
     _fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "options" in cls.__dict__ and "_fields" not in cls.__dict__:
+            cls._fields = tuple(o.name for o in cls.options)
 
     def __init__(self, lr: float):
         self.lr = check.positive("lr", lr)
+
+    def _set_options(self, **values) -> None:
+        """Each declared option's value, checked by its declaration, as an attribute."""
+        declared = {o.name: o for o in type(self).options}
+        for name, value in values.items():
+            setattr(self, name, declared[name].validate(value))
 
     def __call__(self, epoch: int) -> float:
         return self._rate(check.epoch(epoch))
@@ -116,11 +141,11 @@ class inverse_time(Schedule):
     """
 
     name = "inverse_time"
-    _fields = ("decay_rate",)
+    options = (Option("decay_rate", "float", 1.0, check.non_negative, ">= 0 (0: constant)"),)
 
     def __init__(self, lr: float, decay_rate: float = 1.0):
         super().__init__(lr)
-        self.decay_rate = check.non_negative("decay_rate", decay_rate)
+        self._set_options(decay_rate=decay_rate)
 
     def _rate(self, epoch: int) -> float:
         return self.lr / (1.0 + self.decay_rate * epoch)
@@ -135,14 +160,11 @@ class exponential(Schedule):
     """
 
     name = "exponential"
-    _fields = ("base",)
+    options = (Option("base", "float", 0.95, _in_0_1, "in (0, 1] (1: constant)"),)
 
     def __init__(self, lr: float, base: float = 0.95):
         super().__init__(lr)
-        base = check.positive("base", base)
-        if base > 1.0:
-            raise ValueError(f"base must be in (0, 1], got {base}")
-        self.base = base
+        self._set_options(base=base)
 
     def _rate(self, epoch: int) -> float:
         return self.base**epoch * self.lr
@@ -160,11 +182,11 @@ class inverse_sqrt(Schedule):
     """
 
     name = "inverse_sqrt"
-    _fields = ("k",)
+    options = (Option("k", "float", 1.0, check.positive, "the constant k > 0"),)
 
     def __init__(self, lr: float, k: float = 1.0):
         super().__init__(lr)
-        self.k = check.positive("k", k)
+        self._set_options(k=k)
 
     def _rate(self, epoch: int) -> float:
         return self.k / math.sqrt(max(epoch, 1)) * self.lr
@@ -180,12 +202,14 @@ class staircase(Schedule):
     """
 
     name = "staircase"
-    _fields = ("factor", "every")
+    options = (
+        Option("factor", "float", 0.5, _in_0_1, "the drop at each stair, in (0, 1]"),
+        Option("every", "int", 10, _at_least_1, "the length of a stair in epochs, >= 1"),
+    )
 
     def __init__(self, lr: float, factor: float = 0.5, every: int = 10):
         super().__init__(lr)
-        self.factor = check.number("factor", factor, low=0, high=1, low_open=True)
-        self.every = check.integer("every", every, minimum=1)
+        self._set_options(factor=factor, every=every)
 
     def _rate(self, epoch: int) -> float:
         return self.lr * self.factor ** (epoch // self.every)
@@ -249,16 +273,19 @@ class manual(Schedule):
 
 
 #: Registered learning-rate schedules (``train.schedule`` in an experiment file). A schedule
-#: class has ``name``, ``_fields`` (its arguments after ``lr``) and ``to_config``.
+#: class has ``name``, ``options`` (its arguments after ``lr``) and ``to_config``.
 SCHEDULES: Registry[type[Schedule]] = Registry("schedule")
 for _cls in (constant, inverse_time, exponential, inverse_sqrt, staircase, manual):
     SCHEDULES.register(_cls.name, _cls)
 
 
 def schedule_arguments(cls: type[Schedule]) -> dict[str, object]:
-    """A schedule's arguments after ``lr`` with their defaults (for the key reference)."""
+    """A schedule's arguments after ``lr`` with their defaults (for the key reference): its
+    declared ``options``, else its constructor's arguments."""
     import inspect
 
+    if cls.options:
+        return {o.name: o.default for o in cls.options}
     params = inspect.signature(cls.__init__).parameters
     return {
         name: (None if p.default is inspect.Parameter.empty else p.default)

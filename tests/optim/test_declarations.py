@@ -243,3 +243,21 @@ def test_a_loss_argument_is_declared_once():
     assert loss_arguments("huber") == {"delta": 1.0} == {"delta": Huber().delta}
     with pytest.raises(ValueError, match="delta must be > 0"):
         Huber(0.0)
+
+
+def test_schedules_declare_their_arguments_once():
+    from honed.optim import SCHEDULES
+    from honed.optim.schedules import schedule_arguments
+
+    declaring = [n for n in SCHEDULES if SCHEDULES.options(n)]
+    assert declaring == ["inverse_time", "exponential", "inverse_sqrt", "staircase"]
+    for name in declaring:
+        cls = SCHEDULES.get(name)
+        declared = {o.name: o.default for o in SCHEDULES.options(name)}
+        signature = inspect.signature(cls.__init__).parameters
+        assert {k: signature[k].default for k in declared} == declared, name
+        assert schedule_arguments(cls) == declared
+        config = cls(0.1).to_config()
+        assert config == {"name": name, "lr": 0.1, **declared}
+    with pytest.raises(ValueError, match=r"every must be an integer >= 1, got 0"):
+        SCHEDULES.get("staircase")(0.1, every=0)
