@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from honed import validation as check
-from honed.registry import Registry
+from honed.registry import Option, Registry
 
 Initializer = Callable[..., np.ndarray]
 
@@ -101,8 +101,19 @@ def he(n_in: int, n_out: int, rng=None, scale: float = 1.0) -> np.ndarray:
 #: ``(n_in, n_out, rng, scale) -> W``.
 INITIALIZERS: Registry[Initializer] = Registry("initializer")
 INITIALIZERS.register("zeros", zeros)
-INITIALIZERS.register("normal", normal)
-INITIALIZERS.register("uniform", uniform)
+# the arguments after ``scale`` each declares (the constructor defaults say the same: a test
+# checks)
+INITIALIZERS.register(
+    "normal", normal, options=(Option("std", "float", 1.0, help="σ before scale"),)
+)
+INITIALIZERS.register(
+    "uniform",
+    uniform,
+    options=(
+        Option("low", "float", -1.0, help="lower end before scale"),
+        Option("high", "float", 1.0, help="upper end before scale (> low)"),
+    ),
+)
 INITIALIZERS.register("xavier", xavier, aliases=("lecun",))
 INITIALIZERS.register("glorot", glorot)
 INITIALIZERS.register("he", he, aliases=("kaiming",))

@@ -261,3 +261,18 @@ def test_schedules_declare_their_arguments_once():
         assert config == {"name": name, "lr": 0.1, **declared}
     with pytest.raises(ValueError, match=r"every must be an integer >= 1, got 0"):
         SCHEDULES.get("staircase")(0.1, every=0)
+
+
+def test_initializers_declare_their_arguments_once():
+    from honed.nn import INITIALIZERS
+
+    declaring = {n: INITIALIZERS.options(n) for n in INITIALIZERS if INITIALIZERS.options(n)}
+    assert {n: [o.name for o in opts] for n, opts in declaring.items()} == {
+        "normal": ["std"],
+        "uniform": ["low", "high"],
+    }
+    for name, opts in declaring.items():
+        signature = inspect.signature(INITIALIZERS.get(name)).parameters
+        assert {o.name: signature[o.name].default for o in opts} == {
+            o.name: o.default for o in opts
+        }
