@@ -24,17 +24,17 @@ import time
 import numpy as np
 
 from honed.experiment.config import ConfigError, ExperimentConfig
+from honed.optim import OPTIMIZERS, population_optimizers
 
+#: the hyperparameters after lr of the optimizers a population trains, as they declare them
+_OPTIMIZER_KEYS = sorted({o.name for n in population_optimizers() for o in OPTIMIZERS.options(n)})
 #: dotted keys each member of a population may have its own value of
 PER_MEMBER = (
     "seed",
     "train.optimizer",
     "train.lr",
     "train.schedule",
-    "train.beta",
-    "train.beta1",
-    "train.beta2",
-    "train.eps",
+    *(f"train.{name}" for name in _OPTIMIZER_KEYS),
     "model.l1",
     "model.l2",
     "model.keep_prob",
@@ -43,10 +43,7 @@ PER_MEMBER = (
 #: per-member keys PBT perturbs, and the member field each one sets
 PERTURBABLE = {
     "train.lr": "lr",
-    "train.beta": "beta",
-    "train.beta1": "beta1",
-    "train.beta2": "beta2",
-    "train.eps": "eps",
+    **{f"train.{name}": name for name in _OPTIMIZER_KEYS},
     "model.l1": "l1",
     "model.l2": "l2",
     "model.keep_prob": "keep_prob",

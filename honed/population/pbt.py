@@ -27,10 +27,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from honed.population.halving import rank
+from honed.population.members import HYPERPARAMETERS
 from honed.population.trainer import PopulationTrainer
 
 _SCALES = ("log", "linear", "beta")
-_PERTURBABLE = ("lr", "beta", "beta1", "beta2", "eps", "l1", "l2", "keep_prob")
+#: lr, the population optimizers' declared hyperparameters, the penalties and dropout
+_PERTURBABLE = ("lr", *sorted(HYPERPARAMETERS), "l1", "l2", "keep_prob")
 DEFAULT_SPACE = {"lr": {"low": 1e-5, "high": 1.0, "scale": "log"}}
 
 

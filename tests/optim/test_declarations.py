@@ -106,6 +106,14 @@ def _check_everywhere_matches_the_declarations():
 def test_population_lab_and_config_accept_exactly_the_declarations():
     assert population_optimizers() == ["adam", "gd", "momentum", "rmsprop"]
     _check_everywhere_matches_the_declarations()
+    # the tuner's per-member and perturbable keys, PBT's space: the same declarations
+    from honed.experiment.population_tuning import PER_MEMBER, PERTURBABLE
+    from honed.population.pbt import _PERTURBABLE
+
+    train_keys = {k[len("train.") :] for k in PER_MEMBER if k.startswith("train.")}
+    assert train_keys == {"optimizer", "lr", "schedule", *HYPERPARAMETERS}
+    assert set(HYPERPARAMETERS) <= set(PERTURBABLE.values()) & set(_PERTURBABLE)
+    assert {"beta", "beta1", "beta2", "eps"} == set(HYPERPARAMETERS)
 
 
 def test_a_new_optimizer_shows_up_everywhere_or_is_refused_naming_what_it_lacks(sign_gd):
