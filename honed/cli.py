@@ -96,7 +96,7 @@ def cmd_train(args) -> int:
                 "scratch (its dev error came from a schedule of values and inherited weights)"
             )
         print(
-            f"from study {study.name!r}: trial #{best.number} (dev error {best.value:.4g}): "
+            f"from study {study.name!r}: trial #{best.number} ({study.value_name} {best.value:.4g}): "
             + ", ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
             )
@@ -577,18 +577,18 @@ def _print_study(study, top: int = 10) -> None:
     if not best:
         return
     keys = list(study.space)
-    header = f"{'#':>4} {'dev error':>10}  " + "  ".join(f"{k:>16}" for k in keys)
+    header = f"{'#':>4} {study.value_name:>12}  " + "  ".join(f"{k:>16}" for k in keys)
     print(header)
     pbt_members = False
     for t in best:
         values = "  ".join(f"{_fmt(t.params.get(k)):>16}" for k in keys)
-        print(f"{t.number:>4} {t.value:>10.4f}  {values}")
+        print(f"{t.number:>4} {t.value:>12.4f}  {values}")
         pbt = t.user_attrs.get("pbt")
         final = pbt.get("final_params") if isinstance(pbt, dict) else None
         if isinstance(final, dict) and final != t.params:
             pbt_members = True
             ended = "  ".join(f"{_fmt(final.get(k)):>16}" for k in keys)
-            print(f"{'':>4} {'ended with':>10}  {ended}")
+            print(f"{'':>4} {'ended with':>12}  {ended}")
     if pbt_members:
         print(
             "(PBT: a member starts with the first values and ends with the second, after "

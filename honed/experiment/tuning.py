@@ -268,8 +268,15 @@ def tune_experiment(
             ),
             pruner=pruner,
             progress=progress,
-            user_attrs={"config": as_dict},
+            user_attrs={"config": as_dict, "value_name": value_name(config)},
         )
+
+
+def value_name(config) -> str:
+    """What the experiment's trials report: the dev error of a classifier, or for a
+    regression the dev RMSE divided by σ of the training targets (the constant predictor's
+    RMSE, so 1 means "learned nothing")."""
+    return "dev RMSE / σ" if config.model.output == "linear" else "dev error"
 
 
 def open_study(path, name: str | None = None):

@@ -127,13 +127,13 @@ def _wall_time_figure(study, trials):
         ax.scatter(xs, [t.value for t in done], s=8, color="grey", alpha=0.5, label="trial")
         ax.legend(fontsize=7)
     ax.set_xlabel("wall time since the first trial started (s)")
-    ax.set_ylabel("dev error" if study.direction == "minimize" else "value")
+    ax.set_ylabel(study.value_name if study.direction == "minimize" else "value")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def _curves_figure(trials):
+def _curves_figure(trials, value_name: str = "dev error"):
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
@@ -161,7 +161,7 @@ def _curves_figure(trials):
     else:
         ax.text(0.5, 0.5, "no per-epoch values reported", ha="center", transform=ax.transAxes)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("dev error")
+    ax.set_ylabel(value_name)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -196,9 +196,15 @@ def write_report(study: Any, path: str | os.PathLike) -> str:
     main_png = base64.b64encode(buf.getvalue()).decode("ascii")
     imp = importances(study, trials)
     figures = [
-        ("Dev error per hyperparameter (own scales), best so far, zoom boxes", main_png),
+        (
+            f"{study.value_name.capitalize()} per hyperparameter (own scales), best so far, zoom boxes",
+            main_png,
+        ),
         ("Best so far over wall time", _png(_wall_time_figure(study, trials))),
-        ("Per-epoch dev error (pruned trials in red)", _png(_curves_figure(trials))),
+        (
+            f"Per-epoch {study.value_name} (pruned trials in red)",
+            _png(_curves_figure(trials, study.value_name)),
+        ),
         ("Parameter importances (η², honed's own; not fANOVA)", _png(_importance_figure(imp))),
     ]
     counts = ", ".join(f"{n} {s}" for s, n in study.summary().items() if n)
@@ -219,7 +225,7 @@ def write_report(study: Any, path: str | os.PathLike) -> str:
         parts.append(f"<p class='warn'>&#9888; {esc(w)}</p>")
     if best is not None:
         parts.append(
-            f"<p>Best: trial #{best.number}, dev error {best.value:.4g}: "
+            f"<p>Best: trial #{best.number}, {esc(study.value_name)} {best.value:.4g}: "
             + esc(
                 ", ".join(
                     f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"

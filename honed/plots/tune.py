@@ -188,7 +188,7 @@ def study_figure(study: Any, title: str | None = None):
             ax.set_xlabel(name)
         if ylog:
             _log_y(ax)
-        ax.set_ylabel("dev error" if study.direction == "minimize" else "value")
+        ax.set_ylabel(study.value_name if study.direction == "minimize" else "value")
         ax.grid(alpha=0.3)
 
     ax = flat[len(names)]

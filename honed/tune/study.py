@@ -210,6 +210,14 @@ class Study:
 
     # -- reading ------------------------------------------------------------------------
     @property
+    def value_name(self) -> str:
+        """What a trial's value measures, for tables and axes: the ``value_name`` user
+        attribute its creator stored (``"dev RMSE / σ"`` for a regression experiment),
+        else ``"dev error"``."""
+        name = self.user_attrs.get("value_name") if isinstance(self.user_attrs, dict) else None
+        return name if isinstance(name, str) and name else "dev error"
+
+    @property
     def trials(self) -> list[FrozenTrial]:
         """Every trial, by number (a fresh read of the storage; while this process runs
         the study, the driver's own up-to-date copy)."""

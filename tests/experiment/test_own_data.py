@@ -227,6 +227,10 @@ def test_regression_tunes_with_the_population_executor(diabetes_csv, tmp_path, c
 
     values = [t.value for t in open_study(study).trials]
     assert len(values) == 4 and all(0 < v < 1.2 for v in values)  # RMSE / σ of the targets
+    # study show names the value for what it is, not a classifier's "dev error"
+    assert main(["study", "show", str(study)]) == 0
+    shown = capsys.readouterr().out
+    assert "dev RMSE / σ" in shown and "dev error" not in shown
 
 
 def test_gradcheck_takes_a_regression_experiment(diabetes_csv, tmp_path, capsys):
