@@ -677,13 +677,19 @@ def _whole_lines(path: str):
 
     class WholeLinesJournalFile(JournalFileBackend):
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            from honed.train.durable import deferred_signals
+
             size = _whole_lines_size(self._file_path)
-            try:
-                super().append_logs(logs)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.truncate(self._file_path, size)
-                raise
+            # Ctrl-C or SIGTERM raised inside Optuna's file lock (taking it, writing,
+            # releasing it) would leave its lock file behind or fail its release with a
+            # traceback: the signal waits until this append is done.
+            with deferred_signals():
+                try:
+                    super().append_logs(logs)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.truncate(self._file_path, size)
+                    raise
 
     return WholeLinesJournalFile(path)
 
@@ -783,7 +789,10 @@ def _batching_rdb(base):
                 # also after an error: what was recorded before it is kept
                 ops, self._local.ops = self._local.ops, None
                 if ops:
-                    self._apply(ops)
+                    from honed.train.durable import deferred_signals
+
+                    with deferred_signals():  # one transaction, not cut by a signal
+                        self._apply(ops)
 
         def _apply(self, ops: list) -> None:
             from datetime import datetime as _datetime
