@@ -238,12 +238,7 @@ def cmd_predict(args) -> int:
             row += [f"{v:.6g}" for v in p]
         rows.append(row)
     if args.out:
-        import csv
-
-        with open(args.out, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
+        _write_rows(args.out, header, rows)
         counts = np.bincount(pred, minlength=len(run.class_names))
         top = ", ".join(
             f"{run.class_names[k]} {counts[k]}" for k in np.argsort(counts)[::-1][:3] if counts[k]
@@ -268,18 +263,27 @@ def _print_regression(run, X, args) -> int:
     header = ["index", *names]
     rows = [[str(i), *(f"{v:.6g}" for v in row)] for i, row in enumerate(values)]
     if args.out:
-        import csv
-
-        with open(args.out, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
+        _write_rows(args.out, header, rows)
         print(f"{len(rows)} predictions → {args.out}")
     else:
         print(",".join(header))
         for row in rows:
             print(",".join(row))
     return EXIT_OK
+
+
+def _write_rows(path, header: list[str], rows: list[list[str]]) -> None:
+    """``header`` and ``rows`` as a CSV file, written durably (a crash leaves no half file)."""
+    import csv
+    import io
+
+    from honed.train.durable import atomic_write
+
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    atomic_write(path, text.getvalue())
 
 
 def cmd_evaluate(args) -> int:
