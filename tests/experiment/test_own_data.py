@@ -155,6 +155,17 @@ def test_regression_predictions_are_in_the_targets_units(diabetes_run, diabetes_
     assert run.target_scaler.mean_.shape == (1,)
 
 
+def test_honed_predict_writes_regression_values_as_csv(diabetes_run, diabetes_csv, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "values.csv"
+    assert main(["predict", str(diabetes_run), str(diabetes_csv), "--out", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["index", "target"]
+    expected = honed.load_run(diabetes_run).predict(pd.read_csv(diabetes_csv))[:, 0]
+    np.testing.assert_allclose(written["target"], expected, rtol=1e-5)  # 6 significant digits
+
+
 def test_regression_epoch_lines_and_report_show_rmse_and_r2(diabetes_run, capsys):
     records = [json.loads(x) for x in (diabetes_run / "metrics.jsonl").read_text().splitlines()]
     assert {"dev_rmse", "dev_mae", "dev_r2"} <= set(records[-1])
