@@ -396,12 +396,13 @@ def cmd_report(args) -> int:
             f"{'epoch':>5}{'train cost':>12}{'train err':>11}{'dev cost':>10}{'dev err':>9}"
             f"{'lr':>10}"
         )
-    for r in records if not any("dev_r2" in r for r in records) else []:
-        dev_cost = "" if r.get("dev_cost") is None else f"{r['dev_cost']:.4f}"
-        dev_err = "" if r.get("dev_error") is None else f"{r['dev_error']:.2%}"
-        print(
-            f"{r['epoch']:>5}{r['train_cost']:>12.4f}{r['train_error']:>11.2%}{dev_cost:>10}{dev_err:>9}{r['lr']:>10.3g}"
-        )
+        for r in records:
+            dev_cost = "" if r.get("dev_cost") is None else f"{r['dev_cost']:.4f}"
+            dev_err = "" if r.get("dev_error") is None else f"{r['dev_error']:.2%}"
+            print(
+                f"{r['epoch']:>5}{r['train_cost']:>12.4f}{r['train_error']:>11.2%}"
+                f"{dev_cost:>10}{dev_err:>9}{r['lr']:>10.3g}"
+            )
     errors = summary.get("errors") or {}
     if errors and all("r2" in e for e in errors.values()):
         for split, e in errors.items():
