@@ -103,6 +103,11 @@ class _HonedEstimator(BaseEstimator):
         self.verbose = verbose
         self.dtype = dtype
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
     # -- parameters → experiment config --------------------------------------------------
     def _raw_config(self, seed: int) -> dict:
         """The parameters as a raw experiment config (what a TOML file would hold)."""
@@ -339,7 +344,6 @@ class HonedClassifier(ClassifierMixin, _HonedEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
-        tags.non_deterministic = self.random_state is None
         return tags
 
     def fit(self, X, y):
@@ -423,7 +427,6 @@ class HonedRegressor(RegressorMixin, _HonedEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.non_deterministic = self.random_state is None
         return tags
 
     def fit(self, X, y):

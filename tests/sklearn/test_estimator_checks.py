@@ -39,3 +39,11 @@ def test_invariance_in_float64(cls):
     estimator = cls(epochs=50, random_state=0, dtype="float64")
     check_methods_subset_invariance(cls.__name__, estimator)
     check_methods_sample_order_invariance(cls.__name__, estimator)
+
+
+@pytest.mark.parametrize("cls", [HonedClassifier, HonedRegressor])
+def test_tags_non_deterministic_only_without_random_state(cls):
+    from sklearn.utils import get_tags
+
+    assert get_tags(cls(random_state=None)).non_deterministic
+    assert not get_tags(cls(random_state=0)).non_deterministic
