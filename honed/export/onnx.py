@@ -373,9 +373,15 @@ def _output(g: _Graph, z: str, run, n_logits: int) -> list[str]:
 def _n_outputs(model, n_features: int) -> int:
     from honed.autograd import Tensor, no_grad
 
+    modules = [m for _, m in model.named_modules()] if hasattr(model, "named_modules") else []
+    modes = [(m, m.training) for m in modules]
     model.eval()
-    with no_grad():
-        return int(model(Tensor(np.zeros((2, n_features), np.float32))).data.shape[1])
+    try:
+        with no_grad():
+            return int(model(Tensor(np.zeros((2, n_features), np.float32))).data.shape[1])
+    finally:
+        for m, training in modes:  # exporting leaves the caller's model as it was
+            m.training = training
 
 
 def _n_inputs(model) -> int:

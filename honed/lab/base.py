@@ -252,7 +252,7 @@ class LabResult:
         def row(cells, tag):
             return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
 
-        color = "#1a7f37" if self.verdict.passed else "#cf222e"
+        color = {PASS: "#1a7f37", FAIL: "#cf222e", INCONCLUSIVE: "#9a6700"}[self.verdict.word]
         parts = [
             f"<h4>{html.escape(self.name)}: {html.escape(self.claim)}</h4>",
             "<table>" + row(self.columns, "th"),

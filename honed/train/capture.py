@@ -34,6 +34,8 @@ _PLAIN = (bool, int, float, str, type(None))
 
 
 def _declares(obj, flag: str = "capturable") -> bool:
+    """Whether ``obj``'s own class sets ``flag`` true: not inherited, so a subclass that
+    overrides ``forward`` is eager until it declares the flag itself."""
     return bool(type(obj).__dict__.get(flag, False))
 
 
@@ -57,7 +59,7 @@ def _fingerprint(objects) -> tuple:
     depends on: every attribute that is not an array — plain settings (``keep_prob``,
     ``training``) by value, parameters, generators and child modules by identity, lists
     (``Sequential.layers``) by their items — and how many attributes each has. Arrays
-    (buffers) are left out: the ops read them when they run."""
+    (buffers) are left out: the ops read them when they run; so are dicts."""
     getters = []
     for obj in objects:
         attrs = vars(obj)

@@ -235,6 +235,13 @@ def test_a_bare_model_exports_without_preprocessing():
     assert np.abs(out - logits_only.predict_proba(X)).max() <= TOLERANCE
 
 
+def test_export_leaves_a_training_model_in_training_mode():
+    model = mlp([5, 7, 3], activation="relu", output="softmax", seed=1)
+    model.train()
+    to_onnx(model)
+    assert all(m.training for _, m in model.named_modules())
+
+
 def test_a_layer_without_onnx_form_is_refused_by_name(tmp_path):
     class Cube(Module):
         def forward(self, x):

@@ -96,3 +96,23 @@ def test_table_formats_percent_columns_and_json_has_no_nan(tmp_path):
     assert saved["measurements"]["acc"] == [None]
     assert saved["verdict"] == {"outcome": "PASS", "passed": True, "reason": "ok"}
     assert saved["quick"] is False and r.text().startswith("x (full): mean ± sd")
+
+
+def test_notebook_view_colours_each_outcome_apart():
+    def html(outcome):
+        r = LabResult(
+            name="x",
+            claim="c",
+            settings={},
+            columns=["v"],
+            rows=[["one"]],
+            measurements={},
+            figures={},
+            verdict=Verdict(outcome, "why"),
+            seeds=[0],
+        )
+        return r._repr_html_()
+
+    colours = {o: html(o).split("color:")[1].split('"')[0] for o in (PASS, FAIL, INCONCLUSIVE)}
+    assert len(set(colours.values())) == 3
+    assert f">{INCONCLUSIVE}</b>: why" in html(INCONCLUSIVE)
