@@ -146,7 +146,7 @@ class Member:
             )
         if kind not in trains:
             raise ValueError(f"{where}: optimizer must be one of {trains}, got {kind!r}")
-        lr = values.get("lr", default_lr(_REGISTERED.get(kind)))
+        lr = values["lr"] if "lr" in values else default_lr(_REGISTERED.get(kind))
         if not callable(lr):
             lr = check.positive(f"{where}.lr", lr)
         else:
