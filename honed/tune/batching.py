@@ -65,6 +65,7 @@ class ReportBatcher:
             self._pending.append((trial_id, step, value))
 
     def pending(self) -> int:
+        """How many values wait for the next write."""
         with self._pending_lock:
             return len(self._pending)
 

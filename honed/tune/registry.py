@@ -223,7 +223,13 @@ def check_name(kind: str, name: object) -> str:
 
 # what the experiment layer and the command line read: every option of one kind of thing
 def declared_options(registry: Registry, option: str) -> Option:
-    """The one declaration of ``option`` among ``registry``'s things (they share it)."""
+    """The first declaration of ``option`` among ``registry``'s things, in registration
+    order: the general one (a later thing may narrow it, as ``inprocess`` does ``workers``;
+    its own declaration checks the value again when it is built).
+
+    Raises:
+        ValueError: no registered thing declares ``option``.
+    """
     for name in registry.declaring(option):
         for o in registry.options(name):
             if o.name == option:

@@ -156,6 +156,18 @@ def test_make_executor_reads_the_declared_options():
     assert isinstance(make_executor("In_Process"), InProcessExecutor)
 
 
+def test_declared_options_reads_the_first_declaration():
+    from honed.tune.registry import declared_options
+
+    reg = honed_registry.Registry("executor")
+    general = honed_registry.Option("workers", "int", None)
+    reg.register("a", object(), options=(general,))
+    reg.register("b", object(), options=(honed_registry.Option("workers", "int", 1),))
+    assert declared_options(reg, "workers") is general
+    with pytest.raises(ValueError, match="no executor declares the option 'address'"):
+        declared_options(reg, "address")
+
+
 def test_config_and_command_line_check_options_by_the_declaration(tmp_path, capsys):
     exp = tmp_path / "exp.toml"
     exp.write_text('[tune]\nmax_members = 0\n[tune.space]\n"train.lr" = {log = [1e-3, 1e-1]}\n')
