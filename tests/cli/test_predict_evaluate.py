@@ -9,6 +9,7 @@ import pytest
 import honed
 from honed.cli import main
 from honed.data import FASHION_MNIST_CLASSES, fashion_mnist, write_idx
+from tests.runs import train_run
 
 FASHION = """
 name = "fashion_small"
@@ -29,12 +30,7 @@ epochs = 2
 
 @pytest.fixture(scope="module")
 def fashion_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fashion")
-    exp = tmp / "fashion_small.toml"
-    exp.write_text(FASHION)
-    assert main(["train", str(exp), "--out", str(tmp / "runs"), "-q"]) == 0
-    (run,) = (tmp / "runs").iterdir()
-    return run
+    return train_run(FASHION, tmp_path_factory.mktemp("fashion"), "fashion_small.toml")
 
 
 @pytest.fixture(scope="module")
