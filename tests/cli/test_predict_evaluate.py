@@ -153,3 +153,9 @@ def test_new_commands_have_help(command, capsys):
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
     assert info.value.code == 0 and len(capsys.readouterr().out) > 200
+
+
+def test_read_table_input_refuses_a_run_not_trained_on_a_table(fashion_run, tmp_path):
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="was not trained on a table"):
+        honed.load_run(fashion_run).read_table_input(tmp_path / "x.csv")
