@@ -655,8 +655,10 @@ def prepare_missing(table: RawTable, missing: str) -> None:
     elif missing == "impute":
         dropped = table.drop_missing_targets()
         what = "a missing target"
-    else:
+    elif missing == "error":
         return
+    else:
+        raise ValueError(f'missing must be "error", "drop" or "impute", got {missing!r}')
     if dropped:
         warnings.warn(
             f"{table.source}: {dropped} row{'s' if dropped != 1 else ''} with {what} dropped "

@@ -113,12 +113,12 @@ class Diagnosis:
         return "avoidable bias" if max(self.avoidable_bias, 0.0) >= self.variance else "variance"
 
     def __str__(self) -> str:
-        f = self._fmt
+        fmt = self._fmt
         name = "error" if self.metric == "error" else self.metric
         lines = [f"errors: {self.reference}"] if self.reference else []
         lines.append(
-            f"train {name} {f(self.train_error)}, dev {name} {f(self.dev_error)}, "
-            f"human-level {f(self.human_error)} ({self.human_source})"
+            f"train {name} {fmt(self.train_error)}, dev {name} {fmt(self.dev_error)}, "
+            f"human-level {fmt(self.human_error)} ({self.human_source})"
         )
         if self.below_human:  # one statement: the raw negative number is not a bias
             below = (
@@ -129,18 +129,18 @@ class Diagnosis:
             lines.append(
                 f"avoidable bias 0 (training {name} is {below} below the human-level "
                 "estimate, so that estimate is above Bayes error and no avoidable bias is "
-                f"measurable against it), variance {f(self.variance, True)} (dev − train)"
+                f"measurable against it), variance {fmt(self.variance, True)} (dev − train)"
             )
         else:
             lines.append(
-                f"avoidable bias {f(self.avoidable_bias, True)} (train − human), "
-                f"variance {f(self.variance, True)} (dev − train)"
+                f"avoidable bias {fmt(self.avoidable_bias, True)} (train − human), "
+                f"variance {fmt(self.variance, True)} (dev − train)"
             )
         lines.append(f"verdict: {self.verdict}")
         bias = max(self.avoidable_bias, 0.0)
         lines.append(
             f"larger gap: {self.larger_gap} "
-            f"({f(max(bias, self.variance))} vs {f(min(bias, self.variance))})"
+            f"({fmt(max(bias, self.variance))} vs {fmt(min(bias, self.variance))})"
         )
         for f in self.findings:
             lines.append(f"curves: {f.message} → {f.advice}")

@@ -214,15 +214,10 @@ def prepare_data(config: ExperimentConfig, normalizer_state: dict | None = None)
     )
 
 
-def output_width(config: ExperimentConfig, data: Data) -> int:
-    """The data's outputs: C classes, or one per target column (regression)."""
-    return data.n_outputs
-
-
 def build_model(config: ExperimentConfig, n_features: int, n_out: int):
     """The experiment's MLP: hidden blocks Dense → [BatchNorm] → activation → [Dropout], then
     C logits (softmax), one logit (sigmoid, two classes) or one value per target (linear);
-    ``n_out`` is C or the number of targets (:func:`output_width` of prepared data)."""
+    ``n_out`` is C or the number of targets (``Data.n_outputs`` of prepared data)."""
     from honed.nn import mlp
 
     m = config.model
@@ -288,7 +283,7 @@ def build_trainer(config: ExperimentConfig, data: Data, callbacks=()):
     """Model, optimizer and :class:`~honed.train.Trainer` for prepared data."""
     from honed.train import EarlyStopping, Trainer
 
-    model = build_model(config, int(np.prod(data.train.X.shape[1:])), output_width(config, data))
+    model = build_model(config, int(np.prod(data.train.X.shape[1:])), data.n_outputs)
     optimizer = build_optimizer(config, model.parameters())
     callbacks = list(callbacks)
     es = config.train.early_stopping

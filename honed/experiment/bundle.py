@@ -161,6 +161,8 @@ class RunBundle:
         that names none of the run's columns is data, not a header."""
         from honed.data.tables import read_features
 
+        if self.table is None:
+            raise ValueError(f"{self.run_dir.name} was not trained on a table")
         frame, has_header = read_features(path)
         known = set(self.table.columns) | set(self.target_names or [])
         if has_header and not known & set(frame.columns) and Path(path).suffix == ".csv":

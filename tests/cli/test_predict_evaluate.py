@@ -9,6 +9,7 @@ import pytest
 import honed
 from honed.cli import main
 from honed.data import FASHION_MNIST_CLASSES, fashion_mnist, write_idx
+from tests.runs import train_run
 
 FASHION = """
 name = "fashion_small"
@@ -29,12 +30,7 @@ epochs = 2
 
 @pytest.fixture(scope="module")
 def fashion_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fashion")
-    exp = tmp / "fashion_small.toml"
-    exp.write_text(FASHION)
-    assert main(["train", str(exp), "--out", str(tmp / "runs"), "-q"]) == 0
-    (run,) = (tmp / "runs").iterdir()
-    return run
+    return train_run(FASHION, tmp_path_factory.mktemp("fashion"), "fashion_small.toml")
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +153,9 @@ def test_new_commands_have_help(command, capsys):
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
     assert info.value.code == 0 and len(capsys.readouterr().out) > 200
+
+
+def test_read_table_input_refuses_a_run_not_trained_on_a_table(fashion_run, tmp_path):
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="was not trained on a table"):
+        honed.load_run(fashion_run).read_table_input(tmp_path / "x.csv")

@@ -111,3 +111,15 @@ def test_a_column_of_identifiers_is_warned_about():
     frame = pd.DataFrame({"id": [f"p{i}" for i in range(80)], "x": range(80), "y": [0, 1] * 40})
     with pytest.warns(DataWarning, match=r"column 'id' has 80 distinct values in 80 training"):
         from_frame(frame, target="y")
+
+
+def test_prepare_missing_refuses_an_unknown_mode(tmp_path):
+    from honed.data.tables import prepare_missing
+
+    _frame().to_csv(tmp_path / "t.csv", index=False)
+    table = read_table(tmp_path / "t.csv", target="label")
+    with pytest.raises(ValueError, match=r"missing must be .*got 'Drop'"):
+        prepare_missing(table, "Drop")
+    with pytest.warns(UserWarning, match="2 rows with a missing value dropped"):
+        prepare_missing(table, "drop")  # the real modes still work
+    assert len(table.features) == 3

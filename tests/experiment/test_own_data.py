@@ -11,6 +11,7 @@ import pytest
 
 import honed
 from honed.cli import main
+from tests.runs import train_run
 
 pytest.importorskip("pandas")
 
@@ -56,11 +57,7 @@ def _penguins_csv():
 @pytest.fixture(scope="module")
 def penguins_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("penguins")
-    exp = tmp / "penguins.toml"
-    exp.write_text(PENGUINS.format(path=_penguins_csv()))
-    assert main(["train", str(exp), "--out", str(tmp / "runs"), "-q"]) == 0
-    (run,) = (tmp / "runs").iterdir()
-    return run
+    return train_run(PENGUINS.format(path=_penguins_csv()), tmp, "penguins.toml")
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +70,7 @@ def diabetes_csv(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def diabetes_run(diabetes_csv):
-    exp = diabetes_csv.parent / "diabetes.toml"
-    exp.write_text(DIABETES.format(path=diabetes_csv))
-    assert main(["train", str(exp), "--out", str(diabetes_csv.parent / "runs"), "-q"]) == 0
-    (run,) = (diabetes_csv.parent / "runs").iterdir()
-    return run
+    return train_run(DIABETES.format(path=diabetes_csv), diabetes_csv.parent, "diabetes.toml")
 
 
 def test_penguins_csv_as_shipped_trains_to_97_percent(penguins_run):

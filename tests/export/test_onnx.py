@@ -18,6 +18,7 @@ from honed.export import OPSET, ExportError, save_onnx, to_onnx  # noqa: E402
 from honed.nn import layers as L  # noqa: E402
 from honed.nn import mlp  # noqa: E402
 from honed.nn.module import MODULE_REGISTRY, Module  # noqa: E402
+from tests.runs import train_run  # noqa: E402
 
 TOLERANCE = 1e-5  # max |onnxruntime − predict_proba| over every probability, float32
 
@@ -64,12 +65,7 @@ def metadata(proto) -> dict:
 @pytest.fixture(scope="module")
 def fashion_run(tmp_path_factory):
     """The main job on a 3000-image subset with batch norm and dropout (2 epochs)."""
-    tmp = tmp_path_factory.mktemp("main_job")
-    exp = tmp / "main.toml"
-    exp.write_text(MAIN_JOB)
-    assert main(["train", str(exp), "--out", str(tmp / "runs"), "-q"]) == 0
-    (run,) = (tmp / "runs").iterdir()
-    return run
+    return train_run(MAIN_JOB, tmp_path_factory.mktemp("main_job"), "main.toml")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ pd = pytest.importorskip("pandas")
 import honed  # noqa: E402
 from honed.cli import main  # noqa: E402
 from honed.export import ExportError, to_onnx  # noqa: E402
+from tests.runs import train_run  # noqa: E402
 
 TOLERANCE = 1e-5
 
@@ -75,12 +76,8 @@ def session_of(proto):
     return ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
-def train(tmp_path, text: str) -> str:
-    exp = tmp_path / "exp.toml"
-    exp.write_text(text)
-    assert main(["train", str(exp), "--out", str(tmp_path / "runs"), "-q"]) == 0
-    (run,) = (tmp_path / "runs").iterdir()
-    return run
+def train(tmp_path, text: str):
+    return train_run(text, tmp_path, "exp.toml")
 
 
 @pytest.fixture(scope="module")
