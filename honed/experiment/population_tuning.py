@@ -25,6 +25,7 @@ import numpy as np
 
 from honed.experiment.config import ConfigError, ExperimentConfig
 from honed.optim import OPTIMIZERS, population_optimizers
+from honed.train.stopping import best_epoch
 
 #: the hyperparameters after lr of the optimizers a population trains, as they declare them
 _OPTIMIZER_KEYS = sorted({o.name for n in population_optimizers() for o in OPTIMIZERS.options(n)})
@@ -220,13 +221,9 @@ def _value(history, early_stopping) -> float | None:
     if not records:
         return None
     if early_stopping:
-        best, best_epoch = math.inf, None
-        for r in records:
-            v = r.get(early_stopping["monitor"])
-            if v is not None and math.isfinite(v) and v < best - early_stopping["min_delta"]:
-                best, best_epoch = v, r
-        if best_epoch is not None:
-            return best_epoch["dev_error"]
+        best = best_epoch(records, early_stopping["monitor"], early_stopping["min_delta"])
+        if best is not None:
+            return best["dev_error"]
     return records[-1].get("dev_error")
 
 

@@ -39,6 +39,7 @@ from honed.population.optim import PopulationOptimizer, kind_codes
 from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
 from honed.train.memory import keep_freed_memory
 from honed.train.status import Status
+from honed.train.stopping import PatienceRule, check_monitor
 
 #: the losses a population trains: those of honed.nn that declare population = True
 LOSSES = tuple(population_losses())
@@ -155,10 +156,7 @@ class PopulationTrainer:
             raise ValueError(f"patience must be an integer >= 1 or None, got {patience}")
         if not min_delta >= 0:
             raise ValueError(f"min_delta must be >= 0, got {min_delta}")
-        if monitor not in ("dev_error", "dev_cost", "train_error", "train_cost"):
-            raise ValueError(
-                f"monitor must be dev_error, dev_cost, train_error or train_cost, got {monitor!r}"
-            )
+        check_monitor(monitor)
         keep_freed_memory()
         self.population = population
         self.loss = loss
@@ -214,8 +212,9 @@ class PopulationTrainer:
             )
             for k in self.alive
         }
-        # per-member early stopping: best value, epoch, wait, best weights
-        self._es = {k: [math.inf, 0, 0, None] for k in self.alive}
+        # per-member early stopping: the rule's arrays follow self.alive; best weights by id
+        self._rule = PatienceRule(len(self.alive), self.patience, self.min_delta)
+        self._best_weights: dict[int, dict] = {}
         self._acc = None
 
     # -- memory -------------------------------------------------------------------------
@@ -244,7 +243,7 @@ class PopulationTrainer:
         return out
 
     def _write_back(self, k: int, pos: int, best_weights: bool = True) -> None:
-        best = self._es.get(k, [None] * 4)[3]
+        best = self._best_weights.get(k)
         if best_weights and self.patience is not None and best is not None:
             self.population.states[k] = {n: a.copy() for n, a in best.items()}
         else:
@@ -273,6 +272,7 @@ class PopulationTrainer:
         self._dirty = True
         params_before = self.stack.params()
         self.optimizer.take(keep, params_before)
+        self._rule.take(keep)
         self.stack.take(keep)
         self.optimizer.prepare(self.stack.params(), self.stack.member_index())
         gone = [self.alive[p] for p in range(len(self.alive)) if p not in set(keep)]
@@ -296,8 +296,12 @@ class PopulationTrainer:
         for name in ("optimizer", "lr", *HYPERPARAMETERS, "l1", "l2", "init_scale"):
             setattr(dst_member, name, getattr(src_member, name))
         dst_member.keep_prob = list(src_member.keep_prob)
-        es = self._es[src]
-        self._es[dst] = [es[0], es[1], es[2], None if es[3] is None else dict(es[3])]
+        self._rule.copy_member(pd, ps)
+        best = self._best_weights.get(src)
+        if best is None:
+            self._best_weights.pop(dst, None)
+        else:
+            self._best_weights[dst] = dict(best)
 
     def refresh(self) -> None:
         """Re-read the members' hyperparameters before the next epoch (call after changing
@@ -538,22 +542,20 @@ class PopulationTrainer:
                 g += np.sign(w) * l1.reshape(shape).astype(dtype)
 
     def _early_stopping(self, epoch: int, records: dict) -> None:
-        stopping = []
-        for pos, k in enumerate(self.alive):
-            value = records[k].get(self.monitor)
-            if value is None or not math.isfinite(value):
-                continue
-            es = self._es[k]
-            if value < es[0] - self.min_delta:
-                es[0], es[1], es[2] = value, epoch, 0
-                es[3] = self.stack.member_state(pos)
-            else:
-                es[2] += 1
-                if es[2] >= self.patience:
-                    stopping.append(k)
-                    self.population.histories[k].events.append(
-                        {"epoch": epoch, "event": "early_stop", "best_epoch": es[1], "best": es[0]}
-                    )
+        values = [records[k].get(self.monitor) for k in self.alive]
+        improved, stop = self._rule.update(epoch, values)
+        for pos in np.flatnonzero(improved):
+            self._best_weights[self.alive[pos]] = self.stack.member_state(pos)
+        stopping = [self.alive[pos] for pos in np.flatnonzero(stop)]
+        for pos in np.flatnonzero(stop):
+            self.population.histories[self.alive[pos]].events.append(
+                {
+                    "epoch": epoch,
+                    "event": "early_stop",
+                    "best_epoch": int(self._rule.best_epoch[pos]),
+                    "best": float(self._rule.best[pos]),
+                }
+            )
         self.stop(stopping, status=Status.EARLY_STOPPED)
 
     # -- progress -----------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from honed import validation as check
+from honed.train.stopping import PatienceRule, check_monitor
 
 
 class Callback:
@@ -49,6 +49,7 @@ class EarlyStopping(Callback):
     The best weights are always restored at the end of training — also when training ends by
     running out of epochs — so the model you get is the one with the lowest dev error (the
     notes: early stopping keeps the parameters from the point where the dev error was lowest).
+    The rule itself (shared with populations) is :class:`honed.train.stopping.PatienceRule`.
 
     Args:
         monitor: a History column to minimise, ``dev_error`` or ``dev_cost``.
@@ -57,41 +58,39 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor: str = "dev_error", patience: int = 5, min_delta: float = 0.0):
-        if monitor not in ("dev_error", "dev_cost", "train_error", "train_cost"):
-            raise ValueError(
-                f"monitor must be dev_error, dev_cost, train_error or train_cost, got {monitor!r}"
-            )
-        if int(patience) != patience or patience < 1:
-            raise ValueError(f"patience must be an integer >= 1, got {patience}")
-        if min_delta < 0:
-            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
-        self.best = math.inf
-        self.best_epoch = 0
-        self.wait = 0
+        self.monitor = check_monitor(monitor)
+        self.rule = PatienceRule(1, patience, min_delta)
+        self.patience, self.min_delta = self.rule.patience, self.rule.min_delta
         self.best_weights: dict[str, np.ndarray] | None = None
         self.stopped_epoch = 0
 
+    @property
+    def best(self) -> float:
+        return float(self.rule.best[0])
+
+    @property
+    def best_epoch(self) -> int:
+        return int(self.rule.best_epoch[0])
+
+    @property
+    def wait(self) -> int:
+        return int(self.rule.wait[0])
+
     def on_epoch_end(self, trainer, epoch, logs):
-        value = logs.get(self.monitor)
-        if value is None or not math.isfinite(value):
-            return
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        improved, stop = self.rule.update(epoch, [logs.get(self.monitor)])
+        if improved[0]:
             self.best_weights = {k: v.copy() for k, v in trainer.model.state_dict().items()}
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.stopped_epoch = epoch
-                trainer.stop_training = True
-                trainer.history.events.append(
-                    {
-                        "epoch": epoch,
-                        "event": "early_stop",
-                        "best_epoch": self.best_epoch,
-                        "best": self.best,
-                    }
-                )
+        elif stop[0]:
+            self.stopped_epoch = epoch
+            trainer.stop_training = True
+            trainer.history.events.append(
+                {
+                    "epoch": epoch,
+                    "event": "early_stop",
+                    "best_epoch": self.best_epoch,
+                    "best": self.best,
+                }
+            )
 
     def on_train_end(self, trainer):
         if self.best_weights is not None:
@@ -108,9 +107,9 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state):
-        self.best = state["best"]
-        self.best_epoch = state["best_epoch"]
-        self.wait = state["wait"]
+        self.rule.load_state_dict(
+            {"best": [state["best"]], "best_epoch": [state["best_epoch"]], "wait": [state["wait"]]}
+        )
         self.stopped_epoch = state.get("stopped_epoch", 0)
         self.best_weights = state.get("best_weights")
 
