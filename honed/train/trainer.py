@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from honed import validation as check
-from honed.autograd import Tensor, is_grad_enabled, no_grad
-from honed.autograd.capture import Tape
+from honed.autograd import Tensor, no_grad
 from honed.data.batches import minibatches, n_batches
 from honed.nn.losses import Loss, get_loss, regression_metrics
 from honed.nn.regularizers import WeightPenalty
@@ -33,6 +32,7 @@ from honed.train.durable import deferred_signals
 from honed.train.memory import keep_freed_memory
 from honed.train.metrics import History
 from honed.train.status import Status
+from honed.train.step import EagerForward, TrainStep
 
 
 class TrainingDiverged(RuntimeError):
@@ -62,34 +62,6 @@ def _generators(model) -> list[tuple[str, np.random.Generator]]:
         if isinstance(rng, np.random.Generator):
             found.append((name, rng))
     return found
-
-
-class _EagerStep:
-    """An eager forward with the interface of a replayed one (``outputs``, ``cost``,
-    ``backward``)."""
-
-    __slots__ = ("outputs_tensor", "J")
-
-    def __init__(self, model, loss, X_batch, y_batch):
-        self.outputs_tensor = model(Tensor(X_batch))
-        self.J = loss(self.outputs_tensor, y_batch)
-
-    @classmethod
-    def of(cls, outputs, J) -> _EagerStep:
-        step = object.__new__(cls)
-        step.outputs_tensor, step.J = outputs, J
-        return step
-
-    @property
-    def outputs(self):
-        return self.outputs_tensor.data
-
-    @property
-    def cost(self):
-        return self.J.data
-
-    def backward(self) -> None:
-        self.J.backward()
 
 
 class Trainer:
@@ -157,7 +129,10 @@ class Trainer:
         self.extra_state = dict(extra_state or {})
         self.eval_batch_size = eval_batch_size
         self.target_scale = None if target_scale is None else np.asarray(target_scale)
-        self.capture = StepCapture(model, self.loss) if check.boolean("capture", capture) else None
+        # forward (captured), loss, penalty, backward, update: shared with PopulationTrainer
+        self.step = TrainStep(
+            model, self.loss, optimizer, self.penalty, check.boolean("capture", capture)
+        )
         self.history = History()
         self.epoch = 0  # epochs completed
         self.stop_training = False
@@ -182,10 +157,7 @@ class Trainer:
 
     def backward(self, J: Tensor, m: int) -> None:
         """Gradients of ``J + penalty`` into every parameter's ``.grad`` (cleared first)."""
-        self.optimizer.zero_grad()
-        J.backward()
-        if self.penalty is not None:
-            self.penalty.add_gradient(m)
+        self.step.backward(EagerForward.of(None, J), m)
 
     def train_step(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, float]:
         """One step of gradient descent on a mini-batch: the one place a step happens.
@@ -202,10 +174,8 @@ class Trainer:
             TrainingDiverged: the cost is NaN or infinite (nothing was updated).
         """
         m = len(X_batch)
-        step = self._forward(X_batch, y_batch)
-        value = float(step.cost)
-        if self.penalty is not None:
-            value += self.penalty.value(m)
+        step = self.step.forward(X_batch, y_batch)
+        value = float(self.step.costs(step, m))
         if not math.isfinite(value):
             epoch, batch = self.epoch + 1, self._batch + 1
             raise TrainingDiverged(
@@ -215,36 +185,13 @@ class Trainer:
                 epoch,
                 batch,
             )
-        self.optimizer.zero_grad()
-        step.backward()
-        if self.penalty is not None:
-            self.penalty.add_gradient(m)
-        self.optimizer.step()
+        self.step.update(step, m)
         return value, self.loss.error(step.outputs, y_batch)
 
-    def _forward(self, X_batch: np.ndarray, y_batch: np.ndarray):
-        """The step's forward: replayed when captured (see :mod:`honed.train.capture`),
-        else eager (and recorded while the capture learns the step)."""
-        capture = self.capture
-        if capture is None or capture.disabled or not is_grad_enabled():
-            return _EagerStep(self.model, self.loss, X_batch, y_batch)
-        key = capture.key(X_batch, y_batch)
-        entry = capture.lookup(key)
-        if entry is not None and entry[0] == "replay":
-            return capture.replay(entry[1], X_batch, y_batch)
-        if entry is None:  # a new key: the model may have changed, read it again
-            key = capture.key(X_batch, y_batch, learn=True)
-            entry = capture.lookup(key)
-        if key is None or entry is not None and entry[0] == "eager":
-            return _EagerStep(self.model, self.loss, X_batch, y_batch)
-        with Tape() as tape:
-            x = Tensor(X_batch)
-            outputs = self.model(x)
-            tape.mark_loss()
-            J = self.loss(outputs, y_batch)
-        if isinstance(outputs, Tensor) and isinstance(J, Tensor):
-            capture.record(key, tape, x, y_batch, outputs, J)
-        return _EagerStep.of(outputs, J)
+    @property
+    def capture(self) -> StepCapture | None:
+        """The step's capture (:mod:`honed.train.capture`), or None when it is off."""
+        return self.step.capture
 
     # -- training -----------------------------------------------------------------------
     def fit(self, train, dev=None, epochs: int = 10, verbose: int | None = None) -> History:
