@@ -255,3 +255,217 @@ def test_gradcheck_member_linear_shared_and_per_member_inputs():
         weights = rng.standard_normal((3, 6, 5))
         result = gradcheck(lambda x=x, w=weights: (linear(x, W, b) * w).sum(), [x, W, b])
         assert result.error < 1e-7, str(result)
+
+
+# -- batch norm and dropout ----------------------------------------------------------------------
+def _bn_dropout_models():
+    """Members with different keep_prob; the last at 1.0, so its mlp has no Dropout layer."""
+    keeps = (0.6, 0.85, 1.0)
+    models = [
+        nn.mlp([4, 8, 6, 3], batch_norm=True, keep_prob=kp, seed=k).to(np.float64)
+        for k, kp in enumerate(keeps)
+    ]
+    template = nn.mlp([4, 8, 6, 3], batch_norm=True, keep_prob=0.5)
+    return template, models, keeps
+
+
+def test_mlp_with_batch_norm_and_per_member_dropout_equals_standalone():
+    template, models, keeps = _bn_dropout_models()
+    assert not any(isinstance(m, nn.Dropout) for m in models[2].modules())
+    X, y = _data(m=16, seed=9)
+    pop = assert_members_equal(template, models, X, y, nn.softmax_cross_entropy)
+    dropouts = [m for m in pop.modules() if isinstance(m, nn.Dropout)]
+    assert [d.keep_prob.tolist() for d in dropouts] == [list(keeps)] * 2
+    assert dropouts[0].rng[2] is None  # the member without dropout draws nothing
+    # the masks really differ between members and drop something
+    out = pop(Tensor(X))
+    assert out.shape == (3, 16, 3)
+
+
+def test_dropout_draws_member_k_mask_from_member_k_generator():
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    X, y = _data(m=16, seed=10)
+    for _ in range(3):  # the Generators advance in step with the standalone ones
+        out = pop(Tensor(X)).data
+        for k, model in enumerate(models):
+            np.testing.assert_allclose(out[k], model(Tensor(X)).data, rtol=0, atol=TOL)
+
+
+def test_batch_norm_running_averages_equal_after_a_few_steps():
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    rng = np.random.default_rng(11)
+    for _ in range(4):
+        X = rng.standard_normal((10, 4)) * 2 + 1
+        pop(Tensor(X))
+        for model in models:
+            model(Tensor(X))
+    bns = [m for m in pop.modules() if isinstance(m, nn.BatchNorm)]
+    assert bns[0].running_mean.shape == (3, 1, 8)
+    for k, model in enumerate(models):
+        mine = [m for m in model.modules() if isinstance(m, nn.BatchNorm)]
+        for stacked, own in zip(bns, mine):
+            np.testing.assert_allclose(stacked.running_mean[k, 0], own.running_mean, atol=TOL)
+            np.testing.assert_allclose(stacked.running_var[k, 0], own.running_var, atol=TOL)
+    # eval mode: the running averages, each member's own
+    X = rng.standard_normal((5, 4))
+    pop.eval()
+    out = pop(Tensor(X)).data
+    for k, model in enumerate(models):
+        np.testing.assert_allclose(out[k], model.eval()(Tensor(X)).data, rtol=0, atol=TOL)
+
+
+def test_batch_norm_members_refuse_a_one_row_batch():
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    with pytest.raises(ValueError, match="at least 2 examples per batch"):
+        pop(Tensor(np.ones((1, 4))))
+
+
+# -- penalties, λ per member -----------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["l2", "l1", "both"])
+def test_penalty_with_a_lambda_per_member(kind):
+    X, y = _data(seed=12)
+    models = [_dense_maxout_dense(5 * k) for k in range(3)]
+    lam1 = np.array([0.0, 0.3, 1.1]) if kind != "l2" else 0.0
+    lam2 = np.array([0.5, 0.0, 2.0]) if kind != "l1" else 0.0
+    pop = members.stack(models[0], models)
+    m = len(X)
+    # the graph form
+    pop.zero_grad()
+    J = nn.softmax_cross_entropy(pop(Tensor(X)), y) + pop.penalty(l1=lam1, l2=lam2, m=m)
+    J.sum().backward()
+    graph_grads = [p.grad for p in pop.parameters()]
+    # the Trainer's form: the value added, the gradient added after backward
+    wp = nn.WeightPenalty(pop, l1=lam1, l2=lam2)
+    pop.zero_grad()
+    J0 = nn.softmax_cross_entropy(pop(Tensor(X)), y)
+    J0.sum().backward()
+    wp.add_gradient(m)
+    values = J0.data + wp.value(m)
+    for k, model in enumerate(models):
+        l1k = float(np.broadcast_to(lam1, 3)[k])
+        l2k = float(np.broadcast_to(lam2, 3)[k])
+        model.zero_grad()
+        Jk = nn.softmax_cross_entropy(model(Tensor(X)), y) + model.penalty(l1=l1k, l2=l2k, m=m)
+        Jk.backward()
+        assert abs(J.data[k] - float(Jk.data)) <= TOL
+        assert abs(values[k] - float(Jk.data)) <= TOL
+        for g_graph, p_pop, p in zip(graph_grads, pop.parameters(), model.parameters()):
+            np.testing.assert_allclose(g_graph[k].reshape(p.grad.shape), p.grad, atol=TOL, rtol=0)
+            np.testing.assert_allclose(
+                p_pop.grad[k].reshape(p.grad.shape), p.grad, atol=TOL, rtol=0
+            )
+
+
+def test_penalty_lambda_per_member_checked():
+    models = [nn.mlp([4, 6, 3], seed=k) for k in range(2)]
+    pop = members.stack(models[0], models)
+    with pytest.raises(ValueError, match=r"l2 must be one number or 2 \(one per member\)"):
+        nn.WeightPenalty(pop, l2=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="l1 must be .*got -0.5"):
+        nn.WeightPenalty(pop, l1=[0.1, -0.5])
+    with pytest.raises(ValueError, match="l2 has one value per member"):
+        nn.WeightPenalty(models[0], l2=[0.1, 0.2])
+    assert nn.WeightPenalty(pop, l2=0.1).value(4).shape == (2,)
+
+
+def test_gradcheck_a_stacked_network_with_batch_norm_and_penalty():
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    for d in pop.modules():
+        if isinstance(d, nn.Dropout):
+            d.eval()  # random masks would change between the finite differences
+    X, y = _data(m=8, seed=13)
+    lam = np.array([0.1, 0.0, 0.7])
+
+    def cost():
+        J = nn.softmax_cross_entropy(pop(Tensor(X)), y) + pop.penalty(l1=lam, l2=lam, m=8)
+        return (J * np.array([1.0, 0.5, 2.0])).sum()
+
+    result = gradcheck(cost, pop)
+    assert result.error < 1e-7, str(result)
+
+
+def test_gradcheck_member_losses_and_dropout():
+    from honed.autograd import Parameter, member_dropout, sigmoid_cross_entropy
+    from honed.autograd import softmax_cross_entropy as sce
+
+    rng = np.random.default_rng(14)
+    z = Parameter(rng.standard_normal((3, 5, 4)))
+    w = np.array([1.0, -0.5, 2.0])
+    labels = rng.integers(0, 4, (3, 5))
+    assert gradcheck(lambda: (sce(z, labels) * w).sum(), [z]).error < 1e-7
+    t = rng.random((5, 4))
+    assert gradcheck(lambda: (sigmoid_cross_entropy(z, t) * w).sum(), [z]).error < 1e-7
+    for loss in (nn.mean_squared_error, nn.mean_absolute_error, nn.huber):
+        assert gradcheck(lambda f=loss: (f(z, t) * w).sum(), [z]).error < 1e-7
+    layer = members.stack(nn.Dropout(0.5), [nn.Dropout(0.5, rng=1), nn.Dropout(0.7, rng=2)])
+    x = Parameter(rng.standard_normal((2, 5, 4)))
+    state = [g.bit_generator.state for g in layer.rng]
+
+    def dropped():
+        for g, s in zip(layer.rng, state):  # the same masks at every evaluation
+            g.bit_generator.state = s
+        return (member_dropout(x, layer) * rng_weights).sum()
+
+    rng_weights = rng.standard_normal((2, 5, 4))
+    assert gradcheck(dropped, [x]).error < 1e-7
+
+
+# -- the captured step ----------------------------------------------------------------------------
+def test_a_captured_replay_of_a_stacked_step_equals_the_eager_step_bit_for_bit():
+    from honed.autograd.capture import Tape, build_program
+
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models).to(np.float32)
+    rng = np.random.default_rng(15)
+    X = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.integers(0, 3, (3, 16))  # per-member labels
+
+    def snapshot():
+        return (
+            [list(g.bit_generator.state for g in d.rng if g is not None)
+             for d in pop.modules() if isinstance(d, nn.Dropout)],
+            [b.copy() for b in pop.buffers()],
+        )  # fmt: skip
+
+    def restore(snap):
+        states, buffers = snap
+        drops = [d for d in pop.modules() if isinstance(d, nn.Dropout)]
+        for d, st in zip(drops, states):
+            for g, s in zip([g for g in d.rng if g is not None], st):
+                g.bit_generator.state = s
+        for b, saved in zip(pop.buffers(), buffers):
+            b[...] = saved
+
+    snap = snapshot()
+    pop.zero_grad()
+    with Tape() as tape:
+        x = Tensor(X)
+        out = pop(x)
+        tape.mark_loss()
+        J = nn.softmax_cross_entropy(out, y)
+    J.backward(np.ones_like(J.data))
+    eager = out.data.copy(), J.data.copy(), [p.grad.copy() for p in pop.parameters()]
+    eager_buffers = [b.copy() for b in pop.buffers()]
+    program = build_program(tape, x, y, pop.parameters(), out, J)
+
+    restore(snap)
+    pop.zero_grad()
+    replay = program.forward(X, y)
+    replay.backward()
+    np.testing.assert_array_equal(replay.outputs, eager[0])
+    np.testing.assert_array_equal(replay.cost, eager[1])
+    for p, g in zip(pop.parameters(), eager[2]):
+        np.testing.assert_array_equal(p.grad, g)
+    for b, e in zip(pop.buffers(), eager_buffers):
+        np.testing.assert_array_equal(b, e)
+    # a new batch: fresh masks from the same Generators, and the replay still follows eager
+    X2 = rng.standard_normal((16, 4)).astype(np.float32)
+    snap = snapshot()
+    replay2 = program.forward(X2, y)
+    restore(snap)
+    eager2 = nn.softmax_cross_entropy(pop(Tensor(X2)), y)
+    np.testing.assert_array_equal(replay2.cost, eager2.data)
