@@ -205,14 +205,35 @@ def _targets(labels, logits: np.ndarray) -> tuple[np.ndarray | None, np.ndarray 
     return None, labels.astype(logits.dtype, copy=False)
 
 
+def _member_targets(labels, logits: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Labels for logits with a member axis (P, m, C): integers shared (m,) or per member
+    (P, m), or one-hot rows shared (m, C) or per member (P, m, C), validated."""
+    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    P, m, c = logits.shape
+    if labels.dtype.kind in "iu" and labels.shape in ((m,), (P, m)):
+        if m and (np.minimum.reduce(labels, axis=None) < 0 or np.max(labels) >= c):
+            bad = labels[(labels < 0) | (labels >= c)][0]
+            raise ValueError(f"labels must be in [0, {c}), got {bad}")
+        return labels, None
+    if labels.shape in ((m, c), (P, m, c)):
+        return None, labels.astype(logits.dtype, copy=False)
+    raise ValueError(
+        f"labels have shape {labels.shape}; for {P} members' logits {logits.shape} they must "
+        f"be integers ({m},) or ({P}, {m}), or one-hot rows ({m}, {c}) or ({P}, {m}, {c})"
+    )
+
+
 class SoftmaxCrossEntropy(Function):
     """J = −(1/m) Σ_i Σ_k y_ik log ŷ_ik with ŷ = softmax(z) per row.
 
     Fused so that it is stable for any logits (log-sum-exp) and its backward is the notes'
-    ``dz = (ŷ − y)/m``.
+    ``dz = (ŷ − y)/m``. With a member axis, z (P, m, C), it returns each member's cost,
+    J (P,), and member k's gradient is ``g_k (ŷ_k − y_k)/m``.
     """
 
     def forward(self, z, labels=None):
+        if z.ndim == 3:
+            return self._members(z, labels)
         index, y = _targets(labels, z)
         m = z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
@@ -228,21 +249,44 @@ class SoftmaxCrossEntropy(Function):
         self.picked = None
         return -(y * (shifted - log_norm)).sum() / m
 
+    def _members(self, z, labels):
+        """J_k = (1/m) Σ_i (log Σ_c e^{z_kic − max} − (z_{k,i,y_i} − max)) per member k."""
+        index, y = _member_targets(labels, z)
+        P, m, _ = z.shape
+        shifted = z - z.max(axis=-1, keepdims=True)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=-1, keepdims=True)
+        probs /= total
+        log_norm = np.log(total)
+        self.probs, self.y, self.m = probs, y, m
+        if index is not None:
+            self.picked = (np.arange(P)[:, None], np.arange(m), index)
+            return (log_norm.sum(axis=(1, 2)) - shifted[self.picked].sum(axis=1)) / m
+        self.picked = None
+        return -(y * (shifted - log_norm)).sum(axis=(1, 2)) / m
+
     def backward(self, g):
         dz = self.probs.copy()
         if self.picked is not None:
             dz[self.picked] -= 1
         else:
             dz -= self.y
-        dz *= g / self.m
+        if dz.ndim == 3:  # per-member costs: g (P,)
+            dz *= (g / self.m)[:, None, None]
+        else:
+            dz *= g / self.m
         return (dz,)
 
 
 def softmax_cross_entropy(logits, labels):
-    """Mean softmax cross-entropy of ``logits`` (m, C) against integer labels or one-hot rows."""
+    """Mean softmax cross-entropy of ``logits`` (m, C) against integer labels or one-hot rows.
+
+    Logits with a member axis (P, m, C) give each member's cost J (P,); labels are then
+    shared (m,) / (m, C) or per member (P, m) / (P, m, C).
+    """
     logits = as_tensor(logits)
-    if logits.ndim != 2:
-        raise ValueError(f"logits must have shape (m, C), got {logits.shape}")
+    if logits.ndim not in (2, 3):
+        raise ValueError(f"logits must have shape (m, C) or (P, m, C), got {logits.shape}")
     return SoftmaxCrossEntropy.apply(logits, labels=labels)
 
 
@@ -253,27 +297,45 @@ class SigmoidCrossEntropy(Function):
     backward ``dz = (σ(z) − y)/m``.
     """
 
-    def forward(self, z, y=None):
-        self.y = y
-        self.m = z.shape[0] if z.ndim else 1
+    def forward(self, z, y=None, members=False):
+        self.y, self.members = y, members
         e = np.exp(-np.abs(z))
         self.s = np.where(z >= 0, 1.0, e) / (1.0 + e)
-        return (np.maximum(z, 0) - z * y + np.log1p(e)).sum() / self.m
+        terms = np.maximum(z, 0) - z * y + np.log1p(e)
+        if members:  # z (P, m, ...): J_k over member k's m rows
+            self.m = z.shape[1]
+            return terms.reshape(z.shape[0], -1).sum(axis=1) / self.m
+        self.m = z.shape[0] if z.ndim else 1
+        return terms.sum() / self.m
 
     def backward(self, g):
+        if self.members:
+            g = g.reshape(g.shape + (1,) * (self.s.ndim - 1))
         return ((self.s - self.y) * (g / self.m),)
 
 
-def sigmoid_cross_entropy(logits, targets):
-    """Mean binary cross-entropy of ``logits`` against 0/1 (or soft) ``targets``."""
+def sigmoid_cross_entropy(logits, targets, members: bool | None = None):
+    """Mean binary cross-entropy of ``logits`` against 0/1 (or soft) ``targets``.
+
+    ``members`` (default: logits of 3 dimensions): the logits carry a member axis,
+    (P, m, k); each member's cost J (P,) is returned, targets are shared (m, k) or per
+    member (P, m, k) (any shape of that size).
+    """
     logits = as_tensor(logits)
+    if members is None:
+        members = logits.ndim == 3
     y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if y.shape != logits.shape:
         if y.size == logits.size:
             y = y.reshape(logits.shape)
+        elif members and y.size == logits.size // logits.shape[0]:
+            y = y.reshape(logits.shape[1:])  # shared by the members
         else:
             raise ValueError(f"targets have shape {y.shape}, logits have {logits.shape}")
-    return SigmoidCrossEntropy.apply(logits, y=y.astype(logits.dtype, copy=False))
+    y = y.astype(logits.dtype, copy=False)
+    if members:
+        return SigmoidCrossEntropy.apply(logits, y=y, members=True)
+    return SigmoidCrossEntropy.apply(logits, y=y)
 
 
 class SumOfSquares(Function):
@@ -322,10 +384,69 @@ class Linear(Function):
         return dx, dW, (g.sum(axis=0) if needs[2] else None)
 
 
+class MemberLinear(Function):
+    """``z_k = x_k·W_k + b_k`` for P members at once: W (P, n_in, n_out), b (P, 1, n_out).
+
+    A shared input x (B, n_in), one batch for every member, is one wide GEMM
+    ``x · [W_1 … W_P]`` with the members' weights side by side, ``(n_in, P·n_out)``; the
+    result (B, P·n_out) is returned as a (P, B, n_out) view (no copy). A per-member input
+    x (P, B, n_in) is a batched matmul. Backward, per member:
+    ``dx_k = g_k·W_kᵀ`` (summed over k for a shared x), ``dW_k = x_kᵀ·g_k``, ``db_k = Σ_rows g_k``;
+    dx is computed only when the input needs a gradient.
+    """
+
+    def forward(self, x, W, b=None):
+        P, n_in, n_out = W.shape
+        if x.shape[-1] != n_in or x.ndim == 3 and x.shape[0] != P:
+            raise ValueError(
+                f"linear shape mismatch: input {x.shape} @ member weights {W.shape} "
+                f"(needs (B, {n_in}) or ({P}, B, {n_in}))"
+            )
+        self.x, self.W = x, W
+        if x.ndim == 3:
+            out = np.matmul(x, W)
+            if b is not None:
+                out += b
+            return out
+        B = x.shape[0]
+        # The copy of W to the wide layout costs 1/B of the GEMM.
+        out = x @ W.transpose(1, 0, 2).reshape(n_in, P * n_out)
+        if b is not None:
+            out += b.reshape(P * n_out)
+        return out.reshape(B, P, n_out).transpose(1, 0, 2)
+
+    def backward(self, g):
+        needs, x, W = self.needs_grad, self.x, self.W
+        dx = dW = None
+        if x.ndim == 3:
+            if needs[0]:
+                dx = np.matmul(g, W.transpose(0, 2, 1))
+            if needs[1]:
+                dW = np.matmul(x.transpose(0, 2, 1), g)
+        else:
+            if needs[0]:
+                P, n_in, n_out = W.shape
+                g_wide = g.transpose(1, 0, 2).reshape(x.shape[0], P * n_out)
+                dx = g_wide @ W.transpose(0, 2, 1).reshape(P * n_out, n_in)
+            if needs[1]:
+                dW = np.matmul(x.T, g)  # (n_in, B) @ (P, B, n_out): contiguous (P, n_in, n_out)
+        if len(needs) == 2:
+            return dx, dW
+        return dx, dW, (g.sum(axis=-2, keepdims=True) if needs[2] else None)
+
+
 def linear(x, W, b=None):
-    """Affine map ``x @ W + b`` for x of shape (m, n_in), W (n_in, n_out), b (n_out,)."""
+    """Affine map ``x @ W + b`` for x of shape (m, n_in), W (n_in, n_out), b (n_out,).
+
+    With a member axis (see :mod:`honed.nn.members`): W (P, n_in, n_out), b (P, 1, n_out),
+    x shared (m, n_in) or per member (P, m, n_in); the result is (P, m, n_out).
+    """
     x = as_tensor(x)
     W = as_tensor(W, x)
+    if W.ndim == 3 and x.ndim in (2, 3):
+        if b is None:
+            return MemberLinear.apply(x, W)
+        return MemberLinear.apply(x, W, as_tensor(b, x))
     if x.ndim != 2 or W.ndim != 2:
         raise ValueError(f"linear needs 2-D input and weight, got {x.shape} and {W.shape}")
     if b is None:
@@ -343,15 +464,19 @@ class BatchNorm(Function):
     """
 
     def forward(self, x, gamma, beta, eps=1e-5, running=None):
-        m = x.shape[0]
+        m = x.shape[-2]
         if m < 2:
             raise ValueError(
                 "batch normalization in training mode needs at least 2 examples per batch "
                 f"(the variance of one example is undefined), got batch size {m}"
             )
-        self.mean = x.mean(axis=0)
+        # Over the rows, axis -2: (m, n) gives (n,) statistics; with a member axis,
+        # (P, m, n) gives each member's own, (P, 1, n) like its γ, β and running averages.
+        keep = x.ndim == 3
+        self.keep = keep
+        self.mean = x.mean(axis=-2, keepdims=keep)
         centered = x - self.mean
-        self.var = (centered * centered).mean(axis=0)
+        self.var = (centered * centered).mean(axis=-2, keepdims=keep)
         self.inv_std = 1.0 / np.sqrt(self.var + eps)
         self.x_hat = centered * self.inv_std
         self.gamma = gamma
@@ -361,13 +486,17 @@ class BatchNorm(Function):
         return self.x_hat * gamma + beta
 
     def backward(self, g):
-        x_hat, m = self.x_hat, self.x_hat.shape[0]
-        dgamma = (g * x_hat).sum(axis=0) if self.needs_grad[1] else None
-        dbeta = g.sum(axis=0) if self.needs_grad[2] else None
+        x_hat, m, keep = self.x_hat, self.x_hat.shape[-2], self.keep
+        dgamma = (g * x_hat).sum(axis=-2, keepdims=keep) if self.needs_grad[1] else None
+        dbeta = g.sum(axis=-2, keepdims=keep) if self.needs_grad[2] else None
         dx = None
         if self.needs_grad[0]:
             d = g * self.gamma
-            dx = (self.inv_std / m) * (m * d - d.sum(axis=0) - x_hat * (d * x_hat).sum(axis=0))
+            dx = (self.inv_std / m) * (
+                m * d
+                - d.sum(axis=-2, keepdims=keep)
+                - x_hat * (d * x_hat).sum(axis=-2, keepdims=keep)
+            )
         return dx, dgamma, dbeta
 
 
@@ -378,14 +507,25 @@ def batch_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False, ru
     μ and σ² (the :class:`~honed.nn.BatchNorm` layer, for its running averages).
     """
     x = as_tensor(x)
-    if x.ndim != 2:
-        raise ValueError(f"batch_norm expects input of shape (m, n), got {x.shape}")
     if eps <= 0:
         raise ValueError(f"eps must be > 0, got {eps}")
     gamma, beta = as_tensor(gamma, x), as_tensor(beta, x)
+    if x.ndim == 3 or gamma.ndim == 3:  # a member axis: x (P, m, n), γ and β (P, 1, n)
+        if gamma.ndim != 3 or x.ndim not in (2, 3):
+            raise ValueError(
+                f"batch_norm with member parameters needs x of shape (P, m, n) and gamma, "
+                f"beta of shape (P, 1, n), got x {x.shape} and gamma {gamma.shape}"
+            )
+        if x.ndim == 2:  # a shared batch: every member normalizes the same rows
+            x = x + Tensor(np.zeros((gamma.shape[0], 1, 1), x.dtype))
+        expected = (x.shape[0], 1, x.shape[2])
+    elif x.ndim != 2:
+        raise ValueError(f"batch_norm expects input of shape (m, n), got {x.shape}")
+    else:
+        expected = x.shape[1:]
     for name, p in (("gamma", gamma), ("beta", beta)):
-        if p.shape != x.shape[1:]:
-            raise ValueError(f"{name} must have shape {x.shape[1:]}, got {p.shape}")
+        if p.shape != expected:
+            raise ValueError(f"{name} must have shape {expected}, got {p.shape}")
     if running is None:
         out = BatchNorm.apply(x, gamma, beta, eps=eps)
     else:
@@ -394,7 +534,8 @@ def batch_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False, ru
         return out
     node = out._ctx
     if node is None:  # no graph recorded: recompute the statistics cheaply
-        return out, x.data.mean(axis=0), x.data.var(axis=0)
+        keep = x.ndim == 3
+        return out, x.data.mean(axis=-2, keepdims=keep), x.data.var(axis=-2, keepdims=keep)
     return out, node.mean, node.var
 
 
@@ -436,10 +577,52 @@ class Dropout(Function):
         return (g * self.scaled,)
 
 
+class MemberDropout(Function):
+    """Inverted dropout with a member axis: member k keeps a unit with its own probability
+    ``keep_k`` and draws its mask from its own Generator ``rng_k``, exactly as its standalone
+    layer does: ``d_k = rng_k.random((m, n), float32) < keep_k``, ``a_k = a_k·d_k / keep_k``.
+    A member at keep_prob 1 draws nothing (its standalone model has no dropout layer).
+
+    ``layer`` is the stacked :class:`~honed.nn.Dropout` (its ``keep_prob`` (P,) array and
+    ``rng`` list of P Generators), read at every forward so that a replayed step sees the
+    current values and draws from the same Generators in the same order.
+    """
+
+    def forward(self, x, layer):
+        keep, rngs = layer.keep_prob, layer.rng
+        P = len(keep)
+        shape = x.shape[-2:]
+        scaled = np.ones((P, *shape), x.dtype)
+        for k in range(P):  # one Generator per member: the one loop over members
+            keep_k = keep[k]
+            if keep_k < 1.0:
+                mask = rngs[k].random(shape, dtype=np.float32) < keep_k
+                np.multiply(mask, np.asarray(1.0 / keep_k, x.dtype), out=scaled[k])
+        self.scaled = scaled
+        return x * scaled
+
+    def backward(self, g):
+        return (g * self.scaled,)
+
+
+def member_dropout(x, layer):
+    """Dropout with a member axis (see :class:`MemberDropout`); x (P, m, n) or shared (m, n)."""
+    x = as_tensor(x)
+    if x.ndim not in (2, 3) or x.ndim == 3 and x.shape[0] != len(layer.keep_prob):
+        raise ValueError(
+            f"dropout with {len(layer.keep_prob)} members needs input of shape "
+            f"({len(layer.keep_prob)}, m, n) or (m, n), got {x.shape}"
+        )
+    if x.ndim == 2:  # a shared batch: each member drops its own units of it
+        x = x + Tensor(np.zeros((len(layer.keep_prob), 1, 1), x.dtype))
+    return MemberDropout.apply(x, layer=layer)
+
+
 # Each op above computes only from its input arrays and keyword arguments (a Generator, a
 # layer's running averages): a captured step may call its forward again.
 for _op in (
     Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Heaviside, Softmax, LogSoftmax,
     SoftmaxCrossEntropy, SigmoidCrossEntropy, SumOfSquares, Linear, BatchNorm, Dropout,
+    MemberLinear, MemberDropout,
 ):  # fmt: skip
     _op.replayable = True

@@ -21,6 +21,7 @@ from honed.autograd import (
     leaky_relu,
     linear,
     maxout,
+    member_dropout,
     relu,
     reshape,
     sigmoid,
@@ -383,13 +384,23 @@ class Dropout(Module):
         PyTorch's and Keras' argument is the drop probability ``p = 1 − keep_prob``.
     """
 
+    # In a stacked model (honed.nn.members) ``keep_prob`` is a (P,) array and ``rng`` a list
+    # of P Generators, one per member; a member model may lack the layer (keep_prob 1).
+    member_settings = ("keep_prob", "rng")
+    member_optional = True
+    member_absent = {"keep_prob": 1.0, "rng": None}
+
     def __init__(self, keep_prob: float = 0.5, rng=None):
         super().__init__()
         self.keep_prob = check_keep_prob(keep_prob)
         self.rng = check.as_rng(rng)
 
     def forward(self, x):
-        if not self.training or self.keep_prob == 1.0:
+        if not self.training:
+            return x
+        if self.members is not None:
+            return member_dropout(x, self)
+        if self.keep_prob == 1.0:
             return x
         return dropout(x, self.keep_prob, self.rng)
 

@@ -2,6 +2,12 @@
 
 Losses take the network's raw outputs: logits for the cross-entropies with logits (stable,
 fused), probabilities for :func:`binary_cross_entropy`. Rows are examples.
+
+Outputs with a member axis, (P, m, d) from a stacked model (:mod:`honed.nn.members`), give
+each member's cost ``J`` (P,), member k's equal to its standalone model's; targets are
+shared (one member's shape) or per member (a leading P). Back-propagate ``J.sum()``: member
+k's parameters get ∂J_k/∂θ_k. The softmax and sigmoid cross-entropies, mse, mae and huber
+take a member axis.
 """
 
 from __future__ import annotations
@@ -19,12 +25,25 @@ from honed.registry import Option, Registry
 
 
 def _target_like(targets, ref: Tensor) -> Tensor:
+    """Targets shaped like the predictions ``ref``; with a member axis (``ref`` (P, m, d)),
+    targets of one member's size are shared by all (kept (m, d), broadcast by the ops)."""
     y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if y.shape != ref.shape:
-        if y.size != ref.size:
+        if y.size == ref.size:
+            y = y.reshape(ref.shape)
+        elif ref.ndim == 3 and y.size * ref.shape[0] == ref.size:
+            y = y.reshape(ref.shape[1:])
+        else:
             raise ValueError(f"targets have shape {y.shape}, predictions have {ref.shape}")
-        y = y.reshape(ref.shape)
     return Tensor(y.astype(ref.dtype, copy=False))
+
+
+def _per_example_sum(t: Tensor) -> tuple[Tensor, int]:
+    """``(Σ t, m)``: the sum over all entries and the number of rows m; with a member axis
+    (``t`` (P, m, d)), each member's sum (P,) over its own m rows."""
+    if t.ndim == 3:
+        return t.sum(axis=(1, 2)), t.shape[1]
+    return t.sum(), (t.shape[0] if t.ndim else 1)
 
 
 def binary_cross_entropy(probs, targets, eps: float = 1e-7) -> Tensor:
@@ -68,9 +87,9 @@ def mean_squared_error(pred, target) -> Tensor:
     """
     p = as_tensor(pred)
     y = _target_like(target, p)
-    n = p.shape[0] if p.ndim else 1
     diff = p - y
-    return (diff * diff).sum() / (2.0 * n)
+    total, n = _per_example_sum(diff * diff)
+    return total / (2.0 * n)
 
 
 def mean_absolute_error(pred, target) -> Tensor:
@@ -82,8 +101,8 @@ def mean_absolute_error(pred, target) -> Tensor:
     """
     p = as_tensor(pred)
     y = _target_like(target, p)
-    n = p.shape[0] if p.ndim else 1
-    return abs(p - y).sum() / n
+    total, n = _per_example_sum(abs(p - y))
+    return total / n
 
 
 def huber(pred, target, delta: float = 1.0) -> Tensor:
@@ -99,10 +118,10 @@ def huber(pred, target, delta: float = 1.0) -> Tensor:
     """
     p = as_tensor(pred)
     y = _target_like(target, p)
-    n = p.shape[0] if p.ndim else 1
     a = abs(p - y)
     q = clip(a, None, delta)
-    return (0.5 * (q * q) + delta * (a - q)).sum() / n
+    total, n = _per_example_sum(0.5 * (q * q) + delta * (a - q))
+    return total / n
 
 
 def regression_metrics(pred, target, scale=None) -> dict[str, float]:

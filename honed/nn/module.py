@@ -46,6 +46,18 @@ class Module:
     #: step and replay it (``honed.train.capture``). Declared by each class itself, not
     #: inherited; a module that does not declare it makes the Trainer run eagerly.
     capturable: bool = False
+    #: P on every module of a stacked model (:mod:`honed.nn.members`), None on a standalone one.
+    members: int | None = None
+    #: Settings that may differ between the members of a stacked model, stacked one value
+    #: per member (numbers as a (P,) array, other values as a list of P): ``Dropout``'s
+    #: ``keep_prob`` and ``rng``. Every other plain setting must agree between the members.
+    member_settings: tuple[str, ...] = ()
+    #: A member model may lack this module (it then acts as the identity for that member):
+    #: ``mlp`` builds no ``Dropout`` at keep_prob 1. Only for modules without parameters.
+    member_optional: bool = False
+    #: Plain settings that only shape the initial parameters, so they may differ between
+    #: members (each member's own parameters are stacked).
+    member_free: tuple[str, ...] = ("init", "scale", "seed")
 
     def __init__(self) -> None:
         self.training = True

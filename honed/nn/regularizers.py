@@ -12,6 +12,10 @@ With the cost ``J = (1/m) Σ L(ŷ, y) + penalty``:
   zero (sparse, compressible models).
 * Elastic net: both, with their own λ.
 
+With a stacked model (:mod:`honed.nn.members`) each member k has its own λ₁_k, λ₂_k (a (P,)
+array, or one number for all) and the penalty is each member's, a (P,) vector added to the
+members' costs J (P,): ``λ₂_k/(2m) Σ‖W_k‖²_F + λ₁_k/m Σ|W_k|``.
+
 Note:
     The notes also write L1 as ``λ/(2m) Σ|W|``; that is our L1 with λ halved. PyTorch and
     Keras know no ``m``: PyTorch's ``weight_decay=wd`` adds ``wd·W`` to the gradient (our
@@ -35,9 +39,40 @@ def _weights(model_or_weights) -> list[Tensor]:
     return list(model_or_weights)
 
 
-def _check_lambdas(l1: float, l2: float) -> None:
-    check.non_negative("l1", l1)
-    check.non_negative("l2", l2)
+def _check_lambdas(l1, l2) -> None:
+    for name, value in (("l1", l1), ("l2", l2)):
+        if np.ndim(value):
+            for v in np.asarray(value, dtype=object).reshape(-1):
+                check.non_negative(name, v)
+        else:
+            check.non_negative(name, value)
+
+
+def _member_lambdas(model_or_weights, l1, l2):
+    """``(P, l1, l2)``: for a stacked model (:mod:`honed.nn.members`) P and λ₁, λ₂ as (P,)
+    float64 arrays (one λ per member, or one for all); for a standalone model None and the
+    floats. A λ per member for a standalone model is a ValueError."""
+    P = getattr(model_or_weights, "members", None)
+    if P is None:
+        for name, value in (("l1", l1), ("l2", l2)):
+            if np.ndim(value):
+                raise ValueError(
+                    f"{name} has one value per member ({np.shape(value)}), but the model is "
+                    "not a stacked model (honed.nn.members.stack)"
+                )
+        return None, float(l1), float(l2)
+    out = []
+    for name, value in (("l1", l1), ("l2", l2)):
+        lam = np.asarray(value, dtype=np.float64)
+        if lam.ndim and lam.shape != (P,):
+            raise ValueError(f"{name} must be one number or {P} (one per member), got {lam.shape}")
+        out.append(np.broadcast_to(lam, (P,)).copy())
+    return P, out[0], out[1]
+
+
+def _per_member(lam: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """λ (P,) shaped to broadcast against W (P, ...) in W's dtype."""
+    return lam.astype(W.dtype).reshape((-1,) + (1,) * (W.ndim - 1))
 
 
 def _check_m(m) -> float:
@@ -67,16 +102,21 @@ def penalty(model_or_weights, l1: float = 0.0, l2: float = 0.0, m: int | None = 
     Args:
         model_or_weights: a Module (its ``named_weights()``: weight matrices only) or an
             iterable of weight tensors.
-        l1, l2: λ₁ and λ₂ (≥ 0).
+        l1, l2: λ₁ and λ₂ (≥ 0); for a stacked model one number or a (P,) array, one λ
+            per member.
         m: the number of examples the mean loss is taken over (the mini-batch size).
 
     Returns:
-        A scalar Tensor to add to the mean loss. When both λ are 0 it is a constant zero and
+        A scalar Tensor to add to the mean loss (for a stacked model a (P,) Tensor, each
+        member's, to add to its costs J). When both λ are 0 it is a constant zero and
         builds no graph (``m`` is then not needed).
     """
     _check_lambdas(l1, l2)
+    P, l1, l2 = _member_lambdas(model_or_weights, l1, l2)
     weights = _weights(model_or_weights)
     dtype = weights[0].dtype if weights else np.float32
+    if P is not None:
+        return _member_penalty(weights, l1, l2, m, P, dtype)
     if l1 == 0 and l2 == 0:
         return Tensor(np.zeros((), dtype))
     m = _check_m(m)
@@ -94,6 +134,24 @@ def penalty(model_or_weights, l1: float = 0.0, l2: float = 0.0, m: int | None = 
     return total
 
 
+def _member_penalty(weights, l1: np.ndarray, l2: np.ndarray, m, P: int, dtype) -> Tensor:
+    """Each member's ``λ₁_k/m Σ|W_k| + λ₂_k/(2m) Σ‖W_k‖²_F`` as a (P,) Tensor."""
+    if not l1.any() and not l2.any():
+        return Tensor(np.zeros(P, dtype))
+    m = _check_m(m)
+    total = None
+    for W in weights:
+        axes = tuple(range(1, W.ndim))
+        term = None
+        if l2.any():
+            term = (W * W).sum(axis=axes) * (l2 / (2.0 * m)).astype(W.dtype)
+        if l1.any():
+            t1 = t_abs(W).sum(axis=axes) * (l1 / m).astype(W.dtype)
+            term = t1 if term is None else term + t1
+        total = term if total is None else total + term
+    return Tensor(np.zeros(P, dtype)) if total is None else total
+
+
 class WeightPenalty:
     """The same penalty as :func:`penalty`, applied outside the autograd graph.
 
@@ -109,15 +167,18 @@ class WeightPenalty:
         l1, l2: λ₁ and λ₂ (≥ 0).
     """
 
-    def __init__(self, model_or_weights, l1: float = 0.0, l2: float = 0.0):
+    def __init__(self, model_or_weights, l1=0.0, l2=0.0):
         _check_lambdas(l1, l2)
         self.weights = _weights(model_or_weights)
-        self.l1, self.l2 = float(l1), float(l2)
+        self.members, self.l1, self.l2 = _member_lambdas(model_or_weights, l1, l2)
         self._scratch: dict[int, np.ndarray] = {}
 
-    def value(self, m: int) -> float:
-        """``λ₁/m Σ|W| + λ₂/(2m) Σ‖W‖²_F`` for a mini-batch of ``m`` examples."""
+    def value(self, m: int):
+        """``λ₁/m Σ|W| + λ₂/(2m) Σ‖W‖²_F`` for a mini-batch of ``m`` examples: a float, or
+        for a stacked model each member's (a (P,) float64 array, λ per member)."""
         m = _check_m(m)
+        if self.members is not None:
+            return self._member_value(m)
         total = 0.0
         for W in self.weights:
             flat = W.data.reshape(-1)
@@ -127,21 +188,36 @@ class WeightPenalty:
                 total += float(np.abs(flat).sum()) * (self.l1 / m)
         return total
 
+    def _member_value(self, m: float) -> np.ndarray:
+        total = np.zeros(self.members)
+        for W in self.weights:
+            flat = W.data.reshape(self.members, -1)
+            if self.l2.any():
+                total += np.einsum("ij,ij->i", flat, flat) * (self.l2 / (2.0 * m))
+            if self.l1.any():
+                total += np.abs(flat).sum(axis=1) * (self.l1 / m)
+        return total
+
     def add_gradient(self, m: int) -> None:
-        """``W.grad += (λ₁/m)·sign(W) + (λ₂/m)·W`` for every weight matrix (in place)."""
+        """``W.grad += (λ₁/m)·sign(W) + (λ₂/m)·W`` for every weight matrix (in place); for a
+        stacked model member k's λ on member k's ``W_k``."""
         m = _check_m(m)
+        members = self.members is not None
+        l1 = self.l1.any() if members else self.l1
+        l2 = self.l2.any() if members else self.l2
         for W in self.weights:
             scratch = self._scratch.get(id(W))
             if scratch is None or scratch.shape != W.data.shape or scratch.dtype != W.data.dtype:
                 scratch = self._scratch[id(W)] = np.empty_like(W.data)
             if W.grad is None:  # the loss did not reach W: its gradient is the penalty's alone
                 W.grad = np.zeros_like(W.data)
-            if self.l2:
-                np.multiply(W.data, self.l2 / m, out=scratch)
+            if l2:
+                coef = _per_member(self.l2 / m, W.data) if members else self.l2 / m
+                np.multiply(W.data, coef, out=scratch)
                 W.grad += scratch
-            if self.l1:
+            if l1:
                 np.sign(W.data, out=scratch)
-                scratch *= self.l1 / m
+                scratch *= _per_member(self.l1 / m, W.data) if members else self.l1 / m
                 W.grad += scratch
 
 
