@@ -5,7 +5,8 @@ and how the kernel is chosen."""
 import numpy as np
 import pytest
 
-from honed.population import Population, PopulationTrainer, kernels, pbt, successive_halving
+from honed.optim import kernels
+from honed.population import Population, PopulationTrainer, pbt, successive_halving
 
 from .test_equivalence import ARCH, MEMBERS
 
