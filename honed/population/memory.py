@@ -57,11 +57,15 @@ def estimate_memory(
     early_stopping: bool = False,
     batch_norm: bool = False,
     eval_batch_size: int = 4096,
+    parameters: int | None = None,
 ) -> dict[str, int]:
-    """Bytes needed: ``{"per_member", "shared", "total"}`` (see the module docstring)."""
+    """Bytes needed: ``{"per_member", "shared", "total"}`` (see the module docstring).
+
+    ``sizes`` are the layer widths (input first); ``parameters``, when given, is a member's
+    count of trainable numbers (any model), else that of an MLP of ``sizes``."""
     sizes = [int(s) for s in sizes]
     b = np.dtype(dtype).itemsize
-    n = member_parameters(sizes)
+    n = member_parameters(sizes) if parameters is None else int(parameters)
     if batch_norm:
         n += sum(sizes[1:-1])  # the running averages travel with the parameters
     copies = 4 + (1 if early_stopping else 0) + 1 + (1 if second_moment else 0)

@@ -3,7 +3,11 @@
 Each step on mini-batch t, for every member k still training (the Trainer's step, stacked)::
 
     J_k = (1/m_t) Σ_i L(ŷ_ik, y_i) + λ₁_k/m_t Σ|W_k| + λ₂_k/(2 m_t) Σ‖W_k‖²_F
-    dW_k = ∂J_k/∂W_k;  the member's own optimizer update (see honed.population.optim)
+    dW_k = ∂J_k/∂W_k;  the member's own optimizer update (honed.optim.MemberOptimizer)
+
+The members still training are one ``honed.nn`` model with a member axis
+(:mod:`honed.nn.members`), differentiated by honed's autograd and stepped by the Trainer's
+own step (:class:`honed.train.step.TrainStep`, captured and replayed).
 
 Mini-batch order: by default all members see the same order (*common random numbers*), drawn
 from ``np.random.default_rng(seed)`` exactly as ``honed.train.Trainer(seed=seed)`` draws it:
@@ -30,15 +34,20 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from honed.autograd import Tensor, no_grad
 from honed.data.batches import n_batches
+from honed.nn import members
+from honed.nn.layers import Dropout
 from honed.nn.losses import LOSSES as _LOSS_REGISTRY
-from honed.nn.losses import population_losses
+from honed.nn.losses import build_loss, population_losses
+from honed.optim import MemberOptimizer
 from honed.population.members import HYPERPARAMETERS
 from honed.population.memory import check_memory, estimate_memory
-from honed.population.optim import PopulationOptimizer, kind_codes
-from honed.population.stack import StackedMLP, eval_cost_error, loss_and_grad, wide
+from honed.population.metrics import member_errors
+from honed.population.penalty import MemberPenalty
 from honed.train.memory import keep_freed_memory
 from honed.train.status import Status
+from honed.train.step import TrainStep
 from honed.train.stopping import PatienceRule, check_monitor
 
 #: the losses a population trains: those of honed.nn that declare population = True
@@ -95,8 +104,14 @@ def _arrays(data):
 class PopulationTrainer:
     """Fit all members of a :class:`~honed.population.Population` together.
 
+    The members still training are one ``honed.nn`` model with a member axis
+    (:func:`honed.nn.members.stack` of their models), updated by a
+    :class:`~honed.optim.MemberOptimizer` (each member its own optimizer and
+    hyperparameters) through the Trainer's own step (:class:`honed.train.step.TrainStep`:
+    captured forward, per-member costs, backward of their sum).
+
     Args:
-        population: the members (their weights are updated in place).
+        population: the members (their models are updated in place).
         loss: ``softmax_cross_entropy`` (integer labels), ``sigmoid_cross_entropy`` (0/1
             labels, one logit), or for regression (linear outputs, float targets (m, k))
             ``mse``, ``mae`` or ``huber``; a member's error is then its RMSE.
@@ -106,8 +121,9 @@ class PopulationTrainer:
         common_order: all members see the same batches (default); False: each its own.
         patience: per-member early stopping on ``monitor`` (None: off). A member whose
             ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
-            stops, leaves the stacked arrays and keeps its best weights; at the end of
-            :meth:`fit` every member has its best weights (as ``EarlyStopping``).
+            stops, leaves the stacked model and keeps its best weights; at the end of
+            :meth:`fit` every member has its best weights (as ``EarlyStopping``; the rule is
+            :class:`honed.train.stopping.PatienceRule`).
         callbacks: callables ``callback(trainer, epoch, records)`` run after each epoch with
             ``records = {member: record}``; one may call :meth:`stop` (pruning) or set
             ``trainer.stop_training``.
@@ -123,11 +139,14 @@ class PopulationTrainer:
         kernels: the optimizer update's implementation: ``"auto"`` (default: the compiled
             one-pass kernel when the ``accel`` extra, numba, is installed, else NumPy),
             ``"numpy"`` (the reference) or ``"numba"``; None reads ``HONED_KERNELS``. Both
-            give the same numbers (:mod:`honed.population.kernels`).
+            give the same numbers (:mod:`honed.optim.kernels`).
+        capture: record the step once per batch shape and replay it (as ``Trainer``).
 
     Attributes:
         epoch: epochs completed by the members still training.
         alive: ids of the members still training, in stacked order.
+        model: the members still training as one model with a member axis.
+        optimizer: their :class:`~honed.optim.MemberOptimizer`.
     """
 
     def __init__(
@@ -145,8 +164,9 @@ class PopulationTrainer:
         eval_batch_size: int = 4096,
         memory_limit: int | None = None,
         augment: Callable | None = None,
-        kernels: str | None = None,
+        kernels: str | None = "auto",
         loss_args: dict | None = None,
+        capture: bool = True,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -159,20 +179,15 @@ class PopulationTrainer:
         check_monitor(monitor)
         keep_freed_memory()
         self.population = population
-        self.loss = loss
-        declared = {o.name: o for o in _LOSS_REGISTRY.options(loss)}
-        extra = sorted(set(loss_args or {}) - set(declared))
+        declared = {o.name for o in _LOSS_REGISTRY.options(loss)}
+        extra = sorted(set(loss_args or {}) - declared)
         if extra:
             raise ValueError(
-                f"loss {loss!r} takes {', '.join(declared) or 'no arguments'}, got {', '.join(extra)}"
+                f"loss {loss!r} takes {', '.join(sorted(declared)) or 'no arguments'}, got "
+                f"{', '.join(extra)}"
             )
-        # δ of huber (the only loss with an argument the engine has); unused by the others
-        delta = declared.get("delta")
-        self.delta = (
-            1.0
-            if delta is None
-            else delta.validate((loss_args or {}).get("delta", delta.default), "loss_args.delta")
-        )
+        self.loss = loss
+        self._loss = build_loss(loss, {k: v for k, v in (loss_args or {}).items()})
         self.batch_size = int(batch_size)
         self.common_order = bool(common_order)
         self.seed = seed
@@ -186,6 +201,8 @@ class PopulationTrainer:
         if augment is not None and not callable(augment):
             raise TypeError(f"augment must be a callable (X, rng) -> X, got {augment!r}")
         self.augment = augment
+        self.kernels = kernels
+        self.capture = capture
         self.epoch = 0
         self.stop_training = False
         self.alive: list[int] = [
@@ -193,43 +210,99 @@ class PopulationTrainer:
             for k, st in enumerate(population.status)
             if Status.parse(st) in (Status.NEW, Status.RUNNING, Status.COMPLETE)
         ]
-        pop = population
-        self.stack = StackedMLP(
-            pop.architecture,
-            [pop.states[k] for k in self.alive],
-            [pop.members[k].keep_prob for k in self.alive],
-            [pop.rngs[k] for k in self.alive],
-            pop.dtype,
-        )
-        self.optimizer = PopulationOptimizer(
-            [pop.members[k] for k in self.alive], self.stack.params(), kernels
-        )
         self._shuffle_rngs = {
             k: np.random.default_rng(
-                pop.members[k].shuffle_seed
-                if pop.members[k].shuffle_seed is not None
-                else pop.members[k].seed
+                population.members[k].shuffle_seed
+                if population.members[k].shuffle_seed is not None
+                else population.members[k].seed
             )
             for k in self.alive
         }
         # per-member early stopping: the rule's arrays follow self.alive; best weights by id
         self._rule = PatienceRule(len(self.alive), self.patience, self.min_delta)
-        self._best_weights: dict[int, dict] = {}
+        self._best: dict[int, tuple[list, list]] = {}
         self._acc = None
+        self._dirty = True
+        self.model = self.optimizer = self.step = None
+        if self.alive:
+            self._stack(optimizer_state=None)
+
+    # -- the stacked model --------------------------------------------------------------
+    def _settings(self, k: int) -> dict:
+        """Member ``k``'s optimizer settings (its lr of the current epoch)."""
+        m = self.population.members[k]
+        return {
+            "optimizer": m.optimizer,
+            "lr": m.lr_at(self.epoch),
+            **{name: getattr(m, name) for name in HYPERPARAMETERS},
+        }
+
+    def _stack(self, optimizer_state) -> None:
+        """The stacked model of the members alive, its optimizer (with ``optimizer_state``
+        when given) and the step over them."""
+        pop, alive = self.population, self.alive
+        self._dropout_hidden = pop.dropout_hidden(alive)
+        models = [pop.model_for(k) for k in alive]
+        self.model = members.stack(pop.template(alive), models)
+        self.model.train()
+        self._dropouts = [m for m in self.model.modules() if isinstance(m, Dropout)]
+        self.optimizer = MemberOptimizer(
+            self.model.parameters(), [self._settings(k) for k in alive], self.kernels
+        )
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        self.penalty = MemberPenalty(self.model, *self._lambdas())
+        self.step = TrainStep(
+            self.model, self._loss, self.optimizer, self.penalty or None, self.capture
+        )
+        self._set_dropout()
+
+    def _lambdas(self) -> tuple[np.ndarray, np.ndarray]:
+        members_ = [self.population.members[k] for k in self.alive]
+        return (
+            np.array([m.l1 for m in members_], dtype=np.float64),
+            np.array([m.l2 for m in members_], dtype=np.float64),
+        )
+
+    def _set_dropout(self) -> None:
+        """Each member's keep_prob (and, for an MLP, its generator) in the stacked Dropouts."""
+        pop = self.population
+        for pos, k in enumerate(self.alive):
+            settings = pop.dropout_settings(k, self.alive)
+            if settings is None:
+                keeps, rngs = pop.members[k].keep_prob, None
+            else:
+                keeps, rngs = settings
+            for i, layer in enumerate(self._dropouts):
+                layer.keep_prob[pos] = keeps[i]
+                if rngs is not None:
+                    layer.rng[pos] = rngs[i]
+
+    def _write_back(self, k: int, pos: int, best_weights: bool = True) -> None:
+        """Member ``k`` (at ``pos``) into its own model: the current state, then its best
+        weights under early stopping."""
+        model = self.population.models[k]
+        members.unstack(self.model, pos, model)
+        best = self._best.get(k)
+        if best_weights and self.patience is not None and best is not None:
+            _load(model, best)
 
     # -- memory -------------------------------------------------------------------------
     def memory_estimate(self, dev_size: int = 0) -> dict[str, int]:
         """Bytes the population needs (``per_member``, ``shared``, ``total``)."""
-        arch = self.population.architecture
+        pop = self.population
+        template = pop.models[self.alive[0] if self.alive else 0]
+        arch = pop.architecture
         return estimate_memory(
-            arch.sizes,
+            arch.sizes if arch is not None else _widths(template),
             len(self.alive),
             self.batch_size,
-            self.population.dtype,
-            second_moment=self.optimizer.needs_second_moment,
+            pop.dtype,
+            second_moment=self.optimizer is not None and self.optimizer.s is not None,
             early_stopping=self.patience is not None,
-            batch_norm=arch.batch_norm,
+            batch_norm=arch.batch_norm if arch is not None else False,
             eval_batch_size=min(self.eval_batch_size, max(dev_size, 1)),
+            parameters=template.num_parameters(),
         )
 
     # -- membership ---------------------------------------------------------------------
@@ -242,16 +315,9 @@ class PopulationTrainer:
             out.append(where[k])
         return out
 
-    def _write_back(self, k: int, pos: int, best_weights: bool = True) -> None:
-        best = self._best_weights.get(k)
-        if best_weights and self.patience is not None and best is not None:
-            self.population.states[k] = {n: a.copy() for n, a in best.items()}
-        else:
-            self.population.states[k] = self.stack.member_state(pos)
-
     def stop(self, ids, status: str = Status.PRUNED, message: str = "") -> None:
         """Take members out of training now: their weights go back to the population (their
-        best ones under early stopping) and the stacked arrays shrink."""
+        best ones under early stopping) and the stacked model shrinks."""
         ids = list(ids)
         if not ids:
             return
@@ -265,43 +331,51 @@ class PopulationTrainer:
             h.status = status
             if message:
                 h.message = message
-        keep = [p for p in range(len(self.alive)) if p not in set(positions)]
-        self._take(keep)
+        gone = set(positions)
+        self._take([p for p in range(len(self.alive)) if p not in gone])
 
     def _take(self, keep: list[int]) -> None:
-        self._dirty = True
-        params_before = self.stack.params()
-        self.optimizer.take(keep, params_before)
-        self._rule.take(keep)
-        self.stack.take(keep)
-        self.optimizer.prepare(self.stack.params(), self.stack.member_index())
         gone = [self.alive[p] for p in range(len(self.alive)) if p not in set(keep)]
         self.alive = [self.alive[p] for p in keep]
         for k in gone:
             self._shuffle_rngs.pop(k, None)
+        self._rule.take(keep)
         if self._acc is not None:
             self._acc = [a[keep] for a in self._acc]
-        if hasattr(self, "_l1"):  # mid-epoch (a divergence): the penalty vectors too
-            self._l1, self._l2 = self._l1[keep], self._l2[keep]
+        if not keep:  # every member has stopped: nothing left to stack
+            self.model = self.optimizer = self.step = None
+            return
+        grads = [p.grad for p in self.model.parameters()]
+        members.take(self.model, keep)
+        self.optimizer.take(keep)
+        for p, g in zip(self.model.parameters(), grads):  # mid-step (a divergence)
+            p.grad = None if g is None else g[keep]
+        self.penalty.set(*self._lambdas())
+        self._changed()
+
+    def _changed(self) -> None:
+        """The members or their settings changed: record the step again."""
+        if self.step.capture is not None:
+            self.step.capture.reset()
 
     def copy_member(self, dst: int, src: int) -> None:
         """Member ``dst`` takes ``src``'s weights, batch-norm averages, optimizer state and
         hyperparameters (PBT's exploit); its dropout generators stay its own."""
         self._dirty = True
         pd, ps = self._positions([dst, src])
-        self.stack.copy_member(pd, ps)
-        self.optimizer.copy_member(pd, ps, self.stack.params())
+        members.copy_member(self.model, pd, ps)
+        self.optimizer.copy_member(pd, ps)
         src_member = self.population.members[src]
         dst_member = self.population.members[dst]
         for name in ("optimizer", "lr", *HYPERPARAMETERS, "l1", "l2", "init_scale"):
             setattr(dst_member, name, getattr(src_member, name))
         dst_member.keep_prob = list(src_member.keep_prob)
         self._rule.copy_member(pd, ps)
-        best = self._best_weights.get(src)
+        best = self._best.get(src)
         if best is None:
-            self._best_weights.pop(dst, None)
+            self._best.pop(dst, None)
         else:
-            self._best_weights[dst] = dict(best)
+            self._best[dst] = ([a.copy() for a in best[0]], [a.copy() for a in best[1]])
 
     def refresh(self) -> None:
         """Re-read the members' hyperparameters before the next epoch (call after changing
@@ -310,32 +384,27 @@ class PopulationTrainer:
         self._dirty = True
 
     def _refresh_hyperparameters(self) -> None:
-        """Per-member vectors from the members' current values (PBT may have changed them);
+        """Per-member settings from the members' current values (PBT may have changed them);
         only the learning rates of scheduled members when nothing else changed."""
-        members = [self.population.members[k] for k in self.alive]
-        opt = self.optimizer
-        if not getattr(self, "_dirty", True):
+        pop = self.population
+        members_ = [pop.members[k] for k in self.alive]
+        if not self._dirty:
             if self._scheduled:
-                for pos in self._scheduled:
-                    opt.lr[pos] = members[pos].lr_at(self.epoch)
-                opt.prepare(self.stack.params(), self.stack.member_index())
+                self.optimizer.set_lr([m.lr_at(self.epoch) for m in members_])
             return
         self._dirty = False
-        self._scheduled = [pos for pos, m in enumerate(members) if callable(m.lr)]
-        opt.kind = kind_codes(members)
-        if opt.s is None and opt.needs_second_moment:
-            opt.s_buf, opt.s = opt._zeros(self.stack.params())
-        opt.lr = np.array([m.lr_at(self.epoch) for m in members], dtype=np.float64)
-        for name in HYPERPARAMETERS:
-            setattr(opt, name, np.array([getattr(m, name) for m in members], dtype=np.float64))
-        self._l1 = np.array([m.l1 for m in members], dtype=np.float64)
-        self._l2 = np.array([m.l2 for m in members], dtype=np.float64)
-        self.stack.set_keep(
-            np.array([m.keep_prob for m in members], dtype=np.float64)
-            .reshape(len(members), -1)
-            .T.copy()
-        )
-        opt.prepare(self.stack.params(), self.stack.member_index())
+        self._scheduled = [pos for pos, m in enumerate(members_) if callable(m.lr)]
+        if pop.dropout_hidden(self.alive) != self._dropout_hidden:
+            # a member now drops units where none did (PBT): a stacked model with that Dropout
+            for pos, k in enumerate(self.alive):
+                members.unstack(self.model, pos, pop.models[k])
+            self._stack(self.optimizer.state_dict())
+        for pos, k in enumerate(self.alive):
+            self.optimizer.set_hyperparameters(pos, self._settings(k))
+        self.penalty.set(*self._lambdas())
+        self.step.penalty = self.penalty if self.penalty else None
+        self._set_dropout()
+        self._changed()
 
     # -- training -----------------------------------------------------------------------
     def fit(self, train, dev=None, epochs: int = 10):
@@ -357,11 +426,12 @@ class PopulationTrainer:
         X = X.astype(dtype, copy=False)
         if X_dev is not None:
             X_dev = X_dev.astype(dtype, copy=False)
-        check_memory(
-            self.memory_estimate(0 if X_dev is None else self._m_dev),
-            len(self.alive),
-            self.memory_limit,
-        )
+        if self.alive:
+            check_memory(
+                self.memory_estimate(0 if X_dev is None else self._m_dev),
+                len(self.alive),
+                self.memory_limit,
+            )
         self.stop_training = False
         self._dirty = True
         for k in self.alive:
@@ -414,7 +484,7 @@ class PopulationTrainer:
     def _run_epoch(self, X, y, X_dev, y_dev) -> None:
         self._refresh_hyperparameters()
         epoch = self.epoch + 1
-        lr_record = self.optimizer.lr.copy()
+        lr_record = self.optimizer.lr
         m_total = self._m  # examples per member (len(X) unless per-member sets)
         offsets = self._offsets
         B = self.batch_size
@@ -433,7 +503,8 @@ class PopulationTrainer:
         P = len(self.alive)
         dtype = X.dtype
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
-        penalised = bool((self._l1 > 0).any() or (self._l2 > 0).any())
+        self.model.train()
+        step = self.step
         started = time.perf_counter()
         for batch in range(count):
             if not self.alive:
@@ -454,36 +525,28 @@ class PopulationTrainer:
                 if self.augment is not None:  # each member from its own generator
                     for pos, k in enumerate(self.alive):
                         xb[pos] = self.augment(xb[pos], self._shuffle_rngs[k])
-            m = xb.shape[-2]
-            logits, cache = self.stack.forward_train(xb)
-            cost, wrong, dz = loss_and_grad(logits, yb, self.loss, self.delta)
-            if penalised:
-                if (self._l2 > 0).any():
-                    cost = cost + self.stack.sum_squares() * (self._l2 / (2.0 * m))
-                if (self._l1 > 0).any():
-                    cost = cost + self.stack.sum_abs() * (self._l1 / m)
-            grads = self.stack.backward(dz, cache)
-            if penalised:
-                self._add_penalty_gradient(grads, m)
+            m = idx.shape[-1]
+            forward = step.forward(xb, yb)
+            cost = step.costs(forward, m)
+            wrong = member_errors(self._loss, forward.outputs, yb) * m
             bad = ~np.isfinite(cost)
             if bad.any():
-                keep = np.flatnonzero(~bad)
+                step.backward(forward, m)
                 for pos in np.flatnonzero(bad):
                     k = self.alive[pos]
                     self.population.histories[k].message = (
                         f"training diverged: the cost became {cost[pos]} at epoch {epoch}, "
                         f"mini-batch {batch + 1}/{count} (lr {lr_record[pos]:.3g})"
                     )
-                params = self.stack.params()
-                grads = [_take_grad(g, kind, keep, P) for (kind, _), g in zip(params, grads)]
+                keep = np.flatnonzero(~bad)
                 self.stop([self.alive[p] for p in np.flatnonzero(bad)], status=Status.DIVERGED)
                 cost, wrong = cost[keep], wrong[keep]
-                P = len(self.alive)
                 if not self.alive:
                     break
-            self.optimizer.step(
-                self.stack.params(), grads, self.stack.buffer, self.stack.grad_buffer
-            )
+                step = self.step
+                step.apply()
+            else:
+                step.update(forward, m)
             self._acc[0] += cost * m
             self._acc[1] += wrong
         seconds = time.perf_counter() - started
@@ -494,14 +557,11 @@ class PopulationTrainer:
         dev_cost = dev_error = [None] * len(self.alive)
         if X_dev is not None:
             xd, yd = self._dev_inputs(X_dev, y_dev)
-            out = self.stack.forward_eval(xd, self.eval_batch_size)
-            dev_cost, dev_error = eval_cost_error(out, yd, self.loss, self.delta)
+            dev_cost, dev_error = self._evaluate(xd, yd)
         # Python floats once for all members (tolist), not one float() per value.
         train_costs = (total_cost / m_total).tolist()
         train_errors = (total_wrong / m_total).tolist()
         lrs = np.asarray(lr_now, dtype=np.float64).tolist()
-        if X_dev is not None:
-            dev_cost, dev_error = np.asarray(dev_cost).tolist(), np.asarray(dev_error).tolist()
         rate = m_total / max(seconds, 1e-12)
         histories = self.population.histories
         records = {}
@@ -525,27 +585,27 @@ class PopulationTrainer:
         for cb in self.callbacks:
             cb(self, epoch, records)
 
-    def _add_penalty_gradient(self, grads, m: int) -> None:
-        """dW_k += (λ₂_k/m)·W_k + (λ₁_k/m)·sign(W_k), as ``WeightPenalty.add_gradient``."""
-        P = len(self.alive)
-        stack = self.stack
-        g_layers, _, _, _ = stack.views(grads[1])
-        pairs = [(wide(stack.W0, P), wide(grads[0], P), (1, P, 1))]
-        pairs += [(stack.W[i], g_layers[i], (P, 1, 1)) for i in range(1, stack.n_layers)]
-        dtype = stack.dtype
-        l2 = (self._l2 / m) if (self._l2 > 0).any() else None
-        l1 = (self._l1 / m) if (self._l1 > 0).any() else None
-        for w, g, shape in pairs:
-            if l2 is not None:
-                g += w * l2.reshape(shape).astype(dtype)
-            if l1 is not None:
-                g += np.sign(w) * l1.reshape(shape).astype(dtype)
+    def _evaluate(self, X, y) -> tuple[list, list]:
+        """Each member's mean cost (no penalty) and error on a whole set, in eval mode, in
+        chunks of ``eval_batch_size`` rows (as ``Trainer.evaluate``)."""
+        model, size = self.model, self.eval_batch_size
+        model.eval()
+        try:
+            with no_grad():
+                parts = [
+                    model(Tensor(X[..., i : i + size, :])).data for i in range(0, X.shape[-2], size)
+                ]
+                outputs = np.concatenate(parts, axis=1)
+                cost = np.asarray(self._loss(Tensor(outputs), y).data, dtype=np.float64)
+        finally:
+            model.train()
+        return cost.tolist(), member_errors(self._loss, outputs, y).tolist()
 
     def _early_stopping(self, epoch: int, records: dict) -> None:
         values = [records[k].get(self.monitor) for k in self.alive]
         improved, stop = self._rule.update(epoch, values)
         for pos in np.flatnonzero(improved):
-            self._best_weights[self.alive[pos]] = self.stack.member_state(pos)
+            self._best[self.alive[pos]] = self._member_state(pos)
         stopping = [self.alive[pos] for pos in np.flatnonzero(stop)]
         for pos in np.flatnonzero(stop):
             self.population.histories[self.alive[pos]].events.append(
@@ -557,6 +617,12 @@ class PopulationTrainer:
                 }
             )
         self.stop(stopping, status=Status.EARLY_STOPPED)
+
+    def _member_state(self, pos: int) -> tuple[list, list]:
+        """Copies of member ``pos``'s parameters and buffers (its weights to keep)."""
+        params = [p.data[pos].copy() for p in self.model.parameters()]
+        buffers = [b[pos].copy() for b in self.model.buffers()]
+        return params, buffers
 
     # -- progress -----------------------------------------------------------------------
     def summary(self) -> dict:
@@ -607,10 +673,25 @@ class PopulationTrainer:
             )
 
 
-def _take_grad(g: np.ndarray, kind: str, keep, P: int) -> np.ndarray:
-    if kind == "wide":
-        return np.ascontiguousarray(wide(g, P)[:, keep, :]).reshape(g.shape[0], -1)
-    return g[keep]
+def _load(model, state: tuple[list, list]) -> None:
+    """Parameters and buffers (in ``parameters()`` / ``buffers()`` order) into ``model``."""
+    params, buffers = state
+    for p, value in zip(model.parameters(), params):
+        p.data = value.reshape(p.data.shape).astype(p.data.dtype)
+        p.grad = None
+    slots = [(m, name) for m in model.modules() for name in m._buffer_names]
+    for (module, name), value in zip(slots, buffers):
+        current = getattr(module, name)
+        module.register_buffer(name, value.reshape(current.shape).astype(current.dtype))
+
+
+def _widths(model) -> list[int]:
+    """The layer widths of a model for the memory estimate: its weight matrices' input
+    width, then each one's output width."""
+    weights = [w.data for _, w in model.named_weights() if w.data.ndim == 2]
+    if not weights:
+        return [1, max(model.num_parameters(), 1)]
+    return [weights[0].shape[0], *(w.shape[1] for w in weights)]
 
 
 __all__ = ["LOSSES", "PerMember", "PopulationTrainer"]

@@ -36,16 +36,15 @@ def _close(a, b):
 def test_every_member_equals_a_standalone_trainer(
     data3, common_order, one_buffer, kernel, monkeypatch
 ):
-    """Every update path: NumPy's over one joined buffer (small populations) and block by
-    block (large ones), and the compiled kernel (the accel extra, part of make test)."""
-    from honed.population.optim import PopulationOptimizer
+    """Every update path: NumPy's over the joined buffer in one block (small populations)
+    and column block by block (large ones), and the compiled kernel (the accel extra, part
+    of make test)."""
+    from honed.optim import MemberOptimizer
 
     if kernel == "numba":
         pytest.importorskip("numba")
-        monkeypatch.setattr(PopulationOptimizer, "COMPILED_FROM", 0)  # at this tiny size too
     if not one_buffer:
-        monkeypatch.setattr(PopulationOptimizer, "GATHER_LIMIT", 0)
-        monkeypatch.setattr(PopulationOptimizer, "BLOCK", 1)  # one row / member per block
+        monkeypatch.setattr(MemberOptimizer, "BLOCK", 1)  # one column of the buffer per block
     train, dev = data3
     members = [dict(m) for m in MEMBERS]
     if not common_order:  # each member shuffles with its own seed
@@ -89,39 +88,35 @@ def test_binary_output_and_other_activations(activation):
 
 
 def test_stacked_backward_matches_finite_differences(data3):
-    """The hand-written batched backward against central differences of the stacked cost."""
-    from honed.population.stack import loss_and_grad
-
+    """The shared step's gradients on the stacked model (batch norm, two members) against
+    central differences of the sum of the members' costs."""
     (X, y), _ = data3
     X, y = X[:20], y[:20]
     pop = Population(ARCH, [{"seed": 0}, {"seed": 1, "init_scale": 2.0}], dtype=np.float64)
-    stack = PopulationTrainer(pop).stack
-    rm = [a.copy() for a in stack.running_mean]
+    trainer = PopulationTrainer(pop, capture=False)
+    step, model = trainer.step, trainer.model
+    rm = [a.copy() for a in model.buffers()]
 
     def total_cost():
-        logits, cache = stack.forward_train(X)
-        cost, _, dz = loss_and_grad(logits, y, "softmax_cross_entropy")
-        return cost.sum(), dz, cache
+        return float(step.forward(X, y).cost.sum())
 
-    _, dz, cache = total_cost()
-    gW0, gflat = [g.copy() for g in stack.backward(dz, cache)]
+    step.backward(step.forward(X, y), len(X))
     rng = np.random.default_rng(0)
     eps = 1e-6
     worst = 0.0
-    for buf, grad in ((stack.W0, gW0), (stack.flat, gflat)):
-        flat_buf, flat_grad = buf.reshape(-1), grad.reshape(-1)
-        for j in rng.choice(flat_buf.size, size=25, replace=False):
-            old = flat_buf[j]
-            flat_buf[j] = old + eps
-            plus = total_cost()[0]
-            flat_buf[j] = old - eps
-            minus = total_cost()[0]
-            flat_buf[j] = old
+    for param in model.parameters():
+        data, grad = param.data, param.grad.copy()  # data: a view of the joined buffer
+        for j in rng.choice(data.size, size=min(25, data.size), replace=False):
+            at = np.unravel_index(j, data.shape)
+            old = data[at]
+            data[at] = old + eps
+            plus = total_cost()
+            data[at] = old - eps
+            minus = total_cost()
+            data[at] = old
             approx = (plus - minus) / (2 * eps)
-            worst = max(
-                worst, abs(approx - flat_grad[j]) / max(abs(approx) + abs(flat_grad[j]), 1e-8)
-            )
-    for a, b in zip(stack.running_mean, rm):  # the forward passes moved them: they exist
+            worst = max(worst, abs(approx - grad[at]) / max(abs(approx) + abs(grad[at]), 1e-8))
+    for a, b in zip(model.buffers(), rm):  # the forward passes moved them: they exist
         assert not np.allclose(a, b)
     assert worst < 1e-6
 

@@ -15,11 +15,7 @@ numba = pytest.importorskip("numba", reason="the accel extra (numba) is part of 
 
 @pytest.fixture(autouse=True)
 def compiled_at_any_size(monkeypatch):
-    """These populations are tiny: let the kernel run on them (by default it starts at
-    ``COMPILED_FROM`` numbers) and count its calls."""
-    from honed.population.optim import PopulationOptimizer
-
-    monkeypatch.setattr(PopulationOptimizer, "COMPILED_FROM", 0)
+    """Count the kernel's calls."""
     calls = []
     real = kernels.fused_update
     monkeypatch.setattr(kernels, "fused_update", lambda *a: calls.append(1) or real(*a))
@@ -54,15 +50,6 @@ def test_mixed_optimizers_are_bitwise_the_numpy_path(data3, dtype, compiled_at_a
     assert ta.optimizer.kernels == "numpy" and tb.optimizer.kernels == "numba"
     assert len(compiled_at_any_size) == 3 * 5  # 3 epochs of 5 mini-batches (150 rows / 32)
     _assert_same_states(a, b)
-
-
-def test_small_populations_keep_the_numpy_update(data3, monkeypatch, compiled_at_any_size):
-    """Below COMPILED_FROM numbers numba's call costs what it saves: NumPy's path runs."""
-    from honed.population.optim import PopulationOptimizer
-
-    monkeypatch.setattr(PopulationOptimizer, "COMPILED_FROM", PopulationOptimizer.GATHER_LIMIT)
-    _, trainer = _train("numba", MEMBERS, data=data3, epochs=1)
-    assert trainer.optimizer.kernels == "numba" and not compiled_at_any_size
 
 
 def test_without_a_second_moment_is_bitwise_the_numpy_path(data3):

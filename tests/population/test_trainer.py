@@ -101,7 +101,8 @@ def test_member_is_an_ordinary_model(tmp_path, data3):
     assert np.array_equal(back.predict(X), model.predict(X))
     assert max_relative_difference(back.state_dict(), model.state_dict()) == 0.0
     # predictions are the population's own eval-mode logits
-    logits = PopulationTrainer(pop).stack.forward_eval(X)
+    stacked = PopulationTrainer(pop).model.eval()
+    logits = stacked(Tensor(X)).data
     assert np.array_equal(model.predict(X), logits[1].argmax(axis=1))
     from honed.nn import softmax_cross_entropy
 
