@@ -408,6 +408,8 @@ class Dropout(Module):
         return {"keep_prob": self.keep_prob}
 
     def extra_repr(self) -> str:
+        if self.members is not None:  # one per member
+            return "keep_prob=[" + ", ".join(f"{k:g}" for k in self.keep_prob) + "]"
         return f"keep_prob={self.keep_prob:g}"
 
 

@@ -190,9 +190,12 @@ class Loss:
         raise NotImplementedError
 
     def error(self, outputs: np.ndarray, targets: np.ndarray) -> float:
-        """The fraction of wrong predictions (``nan`` for no examples)."""
+        """The fraction of wrong predictions (``nan`` for no examples); for outputs with a
+        member axis (P, m, C), each member's (a (P,) array)."""
         if len(targets) == 0:
             return math.nan
+        if np.ndim(outputs) == 3:
+            return _member_error_rate(self.predict(outputs), outputs, targets)
         return np.count_nonzero(self.predict(outputs) != _labels(targets)) / len(targets)
 
     def predict(self, outputs: np.ndarray) -> np.ndarray:
@@ -241,7 +244,9 @@ class SoftmaxCrossEntropy(Loss):
     def error(self, outputs, targets):
         if len(targets) == 0:
             return math.nan
-        if targets.ndim == 1:  # the hot path: once per mini-batch, no np.mean wrapper
+        if (
+            targets.ndim == 1 and outputs.ndim == 2
+        ):  # the hot path: once per mini-batch, no np.mean wrapper
             return np.count_nonzero(outputs.argmax(axis=1) != targets) / len(targets)
         return super().error(outputs, targets)
 
@@ -301,7 +306,13 @@ class RegressionLoss(Loss):
     def error(self, outputs, targets):
         if len(targets) == 0:
             return math.nan
-        diff = np.asarray(outputs).reshape(np.shape(targets)) - targets
+        outputs = np.asarray(outputs)
+        if outputs.ndim == 3:  # a member axis: each member's RMSE, targets shared or not
+            y = np.asarray(targets)
+            y = y.reshape(outputs.shape if y.size == outputs.size else outputs.shape[1:])
+            diff = outputs - y
+            return np.sqrt(np.mean(diff * diff, axis=(1, 2)))
+        diff = outputs.reshape(np.shape(targets)) - targets
         return float(np.sqrt(np.mean(diff * diff)))
 
     def predict(self, outputs):
@@ -425,11 +436,29 @@ def get_loss(name: str | Loss | Callable[..., Tensor]) -> Loss | Callable[..., T
 # -- metrics (numpy, no graph) ----------------------------------------------------------------
 def predict_labels(scores, threshold: float = 0.0) -> np.ndarray:
     """Class predictions from scores (m, C): the arg-max; from one column or (m,): 1 where
-    ``score > threshold`` (0 for logits, 0.5 for probabilities)."""
+    ``score > threshold`` (0 for logits, 0.5 for probabilities). Scores with a member axis
+    (P, m, C) give (P, m) predictions."""
     s = np.asarray(scores.data if isinstance(scores, Tensor) else scores)
+    if s.ndim == 3:
+        if s.shape[2] > 1:
+            return s.argmax(axis=2)
+        return (s[:, :, 0] > threshold).astype(np.int64)
     if s.ndim == 2 and s.shape[1] > 1:
         return s.argmax(axis=1)
     return (s.reshape(len(s)) > threshold).astype(np.int64)
+
+
+def _member_error_rate(predicted: np.ndarray, outputs: np.ndarray, targets) -> np.ndarray:
+    """Each member's error rate, predictions (P, m) against labels shared by the members
+    ((m,) integers, (m, C) one-hot) or per member ((P, m), (P, m, C))."""
+    P, m, c = outputs.shape
+    y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if c > 1:
+        if y.ndim == 3 or y.ndim == 2 and not (y.dtype.kind in "iub" and y.shape == (P, m)):
+            y = y.argmax(axis=-1)  # one-hot rows
+    else:
+        y = y.reshape((P, m) if y.size == P * m and P > 1 else (m,)).astype(np.int64)
+    return np.count_nonzero(predicted != y, axis=1) / m
 
 
 def _labels(labels) -> np.ndarray:

@@ -469,3 +469,52 @@ def test_a_captured_replay_of_a_stacked_step_equals_the_eager_step_bit_for_bit()
     restore(snap)
     eager2 = nn.softmax_cross_entropy(pop(Tensor(X2)), y)
     np.testing.assert_array_equal(replay2.cost, eager2.data)
+
+
+def test_the_trainers_step_capture_replays_a_stacked_model():
+    from honed.autograd.capture import Tape
+    from honed.train.capture import StepCapture
+
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models).to(np.float32)
+    loss = nn.build_loss("softmax_cross_entropy")
+    capture = StepCapture(pop, loss)
+    assert not capture.disabled, capture.reasons
+    rng = np.random.default_rng(16)
+    kinds = []
+    for _ in range(4):
+        X, y = rng.standard_normal((8, 4)).astype(np.float32), rng.integers(0, 3, 8)
+        key = capture.key(X, y, learn=True)
+        entry = capture.lookup(key)
+        kinds.append(None if entry is None else entry[0])
+        if entry is not None and entry[0] == "replay":
+            capture.replay(entry[1], X, y).backward()
+            continue
+        with Tape() as tape:
+            x = Tensor(X)
+            out = pop(x)
+            tape.mark_loss()
+            J = loss(out, y)
+        capture.record(key, tape, x, y, out, J)
+    assert kinds == [None, "check", "replay", "replay"] and capture.reasons == {}
+    assert "keep_prob=[0.6, 0.85, 1]" in repr(pop)
+
+
+def test_loss_error_per_member():
+    rng = np.random.default_rng(17)
+    out = rng.standard_normal((3, 10, 4))
+    y = rng.integers(0, 4, 10)
+    loss = nn.build_loss("softmax_cross_entropy")
+    per = np.stack([np.roll(y, k) for k in range(3)])
+    for targets, of in ((y, lambda k: y), (np.eye(4)[y], lambda k: y), (per, lambda k: per[k])):
+        errors = loss.error(out, targets)
+        assert errors.shape == (3,)
+        for k in range(3):
+            assert errors[k] == loss.error(out[k], of(k))
+    binary = nn.build_loss("sigmoid_cross_entropy")
+    z = rng.standard_normal((3, 10, 1))
+    t = rng.integers(0, 2, 10)
+    assert binary.error(z, t).tolist() == [binary.error(z[k], t) for k in range(3)]
+    mse = nn.build_loss("mse")
+    r = rng.standard_normal((10, 1))
+    np.testing.assert_allclose(mse.error(z, r), [mse.error(z[k], r) for k in range(3)])
