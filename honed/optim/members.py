@@ -85,7 +85,8 @@ class MemberOptimizer:
             missing keys take that optimizer's defaults; a member may also carry the
             hyperparameters of the other population optimizers (kept for a later switch).
         kernels: ``"auto"`` (numba when installed, else NumPy), ``"numpy"`` or ``"numba"``;
-            None reads ``HONED_KERNELS``. NumPy is the reference; both give the same bits.
+            None (the default) reads ``HONED_KERNELS``, else ``"auto"``. NumPy is the
+            reference; both give the same bits.
 
     Attributes:
         params: the parameter list.
@@ -108,7 +109,7 @@ class MemberOptimizer:
     #: it is in cache; whole-buffer passes over a large population would stream from memory)
     BLOCK = 1 << 16
 
-    def __init__(self, params, settings: Sequence[Mapping], kernels: str | None = "auto"):
+    def __init__(self, params, settings: Sequence[Mapping], kernels: str | None = None):
         self.params = _parameter_list(params)
         self.kernels = _kernels.resolve(kernels)
         if isinstance(settings, Mapping) or not isinstance(settings, Sequence):
@@ -261,6 +262,11 @@ class MemberOptimizer:
         for i, (p, view) in enumerate(zip(self.params, self._param_views)):
             if p.data is view:
                 continue
+            if p.data.dtype != view.dtype:
+                raise ValueError(
+                    f"params[{i}] is now {p.data.dtype}, the optimizer's buffer {view.dtype} "
+                    "(make the optimizer after Module.to)"
+                )
             if p.data.shape != view.shape:
                 raise ValueError(
                     f"params[{i}] now has shape {p.data.shape}, the optimizer's members "

@@ -38,3 +38,12 @@ def test_without_numba_auto_is_numpy_and_numba_is_refused(monkeypatch):
         MemberOptimizer([Parameter(np.zeros((1, 2)))], [{"optimizer": "gd"}], kernels="numba")
     auto = MemberOptimizer([Parameter(np.zeros((1, 2)))], [{"optimizer": "gd"}])
     assert auto.kernels == "numpy"
+
+
+def test_the_environment_chooses_unless_the_argument_does(monkeypatch):
+    param = Parameter(np.zeros((1, 2)))
+    monkeypatch.setenv("HONED_KERNELS", "numpy")
+    assert MemberOptimizer([param], [{"optimizer": "gd"}]).kernels == "numpy"
+    assert MemberOptimizer([param], [{"optimizer": "gd"}], kernels="numba").kernels == "numba"
+    monkeypatch.setenv("HONED_KERNELS", "auto")
+    assert MemberOptimizer([param], [{"optimizer": "gd"}]).kernels == "numba"

@@ -359,6 +359,9 @@ def test_bad_parameters_and_calls_are_named():
     params[1].grad = np.zeros((6, 3))
     with pytest.raises(ValueError, match=r"params\[1\]\.grad has shape \(6, 3\), .* \(6, 1, 3\)"):
         opt.step()
+    params[0].data = np.zeros((6, 5, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"params\[0\] is now float32, .* float64 .*Module.to"):
+        opt.step()
     params[0].data = np.zeros((2, 5, 3))
     with pytest.raises(ValueError, match=r"params\[0\] now has shape \(2, 5, 3\).*call take"):
         opt.step()
