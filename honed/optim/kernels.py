@@ -114,8 +114,31 @@ def _update_all(w, g, v, s, coef, n_wide, n0, R, P, has_s):  # pragma: no cover 
     update_region(w, g, v, s, coef, n_wide, w.shape[0], R, P, has_s)
 
 
+def _update_members(w, grads, v, s, coef, offsets, has_s):  # pragma: no cover - compiled
+    """:class:`~honed.optim.MemberOptimizer`'s update in one call, reading every parameter's
+    gradient where backward left it (no gather into a joined gradient buffer).
+
+    ``w, v, s``: the (P, R) joined buffers; ``grads``: a tuple of (P, n_j) arrays, parameter
+    j's gradient, whose numbers sit in columns ``offsets[j] … offsets[j] + n_j − 1``;
+    ``coef``: (6, P). One run per (parameter, member): a contiguous 1-D loop.
+    """
+    P = w.shape[0]
+    for j in range(len(grads)):
+        g = grads[j]
+        lo = offsets[j]
+        hi = lo + g.shape[1]
+        for k in range(P):
+            if has_s:
+                run_with_s(
+                    w[k, lo:hi], g[k], v[k, lo:hi], s[k, lo:hi],
+                    coef[0, k], coef[1, k], coef[2, k], coef[3, k], coef[4, k], coef[5, k],
+                )  # fmt: skip
+            else:
+                run_without_s(w[k, lo:hi], g[k], v[k, lo:hi], coef[0, k], coef[1, k], coef[4, k])
+
+
 def _compile(cache: bool) -> None:
-    global run_with_s, run_without_s, update_region, _kernel
+    global run_with_s, run_without_s, update_region, _kernel, _members_kernel
     # error_model="numpy": a float division by zero gives inf as NumPy does (numba's default
     # checks every division, which keeps LLVM from vectorising the loop); no fastmath, so
     # the arithmetic is IEEE, in the written order.
@@ -124,6 +147,7 @@ def _compile(cache: bool) -> None:
     run_without_s = numba.njit(**options)(_run_without_s)
     update_region = numba.njit(**options)(_update_region)
     _kernel = numba.njit(**options)(_update_all)
+    _members_kernel = numba.njit(**options)(_update_members)
 
 
 if numba is not None:
@@ -146,4 +170,12 @@ def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int) -> None
     _kernel(w, g, v, s, coef, n_wide, max(n0, 1), max(R, 1), P, has_s)
 
 
-__all__ = ["KERNELS", "available", "fused_update", "resolve"]
+def member_update(w, grads: tuple, v, s, coef, offsets) -> None:
+    """One update of every member over the (P, R) buffers ``w, v, s`` (in place; ``s`` None
+    when no member needs it), with the gradients ``grads`` (a tuple of C-contiguous (P, n_j)
+    arrays in the buffers' dtype) read in place; ``offsets`` (int64) their first columns."""
+    has_s = s is not None
+    _members_kernel(w, grads, v, v if s is None else s, coef, offsets, has_s)
+
+
+__all__ = ["KERNELS", "available", "fused_update", "member_update", "resolve"]

@@ -144,19 +144,23 @@ class MemberCoefficients(NamedTuple):
     e: object
 
 
-def exact_power(base: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``base ** t`` elementwise, computed as Python computes ``float ** int``.
+def exact_power(base, t) -> np.ndarray:
+    """``base ** t`` elementwise (broadcast), computed as Python computes ``float ** int``.
 
     The standalone optimizers compute ``β ** t`` on Python floats (the C library's ``pow``);
     NumPy's vectorised power (SIMD) differs from it in the last bit for about 1 value in
     250, which would make a member's trajectory drift from its standalone twin. So the
-    powers go through Python: exact, and a few µs for a population.
+    powers go through Python, once per distinct base and exponent (a population has few
+    distinct β's; a table of the next steps has few distinct t's).
     """
-    base, t = np.broadcast_arrays(np.asarray(base, dtype=np.float64), np.asarray(t))
-    b, k = base.reshape(-1).tolist(), t.reshape(-1).astype(np.int64).tolist()
-    if len(set(b)) == 1 and len(set(k)) == 1:  # the usual case: one β, members in step
-        return np.full(base.shape, b[0] ** k[0])
-    return np.array([x**n for x, n in zip(b, k)], dtype=np.float64).reshape(base.shape)
+    base = np.asarray(base, dtype=np.float64)
+    t = np.asarray(t, dtype=np.int64)
+    bases, b_at = np.unique(base, return_inverse=True)
+    powers, t_at = np.unique(t, return_inverse=True)
+    table = np.array(
+        [[b**k for k in powers.tolist()] for b in bases.tolist()], dtype=np.float64
+    ).reshape(len(bases), len(powers))
+    return table[b_at.reshape(base.shape), t_at.reshape(t.shape)]
 
 
 class Optimizer:

@@ -26,6 +26,17 @@ KERNELS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
     not kernels.available(), reason="numba (the accel extra) is not installed"))]  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def compiled_at_any_size(monkeypatch):
+    """These populations are tiny: let the kernel run on them (by default it starts at
+    COMPILED_FROM numbers) and count its calls."""
+    monkeypatch.setattr(MemberOptimizer, "COMPILED_FROM", 0)
+    calls = []
+    real = kernels.member_update
+    monkeypatch.setattr(kernels, "member_update", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
 def _initial(P, dtype, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal((P, *s)).astype(dtype) for s in SHAPES]
@@ -74,13 +85,20 @@ def _assert_bitwise(a, b, what=""):
         assert np.array_equal(x, y), (what, i, np.max(np.abs(x - y)))
 
 
+@pytest.mark.parametrize("table_steps", [32, 3])
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_each_member_is_its_standalone_optimizer_bit_for_bit(dtype, kernel):
+def test_each_member_is_its_standalone_optimizer_bit_for_bit(
+    dtype, kernel, table_steps, monkeypatch, compiled_at_any_size
+):
+    """20 steps; Adam's t-dependent coefficients come from a table of TABLE_STEPS steps
+    (3: rebuilt six times on the way)."""
+    monkeypatch.setattr(MemberOptimizer, "TABLE_STEPS", table_steps)
     grads = _gradients(len(SETTINGS), dtype, 20)
     params, opt = _members(SETTINGS, dtype, kernel)
     _run(opt, params, grads)
     assert opt.kernels == kernel and opt.s is not None and list(opt.t) == [20] * len(SETTINGS)
+    assert len(compiled_at_any_size) == (20 if kernel == "numba" else 0)
     for k, setting in enumerate(SETTINGS):
         _assert_bitwise([p.data[k] for p in params], _standalone(setting, k, dtype, grads), k)
 
@@ -92,6 +110,14 @@ def test_parameters_are_views_of_one_joined_buffer():
         assert np.shares_memory(p.data, opt.buffer)
     opt.buffer[2] = 7.0  # row k is member k's numbers
     assert all((p.data[2] == 7.0).all() and not (p.data[1] == 7.0).any() for p in params)
+
+
+def test_small_populations_keep_the_numpy_update(monkeypatch, compiled_at_any_size):
+    """Below COMPILED_FROM numbers numba's call costs what it saves: NumPy's path runs."""
+    monkeypatch.setattr(MemberOptimizer, "COMPILED_FROM", 1 << 16)
+    params, opt = _members(SETTINGS, kernels="numba" if kernels.available() else "numpy")
+    _run(opt, params, _gradients(len(SETTINGS), np.float64, 2))
+    assert not compiled_at_any_size and opt.grad_buffer is not None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -183,6 +209,28 @@ def test_state_dict_round_trip_resumes_bit_identically(kernel):
     _assert_bitwise([p.data for p in fresh], [p.data for p in params])
     saved["v"][:] = 0  # a copy: the optimizer's state is its own
     assert opt.v.any()
+
+
+def test_members_at_different_steps_keep_their_own_t():
+    """A state whose members have had different numbers of updates (each Adam member's bias
+    correction follows its own t): member 0 resumes run a, member 1 run b."""
+    settings = [{"optimizer": "adam", "lr": 0.01}, {"optimizer": "adam", "lr": 0.03}]
+    grads = _gradients(2, np.float64, 12)
+    (pa, a), (pb, b) = _members(settings), _members(settings)
+    _run(a, pa, grads[:7])
+    _run(b, pb, grads[:2])
+    sa, sb = a.state_dict(), b.state_dict()
+    mixed = {**sa, "t": np.array([7, 2]), "v": np.stack([sa["v"][0], sb["v"][1]])}
+    mixed["s"] = np.stack([sa["s"][0], sb["s"][1]])
+    params = [Parameter(np.stack([x.data[0], y.data[1]])) for x, y in zip(pa, pb)]
+    opt = MemberOptimizer(params, settings)
+    opt.load_state_dict(mixed)
+    _run(opt, params, grads[7:])
+    _run(a, pa, grads[7:])
+    _run(b, pb, grads[7:])
+    assert list(opt.t) == [12, 7]
+    _assert_bitwise([p.data[0] for p in params], [p.data[0] for p in pa])
+    _assert_bitwise([p.data[1] for p in params], [p.data[1] for p in pb])
 
 
 def test_set_lr_and_set_hyperparameters_act_from_the_next_step():
@@ -310,6 +358,9 @@ def test_bad_parameters_and_calls_are_named():
         p.grad = np.zeros_like(p.data)
     params[1].grad = np.zeros((6, 3))
     with pytest.raises(ValueError, match=r"params\[1\]\.grad has shape \(6, 3\), .* \(6, 1, 3\)"):
+        opt.step()
+    params[0].data = np.zeros((6, 5, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"params\[0\] is now float32, .* float64 .*Module.to"):
         opt.step()
     params[0].data = np.zeros((2, 5, 3))
     with pytest.raises(ValueError, match=r"params\[0\] now has shape \(2, 5, 3\).*call take"):
