@@ -43,7 +43,6 @@ from honed.nn.losses import build_loss, population_losses
 from honed.optim import MemberOptimizer
 from honed.population.members import HYPERPARAMETERS
 from honed.population.memory import check_memory, estimate_memory
-from honed.population.metrics import member_errors
 from honed.population.penalty import MemberPenalty
 from honed.train.memory import keep_freed_memory
 from honed.train.status import Status
@@ -528,7 +527,7 @@ class PopulationTrainer:
             m = idx.shape[-1]
             forward = step.forward(xb, yb)
             cost = step.costs(forward, m)
-            wrong = member_errors(self._loss, forward.outputs, yb) * m
+            wrong = np.asarray(self._loss.error(forward.outputs, yb)) * m
             bad = ~np.isfinite(cost)
             if bad.any():
                 step.backward(forward, m)
@@ -599,7 +598,8 @@ class PopulationTrainer:
                 cost = np.asarray(self._loss(Tensor(outputs), y).data, dtype=np.float64)
         finally:
             model.train()
-        return cost.tolist(), member_errors(self._loss, outputs, y).tolist()
+        errors = self._loss.error(outputs, y) if outputs.shape[1] else np.full(len(cost), np.nan)
+        return cost.tolist(), np.asarray(errors, dtype=np.float64).tolist()
 
     def _early_stopping(self, epoch: int, records: dict) -> None:
         values = [records[k].get(self.monitor) for k in self.alive]

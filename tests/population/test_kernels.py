@@ -15,10 +15,14 @@ numba = pytest.importorskip("numba", reason="the accel extra (numba) is part of 
 
 @pytest.fixture(autouse=True)
 def compiled_at_any_size(monkeypatch):
-    """Count the kernel's calls."""
+    """These populations are tiny: let the kernel run on them (by default it starts at
+    ``MemberOptimizer.COMPILED_FROM`` numbers) and count its calls."""
+    from honed.optim import MemberOptimizer
+
+    monkeypatch.setattr(MemberOptimizer, "COMPILED_FROM", 0)
     calls = []
-    real = kernels.fused_update
-    monkeypatch.setattr(kernels, "fused_update", lambda *a: calls.append(1) or real(*a))
+    real = kernels.member_update
+    monkeypatch.setattr(kernels, "member_update", lambda *a: calls.append(1) or real(*a))
     return calls
 
 
