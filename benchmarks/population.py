@@ -171,7 +171,7 @@ HONED_RUNS = {
 def kernel_variants() -> list[str]:
     """The population's optimizer kernels to time: NumPy (the reference), and numba's
     one-pass kernel when the ``accel`` extra is installed."""
-    from honed.population import kernels
+    from honed.optim import kernels
 
     return ["numpy", "numba"] if kernels.available() else ["numpy"]
 

@@ -1,12 +1,15 @@
 """Populations: many networks of one architecture trained at once, each with its own
 hyperparameters (issue 14).
 
-Parameters are stacked along a leading member axis and trained by one stream of batched NumPy
-operations (:mod:`honed.population.stack`); members can mix GD, Momentum, RMSprop and Adam
-(:mod:`honed.population.optim`). On top: per-member early stopping and divergence handling
-(:class:`PopulationTrainer`), successive halving and Hyperband by slicing the stacked arrays
-(:mod:`honed.population.halving`), population-based training (:mod:`honed.population.pbt`),
-and a memory check before training (:mod:`honed.population.memory`).
+The members still training are one ``honed.nn`` model with a leading member axis on its
+parameters (:mod:`honed.nn.members`), differentiated by honed's own autograd and trained by the
+Trainer's step (:class:`honed.train.step.TrainStep`, captured and replayed); members can mix
+GD, Momentum, RMSprop and Adam (:class:`honed.optim.MemberOptimizer`). On top: per-member
+early stopping and divergence handling (:class:`PopulationTrainer`), successive halving and
+Hyperband (:mod:`honed.population.halving`), population-based training
+(:mod:`honed.population.pbt`), and a memory check before training
+(:mod:`honed.population.memory`). A population is an MLP architecture, any built model, or a
+builder (:class:`Population`).
 
 Example::
 

@@ -22,7 +22,6 @@ from honed.optim import (
     population_optimizers,
 )
 from honed.population.members import HYPERPARAMETERS, Member
-from honed.population.optim import kind_codes
 from honed.registry import Option
 
 
@@ -125,13 +124,21 @@ def test_a_new_optimizer_shows_up_everywhere_or_is_refused_naming_what_it_lacks(
     assert _why_not_population(Spec("x", [2, 3, 1], optimizer="sign_gd")) == ("optimizer 'sign_gd'")
 
 
-def test_claiming_population_support_without_an_update_is_refused():
+def test_a_population_optimizer_inherits_its_declared_update():
+    """MyAdam declares population = True and inherits Adam's member_coefficients: a member
+    may use it, and MemberOptimizer updates it as Adam."""
+    from honed.autograd import Parameter
+    from honed.optim import MemberOptimizer
+
     OPTIMIZERS.register("my_adam", MyAdam)
     try:
         assert "my_adam" in population_optimizers()
-        member = Member.from_dict({"optimizer": "my_adam"}, n_hidden=1)
-        with pytest.raises(ValueError, match="'my_adam' declares population = True, but"):
-            kind_codes([member])
+        Member.from_dict({"optimizer": "my_adam"}, n_hidden=1)
+        W = Parameter(np.ones((1, 2, 2)))
+        opt = MemberOptimizer([W], [{"optimizer": "my_adam", "lr": 0.1}], kernels="numpy")
+        W.grad = np.ones((1, 2, 2))
+        opt.step()
+        assert np.allclose(W.data, 0.9)  # Adam's first step: lr in the gradient's sign
     finally:
         OPTIMIZERS.unregister("my_adam")
 
@@ -204,14 +211,13 @@ def test_population_lab_and_tuner_accept_exactly_the_declared_activations():
         assert arch == tuner == lab == (name in trains), name
 
 
-def test_the_population_uses_the_layers_declared_constants():
+def test_the_layers_declared_constants_are_checked():
+    """(A population runs the layers themselves, stacked: no copy of these constants.)"""
     from honed.nn import ELU, BatchNorm, LeakyReLU
-    from honed.population import stack
 
-    assert stack._LEAKY_SLOPE == LeakyReLU().slope == 0.01
-    assert stack._ELU_ALPHA == ELU().alpha == 1.0
+    assert LeakyReLU().slope == 0.01 and ELU().alpha == 1.0
     layer = BatchNorm(3)
-    assert (stack.BN_EPS, stack.BN_MOMENTUM) == (layer.eps, layer.momentum) == (1e-5, 0.9)
+    assert (layer.eps, layer.momentum) == (1e-5, 0.9)
     with pytest.raises(ValueError, match="slope must be >= 0"):
         LeakyReLU(-0.1)
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
@@ -220,13 +226,12 @@ def test_the_population_uses_the_layers_declared_constants():
 
 def test_population_lab_and_tuner_accept_exactly_the_declared_losses():
     from honed.nn import LOSSES, population_losses
-    from honed.population import stack, trainer
+    from honed.population import trainer
 
     trains = population_losses()
     assert trains == [n for n, cls in LOSSES.items() if cls.population]
     assert trains == ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "mae", "huber"]
     assert list(trainer.LOSSES) == trains
-    assert list(stack.REGRESSION_LOSSES) == population_losses("regression")
     assert population_losses("regression") == [
         n for n in trains if LOSSES.get(n).task == "regression"
     ]
