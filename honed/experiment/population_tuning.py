@@ -66,7 +66,7 @@ def check_population_config(config: ExperimentConfig, where: str = "") -> None:
             f"model.activation: {why}trains {', '.join(activations)}; got {m.activation!r}{suffix}"
         )
     from honed.optim import population_optimizers
-    from honed.population.members import HYPERPARAMETERS
+    from honed.population import HYPERPARAMETERS
 
     trains = population_optimizers()
     if t.optimizer not in trains:
@@ -168,7 +168,7 @@ def architecture(config: ExperimentConfig, data) -> dict:
 def member(config: ExperimentConfig, seed: int) -> dict:
     """The population member a trial's config trains (``honed.population.members``)."""
     from honed.experiment.build import build_schedule
-    from honed.population.members import HYPERPARAMETERS
+    from honed.population import HYPERPARAMETERS
 
     t, m = config.train, config.model
     values = {name: t.optimizer_args.get(name, getattr(t, name)) for name in HYPERPARAMETERS}
@@ -254,7 +254,7 @@ def train_population(objective, job) -> None:
     """Train ``job.trials`` as one population (or a few, when memory says so) and finish
     each trial through ``job.finish`` (see the module docstring)."""
     from honed.experiment.tuning import _data_for, trial_config
-    from honed.population.memory import HEADROOM, available_memory, estimate_memory
+    from honed.population import HEADROOM, available_memory, estimate_memory
 
     data = _data_for(objective.config)
     epochs = objective.epochs
@@ -287,8 +287,7 @@ def train_population(objective, job) -> None:
 
 
 def _train(job, trials, configs, arch, batch, data, epochs) -> None:
-    from honed.population import Population, PopulationTrainer
-    from honed.population.pbt import pbt
+    from honed.population import Population, PopulationTrainer, pbt
     from honed.tune import Diverged, TrialPruned
 
     base = configs[0]

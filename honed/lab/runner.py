@@ -24,8 +24,7 @@ import numpy as np
 
 from honed.nn import mlp, population_activations, population_losses
 from honed.optim import GD, OPTIMIZERS, population_optimizers
-from honed.population import PerMember, Population, PopulationTrainer
-from honed.population.members import Architecture
+from honed.population import Architecture, PerMember, Population, PopulationTrainer
 from honed.train import Trainer, TrainingDiverged
 from honed.train.status import Status
 

@@ -24,13 +24,15 @@ Example::
 """
 
 from honed.population.halving import hyperband, rank, successive_halving
-from honed.population.members import Architecture, Member
-from honed.population.memory import available_memory, check_memory, estimate_memory
+from honed.population.members import HYPERPARAMETERS, Architecture, Member
+from honed.population.memory import HEADROOM, available_memory, check_memory, estimate_memory
 from honed.population.pbt import pbt
 from honed.population.population import Population
 from honed.population.trainer import PerMember, PopulationTrainer
 
 __all__ = [
+    "HEADROOM",
+    "HYPERPARAMETERS",
     "Architecture",
     "Member",
     "PerMember",

@@ -98,3 +98,32 @@ def test_pbt_arguments(data3):
         pbt(trainer, train, dev, epochs=2, fraction=0.9)
     with pytest.raises(ValueError, match="log scale needs low > 0"):
         pbt(trainer, train, dev, epochs=2, space={"l2": {"low": 0, "high": 1, "scale": "log"}})
+
+
+def test_dropout_switched_on_where_no_member_had_it(data3):
+    """PBT may move a member's keep_prob below 1 where no member drops units: the stacked
+    model gains that Dropout (optimizer state kept), the member's own model too, and the
+    other members train on exactly as without the change."""
+    train, dev = data3
+    arch = {"sizes": [4, 6, 5, 3], "activation": "relu"}
+
+    def run(switch):
+        pop = Population(arch, [{"lr": 0.01, "seed": k} for k in range(3)], dtype=np.float64)
+        trainer = PopulationTrainer(pop, batch_size=32)
+        trainer.fit(train, dev, epochs=2)
+        if switch:
+            pop.members[1].keep_prob = [1.0, 0.7]
+            trainer.refresh()
+        trainer.fit(train, dev, epochs=4)
+        return pop, trainer
+
+    pop, trainer = run(True)
+    same, _ = run(False)
+    assert trainer.optimizer.t.tolist() == [20, 20, 20]  # 4 epochs of 5 batches, state kept
+    assert pop.member(1).to_config()["keep_prob"] == [1.0, 0.7]
+    assert pop.member(1).layers[4].keep_prob == 0.7
+    for k in (0, 2):
+        a, b = pop.member(k).state_dict(), same.member(k).state_dict()
+        assert all(np.array_equal(a[n], b[n]) for n in a)
+    changed = pop.member(1).state_dict()
+    assert not np.array_equal(changed["layers.5.W"], same.member(1).state_dict()["layers.4.W"])
