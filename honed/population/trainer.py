@@ -243,8 +243,10 @@ class PopulationTrainer:
         self._dropout_hidden = pop.dropout_hidden(alive)
         models = [pop.model_for(k) for k in alive]
         self.model = members.stack(pop.template(alive), models)
-        self.model.train()
-        self._dropouts = [m for m in self.model.modules() if isinstance(m, Dropout)]
+        # the modules once: switching train/eval mode twice an epoch walks no tree
+        self._modules = list(self.model.modules())
+        self._set_training(True)
+        self._dropouts = [m for m in self._modules if isinstance(m, Dropout)]
         self.optimizer = MemberOptimizer(
             self.model.parameters(), [self._settings(k) for k in alive], self.kernels
         )
@@ -255,6 +257,11 @@ class PopulationTrainer:
             self.model, self._loss, self.optimizer, self.penalty or None, self.capture
         )
         self._set_dropout()
+
+    def _set_training(self, mode: bool) -> None:
+        """``model.train(mode)`` without walking the module tree."""
+        for module in self._modules:
+            module.training = mode
 
     def _lambdas(self) -> tuple[np.ndarray, np.ndarray]:
         members_ = [self.population.members[k] for k in self.alive]
@@ -502,7 +509,7 @@ class PopulationTrainer:
         P = len(self.alive)
         dtype = X.dtype
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
-        self.model.train()
+        self._set_training(True)
         step = self.step
         started = time.perf_counter()
         for batch in range(count):
@@ -528,8 +535,8 @@ class PopulationTrainer:
             forward = step.forward(xb, yb)
             cost = step.costs(forward, m)
             wrong = np.asarray(self._loss.error(forward.outputs, yb)) * m
-            bad = ~np.isfinite(cost)
-            if bad.any():
+            if not np.isfinite(cost).all():
+                bad = ~np.isfinite(cost)
                 step.backward(forward, m)
                 for pos in np.flatnonzero(bad):
                     k = self.alive[pos]
@@ -588,16 +595,16 @@ class PopulationTrainer:
         """Each member's mean cost (no penalty) and error on a whole set, in eval mode, in
         chunks of ``eval_batch_size`` rows (as ``Trainer.evaluate``)."""
         model, size = self.model, self.eval_batch_size
-        model.eval()
+        self._set_training(False)
         try:
             with no_grad():
                 parts = [
                     model(Tensor(X[..., i : i + size, :])).data for i in range(0, X.shape[-2], size)
                 ]
-                outputs = np.concatenate(parts, axis=1)
+                outputs = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
                 cost = np.asarray(self._loss(Tensor(outputs), y).data, dtype=np.float64)
         finally:
-            model.train()
+            self._set_training(True)
         errors = self._loss.error(outputs, y) if outputs.shape[1] else np.full(len(cost), np.nan)
         return cost.tolist(), np.asarray(errors, dtype=np.float64).tolist()
 
