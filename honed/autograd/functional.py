@@ -404,7 +404,7 @@ class MemberLinear(Function):
             )
         self.x, self.W = x, W
         if x.ndim == 3:
-            out = np.matmul(x, W)
+            out = _batch_major_matmul(x, W)
             if b is not None:
                 out += b
             return out
@@ -420,19 +420,31 @@ class MemberLinear(Function):
         dx = dW = None
         if x.ndim == 3:
             if needs[0]:
-                dx = np.matmul(g, W.transpose(0, 2, 1))
+                dx = _batch_major_matmul(g, W.transpose(0, 2, 1))
             if needs[1]:
                 dW = np.matmul(x.transpose(0, 2, 1), g)
         else:
+            P, n_in, n_out = W.shape
+            # (B, P·n_out): a view when g is batch-major, as this op's own outputs are
+            g_wide = g.transpose(1, 0, 2).reshape(x.shape[0], P * n_out)
             if needs[0]:
-                P, n_in, n_out = W.shape
-                g_wide = g.transpose(1, 0, 2).reshape(x.shape[0], P * n_out)
                 dx = g_wide @ W.transpose(0, 2, 1).reshape(P * n_out, n_in)
-            if needs[1]:
-                dW = np.matmul(x.T, g)  # (n_in, B) @ (P, B, n_out): contiguous (P, n_in, n_out)
+            if needs[1]:  # one wide GEMM for all members: xᵀ·[g_1 … g_P]
+                dW = (x.T @ g_wide).reshape(n_in, P, n_out).transpose(1, 0, 2)
         if len(needs) == 2:
             return dx, dW
         return dx, dW, (g.sum(axis=-2, keepdims=True) if needs[2] else None)
+
+
+def _batch_major_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``a @ w`` per member, (P, B, k) @ (P, k, n), written batch-major: the (P, B, n) view
+    of a (B, P, n) array. Activations of every layer then share the wide first layer's
+    layout, so the elementwise ops run on contiguous memory and the sums over the rows
+    (bias gradients, batch norm's statistics) add whole rows of P·n numbers."""
+    P, B = a.shape[0], a.shape[1]
+    out = np.empty((B, P, w.shape[2]), np.result_type(a, w))
+    np.matmul(a, w, out=out.transpose(1, 0, 2))
+    return out.transpose(1, 0, 2)
 
 
 def linear(x, W, b=None):
