@@ -163,7 +163,7 @@ class PopulationTrainer:
         eval_batch_size: int = 4096,
         memory_limit: int | None = None,
         augment: Callable | None = None,
-        kernels: str | None = "auto",
+        kernels: str | None = None,
         loss_args: dict | None = None,
         capture: bool = True,
     ):
@@ -406,7 +406,9 @@ class PopulationTrainer:
                 members.unstack(self.model, pos, pop.models[k])
             self._stack(self.optimizer.state_dict())
         for pos, k in enumerate(self.alive):
-            self.optimizer.set_hyperparameters(pos, self._settings(k))
+            wanted, have = self._settings(k), self.optimizer.settings[pos]
+            if any(have.get(key) != value for key, value in wanted.items()):
+                self.optimizer.set_hyperparameters(pos, wanted)  # (each prepares anew)
         self.penalty.set(*self._lambdas())
         self.step.penalty = self.penalty if self.penalty else None
         self._set_dropout()
