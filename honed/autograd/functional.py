@@ -384,6 +384,16 @@ class Linear(Function):
         return dx, dW, (g.sum(axis=0) if needs[2] else None)
 
 
+def batch_major(a: np.ndarray) -> np.ndarray:
+    """``a`` (P, m, n) with the rows outermost in memory, as a (m, P, n) array would be: a
+    view if it is already, else one copy. NumPy reduces over the rows (axis -2, batch norm's
+    statistics, a bias gradient) ~20x faster so than over a middle axis with a short inner
+    one (n = 2 to 5 in small networks)."""
+    if a.ndim != 3 or a.strides[1] >= a.strides[0] or a.shape[0] == 1:
+        return a
+    return np.ascontiguousarray(a.transpose(1, 0, 2)).transpose(1, 0, 2)
+
+
 class MemberLinear(Function):
     """``z_k = x_k·W_k + b_k`` for P members at once: W (P, n_in, n_out), b (P, 1, n_out).
 
@@ -417,6 +427,7 @@ class MemberLinear(Function):
 
     def backward(self, g):
         needs, x, W = self.needs_grad, self.x, self.W
+        g = batch_major(g)  # a cheap Σ_rows for db, and g's wide view below without a copy
         dx = dW = None
         if x.ndim == 3:
             if needs[0]:
@@ -474,6 +485,8 @@ class BatchNorm(Function):
         # (P, m, n) gives each member's own, (P, 1, n) like its γ, β and running averages.
         keep = x.ndim == 3
         self.keep = keep
+        if keep:
+            x = batch_major(x)
         self.mean = x.mean(axis=-2, keepdims=keep)
         centered = x - self.mean
         self.var = (centered * centered).mean(axis=-2, keepdims=keep)
@@ -487,6 +500,8 @@ class BatchNorm(Function):
 
     def backward(self, g):
         x_hat, m, keep = self.x_hat, self.x_hat.shape[-2], self.keep
+        if keep:
+            g = batch_major(g)
         dgamma = (g * x_hat).sum(axis=-2, keepdims=keep) if self.needs_grad[1] else None
         dbeta = g.sum(axis=-2, keepdims=keep) if self.needs_grad[2] else None
         dx = None
@@ -591,15 +606,16 @@ class MemberDropout(Function):
     def forward(self, x, layer):
         keep, rngs = layer.keep_prob, layer.rng
         P = len(keep)
-        shape = x.shape[-2:]
-        scaled = np.ones((P, *shape), x.dtype)
-        for k in range(P):  # one Generator per member: the one loop over members
-            keep_k = keep[k]
-            if keep_k < 1.0:
-                mask = rngs[k].random(shape, dtype=np.float32) < keep_k
-                np.multiply(mask, np.asarray(1.0 / keep_k, x.dtype), out=scaled[k])
-        self.scaled = scaled
-        return x * scaled
+        # u_k from member k's Generator (the one loop over members: one call each), then
+        # d = u < keep and d/keep for all members at once; u = 0 where keep = 1 (kept).
+        u = np.zeros((P, *x.shape[-2:]), np.float32)
+        for k in np.flatnonzero(keep < 1.0).tolist():
+            rngs[k].random(dtype=np.float32, out=u[k])
+        col = (P,) + (1,) * (u.ndim - 1)
+        # in float32, as the standalone layer's comparison with its Python float keep_prob
+        mask = u < keep.astype(np.float32).reshape(col)
+        self.scaled = mask.astype(x.dtype) * (1.0 / keep).astype(x.dtype).reshape(col)
+        return x * self.scaled
 
     def backward(self, g):
         return (g * self.scaled,)
