@@ -610,6 +610,11 @@ class MemberDropout(Function):
         # d = u < keep and d/keep for all members at once; u = 0 where keep = 1 (kept).
         u = np.zeros((P, *x.shape[-2:]), np.float32)
         for k in np.flatnonzero(keep < 1.0).tolist():
+            if rngs[k] is None:
+                raise ValueError(
+                    f"dropout member {k} has keep_prob {keep[k]:g} but no Generator (its "
+                    "model had no Dropout layer): set layer.rng[k] = np.random.default_rng(seed)"
+                )
             rngs[k].random(dtype=np.float32, out=u[k])
         col = (P,) + (1,) * (u.ndim - 1)
         # in float32, as the standalone layer's comparison with its Python float keep_prob

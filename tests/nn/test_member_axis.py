@@ -518,3 +518,13 @@ def test_loss_error_per_member():
     mse = nn.build_loss("mse")
     r = rng.standard_normal((10, 1))
     np.testing.assert_allclose(mse.error(z, r), [mse.error(z[k], r) for k in range(3)])
+
+
+def test_dropout_member_without_a_generator_is_refused_by_name():
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    pop[3].keep_prob[2] = 0.5  # member 2's mlp had no Dropout, hence no Generator
+    with pytest.raises(ValueError, match="dropout member 2 has keep_prob 0.5 but no Generator"):
+        pop(Tensor(np.ones((4, 4))))
+    pop[3].rng[2] = np.random.default_rng(0)
+    assert pop(Tensor(np.ones((4, 4)))).shape == (3, 4, 3)
