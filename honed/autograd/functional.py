@@ -391,13 +391,21 @@ def row_sum(a: np.ndarray) -> np.ndarray:
     return np.matmul(np.ones((1, a.shape[-2]), a.dtype), a)
 
 
+#: Largest n_in·n_out per member for which a shared input's Linear copies W to the wide
+#: layout: below it one wide GEMM beats P tiny ones (moons' 2×5: 2x faster); above it the
+#: copy of W costs more than it saves (784×256: the copy is ~12% of the GEMM, and P GEMMs on
+#: the shared x run as fast as the wide one).
+WIDE_COPY_LIMIT = 256
+
+
 class MemberLinear(Function):
     """``z_k = x_k·W_k + b_k`` for P members at once: W (P, n_in, n_out), b (P, 1, n_out).
 
     A shared input x (B, n_in), one batch for every member, is one wide GEMM
-    ``x · [W_1 … W_P]`` with the members' weights side by side, ``(n_in, P·n_out)``; the
-    result (B, P·n_out) is returned as a (P, B, n_out) view (no copy). A per-member input
-    x (P, B, n_in) is a batched matmul. Backward, per member:
+    ``x · [W_1 … W_P]`` with the members' weights side by side, ``(n_in, P·n_out)``, when W
+    is stored that way (``W.transpose(1, 0, 2)`` contiguous) or small (``WIDE_COPY_LIMIT``);
+    the result (B, P·n_out) is returned as a (P, B, n_out) view (no copy). Otherwise, and
+    for a per-member input x (P, B, n_in), a batched matmul. Backward, per member:
     ``dx_k = g_k·W_kᵀ`` (summed over k for a shared x), ``dW_k = x_kᵀ·g_k``, ``db_k = Σ_rows g_k``;
     dx is computed only when the input needs a gradient.
     """
@@ -415,9 +423,14 @@ class MemberLinear(Function):
             if b is not None:
                 out += b
             return out
+        wide = W.transpose(1, 0, 2)
+        if not wide.flags.c_contiguous and n_in * n_out > WIDE_COPY_LIMIT:
+            out = np.matmul(x, W)  # P GEMMs on the one x: no copy of W
+            if b is not None:
+                out += b
+            return out
         B = x.shape[0]
-        # The copy of W to the wide layout costs 1/B of the GEMM.
-        out = x @ W.transpose(1, 0, 2).reshape(n_in, P * n_out)
+        out = x @ wide.reshape(n_in, P * n_out)  # a view of W if it is stored wide, else a copy
         if b is not None:
             out += b.reshape(P * n_out)
         return out.reshape(B, P, n_out).transpose(1, 0, 2)

@@ -528,3 +528,23 @@ def test_dropout_member_without_a_generator_is_refused_by_name():
         pop(Tensor(np.ones((4, 4))))
     pop[3].rng[2] = np.random.default_rng(0)
     assert pop(Tensor(np.ones((4, 4)))).shape == (3, 4, 3)
+
+
+@pytest.mark.parametrize("n_in", [4, 300])  # a wide GEMM (copy of W) / P GEMMs on one x
+def test_shared_input_linear_paths_equal_standalone(n_in):
+    from honed.autograd import Parameter, linear
+
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((5, n_in))
+    Ws = [rng.standard_normal((n_in, 3)) for _ in range(4)]
+    bs = [rng.standard_normal(3) for _ in range(4)]
+    W = Parameter(np.stack(Ws))
+    b = Parameter(np.stack(bs)[:, None, :])
+    wide = Parameter(np.ascontiguousarray(np.stack(Ws).transpose(1, 0, 2)).transpose(1, 0, 2))
+    assert wide.data.transpose(1, 0, 2).flags.c_contiguous  # stored wide: no copy either way
+    for weights in (W, wide):
+        out = linear(Tensor(x), weights, b)
+        out.sum().backward()
+        for k in range(4):
+            np.testing.assert_allclose(out.data[k], x @ Ws[k] + bs[k], rtol=0, atol=TOL)
+            np.testing.assert_allclose(weights.grad[k], x.T @ np.ones((5, 3)), atol=TOL)
