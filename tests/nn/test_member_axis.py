@@ -548,3 +548,23 @@ def test_shared_input_linear_paths_equal_standalone(n_in):
         for k in range(4):
             np.testing.assert_allclose(out.data[k], x @ Ws[k] + bs[k], rtol=0, atol=TOL)
             np.testing.assert_allclose(weights.grad[k], x.T @ np.ones((5, 3)), atol=TOL)
+
+
+def test_batch_norm_and_dropout_with_per_member_inputs():
+    template, models, _ = _bn_dropout_models()
+    rng = np.random.default_rng(19)
+    X = rng.standard_normal((3, 10, 4))
+    y = rng.integers(0, 3, 10)
+    assert_members_equal(template, models, X, y, nn.softmax_cross_entropy, X_of=lambda k: X[k])
+
+
+def test_mlp_predict_of_a_stacked_model_is_each_members():
+    X, _ = _data(seed=20)
+    for output, sizes in (("softmax", [4, 6, 3]), ("sigmoid", [4, 6, 1])):
+        models = [nn.mlp(sizes, output=output, batch_norm=True, seed=k) for k in range(3)]
+        pop = members.stack(models[0], models)
+        proba, labels = pop.predict_proba(X), pop.predict(X)
+        assert labels.shape == (3, len(X))
+        for k, model in enumerate(models):
+            np.testing.assert_allclose(proba[k], model.predict_proba(X), rtol=1e-6)
+            np.testing.assert_array_equal(labels[k], model.predict(X))
