@@ -568,3 +568,58 @@ def test_mlp_predict_of_a_stacked_model_is_each_members():
         for k, model in enumerate(models):
             np.testing.assert_allclose(proba[k], model.predict_proba(X), rtol=1e-6)
             np.testing.assert_array_equal(labels[k], model.predict(X))
+
+
+def test_parameters_as_views_into_one_joined_buffer():
+    """What a per-member optimizer does (one (P, R) buffer, row k = member k's numbers, each
+    parameter a strided view of it): the ops take such views and the members still equal
+    their standalone models."""
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    params = pop.parameters()
+    sizes = [p.data[0].size for p in params]
+    buffer = np.zeros((3, sum(sizes)))
+    offset = 0
+    for p, size in zip(params, sizes):
+        view = buffer[:, offset : offset + size].reshape(p.data.shape)
+        view[...] = p.data
+        p.data = view
+        offset += size
+    assert not params[0].data.flags.c_contiguous
+    X, y = _data(m=16, seed=21)
+    out, J, grads = _stacked(pop, X, y, nn.softmax_cross_entropy)
+    for k, model in enumerate(models):
+        out_k, J_k, grads_k = _standalone(model, X, y, nn.softmax_cross_entropy)
+        np.testing.assert_allclose(out[k], out_k, rtol=0, atol=TOL)
+        for g, g_k in zip(grads, grads_k):
+            np.testing.assert_allclose(g[k].reshape(g_k.shape), g_k, rtol=0, atol=TOL)
+    members.copy_member(pop, 0, 1)  # in place: the views stay views of the buffer
+    assert params[0].data.base is not None
+    np.testing.assert_array_equal(buffer[0], buffer[1])
+
+
+def test_gradcheck_shared_input_into_batch_norm_and_dropout():
+    from honed.autograd import Parameter, batch_norm, member_dropout
+
+    rng = np.random.default_rng(22)
+    x = Parameter(rng.standard_normal((6, 4)))  # shared by 3 members
+    gamma = Parameter(rng.standard_normal((3, 1, 4)))
+    beta = Parameter(rng.standard_normal((3, 1, 4)))
+    w = rng.standard_normal((3, 6, 4))
+    result = gradcheck(lambda: (batch_norm(x, gamma, beta) * w).sum(), [x, gamma, beta])
+    assert result.error < 1e-7, str(result)
+    layer = members.stack(nn.Dropout(0.5), [nn.Dropout(0.6, rng=k) for k in range(3)])
+    state = [g.bit_generator.state for g in layer.rng]
+
+    def dropped():
+        for g, s in zip(layer.rng, state):
+            g.bit_generator.state = s
+        return (member_dropout(x, layer) * w).sum()
+
+    assert dropped().shape == () and gradcheck(dropped, [x]).error < 1e-7
+    for k, g in enumerate(layer.rng):  # member k's mask: its standalone layer's
+        g.bit_generator.state = state[k]
+    out = member_dropout(x, layer).data
+    for k in range(3):
+        alone = nn.Dropout(0.6, rng=k)
+        np.testing.assert_array_equal(out[k], alone(x.data).data)
