@@ -623,3 +623,24 @@ def test_gradcheck_shared_input_into_batch_norm_and_dropout():
     for k in range(3):
         alone = nn.Dropout(0.6, rng=k)
         np.testing.assert_array_equal(out[k], alone(x.data).data)
+
+
+def test_binary_cross_entropy_of_probabilities_members():
+    X, _ = _data(seed=23)
+    y = (X[:, 1] > 0).astype(np.int64)
+    models = [
+        nn.Sequential(nn.Dense(4, 5, rng=k), nn.Tanh(), nn.Dense(5, 1, rng=k + 9), nn.Sigmoid())
+        for k in range(3)
+    ]
+    models = [m.to(np.float64) for m in models]
+    assert_members_equal(models[0], models, X, y, nn.binary_cross_entropy)
+
+
+def test_gradcheck_stacked_dense_maxout_dense_per_member_input():
+    pop = members.stack(_dense_maxout_dense(0), [_dense_maxout_dense(3 * k) for k in range(3)])
+    rng = np.random.default_rng(24)
+    X = rng.standard_normal((3, 6, 4))
+    y = rng.integers(0, 3, (3, 6))
+    w = np.array([0.3, 1.0, 2.0])
+    result = gradcheck(lambda: (nn.softmax_cross_entropy(pop(Tensor(X)), y) * w).sum(), pop)
+    assert result.error < 1e-7, str(result)
