@@ -384,13 +384,28 @@ class Linear(Function):
         return dx, dW, (g.sum(axis=0) if needs[2] else None)
 
 
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """Σ over the rows (axis -2) of a (P, m, n), kept as (P, 1, n): ``1ᵀ·a_k`` per member, a
+    batched GEMV. NumPy's ``a.sum(axis=1)`` with a short last axis (n = 1 to 16 in small
+    networks) runs its inner loop over n and is ~10x slower."""
+    return np.matmul(np.ones((1, a.shape[-2]), a.dtype), a)
+
+
+#: Largest n_in·n_out per member for which a shared input's Linear copies W to the wide
+#: layout: below it one wide GEMM beats P tiny ones (moons' 2×5: 2x faster); above it the
+#: copy of W costs more than it saves (784×256: the copy is ~12% of the GEMM, and P GEMMs on
+#: the shared x run as fast as the wide one).
+WIDE_COPY_LIMIT = 256
+
+
 class MemberLinear(Function):
     """``z_k = x_k·W_k + b_k`` for P members at once: W (P, n_in, n_out), b (P, 1, n_out).
 
     A shared input x (B, n_in), one batch for every member, is one wide GEMM
-    ``x · [W_1 … W_P]`` with the members' weights side by side, ``(n_in, P·n_out)``; the
-    result (B, P·n_out) is returned as a (P, B, n_out) view (no copy). A per-member input
-    x (P, B, n_in) is a batched matmul. Backward, per member:
+    ``x · [W_1 … W_P]`` with the members' weights side by side, ``(n_in, P·n_out)``, when W
+    is stored that way (``W.transpose(1, 0, 2)`` contiguous) or small (``WIDE_COPY_LIMIT``);
+    the result (B, P·n_out) is returned as a (P, B, n_out) view (no copy). Otherwise, and
+    for a per-member input x (P, B, n_in), a batched matmul. Backward, per member:
     ``dx_k = g_k·W_kᵀ`` (summed over k for a shared x), ``dW_k = x_kᵀ·g_k``, ``db_k = Σ_rows g_k``;
     dx is computed only when the input needs a gradient.
     """
@@ -408,9 +423,14 @@ class MemberLinear(Function):
             if b is not None:
                 out += b
             return out
+        wide = W.transpose(1, 0, 2)
+        if not wide.flags.c_contiguous and n_in * n_out > WIDE_COPY_LIMIT:
+            out = np.matmul(x, W)  # P GEMMs on the one x: no copy of W
+            if b is not None:
+                out += b
+            return out
         B = x.shape[0]
-        # The copy of W to the wide layout costs 1/B of the GEMM.
-        out = x @ W.transpose(1, 0, 2).reshape(n_in, P * n_out)
+        out = x @ wide.reshape(n_in, P * n_out)  # a view of W if it is stored wide, else a copy
         if b is not None:
             out += b.reshape(P * n_out)
         return out.reshape(B, P, n_out).transpose(1, 0, 2)
@@ -433,7 +453,7 @@ class MemberLinear(Function):
                 dW = (x.T @ g_wide).reshape(n_in, P, n_out).transpose(1, 0, 2)
         if len(needs) == 2:
             return dx, dW
-        return dx, dW, (g.sum(axis=-2, keepdims=True) if needs[2] else None)
+        return dx, dW, (row_sum(g) if needs[2] else None)
 
 
 def _batch_major_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -486,9 +506,10 @@ class BatchNorm(Function):
         # (P, m, n) gives each member's own, (P, 1, n) like its γ, β and running averages.
         keep = x.ndim == 3
         self.keep = keep
-        self.mean = x.mean(axis=-2, keepdims=keep)
+        self.mean = row_sum(x) / m if keep else x.mean(axis=0)
         centered = x - self.mean
-        self.var = (centered * centered).mean(axis=-2, keepdims=keep)
+        squares = centered * centered
+        self.var = row_sum(squares) / m if keep else squares.mean(axis=0)
         self.inv_std = 1.0 / np.sqrt(self.var + eps)
         self.x_hat = centered * self.inv_std
         self.gamma = gamma
@@ -498,18 +519,20 @@ class BatchNorm(Function):
         return self.x_hat * gamma + beta
 
     def backward(self, g):
-        x_hat, m, keep = self.x_hat, self.x_hat.shape[-2], self.keep
-        dgamma = (g * x_hat).sum(axis=-2, keepdims=keep) if self.needs_grad[1] else None
-        dbeta = g.sum(axis=-2, keepdims=keep) if self.needs_grad[2] else None
+        x_hat, m = self.x_hat, self.x_hat.shape[-2]
+        # Σ over the rows: axis 0 of (m, n), or each member's (P, 1, n) with a member axis
+        total = row_sum if self.keep else _column_sum
+        dgamma = total(g * x_hat) if self.needs_grad[1] else None
+        dbeta = total(g) if self.needs_grad[2] else None
         dx = None
         if self.needs_grad[0]:
             d = g * self.gamma
-            dx = (self.inv_std / m) * (
-                m * d
-                - d.sum(axis=-2, keepdims=keep)
-                - x_hat * (d * x_hat).sum(axis=-2, keepdims=keep)
-            )
+            dx = (self.inv_std / m) * (m * d - total(d) - x_hat * total(d * x_hat))
         return dx, dgamma, dbeta
+
+
+def _column_sum(a: np.ndarray) -> np.ndarray:
+    return a.sum(axis=0)
 
 
 def batch_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False, running=None):
@@ -603,15 +626,21 @@ class MemberDropout(Function):
     def forward(self, x, layer):
         keep, rngs = layer.keep_prob, layer.rng
         P = len(keep)
-        shape = x.shape[-2:]
-        scaled = np.ones((P, *shape), x.dtype)
-        for k in range(P):  # one Generator per member: the one loop over members
-            keep_k = keep[k]
-            if keep_k < 1.0:
-                mask = rngs[k].random(shape, dtype=np.float32) < keep_k
-                np.multiply(mask, np.asarray(1.0 / keep_k, x.dtype), out=scaled[k])
-        self.scaled = scaled
-        return x * scaled
+        # u_k from member k's Generator (the one loop over members: one call each), then
+        # d = u < keep and d/keep for all members at once; u = 0 where keep = 1 (kept).
+        u = np.zeros((P, *x.shape[-2:]), np.float32)
+        for k in np.flatnonzero(keep < 1.0).tolist():
+            if rngs[k] is None:
+                raise ValueError(
+                    f"dropout member {k} has keep_prob {keep[k]:g} but no Generator (its "
+                    "model had no Dropout layer): set layer.rng[k] = np.random.default_rng(seed)"
+                )
+            rngs[k].random(dtype=np.float32, out=u[k])
+        col = (P,) + (1,) * (u.ndim - 1)
+        # in float32, as the standalone layer's comparison with its Python float keep_prob
+        mask = u < keep.astype(np.float32).reshape(col)
+        self.scaled = mask.astype(x.dtype) * (1.0 / keep).astype(x.dtype).reshape(col)
+        return x * self.scaled
 
     def backward(self, g):
         return (g * self.scaled,)

@@ -4,7 +4,7 @@ model = honed.nn.mlp([784, 256, 256, 10], batch_norm=True, keep_prob=0.8)
 J = honed.nn.softmax_cross_entropy(model(x), y) + model.penalty(l2=0.1, m=len(x))
 """
 
-from honed.nn import gates, init
+from honed.nn import gates, init, members
 from honed.nn.init import INITIALIZERS, get_initializer
 from honed.nn.layers import (
     ACTIVATIONS,
@@ -84,6 +84,7 @@ __all__ = [
     "get_initializer",
     "get_loss",
     "init",
+    "members",
     "l1_penalty",
     "l2_penalty",
     "load",

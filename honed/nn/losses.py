@@ -6,8 +6,7 @@ fused), probabilities for :func:`binary_cross_entropy`. Rows are examples.
 Outputs with a member axis, (P, m, d) from a stacked model (:mod:`honed.nn.members`), give
 each member's cost ``J`` (P,), member k's equal to its standalone model's; targets are
 shared (one member's shape) or per member (a leading P). Back-propagate ``J.sum()``: member
-k's parameters get ∂J_k/∂θ_k. The softmax and sigmoid cross-entropies, mse, mae and huber
-take a member axis.
+k's parameters get ∂J_k/∂θ_k. Every loss here takes a member axis.
 """
 
 from __future__ import annotations
@@ -59,9 +58,9 @@ def binary_cross_entropy(probs, targets, eps: float = 1e-7) -> Tensor:
     """
     p = as_tensor(probs)
     y = _target_like(targets, p)
-    m = p.shape[0] if p.ndim else 1
     p = clip(p, eps, 1.0 - eps)
-    return -(y * log(p) + (1.0 - y) * log(1.0 - p)).sum() / m
+    total, m = _per_example_sum(-(y * log(p) + (1.0 - y) * log(1.0 - p)))
+    return total / m
 
 
 def binary_cross_entropy_with_logits(logits, targets) -> Tensor:

@@ -108,7 +108,8 @@ class MLP(Sequential):
         return cls(**config)
 
     def predict_proba(self, x) -> np.ndarray:
-        """Outputs in eval mode without a graph: logits passed through ``output``."""
+        """Outputs in eval mode without a graph: logits passed through ``output``; a stacked
+        model (:mod:`honed.nn.members`) gives (P, m, C), each member's."""
         was_training = self.training
         self.eval()
         try:
@@ -117,9 +118,9 @@ class MLP(Sequential):
         finally:
             self.train(was_training)
         kind = self._config["output"]
-        if kind == "softmax":
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
+        if kind == "softmax":  # over the classes, the last axis (also with a member axis)
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
         if kind == "sigmoid":
             return 1.0 / (1.0 + np.exp(-z))
         return z
@@ -130,10 +131,10 @@ class MLP(Sequential):
         out = self.predict_proba(x)
         if self._config["output"] == "linear":
             return out
-        if out.shape[1] > 1:
-            return out.argmax(axis=1)
+        if out.shape[-1] > 1:
+            return out.argmax(axis=-1)
         threshold = 0.5 if self._config["output"] == "sigmoid" else 0.0
-        return (out[:, 0] > threshold).astype(np.int64)
+        return (out[..., 0] > threshold).astype(np.int64)
 
 
 def mlp(

@@ -518,3 +518,129 @@ def test_loss_error_per_member():
     mse = nn.build_loss("mse")
     r = rng.standard_normal((10, 1))
     np.testing.assert_allclose(mse.error(z, r), [mse.error(z[k], r) for k in range(3)])
+
+
+def test_dropout_member_without_a_generator_is_refused_by_name():
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    pop[3].keep_prob[2] = 0.5  # member 2's mlp had no Dropout, hence no Generator
+    with pytest.raises(ValueError, match="dropout member 2 has keep_prob 0.5 but no Generator"):
+        pop(Tensor(np.ones((4, 4))))
+    pop[3].rng[2] = np.random.default_rng(0)
+    assert pop(Tensor(np.ones((4, 4)))).shape == (3, 4, 3)
+
+
+@pytest.mark.parametrize("n_in", [4, 300])  # a wide GEMM (copy of W) / P GEMMs on one x
+def test_shared_input_linear_paths_equal_standalone(n_in):
+    from honed.autograd import Parameter, linear
+
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((5, n_in))
+    Ws = [rng.standard_normal((n_in, 3)) for _ in range(4)]
+    bs = [rng.standard_normal(3) for _ in range(4)]
+    W = Parameter(np.stack(Ws))
+    b = Parameter(np.stack(bs)[:, None, :])
+    wide = Parameter(np.ascontiguousarray(np.stack(Ws).transpose(1, 0, 2)).transpose(1, 0, 2))
+    assert wide.data.transpose(1, 0, 2).flags.c_contiguous  # stored wide: no copy either way
+    for weights in (W, wide):
+        out = linear(Tensor(x), weights, b)
+        out.sum().backward()
+        for k in range(4):
+            np.testing.assert_allclose(out.data[k], x @ Ws[k] + bs[k], rtol=0, atol=TOL)
+            np.testing.assert_allclose(weights.grad[k], x.T @ np.ones((5, 3)), atol=TOL)
+
+
+def test_batch_norm_and_dropout_with_per_member_inputs():
+    template, models, _ = _bn_dropout_models()
+    rng = np.random.default_rng(19)
+    X = rng.standard_normal((3, 10, 4))
+    y = rng.integers(0, 3, 10)
+    assert_members_equal(template, models, X, y, nn.softmax_cross_entropy, X_of=lambda k: X[k])
+
+
+def test_mlp_predict_of_a_stacked_model_is_each_members():
+    X, _ = _data(seed=20)
+    for output, sizes in (("softmax", [4, 6, 3]), ("sigmoid", [4, 6, 1])):
+        models = [nn.mlp(sizes, output=output, batch_norm=True, seed=k) for k in range(3)]
+        pop = members.stack(models[0], models)
+        proba, labels = pop.predict_proba(X), pop.predict(X)
+        assert labels.shape == (3, len(X))
+        for k, model in enumerate(models):
+            np.testing.assert_allclose(proba[k], model.predict_proba(X), rtol=1e-6)
+            np.testing.assert_array_equal(labels[k], model.predict(X))
+
+
+def test_parameters_as_views_into_one_joined_buffer():
+    """What a per-member optimizer does (one (P, R) buffer, row k = member k's numbers, each
+    parameter a strided view of it): the ops take such views and the members still equal
+    their standalone models."""
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    params = pop.parameters()
+    sizes = [p.data[0].size for p in params]
+    buffer = np.zeros((3, sum(sizes)))
+    offset = 0
+    for p, size in zip(params, sizes):
+        view = buffer[:, offset : offset + size].reshape(p.data.shape)
+        view[...] = p.data
+        p.data = view
+        offset += size
+    assert not params[0].data.flags.c_contiguous
+    X, y = _data(m=16, seed=21)
+    out, J, grads = _stacked(pop, X, y, nn.softmax_cross_entropy)
+    for k, model in enumerate(models):
+        out_k, J_k, grads_k = _standalone(model, X, y, nn.softmax_cross_entropy)
+        np.testing.assert_allclose(out[k], out_k, rtol=0, atol=TOL)
+        for g, g_k in zip(grads, grads_k):
+            np.testing.assert_allclose(g[k].reshape(g_k.shape), g_k, rtol=0, atol=TOL)
+    members.copy_member(pop, 0, 1)  # in place: the views stay views of the buffer
+    assert params[0].data.base is not None
+    np.testing.assert_array_equal(buffer[0], buffer[1])
+
+
+def test_gradcheck_shared_input_into_batch_norm_and_dropout():
+    from honed.autograd import Parameter, batch_norm, member_dropout
+
+    rng = np.random.default_rng(22)
+    x = Parameter(rng.standard_normal((6, 4)))  # shared by 3 members
+    gamma = Parameter(rng.standard_normal((3, 1, 4)))
+    beta = Parameter(rng.standard_normal((3, 1, 4)))
+    w = rng.standard_normal((3, 6, 4))
+    result = gradcheck(lambda: (batch_norm(x, gamma, beta) * w).sum(), [x, gamma, beta])
+    assert result.error < 1e-7, str(result)
+    layer = members.stack(nn.Dropout(0.5), [nn.Dropout(0.6, rng=k) for k in range(3)])
+    state = [g.bit_generator.state for g in layer.rng]
+
+    def dropped():
+        for g, s in zip(layer.rng, state):
+            g.bit_generator.state = s
+        return (member_dropout(x, layer) * w).sum()
+
+    assert dropped().shape == () and gradcheck(dropped, [x]).error < 1e-7
+    for k, g in enumerate(layer.rng):  # member k's mask: its standalone layer's
+        g.bit_generator.state = state[k]
+    out = member_dropout(x, layer).data
+    for k in range(3):
+        alone = nn.Dropout(0.6, rng=k)
+        np.testing.assert_array_equal(out[k], alone(x.data).data)
+
+
+def test_binary_cross_entropy_of_probabilities_members():
+    X, _ = _data(seed=23)
+    y = (X[:, 1] > 0).astype(np.int64)
+    models = [
+        nn.Sequential(nn.Dense(4, 5, rng=k), nn.Tanh(), nn.Dense(5, 1, rng=k + 9), nn.Sigmoid())
+        for k in range(3)
+    ]
+    models = [m.to(np.float64) for m in models]
+    assert_members_equal(models[0], models, X, y, nn.binary_cross_entropy)
+
+
+def test_gradcheck_stacked_dense_maxout_dense_per_member_input():
+    pop = members.stack(_dense_maxout_dense(0), [_dense_maxout_dense(3 * k) for k in range(3)])
+    rng = np.random.default_rng(24)
+    X = rng.standard_normal((3, 6, 4))
+    y = rng.integers(0, 3, (3, 6))
+    w = np.array([0.3, 1.0, 2.0])
+    result = gradcheck(lambda: (nn.softmax_cross_entropy(pop(Tensor(X)), y) * w).sum(), pop)
+    assert result.error < 1e-7, str(result)
