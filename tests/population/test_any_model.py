@@ -29,14 +29,16 @@ class Residual(nn.Module):
 
     capturable = True  # its ops depend only on shapes
 
-    def __init__(self, n_in, n_out, seed):
+    def __init__(self, n_in, n_out, seed, shift=()):
         super().__init__()
         rng = np.random.default_rng(seed)
         self.W1 = Parameter(rng.standard_normal((n_in, 5)) * 0.5)
         self.b1 = Parameter(np.zeros(5))
         self.S = Parameter(rng.standard_normal((n_in, 5)) * 0.5)
         self.W2 = Parameter(rng.standard_normal((5, n_out)) * 0.5)
-        self.c = Parameter(np.zeros(()))
+        # c: a scalar for regression; per class under softmax, where one shift for all
+        # classes changes no probability (its gradient is 0 and its value rounding noise)
+        self.c = Parameter(np.zeros(shift))
         self._regularized = ("W1", "W2")
 
     def forward(self, x):
@@ -128,13 +130,15 @@ def test_a_custom_module_for_regression(loss):
 def test_a_custom_module_for_classification_with_pruning(data3):
     """Members stop at different epochs (a callback prunes one): the rest go on as before."""
     train, dev = data3
-    pop = Population(lambda values: Residual(4, 3, values["seed"]), MIXED, dtype=np.float64)
+    pop = Population(
+        lambda values: Residual(4, 3, values["seed"], shift=(3,)), MIXED, dtype=np.float64
+    )
 
     def prune(trainer, epoch, records):
         if epoch == 1:
             trainer.stop([2])
 
-    models = [Residual(4, 3, m["seed"]) for m in MIXED]
+    models = [Residual(4, 3, m["seed"], shift=(3,)) for m in MIXED]
     loss = "softmax_cross_entropy"
     _check(pop, models, MIXED, train, dev, loss, epochs=[3, 3, 1, 3], callbacks=[prune])
     assert pop.status == ["complete", "complete", "pruned", "complete"]
