@@ -126,7 +126,7 @@ def test_the_blocked_numpy_update_is_the_one_pass_update(dtype, monkeypatch):
     grads = _gradients(len(SETTINGS), dtype, 5)
     whole = _members(SETTINGS, dtype)
     _run(whole[1], whole[0], grads)
-    monkeypatch.setattr(MemberOptimizer, "BLOCK", 13)  # 13 // 6 = 2 columns per block
+    monkeypatch.setattr(MemberOptimizer, "BLOCK", 13)  # blocks of 13 of a member's numbers
     blocked = _members(SETTINGS, dtype)
     _run(blocked[1], blocked[0], grads)
     _assert_bitwise([p.data for p in whole[0]], [p.data for p in blocked[0]])
