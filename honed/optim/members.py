@@ -215,6 +215,12 @@ class MemberOptimizer:
         return len(self.settings)
 
     @property
+    def needs_second_moment(self) -> bool:
+        """Whether ``s`` is kept (some member uses, or used, RMSprop or Adam): one more
+        ``(P, R)`` array, for a memory estimate."""
+        return self.s is not None
+
+    @property
     def lr(self) -> np.ndarray:
         """(P,) the members' learning rates now (a copy)."""
         return self._lr.copy()

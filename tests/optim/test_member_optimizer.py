@@ -260,9 +260,9 @@ def test_set_lr_and_set_hyperparameters_act_from_the_next_step():
 
 def test_switching_a_member_to_a_second_moment_optimizer_allocates_s():
     params, opt = _members([{"optimizer": "gd", "lr": 0.1}, {"optimizer": "momentum"}])
-    assert opt.s is None
+    assert opt.s is None and not opt.needs_second_moment
     opt.set_hyperparameters(0, {"optimizer": "rmsprop", "beta2": 0.5})
-    assert opt.s is not None and not opt.s.any()
+    assert opt.s is not None and not opt.s.any() and opt.needs_second_moment
     assert opt.settings[0]["optimizer"] == "rmsprop" and opt.settings[0]["lr"] == 0.1
     assert opt.settings[0]["beta2"] == 0.5
     grads = _gradients(2, np.float64, 3)
