@@ -215,6 +215,12 @@ class MemberOptimizer:
         return len(self.settings)
 
     @property
+    def needs_second_moment(self) -> bool:
+        """Whether ``s`` is kept (some member uses, or used, RMSprop or Adam): one more
+        ``(P, R)`` array, for a memory estimate."""
+        return self.s is not None
+
+    @property
     def lr(self) -> np.ndarray:
         """(P,) the members' learning rates now (a copy)."""
         return self._lr.copy()
@@ -245,7 +251,7 @@ class MemberOptimizer:
         views = []
         for shape, lo, hi in zip(self._shapes, self._offsets, self._offsets[1:]):
             view = buffer[:, lo:hi].reshape((P, *shape))
-            assert view.size == 0 or np.shares_memory(view, buffer)  # a view, never a copy
+            assert view.size == 0 or np.may_share_memory(view, buffer)  # a view, not a copy
             views.append(view)
         return views
 
@@ -379,26 +385,31 @@ class MemberOptimizer:
                 self.buffer, tuple(grads), self.v, self.s, self._coef, self._offsets_array
             )
         elif self.buffer.size <= self.BLOCK:
-            # small: gather the gradients, then each pass once over the whole buffer
+            # small: gather the gradients, then each pass once over the whole buffer with
+            # the (P, 1) coefficient columns
             if self.grad_buffer is None:
                 self.grad_buffer = np.empty_like(self.buffer)
             for g, lo, hi in zip(grads, self._offsets, self._offsets[1:]):
                 self.grad_buffer[:, lo:hi] = g
-            self._update(self.buffer, self.grad_buffer, self.v, self.s)
+            self._update(self.buffer, self.grad_buffer, self.v, self.s, self._columns)
         else:
-            # large: parameter by parameter, block of columns after block (each block
-            # through all the passes while it is in cache), gradients read where they are
-            cols = max(1, self.BLOCK // self.P)
+            # large: a contiguous block of one member's numbers after another (each block
+            # through all the passes while it is in cache; whole-buffer passes would stream
+            # from memory), the member's coefficients as scalars, gradients read in place
+            coefs = self._coef.T.tolist()  # exact: a float32 is a float64 is a Python float
             for g, lo, hi in zip(grads, self._offsets, self._offsets[1:]):
-                for a in range(lo, hi, cols):
-                    sl = slice(a, min(a + cols, hi))
-                    s = None if self.s is None else self.s[:, sl]
-                    self._update(self.buffer[:, sl], g[:, a - lo : sl.stop - lo], self.v[:, sl], s)
+                for k, coef in enumerate(coefs):
+                    for a in range(lo, hi, self.BLOCK):
+                        b = min(a + self.BLOCK, hi)
+                        s = None if self.s is None else self.s[k, a:b]
+                        gk = g[k, a - lo : b - lo]
+                        self._update(self.buffer[k, a:b], gk, self.v[k, a:b], s, coef)
 
-    def _update(self, w, g, v, s) -> None:
+    def _update(self, w, g, v, s, coef) -> None:
         """The unified rule on one block, in the standalone optimizers' order of operations
-        (multiplying by c1 = 1 or c2 = 1 is exact, so those passes are skipped)."""
-        b1, c1, b2, c2, step, e = self._columns
+        (multiplying by c1 = 1 or c2 = 1 is exact, so those passes are skipped);
+        ``coef``: b1, c1, b2, c2, step, e, broadcastable against the block."""
+        b1, c1, b2, c2, step, e = coef
         if self._scratch is None or self._scratch.size < w.size:
             self._scratch = np.empty(max(w.size, min(self.BLOCK, self.buffer.size)), self.dtype)
         scratch = self._scratch[: w.size].reshape(w.shape)
