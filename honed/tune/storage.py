@@ -33,7 +33,7 @@ SQLite's, SQLAlchemy's or Optuna's own, which name neither; a journal is appende
 lines or not at all, so such an error never leaves it unreadable.
 
 Files in honed's format 1 (its own SQLite schema) are refused with the one command that
-upgrades them: ``honed study upgrade PATH`` (``upgrade_legacy``).
+upgrades them: ``honed study upgrade PATH`` (``legacy.upgrade_legacy``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ __all__ = [
     "StudyStorage",
     "driver_id",
     "open_storage",
-    "upgrade_legacy",
 ]
 
 #: version of what honed stores in an Optuna study (1 was honed's own SQLite schema)
@@ -908,73 +907,3 @@ def _rdb_write_reports(st, reports: list[tuple[int, int, float]]) -> None:
 def open_storage(target: Any) -> StudyStorage:
     """A ``StudyStorage`` for a path, URL, Optuna storage or ``StudyStorage``."""
     return target if isinstance(target, StudyStorage) else StudyStorage(target)
-
-
-def upgrade_legacy(path: str | os.PathLike, to: str | os.PathLike | None = None) -> str:
-    """Copy every study of a honed format-1 file into a new Optuna journal file.
-
-    The new file is ``to`` (default: ``path`` with the suffix ``.journal``); the old file
-    is left as it is. Trials keep their numbers, states, params, seeds, values, per-epoch
-    values, attempts, errors and times; interrupted ones still re-run on resume.
-
-    Raises:
-        ValueError: when ``path`` is not a format-1 file or ``to`` already exists.
-    """
-    from optuna.trial import FrozenTrial as OFT
-    from optuna.trial import TrialState as OS
-
-    from .legacy import SQLiteStorage, is_legacy_file
-
-    path = os.fspath(path)
-    if not is_legacy_file(path):
-        raise ValueError(f"{path} is not a study file in honed's old format (format 1)")
-    to = os.fspath(to) if to is not None else os.path.splitext(path)[0] + ".journal"
-    if os.path.exists(to):
-        raise ValueError(f"{to} already exists; give another target")
-    old = SQLiteStorage(path)
-    new = StudyStorage(to)
-    st = new.optuna
-    for name in old.study_names():
-        row = old.get_study(name)
-        created = new.create_study(
-            name, row["direction"], row["space"], row["sampler"], row["seed"], row["user_attrs"]
-        )
-        st.set_study_system_attr(created["id"], "honed:created", row["created"])
-        space = SearchSpace.from_config(row["space"])
-        for t in old.get_trials(row["id"]):
-            params = {n: v for n, v in t.params.items() if n in space}
-            state = {
-                "complete": OS.COMPLETE,
-                "pruned": OS.PRUNED,
-                "failed": OS.FAIL,
-                "diverged": OS.FAIL,
-            }.get(t.state, OS.RUNNING)
-            value = t.value if state in (OS.COMPLETE, OS.PRUNED) else None
-            sys_attrs: dict[str, Any] = {"honed:seed": t.seed, "honed:attempts": t.attempts}
-            if state != OS.RUNNING:
-                res = {"duration": t.duration, "worker": t.worker, "finished": t.finished}
-                if state == OS.FAIL:
-                    res.update(state=t.state, traceback=t.traceback)
-                if t.error:
-                    res["error"] = t.error
-                sys_attrs["honed:result"] = res
-            else:
-                sys_attrs["honed:interrupted"] = True
-            st.create_new_trial(
-                created["id"],
-                template_trial=OFT(
-                    number=-1,
-                    state=state,
-                    value=None if value is None or not math.isfinite(value) else value,
-                    datetime_start=_dt(t.started),
-                    datetime_complete=_dt(t.finished) if state != OS.RUNNING else None,
-                    params=params,
-                    distributions={n: to_optuna_distribution(space[n]) for n in params},
-                    user_attrs=t.user_attrs,
-                    system_attrs=sys_attrs,
-                    intermediate_values=dict(t.intermediate),
-                    trial_id=-1,
-                ),
-            )
-    old.close()
-    return to
