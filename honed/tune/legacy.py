@@ -3,8 +3,9 @@
 Format 1 was honed's own SQLite schema: a ``studies`` table (name, direction, space,
 sampler, seed, created, user_attrs as JSON), a ``trials`` table (one row per trial number)
 and an ``intermediate`` table (per-epoch values). honed no longer writes it; this module
-only recognizes such a file (``is_legacy_file``), reads it (``read_legacy``) and copies it
-into a new Optuna journal (``upgrade_legacy``, the ``honed study upgrade PATH`` command).
+only reads such a file (``read_legacy``) and copies it into a new Optuna journal
+(``upgrade_legacy``, the ``honed study upgrade PATH`` command). ``storage.is_legacy_file``
+recognizes one, so that opening it as a study names that command.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from .storage import StudyStorage, _dt, _is_sqlite_file
+from .storage import StudyStorage, _dt, is_legacy_file
 from .trial import FrozenTrial
 
-__all__ = ["LegacyStudy", "is_legacy_file", "read_legacy", "upgrade_legacy"]
+__all__ = ["LegacyStudy", "read_legacy", "upgrade_legacy"]
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,6 @@ class LegacyStudy:
     created: float
     user_attrs: dict
     trials: list[FrozenTrial] = field(default_factory=list)
-
-
-def is_legacy_file(path: str | os.PathLike) -> bool:
-    """True when ``path`` is a SQLite file in honed's format 1 (a ``studies`` table with a
-    ``space`` column; Optuna's has ``study_name`` instead)."""
-    if not _is_sqlite_file(os.fspath(path)):
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
-        try:
-            cols = {r[1] for r in conn.execute("PRAGMA table_info(studies)")}
-        finally:
-            conn.close()
-    except (OSError, sqlite3.Error):
-        return False
-    return "space" in cols and "study_name" not in cols
 
 
 def read_legacy(path: str | os.PathLike) -> list[LegacyStudy]:

@@ -43,6 +43,7 @@ import functools
 import math
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -61,6 +62,7 @@ __all__ = [
     "StudyFileError",
     "StudyStorage",
     "driver_id",
+    "is_legacy_file",
     "open_storage",
 ]
 
@@ -158,6 +160,22 @@ def _is_sqlite_file(path: str) -> bool:
             return f.read(16) == b"SQLite format 3\x00"
     except OSError:
         return False
+
+
+def is_legacy_file(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a SQLite file in honed's format 1 (a ``studies`` table with a
+    ``space`` column; Optuna's has ``study_name`` instead)."""
+    if not _is_sqlite_file(os.fspath(path)):
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+        try:
+            cols = {r[1] for r in conn.execute("PRAGMA table_info(studies)")}
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return "space" in cols and "study_name" not in cols
 
 
 def _check_sqlite_study(path: str, timeout: float = 5.0) -> None:
@@ -272,8 +290,6 @@ class StudyStorage:
                 self.path = self.target
                 # an empty file (made by `touch`, or a creation cut off) is what its name says
                 if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
-                    from .legacy import is_legacy_file
-
                     if is_legacy_file(self.path):
                         raise OldStudyFormat(
                             f"{self.path} is a study in honed's old format (format 1, before "
