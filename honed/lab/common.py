@@ -5,15 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from honed.lab.base import mean_sd
-
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from honed.plots.figure import pyplot
 
 
 def accuracies(runs, key: str) -> list[float]:
