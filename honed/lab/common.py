@@ -39,6 +39,15 @@ def cost_figure(results, title: str, key: str = "train_cost", log_y: bool = True
     return fig
 
 
+def boundary_figure(results, data, title: str):
+    """The decision boundaries of ``{variant: [Run]}``: a grid, variant × seed (the first
+    five seeds), each model drawn on its own seed's data, ``data(seed) -> (train, test)``."""
+    from honed.plots.boundary import plot_boundary_grid
+
+    grid = {name: [(r.model, *data(r.seed)) for r in runs[:5]] for name, runs in results.items()}
+    return plot_boundary_grid(grid, title=title)
+
+
 def spread(values) -> str:
     m, sd = mean_sd(values)
     return f"{100 * m:.1f} ± {100 * sd:.1f}%"
