@@ -75,6 +75,19 @@ def find_option(options: tuple[Option, ...], option: str, owner: str) -> Option:
     raise ValueError(f"{owner} declares no option {option!r} (it declares: {declared})")
 
 
+def validate_declared(options: tuple[Option, ...], where: str = "", **values: Any) -> tuple:
+    """``values`` (keyword: value) each checked by its declaration among ``options``, in
+    the order given (None stays None: not given). A registered class's constructor calls
+    it, so a value from Python goes through the check a TOML key or a command-line option
+    gets. ``where`` prefixes the name in messages (``"pbt: "``).
+
+    Raises:
+        ValueError: a bad value, naming ``where`` + the option.
+    """
+    declared = {o.name: o for o in options}  # a name not declared: a KeyError (a bug)
+    return tuple(declared[n].validate(v, f"{where}{n}") for n, v in values.items())
+
+
 class Registry(Generic[T]):
     """Names (case-insensitive, with aliases) → registered objects of one kind.
 

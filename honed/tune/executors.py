@@ -35,7 +35,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
 __all__ = [
     "WORKERS",
@@ -226,15 +226,11 @@ class ProcessExecutor(Executor):
         self, workers: int | None = None, start_method: str = "spawn", resubmits: int = 2
     ) -> None:
         cores = os.cpu_count() or 1
-        workers = cores if workers is None else workers
-        if int(workers) != workers or workers < 1:
-            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-        if isinstance(resubmits, bool) or not isinstance(resubmits, int) or resubmits < 0:
-            raise ValueError(f"resubmits must be an integer >= 0, got {resubmits!r}")
-        self.max_workers = int(workers)
+        (workers,) = validate_declared(self.options, workers=workers)
+        self.max_workers = cores if workers is None else workers
         self.threads = max(1, cores // self.max_workers)
         self.start_method = start_method
-        self.resubmits = resubmits
+        self.resubmits = check.integer("resubmits", resubmits, minimum=0)
         self._lock = threading.Lock()
         self._pools: list[Any] = [None] * self.max_workers  # one single-process pool each
         self._load = [0] * self.max_workers  # trials handed to each worker, not yet back

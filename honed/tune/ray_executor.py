@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
 from .executors import WORKERS, Executor, limit_blas_threads
 
@@ -205,17 +205,10 @@ class RayExecutor(Executor):
         resubmits: int = 2,
         **init_kwargs: Any,
     ) -> None:
-        for name, value, low in (
-            ("cpus_per_trial", cpus_per_trial, 1),
-            ("retries", retries, 0),
-            ("resubmits", resubmits, 0),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if workers is not None and (
-            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-        ):
-            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        cpus_per_trial = check.integer("cpus_per_trial", cpus_per_trial, minimum=1)
+        retries = check.integer("retries", retries, minimum=0)
+        resubmits = check.integer("resubmits", resubmits, minimum=0)
+        (workers,) = validate_declared(self.options, workers=workers)
         ray, self.address = join_cluster(address, **init_kwargs)
         self.ray = ray
         self.cpus_per_trial = cpus_per_trial
