@@ -57,6 +57,7 @@ import numpy as np
 from honed import validation as check
 from honed.registry import Option, validate_declared
 
+from .channel import DirectReporter
 from .executors import WORKERS, Executor, at_least_one
 from .outcome import run_trial, trial_outcome
 from .samplers import RandomSampler
@@ -149,23 +150,18 @@ class PBTSampler(RandomSampler):
         }
 
 
-class _GuardedReporter:
+class _GuardedReporter(DirectReporter):
     """The study's reporter, silent once the study was interrupted: a population still
     finishing its epoch must not write values into trials already marked interrupted."""
 
     def __init__(self, reporter: Any, cancelled: Callable[[], bool]) -> None:
-        self._reporter, self._cancelled = reporter, cancelled
+        super().__init__(reporter)
+        self._cancelled = cancelled
 
     def report_intermediate(self, number: int, step: int, value: float) -> None:
         if self._cancelled():
             raise PopulationCancelled("the study was interrupted")
-        self._reporter.report_intermediate(number, step, value)
-
-    def intermediate_at(self, step: int) -> dict[int, float]:
-        return self._reporter.intermediate_at(step)
-
-    def should_prune(self, number: int) -> bool:
-        return self._reporter.should_prune(number)
+        super().report_intermediate(number, step, value)
 
 
 class PopulationJob:
