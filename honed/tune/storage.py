@@ -736,44 +736,57 @@ def _whole_lines_size(path: str) -> int:
         return 0
 
 
+class _ThreadBatch:
+    """``batch()`` for a storage: what the calling thread writes inside it is kept in that
+    thread's buffer (``_buffer()``; None outside a batch, so another thread's writes go
+    straight on) and handed to ``_write_batch`` once, at the end -- also after an error, so
+    what was recorded before it is kept. A batch inside a batch of the same thread joins
+    the outer one."""
+
+    _local: threading.local | None = None
+
+    def _buffer(self) -> list | None:
+        return None if self._local is None else getattr(self._local, "buffer", None)
+
+    @contextlib.contextmanager
+    def batch(self):
+        if self._local is None:
+            self._local = threading.local()
+        if self._buffer() is not None:
+            yield  # inside another batch of this thread: that one writes
+            return
+        self._local.buffer = []
+        try:
+            yield
+        finally:
+            items, self._local.buffer = self._local.buffer, None
+            if items:
+                self._write_batch(items)
+
+    def _write_batch(self, items: list) -> None:
+        raise NotImplementedError
+
+
 def _batching_journal(base):
     """Optuna's JournalStorage whose ``batch()`` writes several operations as one append
     (one lock and one fsync): recording a trial's outcome is then one write, not two --
     the biggest part of the driver's cost per trial."""
 
-    class BatchingJournalStorage(base):
-        _local: threading.local | None = None
-
-        def _batching(self) -> bool:
-            # only the batching thread's writes wait (another thread's go straight on)
-            return self._local is not None and getattr(self._local, "buffer", None) is not None
-
-        @contextlib.contextmanager
-        def batch(self):
-            if self._local is None:
-                self._local = threading.local()
-            if getattr(self._local, "buffer", None) is not None:
-                yield  # inside another batch of this thread: that one writes
-                return
-            self._local.buffer = []
-            try:
-                yield
-            finally:
-                # also after an error: what was recorded before it is kept
-                logs, self._local.buffer = self._local.buffer, None
-                if logs:
-                    with self._thread_lock:
-                        self._backend.append_logs(logs)
-                        base._sync_with_backend(self)
+    class BatchingJournalStorage(_ThreadBatch, base):
+        def _write_batch(self, logs: list) -> None:
+            with self._thread_lock:
+                self._backend.append_logs(logs)
+                base._sync_with_backend(self)
 
         def _write_log(self, op_code, extra_fields):
-            if not self._batching():
+            logs = self._buffer()
+            if logs is None:
                 return super()._write_log(op_code, extra_fields)
             worker_id = self._replay_result.worker_id
-            self._local.buffer.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
+            logs.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
 
         def _sync_with_backend(self):
-            if not self._batching():  # inside a batch nothing is written yet
+            if self._buffer() is None:  # inside a batch nothing is written yet
                 super()._sync_with_backend()
 
     return BatchingJournalStorage
@@ -784,30 +797,12 @@ def _batching_rdb(base):
     recording an outcome (params, notes, result, state) commits once, not five times --
     each SQLite commit is an fsync."""
 
-    class BatchingRDBStorage(base):
-        _local: threading.local | None = None
+    class BatchingRDBStorage(_ThreadBatch, base):
+        def _write_batch(self, ops: list) -> None:
+            from honed.train.durable import deferred_signals
 
-        def _deferred(self) -> list | None:
-            return None if self._local is None else getattr(self._local, "ops", None)
-
-        @contextlib.contextmanager
-        def batch(self):
-            if self._local is None:
-                self._local = threading.local()
-            if self._deferred() is not None:
-                yield  # inside another batch of this thread: that one writes
-                return
-            self._local.ops = []
-            try:
-                yield
-            finally:
-                # also after an error: what was recorded before it is kept
-                ops, self._local.ops = self._local.ops, None
-                if ops:
-                    from honed.train.durable import deferred_signals
-
-                    with deferred_signals():  # one transaction, not cut by a signal
-                        self._apply(ops)
+            with deferred_signals():  # one transaction, not cut by a signal
+                self._apply(ops)
 
         def _apply(self, ops: list) -> None:
             from datetime import datetime as _datetime
@@ -840,7 +835,7 @@ def _batching_rdb(base):
                             trial.datetime_complete = _datetime.now()
 
         def set_trial_param(self, trial_id, param_name, param_value_internal, distribution):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None:
                 return super().set_trial_param(
                     trial_id, param_name, param_value_internal, distribution
@@ -848,19 +843,19 @@ def _batching_rdb(base):
             ops.append(("param", (trial_id, param_name, param_value_internal, distribution)))
 
         def set_trial_user_attr(self, trial_id, key, value):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None:
                 return super().set_trial_user_attr(trial_id, key, value)
             ops.append(("user_attr", (trial_id, key, value)))
 
         def set_trial_system_attr(self, trial_id, key, value):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None:
                 return super().set_trial_system_attr(trial_id, key, value)
             ops.append(("system_attr", (trial_id, key, value)))
 
         def set_trial_state_values(self, trial_id, state, values=None):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None or not state.is_finished():
                 return super().set_trial_state_values(trial_id, state, values)
             ops.append(("state", (trial_id, state, values)))
