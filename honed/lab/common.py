@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from honed.lab.base import mean_sd
+from honed.lab.base import mean_sd, png
 from honed.plots.figure import pyplot
 
 
@@ -46,6 +46,15 @@ def boundary_figure(results, data, title: str):
 
     grid = {name: [(r.model, *data(r.seed)) for r in runs[:5]] for name, runs in results.items()}
     return plot_boundary_grid(grid, title=title)
+
+
+def cost_and_boundaries(results, cost_title: str, data, boundary_title: str) -> dict:
+    """The two figures of an experiment on 2-D data, as PNG bytes: ``"cost"``
+    (:func:`cost_figure`) and ``"boundaries"`` (:func:`boundary_figure` with ``data``)."""
+    return {
+        "cost": png(cost_figure(results, cost_title)),
+        "boundaries": png(boundary_figure(results, data, boundary_title)),
+    }
 
 
 def spread(values) -> str:

@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from honed.data import circles
-from honed.lab.base import LabResult, all_checks, level, mean_sd, paired, png, seeds_list
-from honed.lab.common import accuracies, boundary_figure, cost_figure
+from honed.lab.base import LabResult, all_checks, level, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, cost_and_boundaries
 from honed.lab.runner import Spec, train_variants
 
 NAME = "init"
@@ -89,13 +89,11 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
             f"{names[2]} above {names[1]} (train accuracy)",
         ),
     ]
-    figures = {"cost": png(cost_figure(results, "training cost (mean ± sd over seeds)"))}
-    figures["boundaries"] = png(
-        boundary_figure(
-            results,
-            lambda seed: circles(seed=seed, **DEFAULTS["data"]),
-            "decision boundaries: variant × seed",
-        )
+    figures = cost_and_boundaries(
+        results,
+        "training cost (mean ± sd over seeds)",
+        lambda seed: circles(seed=seed, **DEFAULTS["data"]),
+        "decision boundaries: variant × seed",
     )
     return LabResult(
         name=NAME,

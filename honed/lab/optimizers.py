@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from honed.data import moons
-from honed.lab.base import INCONCLUSIVE, LabResult, all_checks, mean_sd, paired, png, seeds_list
-from honed.lab.common import accuracies, boundary_figure, cost_figure
+from honed.lab.base import INCONCLUSIVE, LabResult, all_checks, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, cost_and_boundaries
 from honed.lab.runner import Spec, train_variants
 
 NAME = "optimizers"
@@ -88,13 +88,11 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         if not alive:
             outcome = INCONCLUSIVE
         checks.append((outcome, f"{why}, {used}"))
-    figures = {"cost": png(cost_figure(results, "mini-batch cost per epoch (mean ± sd)"))}
-    figures["boundaries"] = png(
-        boundary_figure(
-            results,
-            lambda seed: moons(seed=seed, **s["data"]),
-            "decision boundaries: optimizer × seed",
-        )
+    figures = cost_and_boundaries(
+        results,
+        "mini-batch cost per epoch (mean ± sd)",
+        lambda seed: moons(seed=seed, **s["data"]),
+        "decision boundaries: optimizer × seed",
     )
     return LabResult(
         name=NAME,

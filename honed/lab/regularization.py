@@ -30,8 +30,8 @@ from __future__ import annotations
 import time
 
 from honed.data import football
-from honed.lab.base import LabResult, all_checks, mean_sd, paired, png, seeds_list
-from honed.lab.common import accuracies, boundary_figure, cost_figure
+from honed.lab.base import LabResult, all_checks, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, cost_and_boundaries
 from honed.lab.runner import Spec, train_variants
 from honed.plots.boundary import boundary_length
 
@@ -96,16 +96,12 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
                 unit="",
             )
         )
-    figures = {
-        "cost": png(cost_figure(results, "training cost (mean ± sd over seeds)")),
-        "boundaries": png(
-            boundary_figure(
-                results,
-                lambda seed: football(seed=seed, **settings["data"]),
-                "decision boundaries: variant × seed (● train, × test)",
-            )
-        ),
-    }
+    figures = cost_and_boundaries(
+        results,
+        "training cost (mean ± sd over seeds)",
+        lambda seed: football(seed=seed, **settings["data"]),
+        "decision boundaries: variant × seed (● train, × test)",
+    )
     return LabResult(
         name=NAME,
         claim=CLAIM,
