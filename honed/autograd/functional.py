@@ -385,10 +385,23 @@ class Linear(Function):
 
 
 def row_sum(a: np.ndarray) -> np.ndarray:
-    """Σ over the rows (axis -2) of a (P, m, n), kept as (P, 1, n): ``1ᵀ·a_k`` per member, a
-    batched GEMV. NumPy's ``a.sum(axis=1)`` with a short last axis (n = 1 to 16 in small
-    networks) runs its inner loop over n and is ~10x slower."""
-    return np.matmul(np.ones((1, a.shape[-2]), a.dtype), a)
+    """Σ over the rows (axis -2) of a (P, m, n), kept as (P, 1, n), in the order a standalone
+    layer's ``sum(axis=0)`` of its (m, n) array adds them, so a member's sums are its
+    standalone model's bit for bit (float32 members would drift from theirs otherwise):
+
+    * n > 1: row after row. Summed batch-major — the (P, m, n) view of an (m, P, n) array,
+      as the member Linear writes its outputs; other arrays are copied to it first — each
+      step adds a whole row of P·n numbers: fast. (NumPy's ``a.sum(axis=1)`` of a
+      member-major array runs its inner loop over the short n and is ~10x slower; a GEMV
+      ``1ᵀ·a_k`` is fast but adds in another order.)
+    * n = 1: NumPy sums a contiguous column pairwise; so does this, member by member.
+    """
+    if a.shape[-1] == 1:
+        return np.ascontiguousarray(a).sum(axis=-2, keepdims=True)
+    rows = a.transpose(1, 0, 2)
+    if not rows.flags.c_contiguous:
+        rows = np.ascontiguousarray(rows)
+    return rows.sum(axis=0)[:, None, :]
 
 
 #: Largest n_in·n_out per member for which a shared input's Linear copies W to the wide
