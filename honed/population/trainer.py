@@ -40,10 +40,10 @@ from honed.nn import members
 from honed.nn.layers import Dropout
 from honed.nn.losses import LOSSES as _LOSS_REGISTRY
 from honed.nn.losses import build_loss, population_losses
+from honed.nn.regularizers import WeightPenalty
 from honed.optim import MemberOptimizer
 from honed.population.members import HYPERPARAMETERS
 from honed.population.memory import check_memory, estimate_memory
-from honed.population.penalty import MemberPenalty
 from honed.train.memory import keep_freed_memory
 from honed.train.status import Status
 from honed.train.step import TrainStep
@@ -252,10 +252,8 @@ class PopulationTrainer:
         )
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
-        self.penalty = MemberPenalty(self.model, *self._lambdas())
-        self.step = TrainStep(
-            self.model, self._loss, self.optimizer, self.penalty or None, self.capture
-        )
+        self.step = TrainStep(self.model, self._loss, self.optimizer, None, self.capture)
+        self._set_penalty()
         self._set_dropout()
 
     def _set_training(self, mode: bool) -> None:
@@ -263,12 +261,13 @@ class PopulationTrainer:
         for module in self._modules:
             module.training = mode
 
-    def _lambdas(self) -> tuple[np.ndarray, np.ndarray]:
+    def _set_penalty(self) -> None:
+        """The step's weight penalty with each member's λ₁, λ₂ (none when all are 0)."""
         members_ = [self.population.members[k] for k in self.alive]
-        return (
-            np.array([m.l1 for m in members_], dtype=np.float64),
-            np.array([m.l2 for m in members_], dtype=np.float64),
-        )
+        l1 = np.array([m.l1 for m in members_], dtype=np.float64)
+        l2 = np.array([m.l2 for m in members_], dtype=np.float64)
+        penalised = bool((l1 > 0).any() or (l2 > 0).any())
+        self.step.penalty = WeightPenalty(self.model, l1=l1, l2=l2) if penalised else None
 
     def _set_dropout(self) -> None:
         """Each member's keep_prob (and, for an MLP, its generator) in the stacked Dropouts."""
@@ -356,7 +355,7 @@ class PopulationTrainer:
         self.optimizer.take(keep)
         for p, g in zip(self.model.parameters(), grads):  # mid-step (a divergence)
             p.grad = None if g is None else g[keep]
-        self.penalty.set(*self._lambdas())
+        self._set_penalty()
         self._changed()
 
     def _changed(self) -> None:
@@ -409,8 +408,7 @@ class PopulationTrainer:
             wanted, have = self._settings(k), self.optimizer.settings[pos]
             if any(have.get(key) != value for key, value in wanted.items()):
                 self.optimizer.set_hyperparameters(pos, wanted)  # (each prepares anew)
-        self.penalty.set(*self._lambdas())
-        self.step.penalty = self.penalty if self.penalty else None
+        self._set_penalty()
         self._set_dropout()
         self._changed()
 
