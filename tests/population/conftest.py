@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from honed.nn import mlp
-from honed.optim import GD, Adam, Momentum, RMSprop
+from honed.optim import OPTIMIZERS
 from honed.train import Trainer
 
 
@@ -32,22 +32,15 @@ def standalone(arch: dict, member: dict, train, dev, epochs, batch_size, seed, l
         scale=member.get("init_scale", 1.0),
         seed=member["seed"],
     ).to(np.float64)
+    return train_alone(model, member, train, dev, epochs, batch_size, seed, loss, **kw)
+
+
+def train_alone(model, member: dict, train, dev, epochs, batch_size, seed, loss, **kw):
+    """``model`` trained alone by honed's Trainer with the member's optimizer (its declared
+    defaults for what the member leaves out), penalties and ``Trainer(seed=seed)``."""
     kind = member.get("optimizer", "adam")
-    p = model.parameters()
-    if kind == "adam":
-        opt = Adam(
-            p,
-            lr=member["lr"],
-            beta1=member.get("beta1", 0.9),
-            beta2=member.get("beta2", 0.999),
-            eps=member.get("eps", 1e-8),
-        )
-    elif kind == "momentum":
-        opt = Momentum(p, lr=member["lr"], beta=member.get("beta", 0.9))
-    elif kind == "rmsprop":
-        opt = RMSprop(p, lr=member["lr"], beta2=member.get("beta2", 0.999))
-    else:
-        opt = GD(p, lr=member["lr"])
+    args = {k: v for k, v in member.items() if k in ("beta", "beta1", "beta2", "eps")}
+    opt = OPTIMIZERS.get(kind)(model.parameters(), lr=member["lr"], **args)
     trainer = Trainer(
         model,
         opt,
@@ -58,7 +51,7 @@ def standalone(arch: dict, member: dict, train, dev, epochs, batch_size, seed, l
         seed=seed,
         **kw,
     )
-    history = trainer.fit(train, dev, epochs=epochs)
+    history = trainer.fit(train, dev, epochs=epochs, verbose=0)
     return model, history
 
 

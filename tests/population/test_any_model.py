@@ -10,11 +10,9 @@ import pytest
 
 import honed.nn as nn
 from honed.autograd import Parameter, linear, matmul, tanh
-from honed.optim import OPTIMIZERS
 from honed.population import Population, PopulationTrainer
-from honed.train import Trainer
 
-from .conftest import max_relative_difference
+from .conftest import max_relative_difference, train_alone
 
 MIXED = [
     {"optimizer": "adam", "lr": 0.01, "beta1": 0.8, "l2": 0.2, "seed": 0},
@@ -66,20 +64,7 @@ def standalone(model, member, train, dev, loss, epochs=3, batch_size=16, seed=7)
         for layer in model.modules():
             if isinstance(layer, nn.Dropout):
                 layer.keep_prob = member["keep_prob"]
-    kind = member["optimizer"]
-    args = {k: v for k, v in member.items() if k in ("beta", "beta1", "beta2", "eps")}
-    opt = OPTIMIZERS.get(kind)(model.parameters(), lr=member["lr"], **args)
-    trainer = Trainer(
-        model,
-        opt,
-        loss=loss,
-        batch_size=batch_size,
-        l1=member.get("l1", 0.0),
-        l2=member.get("l2", 0.0),
-        seed=seed,
-    )
-    history = trainer.fit(train, dev, epochs=epochs, verbose=0)
-    return model, history
+    return train_alone(model, member, train, dev, epochs, batch_size, seed, loss)
 
 
 def _check(pop, models, members, train, dev, loss, epochs=None, **kw):
