@@ -438,7 +438,7 @@ class MemberLinear(Function):
             return out
         wide = W.transpose(1, 0, 2)
         if not wide.flags.c_contiguous and n_in * n_out > WIDE_COPY_LIMIT:
-            out = np.matmul(x, W)  # P GEMMs on the one x: no copy of W
+            out = _batch_major_matmul(x, W)  # P GEMMs on the one x: no copy of W
             if b is not None:
                 out += b
             return out
@@ -458,23 +458,27 @@ class MemberLinear(Function):
                 dW = np.matmul(x.transpose(0, 2, 1), g)
         else:
             P, n_in, n_out = W.shape
-            # (B, P·n_out): a view when g is batch-major, as this op's own outputs are
-            g_wide = g.transpose(1, 0, 2).reshape(x.shape[0], P * n_out)
+            small = n_in * n_out <= WIDE_COPY_LIMIT
+            if needs[0] or needs[1] and small:
+                # (B, P·n_out): a view when g is batch-major, as this op's own outputs are
+                g_wide = g.transpose(1, 0, 2).reshape(x.shape[0], P * n_out)
             if needs[0]:
                 dx = g_wide @ W.transpose(0, 2, 1).reshape(P * n_out, n_in)
-            if needs[1]:  # one wide GEMM for all members: xᵀ·[g_1 … g_P]
+            if needs[1] and small:  # one wide GEMM for all members: xᵀ·[g_1 … g_P]
                 dW = (x.T @ g_wide).reshape(n_in, P, n_out).transpose(1, 0, 2)
+            elif needs[1]:  # P GEMMs as large as the wide one, dW contiguous (no copy)
+                dW = np.matmul(x.T, g)
         if len(needs) == 2:
             return dx, dW
         return dx, dW, (row_sum(g) if needs[2] else None)
 
 
 def _batch_major_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``a @ w`` per member, (P, B, k) @ (P, k, n), written batch-major: the (P, B, n) view
+    """``a @ w`` per member, (P, B, k) or (B, k) @ (P, k, n), written batch-major: the (P, B, n) view
     of a (B, P, n) array. Activations of every layer then share the wide first layer's
     layout, so the elementwise ops run on contiguous memory and the sums over the rows
     (bias gradients, batch norm's statistics) add whole rows of P·n numbers."""
-    P, B = a.shape[0], a.shape[1]
+    P, B = w.shape[0], a.shape[-2]  # a: (P, B, k), or (B, k) shared by the members
     out = np.empty((B, P, w.shape[2]), np.result_type(a, w))
     np.matmul(a, w, out=out.transpose(1, 0, 2))
     return out.transpose(1, 0, 2)
