@@ -403,14 +403,11 @@ class MemberLinear(Function):
 
     A shared input x (B, n_in), one batch for every member, is one wide GEMM
     ``x · [W_1 … W_P]`` with the members' weights side by side, ``(n_in, P·n_out)``, when W
-    is stored that way (``W.transpose(1, 0, 2)`` contiguous) or small (``WIDE_COPY_LIMIT``),
-    else P GEMMs on the one x; a per-member input x (P, B, n_in) is a batched matmul.
-    Backward, per member: ``dx_k = g_k·W_kᵀ`` (summed over k for a shared x), ``dW_k =
-    x_kᵀ·g_k``, ``db_k = Σ_rows g_k``; dx only when the input needs a gradient.
-
-    Outputs are batch-major: the (P, B, n) view of a (B, P, n) array, the layout the wide
-    GEMM gives. Every layer's activations then share one layout, so the elementwise ops
-    between layers run on contiguous memory (mixed layouts make them several times slower).
+    is stored that way (``W.transpose(1, 0, 2)`` contiguous) or small (``WIDE_COPY_LIMIT``);
+    the result (B, P·n_out) is returned as a (P, B, n_out) view (no copy). Otherwise, and
+    for a per-member input x (P, B, n_in), a batched matmul. Backward, per member:
+    ``dx_k = g_k·W_kᵀ`` (summed over k for a shared x), ``dW_k = x_kᵀ·g_k``, ``db_k = Σ_rows g_k``;
+    dx is computed only when the input needs a gradient.
     """
 
     def forward(self, x, W, b=None):
@@ -421,9 +418,15 @@ class MemberLinear(Function):
                 f"(needs (B, {n_in}) or ({P}, B, {n_in}))"
             )
         self.x, self.W = x, W
+        if x.ndim == 3:
+            out = _batch_major_matmul(x, W)
+            if b is not None:
+                out += b
+            return out
         wide = W.transpose(1, 0, 2)
-        if x.ndim == 3 or not wide.flags.c_contiguous and n_in * n_out > WIDE_COPY_LIMIT:
-            out = _batch_major_matmul(x, W)  # a shared x: P GEMMs on it, no copy of W
+        if not wide.flags.c_contiguous and n_in * n_out > WIDE_COPY_LIMIT:
+            # P GEMMs on the one x (no copy of W), batch-major as the rest
+            out = _batch_major_matmul(np.broadcast_to(x, (P, *x.shape)), W)
             if b is not None:
                 out += b
             return out
@@ -435,7 +438,6 @@ class MemberLinear(Function):
 
     def backward(self, g):
         needs, x, W = self.needs_grad, self.x, self.W
-        P, n_in, n_out = W.shape
         dx = dW = None
         if x.ndim == 3:
             if needs[0]:
@@ -443,23 +445,24 @@ class MemberLinear(Function):
             if needs[1]:
                 dW = np.matmul(x.transpose(0, 2, 1), g)
         else:
+            P, n_in, n_out = W.shape
             # (B, P·n_out): a view when g is batch-major, as this op's own outputs are
             g_wide = g.transpose(1, 0, 2).reshape(x.shape[0], P * n_out)
             if needs[0]:
                 dx = g_wide @ W.transpose(0, 2, 1).reshape(P * n_out, n_in)
-            if needs[1] and n_in * n_out <= WIDE_COPY_LIMIT:  # one wide GEMM: xᵀ·[g_1 … g_P]
+            if needs[1]:  # one wide GEMM for all members: xᵀ·[g_1 … g_P]
                 dW = (x.T @ g_wide).reshape(n_in, P, n_out).transpose(1, 0, 2)
-            elif needs[1]:  # (n_in, B) @ (P, B, n_out): contiguous, no copy of a large dW
-                dW = np.matmul(x.T, g)
         if len(needs) == 2:
             return dx, dW
         return dx, dW, (row_sum(g) if needs[2] else None)
 
 
 def _batch_major_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``a @ w`` per member, (P, B, k) @ (P, k, n) (or a shared (B, k)), written batch-major:
-    the (P, B, n) view of a (B, P, n) array, the wide GEMM's layout."""
-    P, B = w.shape[0], a.shape[-2]
+    """``a @ w`` per member, (P, B, k) @ (P, k, n), written batch-major: the (P, B, n) view
+    of a (B, P, n) array. Activations of every layer then share the wide first layer's
+    layout, so the elementwise ops run on contiguous memory and the sums over the rows
+    (bias gradients, batch norm's statistics) add whole rows of P·n numbers."""
+    P, B = a.shape[0], a.shape[1]
     out = np.empty((B, P, w.shape[2]), np.result_type(a, w))
     np.matmul(a, w, out=out.transpose(1, 0, 2))
     return out.transpose(1, 0, 2)
