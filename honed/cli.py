@@ -733,9 +733,9 @@ def _executor_option(name: str):
     of the option (read when the option is used: ``honed --help`` imports no tuning)."""
 
     def declared(n, value):
-        from honed.tune.registry import EXECUTORS, declared_options
+        from honed.tune.registry import EXECUTORS, general_option
 
-        return declared_options(EXECUTORS, name.lstrip("-").replace("-", "_")).validate(value, n)
+        return general_option(EXECUTORS, name.lstrip("-").replace("-", "_")).validate(value, n)
 
     return _option(name, declared, parse=int)
 

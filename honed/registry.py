@@ -18,7 +18,7 @@ plain dict (``{"name": ..., **arguments}``) and ``from_config(dict)`` builds the
 A registered thing may declare its options once, as :class:`Option` objects (type, default,
 check, help) in a class attribute ``options``; everything that builds it, checks a value for
 it or lists it (the experiment file's keys, the command line, the key reference) reads that
-declaration through :meth:`Registry.options`.
+declaration through :meth:`Registry.options` (all of them) or :meth:`Registry.option` (one).
 """
 
 from __future__ import annotations
@@ -58,6 +58,34 @@ class Option:
     def validate_at(self, path: str, value: Any) -> Any:
         """``validate`` with the arguments of a config key's check: ``(path, value)``."""
         return self.validate(value, path)
+
+
+def find_option(options: tuple[Option, ...], option: str, owner: str) -> Option:
+    """The declaration named ``option`` among ``options`` (those of ``owner``, named in the
+    message). For a registered thing use :meth:`Registry.option`; for a class that declares
+    ``options`` without being registered (a layer), ``find_option(cls.options, ...)``.
+
+    Raises:
+        ValueError: ``owner`` does not declare ``option``.
+    """
+    for o in options:
+        if o.name == option:
+            return o
+    declared = ", ".join(o.name for o in options) or "nothing"
+    raise ValueError(f"{owner} declares no option {option!r} (it declares: {declared})")
+
+
+def validate_declared(options: tuple[Option, ...], where: str = "", **values: Any) -> tuple:
+    """``values`` (keyword: value) each checked by its declaration among ``options``, in
+    the order given (None stays None: not given). A registered class's constructor calls
+    it, so a value from Python goes through the check a TOML key or a command-line option
+    gets. ``where`` prefixes the name in messages (``"pbt: "``).
+
+    Raises:
+        ValueError: a bad value, naming ``where`` + the option.
+    """
+    declared = {o.name: o for o in options}  # a name not declared: a KeyError (a bug)
+    return tuple(declared[n].validate(v, f"{where}{n}") for n, v in values.items())
 
 
 class Registry(Generic[T]):
@@ -122,6 +150,15 @@ class Registry(Generic[T]):
     def options(self, name: str) -> tuple[Option, ...]:
         """The options ``name`` declares (none: an empty tuple)."""
         return self._options[self.canonical(name)]
+
+    def option(self, name: str, option: str) -> Option:
+        """The declaration of ``option`` by the thing registered as ``name`` (or an alias).
+
+        Raises:
+            ValueError: an unknown name, or a thing that does not declare ``option`` (the
+                message lists what it declares).
+        """
+        return find_option(self.options(name), option, f"{self.kind} {self.canonical(name)!r}")
 
     def declaring(self, option: str) -> list[str]:
         """The names whose things declare ``option``, in registration order."""

@@ -310,14 +310,8 @@ class Compose(Augmentation):
             if not callable(a):
                 raise ValueError(f"augmentations must be callables (X, rng) -> X, got {a!r}")
 
-    def __call__(self, X, rng):
-        rng = check.as_rng(rng) if rng is not None else _no_rng()
-        if isinstance(X, Dataset):
-            shape = self.image_shape or X.image_shape
-            return X.replace(X=self._chain(X.X, rng, shape))
-        return self._chain(np.asarray(X), rng, self.image_shape)
-
-    def _chain(self, X, rng, image_shape):
+    def _run(self, X, rng, image_shape):
+        # the base class's __call__ (rng, Dataset) then each augmentation's own _run
         out = X.copy()  # a new array even when the list is empty
         for a in self.augmentations:
             if isinstance(a, Augmentation):

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from .datasets import Dataset
+from .datasets import Dataset, refuse_labels
 
 __all__ = ["TINY", "DataWarning", "check_classes", "warn_if_tiny"]
 
@@ -48,13 +48,12 @@ def check_classes(dataset: Dataset, n_classes: int, what: str) -> Dataset:
                 f"data.n_classes = {n_classes}, but the {what} data has {dataset.n_classes} "
                 "named classes"
             )
-        over = y >= n_classes
-        if over.any():
-            first = int(np.argmax(over))
-            raise ValueError(
-                f"data.n_classes = {n_classes}: the {what} labels must be in [0, {n_classes}), "
-                f"got {int(y[first])} at row {first} ({int(over.sum())} labels out of range)"
-            )
+        refuse_labels(
+            y >= n_classes,
+            y,
+            f"data.n_classes = {n_classes}: the {what} labels must be in [0, {n_classes})",
+            "labels out of range",
+        )
         if dataset.n_classes != n_classes:
             dataset = Dataset(
                 dataset.X,

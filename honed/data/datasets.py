@@ -80,22 +80,15 @@ class Dataset:
                 raise ValueError(f"integer class labels y must be 1-D, got shape {y.shape}")
             y = y.astype(np.int64, copy=False)
             if y.size:
-                neg = y < 0
-                if neg.any():
-                    first = int(np.argmax(neg))
-                    raise ValueError(
-                        f"y must hold class labels >= 0, got {int(y[first])} at row {first} "
-                        f"({int(neg.sum())} negative labels)"
-                    )
+                refuse_labels(y < 0, y, "y must hold class labels >= 0", "negative labels")
                 if n_classes is None:
                     n_classes = int(y.max()) + 1
-                over = y >= n_classes
-                if over.any():
-                    first = int(np.argmax(over))
-                    raise ValueError(
-                        f"y must hold class labels in [0, n_classes={n_classes}), got "
-                        f"{int(y[first])} at row {first} ({int(over.sum())} labels out of range)"
-                    )
+                refuse_labels(
+                    y >= n_classes,
+                    y,
+                    f"y must hold class labels in [0, n_classes={n_classes})",
+                    "labels out of range",
+                )
             elif n_classes is None:
                 n_classes = 0 if class_names is None else len(class_names)
         elif y.dtype.kind == "f":
@@ -218,6 +211,14 @@ class Dataset:
         if self.image_shape is not None:
             parts.append(f"image_shape={self.image_shape}")
         return "Dataset(" + ", ".join(parts) + ")"
+
+
+def refuse_labels(bad: np.ndarray, y: np.ndarray, rule: str, what: str) -> None:
+    """A ValueError when any label is ``bad`` (a mask over ``y``), naming the first one:
+    ``"{rule}, got {label} at row {row} ({count} {what})"``."""
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ValueError(f"{rule}, got {int(y[first])} at row {first} ({int(bad.sum())} {what})")
 
 
 def _check_finite(a: np.ndarray, name: str) -> None:

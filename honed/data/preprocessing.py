@@ -75,6 +75,14 @@ class _Scaler:
                 f"X of shape {X.shape}"
             )
 
+    def _map(self, X, method: str, formula):
+        """``formula(A, dt)`` on the array of ``X`` (checked for ``method``) in the output
+        dtype ``dt``; returns the same kind as ``X`` (ndarray or Dataset), new memory."""
+        A, ds = _unpack(X)
+        self._check_transform_input(A, method)
+        dt = _out_dtype(A.dtype)
+        return _pack(formula(A, dt).astype(dt, copy=False), ds)
+
     def fit_transform(self, X):
         """``fit(X)`` then ``transform(X)``."""
         return self.fit(X).transform(X)
@@ -155,19 +163,15 @@ class Standardizer(_Scaler):
 
     def transform(self, X):
         """``(X - mean_) / std_``; returns the same kind (ndarray or Dataset), new memory."""
-        A, ds = _unpack(X)
-        self._check_transform_input(A, "transform")
-        dt = _out_dtype(A.dtype)
-        out = (A - self.mean_.astype(dt)) / self.std_.astype(dt)
-        return _pack(out.astype(dt, copy=False), ds)
+        return self._map(
+            X, "transform", lambda A, dt: (A - self.mean_.astype(dt)) / self.std_.astype(dt)
+        )
 
     def inverse_transform(self, X):
         """``X · std_ + mean_`` (undoes ``transform``)."""
-        A, ds = _unpack(X)
-        self._check_transform_input(A, "inverse_transform")
-        dt = _out_dtype(A.dtype)
-        out = A * self.std_.astype(dt) + self.mean_.astype(dt)
-        return _pack(out.astype(dt, copy=False), ds)
+        return self._map(
+            X, "inverse_transform", lambda A, dt: A * self.std_.astype(dt) + self.mean_.astype(dt)
+        )
 
     def __repr__(self) -> str:
         return f"Standardizer(per_feature={self.per_feature})"
@@ -208,22 +212,23 @@ class MinMaxScaler(_Scaler):
 
     def transform(self, X):
         """``a + (X - data_min_) / data_range_ · (b - a)``; same kind as the input."""
-        A, ds = _unpack(X)
-        self._check_transform_input(A, "transform")
-        dt = _out_dtype(A.dtype)
         a, b = self.feature_range
-        scale = ((b - a) / self.data_range_).astype(dt)
-        out = (A - self.data_min_.astype(dt)) * scale + dt.type(a)
-        return _pack(out.astype(dt, copy=False), ds)
+
+        def formula(A, dt):
+            scale = ((b - a) / self.data_range_).astype(dt)
+            return (A - self.data_min_.astype(dt)) * scale + dt.type(a)
+
+        return self._map(X, "transform", formula)
 
     def inverse_transform(self, X):
         """Undo :meth:`transform`."""
-        A, ds = _unpack(X)
-        self._check_transform_input(A, "inverse_transform")
-        dt = _out_dtype(A.dtype)
         a, b = self.feature_range
-        out = (A - dt.type(a)) * (self.data_range_ / (b - a)).astype(dt) + self.data_min_.astype(dt)
-        return _pack(out.astype(dt, copy=False), ds)
+
+        def formula(A, dt):
+            scale = (self.data_range_ / (b - a)).astype(dt)
+            return (A - dt.type(a)) * scale + self.data_min_.astype(dt)
+
+        return self._map(X, "inverse_transform", formula)
 
     def __repr__(self) -> str:
         a, b = self.feature_range

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_AUTO_CLASSES",
     "LabelEncoder",
     "RawTable",
+    "RowNames",
     "TableEncoder",
     "TablesMissing",
     "from_frame",
@@ -114,15 +115,16 @@ def _read_frame(path: Path, header: bool | None):
     return frame, bool(header)
 
 
-class _Where:
-    """Names rows as the user sees them: ``line N`` of a file (``first_line`` the line of the
-    first example), or given names (a DataFrame's ``row 'label'``, rows left after a drop)."""
+class RowNames:
+    """Names rows as the user sees them in messages: ``line N`` of a file (``first_line`` the
+    line of the first example), or given names (a DataFrame's ``row 'label'``, rows left
+    after a drop). ``source`` is the file (or ``"DataFrame"``) the rows come from."""
 
     def __init__(self, source: str, first_line: int | None, names=None):
         self.source, self.first_line, self.names = source, first_line, names
 
     @classmethod
-    def of_frame(cls, source: str, frame) -> _Where:
+    def of_frame(cls, source: str, frame) -> RowNames:
         return cls(source, None, [f"row {label!r}" for label in frame.index])
 
     def row(self, position: int) -> str:
@@ -130,8 +132,8 @@ class _Where:
             return self.names[position]
         return f"line {position + self.first_line}"
 
-    def subset(self, positions) -> _Where:
-        return _Where(self.source, None, [self.row(int(p)) for p in positions])
+    def subset(self, positions) -> RowNames:
+        return RowNames(self.source, None, [self.row(int(p)) for p in positions])
 
 
 class RawTable:
@@ -147,7 +149,7 @@ class RawTable:
             classes is the vocabulary of the labels, not a statistic of the training split.
     """
 
-    def __init__(self, frame, target, source: str, where: _Where, task: str, categorical=()):
+    def __init__(self, frame, target, source: str, where: RowNames, task: str, categorical=()):
         pd = _pandas()
         if not isinstance(frame, pd.DataFrame):
             raise ValueError(f"a table must be a pandas DataFrame, got {type(frame).__name__}")
@@ -272,7 +274,7 @@ def _target_names(target, names: list[str], source: str) -> list[str]:
     return wanted
 
 
-def _numbers(series, column: str, source: str, where: _Where) -> np.ndarray:
+def _numbers(series, column: str, source: str, where: RowNames) -> np.ndarray:
     """A column as float64; text where a number is needed is refused, naming row and column."""
     pd = _pandas()
     if series.dtype == bool:
@@ -365,12 +367,12 @@ class TableEncoder:
         categorical=(),
         missing: str = "error",
         unknown: str = "error",
-        where: _Where | None = None,
+        where: RowNames | None = None,
     ) -> TableEncoder:
         """Learn the column kinds, categories and fill values from the training rows."""
         pd = _pandas()
         kinds, categories, fill_numbers, fill_categories = [], [], [], []
-        where = where or _Where.of_frame("the table", frame)
+        where = where or RowNames.of_frame("the table", frame)
         source = where.source
         for name in frame.columns:
             series = frame[name]
@@ -425,7 +427,7 @@ class TableEncoder:
             names += [name] if kind == "number" else [f"{name}={c}" for c in cats]
         return names
 
-    def transform(self, frame, where: _Where | None = None, source: str = "the table"):
+    def transform(self, frame, where: RowNames | None = None, source: str = "the table"):
         """Encode the rows of ``frame`` (columns matched by name; other columns ignored).
 
         Raises:
@@ -433,7 +435,7 @@ class TableEncoder:
                 text where a number is needed, or an unseen category (``unknown ==
                 "error"``); the message names the row and the column.
         """
-        where = where or _Where.of_frame(source, frame)
+        where = where or RowNames.of_frame(source, frame)
         source = where.source
         absent = [c for c in self.columns if c not in frame.columns]
         if absent:
@@ -489,7 +491,7 @@ class TableEncoder:
         values[holes] = self.fill_numbers[j]
         return values
 
-    def _missing_error(self, where: _Where, pos: int, name: str) -> ValueError:
+    def _missing_error(self, where: RowNames, pos: int, name: str) -> ValueError:
         return ValueError(
             f"{where.source}: {where.row(pos)}, column {name!r}: missing value "
             '(data.missing = "drop" drops such rows, "impute" fills them from the training rows)'
@@ -551,7 +553,7 @@ class LabelEncoder:
             )
         return cls(distinct)
 
-    def transform(self, series, source: str = "the table", where: _Where | None = None):
+    def transform(self, series, source: str = "the table", where: RowNames | None = None):
         index = {c: i for i, c in enumerate(self.classes)}
         out = np.empty(len(series), dtype=np.int64)
         for pos, v in enumerate(_category_text(series)):
@@ -597,7 +599,7 @@ def read_table(
     """
     path = Path(path)
     frame, has_header = _read_frame(path, header)
-    where = _Where(str(path), 2 if has_header else 1)
+    where = RowNames(str(path), 2 if has_header else 1)
     return RawTable(frame, target, str(path), where, task, categorical)
 
 
@@ -634,7 +636,7 @@ def from_frame(
         frame,
         target,
         "DataFrame",
-        _Where.of_frame("DataFrame", frame),
+        RowNames.of_frame("DataFrame", frame),
         task,
         categorical,
     )

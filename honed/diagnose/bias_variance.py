@@ -220,23 +220,7 @@ def diagnose(
     train_error = check.fraction("train_error", train_error)
     dev_error = check.fraction("dev_error", dev_error)
     human, source = human_level(human_error, dataset)
-    threshold = check.non_negative("threshold", threshold)
-    bias = train_error - human
-    variance = dev_error - train_error
-    high_bias, high_variance, steps = recipe(bias, variance, threshold)
-    findings = read_curves(history) if history else []
-    return Diagnosis(
-        train_error,
-        dev_error,
-        human,
-        bias,
-        variance,
-        high_bias,
-        high_variance,
-        steps,
-        source,
-        findings,
-    )
+    return _diagnosis(train_error, dev_error, human, source, threshold, history)
 
 
 def diagnose_regression(
@@ -275,20 +259,31 @@ def diagnose_regression(
         f"RMSE / RMSE of the constant predictor (the training mean: RMSE σ = {ref:.4g}); "
         f"train RMSE {train_rmse:.4g}, dev RMSE {dev_rmse:.4g}"
     )
-    bias, variance = train - human, dev - train
-    high_bias, high_variance, steps = recipe(bias, variance, threshold)
-    return Diagnosis(
+    return _diagnosis(
         train,
         dev,
         human,
-        bias,
-        variance,
-        high_bias,
-        high_variance,
-        steps,
         source,
-        read_curves(history) if history else [],
+        threshold,
+        history,
         metric="relative RMSE",
         reference=reference,
         reference_rmse=ref,
     )
+
+
+def _diagnosis(train, dev, human, source, threshold, history, **extra) -> Diagnosis:
+    """The notes' rule on three errors of one scale (``source``: where ``human`` came from):
+
+        avoidable bias = train − human,   variance = dev − train
+
+    then the basic recipe's steps (a gap is high above ``threshold``) and the curves of
+    ``history`` read. ``extra``: the Diagnosis fields of a metric other than error."""
+    threshold = check.non_negative("threshold", threshold)
+    bias, variance = train - human, dev - train
+    high_bias, high_variance, steps = recipe(bias, variance, threshold)
+    findings = read_curves(history) if history else []
+    return Diagnosis(
+        train, dev, human, bias, variance, high_bias, high_variance, steps, source, findings,
+        **extra,
+    )  # fmt: skip

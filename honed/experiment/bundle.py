@@ -136,7 +136,7 @@ class RunBundle:
         is refused naming it. Rows are named as lines of the file from ``first_line`` (the
         line of the first example), else by the frame's index.
         """
-        from honed.data.tables import _Where
+        from honed.data.tables import RowNames
 
         if self.table is None:
             raise ValueError(f"{self.run_dir.name} was not trained on a table")
@@ -152,7 +152,7 @@ class RunBundle:
             )
         if unknown:  # the run's target is its table's last column, name not recorded
             frame = frame.drop(columns=unknown)
-        where = _Where(source, first_line) if first_line else _Where.of_frame(source, frame)
+        where = RowNames(source, first_line) if first_line else RowNames.of_frame(source, frame)
         return self.table.transform(frame, where=where)
 
     def read_table_input(self, path) -> np.ndarray:

@@ -223,15 +223,15 @@ def _tune_option(kind: str, option: str, *, name: str | None = None, label: str 
     """A [tune] key read from the declaration of ``option`` by the registered thing(s) of
     ``kind`` that take it (``name``: that one; else the one declaration they share).
     ``over``: ``default`` where the experiment file's default differs."""
-    from honed.tune.registry import EXECUTORS, PRUNERS, SAMPLERS, declared_options
+    from honed.tune.registry import EXECUTORS, PRUNERS, SAMPLERS, general_option
 
     registry = {"sampler": SAMPLERS, "pruner": PRUNERS, "executor": EXECUTORS}[kind]
     if name is None:
-        opt = declared_options(registry, option)
+        opt = general_option(registry, option)
         takers = registry.declaring(option)
         label = label or f"{kind}s {', '.join(takers)}"
     else:
-        opt = next(o for o in registry.options(name) if o.name == option)
+        opt = registry.option(name, option)
         label = label or name
     default = over.get("default", opt.default)
     # a key with a default must have a value; one without may be left unset

@@ -60,7 +60,7 @@ def run_html(title: str, run_dir=None, status: str = "", errors=None, diagnosis=
         parts.append(image(curves.read_bytes(), "curves"))
     elif history is not None and len(history):
         try:
-            from honed.train.live import curves_png
+            from honed.plots.curves import curves_png
 
             parts.append(image(curves_png(history, title), "curves"))
         except ImportError:  # matplotlib is optional

@@ -161,8 +161,7 @@ def tune_experiment(
     ``$RAY_ADDRESS``, else a local Ray). ``max_members``: default ``tune.max_members``."""
     from honed.tune import make_executor, optimize
     from honed.tune.integrity import RESUME_MAY_CHANGE, config_diff
-    from honed.tune.legacy import is_legacy_file
-    from honed.tune.storage import StudyStorage
+    from honed.tune.storage import StudyStorage, is_legacy_file
 
     t = config.tune
     if not t.space:

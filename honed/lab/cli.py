@@ -175,7 +175,7 @@ def compare_command(paths: list[str], out) -> int:
 
 def plot_compare(runs: list[dict], path) -> Path:
     """Cost and error per epoch of each run (train solid, dev dashed) in one PNG."""
-    from honed.lab.common import pyplot
+    from honed.plots.figure import finish, pyplot
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -202,9 +202,4 @@ def plot_compare(runs: list[dict], path) -> Path:
         ax.set(xlabel="epoch", ylabel=key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return finish(fig, path)

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from honed.lab.base import mean_sd
-
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from honed.lab.base import mean_sd, png
+from honed.plots.figure import pyplot
 
 
 def accuracies(runs, key: str) -> list[float]:
@@ -45,6 +37,24 @@ def cost_figure(results, title: str, key: str = "train_cost", log_y: bool = True
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def boundary_figure(results, data, title: str):
+    """The decision boundaries of ``{variant: [Run]}``: a grid, variant × seed (the first
+    five seeds), each model drawn on its own seed's data, ``data(seed) -> (train, test)``."""
+    from honed.plots.boundary import plot_boundary_grid
+
+    grid = {name: [(r.model, *data(r.seed)) for r in runs[:5]] for name, runs in results.items()}
+    return plot_boundary_grid(grid, title=title)
+
+
+def cost_and_boundaries(results, cost_title: str, data, boundary_title: str) -> dict:
+    """The two figures of an experiment on 2-D data, as PNG bytes: ``"cost"``
+    (:func:`cost_figure`) and ``"boundaries"`` (:func:`boundary_figure` with ``data``)."""
+    return {
+        "cost": png(cost_figure(results, cost_title)),
+        "boundaries": png(boundary_figure(results, data, boundary_title)),
+    }
 
 
 def spread(values) -> str:

@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from honed.data import circles
-from honed.lab.base import LabResult, all_checks, level, mean_sd, paired, png, seeds_list
-from honed.lab.common import accuracies, cost_figure
+from honed.lab.base import LabResult, all_checks, level, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, cost_and_boundaries
 from honed.lab.runner import Spec, train_variants
 
 NAME = "init"
@@ -89,8 +89,12 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
             f"{names[2]} above {names[1]} (train accuracy)",
         ),
     ]
-    figures = {"cost": png(cost_figure(results, "training cost (mean ± sd over seeds)"))}
-    figures["boundaries"] = png(_boundaries(results))
+    figures = cost_and_boundaries(
+        results,
+        "training cost (mean ± sd over seeds)",
+        lambda seed: circles(seed=seed, **DEFAULTS["data"]),
+        "decision boundaries: variant × seed",
+    )
     return LabResult(
         name=NAME,
         claim=CLAIM,
@@ -105,15 +109,3 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         percent=("train acc", "test acc"),
         notes="course (notebook): zeros 50/50%, large random 83/86%, He 99/96% train/test",
     )
-
-
-def _boundaries(results):
-    from honed.plots.boundary import plot_boundary_grid
-
-    grid = {}
-    for name, runs in results.items():
-        grid[name] = []
-        for r in runs[:5]:
-            train, test = circles(seed=r.seed, **DEFAULTS["data"])
-            grid[name].append((r.model, train, test))
-    return plot_boundary_grid(grid, title="decision boundaries: variant × seed")

@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from honed.data import moons
-from honed.lab.base import INCONCLUSIVE, LabResult, all_checks, mean_sd, paired, png, seeds_list
-from honed.lab.common import accuracies, cost_figure
+from honed.lab.base import INCONCLUSIVE, LabResult, all_checks, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, cost_and_boundaries
 from honed.lab.runner import Spec, train_variants
 
 NAME = "optimizers"
@@ -88,8 +88,12 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         if not alive:
             outcome = INCONCLUSIVE
         checks.append((outcome, f"{why}, {used}"))
-    figures = {"cost": png(cost_figure(results, "mini-batch cost per epoch (mean ± sd)"))}
-    figures["boundaries"] = png(_boundaries(results, s))
+    figures = cost_and_boundaries(
+        results,
+        "mini-batch cost per epoch (mean ± sd)",
+        lambda seed: moons(seed=seed, **s["data"]),
+        "decision boundaries: optimizer × seed",
+    )
     return LabResult(
         name=NAME,
         claim=CLAIM,
@@ -104,12 +108,3 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         percent=("train acc", "test acc"),
         notes="course (notebook): GD 79.7%, Momentum 79.7%, Adam 94% (train accuracy)",
     )
-
-
-def _boundaries(results, s):
-    from honed.plots.boundary import plot_boundary_grid
-
-    grid = {}
-    for name, runs in results.items():
-        grid[name] = [(r.model, *moons(seed=r.seed, **s["data"])) for r in runs[:5]]
-    return plot_boundary_grid(grid, title="decision boundaries: optimizer × seed")

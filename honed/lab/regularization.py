@@ -30,8 +30,8 @@ from __future__ import annotations
 import time
 
 from honed.data import football
-from honed.lab.base import LabResult, all_checks, mean_sd, paired, png, seeds_list
-from honed.lab.common import accuracies, cost_figure
+from honed.lab.base import LabResult, all_checks, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, cost_and_boundaries
 from honed.lab.runner import Spec, train_variants
 from honed.plots.boundary import boundary_length
 
@@ -96,10 +96,12 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
                 unit="",
             )
         )
-    figures = {
-        "cost": png(cost_figure(results, "training cost (mean ± sd over seeds)")),
-        "boundaries": png(_boundaries(results, settings)),
-    }
+    figures = cost_and_boundaries(
+        results,
+        "training cost (mean ± sd over seeds)",
+        lambda seed: football(seed=seed, **settings["data"]),
+        "decision boundaries: variant × seed (● train, × test)",
+    )
     return LabResult(
         name=NAME,
         claim=CLAIM,
@@ -114,15 +116,3 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         percent=("train acc", "test acc", "train-test gap"),
         notes="course (notebook, football data): none 94.8/91.5%, L2 93.8/93%, dropout 92.9/95% train/test",
     )
-
-
-def _boundaries(results, settings):
-    from honed.plots.boundary import plot_boundary_grid
-
-    grid = {}
-    for name, runs in results.items():
-        grid[name] = []
-        for r in runs[:5]:
-            train, test = football(seed=r.seed, **settings["data"])
-            grid[name].append((r.model, train, test))
-    return plot_boundary_grid(grid, title="decision boundaries: variant × seed (● train, × test)")

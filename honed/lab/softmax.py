@@ -21,7 +21,7 @@ import numpy as np
 from honed.autograd import Tensor, sigmoid, softmax
 from honed.data import blobs
 from honed.lab.base import LabResult, all_checks, level, mean_sd, png, seeds_list
-from honed.lab.common import accuracies
+from honed.lab.common import accuracies, boundary_figure
 from honed.lab.runner import SOFTMAX_LOSS, Spec, train_variants
 
 NAME = "softmax"
@@ -69,9 +69,11 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         (reduction < 1e-6, f"C = 2 reduction error {reduction:.1e} < 1e-6"),
         level(te, 0.95, "test accuracy"),
     ]
-    from honed.plots.boundary import plot_boundary_grid
-
-    grid = {"softmax regression": [(r.model, *data(r.seed).values()) for r in runs[:5]]}
+    regions = boundary_figure(
+        {"softmax regression": runs},
+        lambda seed: tuple(data(seed).values()),
+        "class regions (● train, × test)",
+    )
     return LabResult(
         name=NAME,
         claim=CLAIM,
@@ -84,7 +86,7 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
             "train_acc": tr,
             "test_acc": te,
         },
-        figures={"regions": png(plot_boundary_grid(grid, title="class regions (● train, × test)"))},
+        figures={"regions": png(regions)},
         verdict=all_checks(checks),
         seeds=seeds,
         seconds=time.perf_counter() - started,

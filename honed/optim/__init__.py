@@ -13,9 +13,11 @@
 from honed.optim.adam import Adam
 from honed.optim.ewma import EWMA, ewma
 from honed.optim.gd import GD
+from honed.optim.members import MemberOptimizer
 from honed.optim.momentum import Momentum
 from honed.optim.optimizer import (
     OPTIMIZERS,
+    MemberCoefficients,
     Optimizer,
     declared_option,
     default_lr,
@@ -41,6 +43,8 @@ __all__ = [
     "SCHEDULES",
     "GD",
     "Adam",
+    "MemberCoefficients",
+    "MemberOptimizer",
     "Momentum",
     "Optimizer",
     "RMSprop",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.optimizer import OPTIMIZERS, MemberCoefficients, Optimizer, exact_power
 from honed.optim.options import BETA1, BETA2, EPS
 
 __all__ = ["Adam"]
@@ -70,6 +70,18 @@ class Adam(Optimizer):
             "u": np.zeros_like(param.data),
             "_scratch": np.empty_like(param.data),
         }
+
+    member_coefficients_use_t = True
+
+    @staticmethod
+    def member_coefficients(lr, t, beta1, beta2, eps) -> MemberCoefficients:
+        """``v = m``, ``s = u`` of :meth:`update` (``b1 = β₁, c1 = 1, b2 = β₂, c2 = 1``) and
+        its scalars ``step = c = α(1−β₁)/((1−β₁ᵗ) a)``, ``e = ε' = ε/a``,
+        ``a = √((1−β₂)/(1−β₂ᵗ))``, in :meth:`update`'s order of operations."""
+        with np.errstate(divide="ignore", invalid="ignore"):  # t = 0: never used
+            a = np.sqrt((1.0 - beta2) / (1.0 - exact_power(beta2, t)))
+            step = lr * (1.0 - beta1) / ((1.0 - exact_power(beta1, t)) * a)
+            return MemberCoefficients(b1=beta1, c1=1.0, b2=beta2, c2=1.0, step=step, e=eps / a)
 
     def update(self, param, grad, state, lr) -> None:
         m, u, scratch = state["m"], state["u"], state["_scratch"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.optimizer import OPTIMIZERS, MemberCoefficients, Optimizer
 
 __all__ = ["GD"]
 
@@ -42,6 +42,11 @@ class GD(Optimizer):
 
     def init_state(self, param) -> dict:
         return {"_scratch": np.empty_like(param.data)}
+
+    @staticmethod
+    def member_coefficients(lr, t) -> MemberCoefficients:
+        """``v := g``, ``W := W − α v`` (``s`` stays 0, the divisor √0 + 1 is exactly 1)."""
+        return MemberCoefficients(b1=0.0, c1=1.0, b2=0.0, c2=0.0, step=lr, e=1.0)
 
     def update(self, param, grad, state, lr) -> None:
         scratch = state["_scratch"]

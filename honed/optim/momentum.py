@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.optimizer import OPTIMIZERS, MemberCoefficients, Optimizer
 from honed.optim.options import BETA
 
 __all__ = ["Momentum"]
@@ -46,6 +46,11 @@ class Momentum(Optimizer):
 
     def init_state(self, param) -> dict:
         return {"v": np.zeros_like(param.data), "_scratch": np.empty_like(param.data)}
+
+    @staticmethod
+    def member_coefficients(lr, t, beta) -> MemberCoefficients:
+        """``v := β v + (1 − β) g``, ``W := W − α v`` (no second moment: divisor 1)."""
+        return MemberCoefficients(b1=beta, c1=1.0 - beta, b2=0.0, c2=0.0, step=lr, e=1.0)
 
     def update(self, param, grad, state, lr) -> None:
         v, scratch = state["v"], state["_scratch"]

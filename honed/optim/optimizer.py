@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,9 +28,11 @@ from honed.registry import Option, Registry
 
 __all__ = [
     "OPTIMIZERS",
+    "MemberCoefficients",
     "Optimizer",
     "declared_option",
     "default_lr",
+    "exact_power",
     "hyperparameter_defaults",
     "population_optimizers",
 ]
@@ -95,8 +98,9 @@ def default_lr(cls: type[Optimizer]) -> float:
 
 
 def population_optimizers() -> list[str]:
-    """The registered optimizers that declare ``population = True`` (``honed.population``
-    has their update), in registration order."""
+    """The registered optimizers that declare ``population = True`` (they declare their
+    update as :meth:`Optimizer.member_coefficients`, so :class:`honed.optim.MemberOptimizer`
+    trains them), in registration order."""
     return [name for name, cls in OPTIMIZERS.items() if getattr(cls, "population", False)]
 
 
@@ -119,6 +123,44 @@ def declared_option(option: str, names: list[str] | None = None) -> Option:
                 f"{first!r} and {other!r}"
             )
     return first
+
+
+class MemberCoefficients(NamedTuple):
+    """One optimizer's update as the coefficients of the unified per-member rule
+    (:class:`honed.optim.MemberOptimizer`; ``g`` the gradient)::
+
+        v := b1 · v + c1 · g
+        s := b2 · s + (c2 · g) · g
+        W := W − step · v / (√s + e)
+
+    Each field is a number or an array with one entry per member of that optimizer.
+    """
+
+    b1: object
+    c1: object
+    b2: object
+    c2: object
+    step: object
+    e: object
+
+
+def exact_power(base, t) -> np.ndarray:
+    """``base ** t`` elementwise (broadcast), computed as Python computes ``float ** int``.
+
+    The standalone optimizers compute ``β ** t`` on Python floats (the C library's ``pow``);
+    NumPy's vectorised power (SIMD) differs from it in the last bit for about 1 value in
+    250, which would make a member's trajectory drift from its standalone twin. So the
+    powers go through Python, once per distinct base and exponent (a population has few
+    distinct β's; a table of the next steps has few distinct t's).
+    """
+    base = np.asarray(base, dtype=np.float64)
+    t = np.asarray(t, dtype=np.int64)
+    bases, b_at = np.unique(base, return_inverse=True)
+    powers, t_at = np.unique(t, return_inverse=True)
+    table = np.array(
+        [[b**k for k in powers.tolist()] for b in bases.tolist()], dtype=np.float64
+    ).reshape(len(bases), len(powers))
+    return table[b_at.reshape(base.shape), t_at.reshape(t.shape)]
 
 
 class Optimizer:
@@ -150,8 +192,28 @@ class Optimizer:
     #: the hyperparameters after ``lr``, declared once (:class:`~honed.registry.Option`:
     #: type, default, check, help); the constructor checks its arguments with them
     options: tuple[Option, ...] = ()
-    #: True when ``honed.population`` trains it (the engine has its update)
+    #: True when :class:`honed.optim.MemberOptimizer` trains it (populations): the class
+    #: then declares its update as :meth:`member_coefficients`
     population: bool = False
+    #: whether :meth:`member_coefficients` reads ``t`` (then it is evaluated every step;
+    #: otherwise once per change of the learning rates or hyperparameters)
+    member_coefficients_use_t: bool = False
+
+    @staticmethod
+    def member_coefficients(lr, t, **hyperparameters) -> MemberCoefficients:
+        """This optimizer's update as the unified per-member rule's coefficients.
+
+        Args:
+            lr: (n,) float64 learning rates α of the members that use this optimizer.
+            t: (n,) int64 their update counts, this update included (1 on the first).
+            **hyperparameters: (n,) float64 each of its declared ``options`` (β, ε, ...).
+
+        Returns:
+            The six coefficients, computed as :meth:`update` computes its scalars (same
+            operations in the same order, so a member's weights are the standalone
+            optimizer's to the last bit).
+        """
+        raise NotImplementedError
 
     def __init__(self, params, lr: float | Callable[[int], float], **hyperparameters):
         self.params = _parameter_list(params)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honed.optim.optimizer import OPTIMIZERS, Optimizer
+from honed.optim.optimizer import OPTIMIZERS, MemberCoefficients, Optimizer
 from honed.optim.options import BETA2, EPS
 
 __all__ = ["RMSprop"]
@@ -48,6 +48,11 @@ class RMSprop(Optimizer):
 
     def init_state(self, param) -> dict:
         return {"s": np.zeros_like(param.data), "_scratch": np.empty_like(param.data)}
+
+    @staticmethod
+    def member_coefficients(lr, t, beta2, eps) -> MemberCoefficients:
+        """``v := g``, ``s := β₂ s + ((1 − β₂) g) g``, ``W := W − α v / (√s + ε)``."""
+        return MemberCoefficients(b1=0.0, c1=1.0, b2=beta2, c2=1.0 - beta2, step=lr, e=eps)
 
     def update(self, param, grad, state, lr) -> None:
         s, scratch = state["s"], state["_scratch"]

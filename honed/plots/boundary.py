@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from honed.plots.figure import finish, pyplot
+
 _CLASS_COLOURS = ("tab:blue", "tab:red", "tab:green", "tab:orange", "tab:purple", "tab:brown")
 
 
@@ -119,20 +121,11 @@ def plot_decision_boundary(model, train=None, test=None, title=None, path=None, 
 
     Returns the figure, or writes it as PNG to ``path`` and returns the path.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4.5))
     draw_decision_boundary(ax, model, train, test, title=title, **kwargs)
     ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    if path is None:
-        return fig
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return finish(fig, path)
 
 
 def plot_boundary_grid(models, train=None, test=None, title=None, path=None, **kwargs):
@@ -143,10 +136,7 @@ def plot_boundary_grid(models, train=None, test=None, title=None, path=None, **k
             when each seed has its own data; all drawn on one shared box.
         train, test: the data shown in every panel (when not given per seed).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     def unpack(item):
         return item if isinstance(item, tuple) else (item, train, test)
@@ -174,14 +164,7 @@ def plot_boundary_grid(models, train=None, test=None, title=None, path=None, **k
                 ax.set_title(f"seed {c}", fontsize=9)
             if c == 0:
                 ax.set_ylabel(variant, fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    if path is None:
-        return fig
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return finish(fig, path, title)
 
 
 def boundary_length(model, lo, hi, resolution: int = 120) -> float:

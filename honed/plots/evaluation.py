@@ -6,20 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from honed.plots.figure import finish, pyplot
 
 
 def plot_confusion(analysis, path, title: str | None = None) -> Path:
     """The confusion matrix as a heat map, rows normalized (each row: where a true class
     went, so the diagonal is the recall); every cell is annotated with its count."""
-    plt = _pyplot()
+    plt = pyplot()
     C = analysis.confusion
     rows = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
     n = len(analysis.class_names)
@@ -46,11 +39,7 @@ def plot_confusion(analysis, path, title: str | None = None) -> Path:
         (title + ": " if title else "")
         + f"{analysis.split or 'data'} accuracy {analysis.accuracy:.2%}"
     )
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, path, dpi=110)
 
 
 def plot_misclassified(
@@ -58,7 +47,7 @@ def plot_misclassified(
 ) -> Path:
     """A grid of up to ``limit`` misclassified images (the first ones, in data order), each
     titled "true → predicted"."""
-    plt = _pyplot()
+    plt = pyplot()
     all_wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     wrong = all_wrong[:limit]
     cols = 6
@@ -75,17 +64,13 @@ def plot_misclassified(
         (title + ": " if title else "") + f"{len(wrong)} misclassified examples (true → predicted)",
         fontsize=9,
     )
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, path, dpi=110)
 
 
 def plot_decision_boundary(predict_proba, X, y, class_names, path, title=None) -> Path:
     """2-D inputs: the predicted class over a grid around the data (shaded by the winning
     probability) with the examples on top; ``predict_proba`` takes raw ``(m, 2)`` inputs."""
-    plt = _pyplot()
+    plt = pyplot()
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.1 * (hi - lo + 1e-12)
@@ -107,11 +92,7 @@ def plot_decision_boundary(predict_proba, X, y, class_names, path, title=None) -
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.set_title((title + ": " if title else "") + "decision boundary")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, path, dpi=110)
 
 
 __all__ = ["plot_confusion", "plot_decision_boundary", "plot_misclassified"]
@@ -122,7 +103,7 @@ def plot_regression(predictions, targets, path, names=None, title: str | None = 
     (a perfect fit lies on it) and the panel's RMSE and R²."""
     from honed.nn import regression_metrics
 
-    plt = _pyplot()
+    plt = pyplot()
     pred = np.asarray(predictions, dtype=np.float64).reshape(len(predictions), -1)
     true = np.asarray(targets, dtype=np.float64).reshape(len(targets), -1)
     k = pred.shape[1]
@@ -137,10 +118,4 @@ def plot_regression(predictions, targets, path, names=None, title: str | None = 
         ax.set_xlabel(f"true {names[j]}")
         ax.set_ylabel(f"predicted {names[j]}")
         ax.set_title(f"RMSE {m['rmse']:.4g}, R² {m['r2']:.3f}", fontsize=10)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return finish(fig, path, title)

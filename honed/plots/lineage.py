@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from honed.plots.figure import finish, pyplot
 
 
 def plot_lineage(
@@ -18,11 +18,7 @@ def plot_lineage(
     member, an arrow from parent to member at each exploit, rows coloured by the member whose
     weights they descend from at the end, and the learning rate written at each exploit.
     ``labels``: one name per member row (default its index)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     P = len(population)
     cmap = plt.get_cmap("tab20" if P > 10 else "tab10")
     # the founder (member of epoch 0) whose weights each member carries, over time
@@ -65,14 +61,7 @@ def plot_lineage(
         ax_tree.set_yticks(range(P))
         ax_tree.set_yticklabels(labels, fontsize=7 if P > 16 else 9)
     ax_tree.set_title(f"lineage: {len(lineage)} exploits (arrow: parent → member, new lr)")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, path, title, dpi=110)
 
 
 class _StudyPopulation:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from honed.plots.figure import finish, pyplot
+
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
@@ -46,21 +48,12 @@ def plot_runs(curves, ylabel="cost", title=None, path=None, log_y=False, xlabel=
 
     Returns the figure, or writes a PNG to ``path`` and returns the path.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     draw_runs(ax, curves, xlabel=xlabel, ylabel=ylabel, log_y=log_y)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    if path is None:
-        return fig
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return finish(fig, path)
 
 
 class _quiet:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from honed.optim import GD, OPTIMIZERS, Adam, Momentum, RMSprop
-from honed.population import kernels as _kernels
+from honed.optim import kernels as _kernels
 from honed.population.stack import member_shape, wide
 
 #: the optimizers whose update this engine has, and the code its kernels know each by

@@ -1,7 +1,8 @@
 """``LivePlot``: train and dev curves redrawn in place after each epoch, in a notebook.
 
-The figure is one PNG per update, drawn with matplotlib's object API (no pyplot, so the
-notebook's own backend is left alone) and shown through IPython's ``display`` with a display
+The figure is one PNG per update (``honed.plots.curves.curves_png``: the train/dev panels
+every view of a run's curves shares, drawn without pyplot, so the notebook's own backend is
+left alone) and shown through IPython's ``display`` with a display
 id, so each epoch replaces the last picture instead of adding one. Outside IPython it draws
 nothing (``Trainer.fit(verbose=2)`` then prints its epoch lines only). matplotlib and
 IPython are imported when the first epoch ends, never by ``honed.train`` itself.
@@ -9,7 +10,6 @@ IPython are imported when the first epoch ends, never by ``honed.train`` itself.
 
 from __future__ import annotations
 
-import io
 import sys
 
 from honed import validation as check
@@ -41,30 +41,6 @@ def bar_class():
     return tqdm
 
 
-def curves_png(history, title: str = "") -> bytes:
-    """Cost and error per epoch (train, and dev where measured) as PNG bytes."""
-    from matplotlib.figure import Figure
-
-    epochs = history.column("epoch")
-    fig = Figure(figsize=(9, 3.2))
-    for i, (key, label) in enumerate((("cost", "cost J"), ("error", "error"))):
-        ax = fig.add_subplot(1, 2, i + 1)
-        ax.plot(epochs, history.column(f"train_{key}"), "o-", ms=3, label="train")
-        dev = [float("nan") if v is None else v for v in history.column(f"dev_{key}")]
-        if any(v == v for v in dev):  # some dev value is not NaN
-            ax.plot(epochs, dev, "o-", ms=3, label="dev")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    return buffer.getvalue()
-
-
 class LivePlot(Callback):
     """Live train/dev cost and error curves in a notebook, updated in place.
 
@@ -93,6 +69,8 @@ class LivePlot(Callback):
             return
         from IPython.display import Image, display
 
+        from honed.plots.curves import curves_png
+
         picture = Image(curves_png(trainer.history, self.title), format="png")
         if self.handle is None:
             self.handle = display(picture, display_id=True)
@@ -104,4 +82,4 @@ class LivePlot(Callback):
         return {}
 
 
-__all__ = ["LivePlot", "bar_class", "curves_png", "in_notebook"]
+__all__ = ["LivePlot", "bar_class", "in_notebook"]

@@ -29,7 +29,7 @@ from .executors import (
     ProcessExecutor,
     limit_blas_threads,
 )
-from .legacy import SQLiteStorage
+from .legacy import upgrade_legacy
 from .optuna_bridge import OptunaPruner, OptunaSampler
 from .population_executor import PBTSampler, PopulationExecutor
 from .progress import Progress
@@ -71,7 +71,6 @@ from .storage import (
     StudyFileError,
     StudyStorage,
     open_storage,
-    upgrade_legacy,
 )
 from .study import Study, WorkersKeepDying, optimize
 from .trial import Diverged, FrozenTrial, Trial, TrialPruned, TrialState, trial_seeds
@@ -103,7 +102,6 @@ __all__ = [
     "trial_seeds",
     "Study",
     "optimize",
-    "SQLiteStorage",
     "StudyStorage",
     "open_storage",
     "OldStudyFormat",

@@ -33,7 +33,8 @@ _METHODS = ("report_intermediate", "report_many", "intermediate_at", "should_pru
 
 
 class DirectReporter:
-    """The sink itself, for trials run in the driver process."""
+    """The sink itself, for trials run in the driver process (and what a reporter that
+    adds a rule to the sink's calls builds on)."""
 
     def __init__(self, sink: Any) -> None:
         self.sink = sink

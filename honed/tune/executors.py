@@ -35,13 +35,14 @@ from concurrent.futures import Future
 from typing import Any
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
 __all__ = [
     "WORKERS",
     "Executor",
     "InProcessExecutor",
     "ProcessExecutor",
+    "Resubmitting",
     "limit_blas_threads",
 ]
 
@@ -197,7 +198,38 @@ class InProcessExecutor(Executor):
         return fut
 
 
-class ProcessExecutor(Executor):
+class Resubmitting(Executor):
+    """An executor whose workers can be lost (a killed process, a machine gone): a trial
+    lost that way runs again with the same arguments, so the same parameters and seed, up
+    to ``resubmits`` times. A subclass implements ``_launch(out, fn, args, left)``: start
+    ``fn(*args)``, settle the study's future ``out`` with its outcome, and call ``_again``
+    instead when the worker was lost and ``left > 0``."""
+
+    resubmits = 0
+    #: how many times a lost trial was run again
+    resubmitted = 0
+    _closing = False  # set by shutdown: a trial lost while the study stops is not rerun
+
+    def submit(self, fn, *args) -> Future:
+        self._closing = False
+        out: Future = Future()
+        self._launch(out, fn, args, self.resubmits)
+        return out
+
+    def _launch(self, out: Future, fn, args: tuple, left: int) -> None:
+        raise NotImplementedError
+
+    def _again(self, out: Future, fn, args: tuple, left: int) -> None:
+        """Run a lost trial again (``left``: the re-runs it had); an error starting it (no
+        new worker, the cluster gone) becomes the trial's."""
+        self.resubmitted += 1
+        try:
+            self._launch(out, fn, args, left - 1)
+        except Exception as e:
+            out.set_exception(e)
+
+
+class ProcessExecutor(Resubmitting):
     """Runs trials in ``workers`` local processes (default: one per core).
 
     Uses the ``spawn`` start method: a fresh interpreter per worker, so no lock or BLAS
@@ -226,21 +258,16 @@ class ProcessExecutor(Executor):
         self, workers: int | None = None, start_method: str = "spawn", resubmits: int = 2
     ) -> None:
         cores = os.cpu_count() or 1
-        workers = cores if workers is None else workers
-        if int(workers) != workers or workers < 1:
-            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-        if isinstance(resubmits, bool) or not isinstance(resubmits, int) or resubmits < 0:
-            raise ValueError(f"resubmits must be an integer >= 0, got {resubmits!r}")
-        self.max_workers = int(workers)
+        (workers,) = validate_declared(self.options, workers=workers)
+        self.max_workers = cores if workers is None else workers
         self.threads = max(1, cores // self.max_workers)
         self.start_method = start_method
-        self.resubmits = resubmits
+        self.resubmits = check.integer("resubmits", resubmits, minimum=0)
         self._lock = threading.Lock()
         self._pools: list[Any] = [None] * self.max_workers  # one single-process pool each
         self._load = [0] * self.max_workers  # trials handed to each worker, not yet back
         self._closing = False
-        #: how many times a trial was run again after its worker was killed
-        self.resubmitted = 0
+        self.resubmitted = 0  # trials run again after their worker was killed
 
     def _pool(self, slot: int):
         if self._pools[slot] is None:
@@ -254,12 +281,6 @@ class ProcessExecutor(Executor):
                 initargs=(self.threads,),
             )
         return self._pools[slot]
-
-    def submit(self, fn, *args) -> Future:
-        self._closing = False
-        out: Future = Future()
-        self._launch(out, fn, args, self.resubmits)
-        return out
 
     def _launch(self, out: Future, fn, args: tuple, left: int) -> None:
         from concurrent.futures.process import BrokenProcessPool
@@ -288,7 +309,6 @@ class ProcessExecutor(Executor):
             code = _exit_code(procs)
             self._drop(slot, pool)
             if code is not None and code < 0 and left > 0 and not self._closing:
-                self.resubmitted += 1
                 # said once, on stderr: the study's own lines only show the trial's end
                 pid = procs[0].pid if procs else "?"
                 print(
@@ -298,10 +318,7 @@ class ProcessExecutor(Executor):
                     file=sys.stderr,
                     flush=True,
                 )
-                try:
-                    self._launch(out, fn, args, left - 1)
-                except Exception as e:  # no new process could be started
-                    out.set_exception(e)
+                self._again(out, fn, args, left)
                 return
             out.set_exception(_worker_died(error, code, self.resubmits - left + 1))
 

@@ -55,8 +55,9 @@ from typing import Any
 import numpy as np
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
+from .channel import DirectReporter
 from .executors import WORKERS, Executor, at_least_one
 from .outcome import run_trial, trial_outcome
 from .samplers import RandomSampler
@@ -131,17 +132,13 @@ class PBTSampler(RandomSampler):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed)
-        if every is not None and (isinstance(every, bool) or int(every) != every or every < 1):
-            raise ValueError(f"pbt: every must be an integer >= 1, got {every!r}")
-        if not 0 < float(fraction) <= 0.5:
-            raise ValueError(f"pbt: fraction must be in (0, 0.5], got {fraction!r}")
-        if not 0 <= float(resample_probability) <= 1:
-            raise ValueError(
-                f"pbt: resample_probability must be in [0, 1], got {resample_probability!r}"
-            )
-        self.every = None if every is None else int(every)
-        self.fraction = float(fraction)
-        self.resample_probability = float(resample_probability)
+        self.every, self.fraction, self.resample_probability = validate_declared(
+            self.options,
+            "pbt: ",
+            every=every,
+            fraction=fraction,
+            resample_probability=resample_probability,
+        )
 
     def to_config(self) -> dict[str, Any]:
         return {
@@ -153,23 +150,18 @@ class PBTSampler(RandomSampler):
         }
 
 
-class _GuardedReporter:
+class _GuardedReporter(DirectReporter):
     """The study's reporter, silent once the study was interrupted: a population still
     finishing its epoch must not write values into trials already marked interrupted."""
 
     def __init__(self, reporter: Any, cancelled: Callable[[], bool]) -> None:
-        self._reporter, self._cancelled = reporter, cancelled
+        super().__init__(reporter)
+        self._cancelled = cancelled
 
     def report_intermediate(self, number: int, step: int, value: float) -> None:
         if self._cancelled():
             raise PopulationCancelled("the study was interrupted")
-        self._reporter.report_intermediate(number, step, value)
-
-    def intermediate_at(self, step: int) -> dict[int, float]:
-        return self._reporter.intermediate_at(step)
-
-    def should_prune(self, number: int) -> bool:
-        return self._reporter.should_prune(number)
+        super().report_intermediate(number, step, value)
 
 
 class PopulationJob:
@@ -306,14 +298,12 @@ class PopulationExecutor(Executor):
 
     def __init__(self, workers: int | None = None, max_members: int | None = None) -> None:
         cores = os.cpu_count() or 1
-        workers = cores if workers is None else workers
-        if isinstance(workers, bool) or int(workers) != workers or workers < 1:
-            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-        if max_members is not None and (int(max_members) != max_members or max_members < 1):
-            raise ValueError(f"max_members must be an integer >= 1, got {max_members!r}")
-        self.workers = int(workers)
+        workers, max_members = validate_declared(
+            self.options, workers=workers, max_members=max_members
+        )
+        self.workers = cores if workers is None else workers
         self.threads = max(1, cores // self.workers)
-        self.max_workers = int(max_members) if max_members is not None else 1 << 30
+        self.max_workers = max_members if max_members is not None else 1 << 30
         self.pbt: dict[str, Any] | None = None
         self.split = True
         self._generation = 0  # goes up at each kill: populations of before stop

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
 __all__ = ["NopPruner", "Pruner", "SuccessiveHalvingPruner"]
 
@@ -106,15 +106,12 @@ class SuccessiveHalvingPruner(Pruner):
     )
 
     def __init__(self, min_epochs: int = 1, reduction_factor: int = 3, min_trials: int = 3):
-        if int(min_epochs) != min_epochs or min_epochs < 1:
-            raise ValueError(f"min_epochs must be an integer >= 1, got {min_epochs!r}")
-        if int(reduction_factor) != reduction_factor or reduction_factor < 2:
-            raise ValueError(f"reduction_factor must be an integer >= 2, got {reduction_factor!r}")
-        if int(min_trials) != min_trials or min_trials < 1:
-            raise ValueError(f"min_trials must be an integer >= 1, got {min_trials!r}")
-        self.min_epochs = int(min_epochs)
-        self.reduction_factor = int(reduction_factor)
-        self.min_trials = int(min_trials)
+        self.min_epochs, self.reduction_factor, self.min_trials = validate_declared(
+            self.options,
+            min_epochs=min_epochs,
+            reduction_factor=reduction_factor,
+            min_trials=min_trials,
+        )
 
     def is_rung(self, epoch: int) -> bool:
         """True when ``epoch = min_epochs · η**k`` for some k >= 0."""

@@ -25,9 +25,9 @@ from concurrent.futures import Future
 from typing import Any
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
-from .executors import WORKERS, Executor, limit_blas_threads
+from .executors import WORKERS, Resubmitting, limit_blas_threads
 
 #: the cluster a Ray executor joins
 ADDRESS = Option(
@@ -160,7 +160,7 @@ class _RayReporterProxy:
         return ray.get(self.actor.should_prune.remote(number))
 
 
-class RayExecutor(Executor):
+class RayExecutor(Resubmitting):
     """Runs each trial as a Ray task, reserving ``cpus_per_trial`` CPUs of the cluster.
 
     Workers on other machines reach the study through an actor on the driver's node, so
@@ -205,17 +205,10 @@ class RayExecutor(Executor):
         resubmits: int = 2,
         **init_kwargs: Any,
     ) -> None:
-        for name, value, low in (
-            ("cpus_per_trial", cpus_per_trial, 1),
-            ("retries", retries, 0),
-            ("resubmits", resubmits, 0),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if workers is not None and (
-            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-        ):
-            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        cpus_per_trial = check.integer("cpus_per_trial", cpus_per_trial, minimum=1)
+        retries = check.integer("retries", retries, minimum=0)
+        resubmits = check.integer("resubmits", resubmits, minimum=0)
+        (workers,) = validate_declared(self.options, workers=workers)
         ray, self.address = join_cluster(address, **init_kwargs)
         self.ray = ray
         self.cpus_per_trial = cpus_per_trial
@@ -243,12 +236,6 @@ class RayExecutor(Executor):
         ).remote(reporter)
         return _RayReporterProxy(actor)
 
-    def submit(self, fn, *args) -> Future:
-        self._closing = False
-        out: Future = Future()
-        self._launch(out, fn, args, self.resubmits)
-        return out
-
     def _launch(self, out: Future, fn, args: tuple, left: int) -> None:
         ref = self._remote.remote(self.cpus_per_trial, fn, *args)
         with self._lock:
@@ -261,11 +248,7 @@ class RayExecutor(Executor):
             if error is None:
                 out.set_result(ray_future.result())
             elif isinstance(error, self._lost) and left > 0 and not self._closing:
-                self.resubmitted += 1
-                try:
-                    self._launch(out, fn, args, left - 1)
-                except Exception as e:  # the cluster itself is gone
-                    out.set_exception(e)
+                self._again(out, fn, args, left)
             else:
                 out.set_exception(error)
 

@@ -19,6 +19,8 @@ import threading
 from concurrent.futures import Future
 from types import SimpleNamespace
 
+from honed import validation as check
+
 from .executors import WORKERS, limit_blas_threads
 from .population_executor import MAX_MEMBERS, PopulationExecutor, PopulationJob
 from .ray_executor import ADDRESS, RayExecutor, join_cluster
@@ -63,9 +65,8 @@ class RayPopulationExecutor(PopulationExecutor):
         retries: int = 3,
         max_members: int | None = None,
     ) -> None:
-        for what, value, low in (("cpus_per_group", cpus_per_group, 1), ("retries", retries, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
+        cpus_per_group = check.integer("cpus_per_group", cpus_per_group, minimum=1)
+        retries = check.integer("retries", retries, minimum=0)
         ray, self.address = join_cluster(address)
         self.ray = ray
         if workers is None:

@@ -221,17 +221,16 @@ def check_name(kind: str, name: object) -> str:
     raise ValueError(f"{kind} must be one of {', '.join(registry.names())}, got {name!r}")
 
 
-# what the experiment layer and the command line read: every option of one kind of thing
-def declared_options(registry: Registry, option: str) -> Option:
-    """The first declaration of ``option`` among ``registry``'s things, in registration
-    order: the general one (a later thing may narrow it, as ``inprocess`` does ``workers``;
+# what the experiment layer and the command line read: one option for every thing of a kind
+def general_option(registry: Registry, option: str) -> Option:
+    """The general declaration of ``option`` among ``registry``'s things: the first, in
+    registration order (a later thing may narrow it, as ``inprocess`` does ``workers``;
     its own declaration checks the value again when it is built).
 
     Raises:
         ValueError: no registered thing declares ``option``.
     """
-    for name in registry.declaring(option):
-        for o in registry.options(name):
-            if o.name == option:
-                return o
-    raise ValueError(f"no {registry.kind} declares the option {option!r}")
+    takers = registry.declaring(option)
+    if not takers:
+        raise ValueError(f"no {registry.kind} declares the option {option!r}")
+    return registry.option(takers[0], option)

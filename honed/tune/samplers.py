@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from honed import validation as check
-from honed.registry import Option
+from honed.registry import Option, validate_declared
 
 from .space import Choice, Int, SearchSpace
 from .trial import FrozenTrial, TrialState, param_rng
@@ -194,18 +194,14 @@ class ZoomSampler(Sampler):
         fractions: Sequence[float] | None = None,
         budget: int | None = None,
     ) -> None:
-        if int(stages) != stages or stages < 1:
-            raise ValueError(f"stages must be an integer >= 1, got {stages!r}")
-        if top_k is not None and (int(top_k) != top_k or top_k < 1):
-            raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
+        stages, top_k = validate_declared(self.options, stages=stages, top_k=top_k)
         if not (margin >= 0 and math.isfinite(margin)):
             raise ValueError(f"margin must be >= 0, got {margin!r}")
         if fractions is not None:
             fractions = [float(f) for f in fractions]
             if len(fractions) != stages or any(not f > 0 for f in fractions):
                 raise ValueError(f"fractions must be {stages} positive numbers, got {fractions!r}")
-        self.stages = int(stages)
-        self.top_k = None if top_k is None else int(top_k)
+        self.stages, self.top_k = stages, top_k
         self.margin = float(margin)
         self.fractions = fractions
         self.budget = budget

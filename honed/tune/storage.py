@@ -33,7 +33,7 @@ SQLite's, SQLAlchemy's or Optuna's own, which name neither; a journal is appende
 lines or not at all, so such an error never leaves it unreadable.
 
 Files in honed's format 1 (its own SQLite schema) are refused with the one command that
-upgrades them: ``honed study upgrade PATH`` (``upgrade_legacy``).
+upgrades them: ``honed study upgrade PATH`` (``legacy.upgrade_legacy``).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import functools
 import math
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -61,8 +62,8 @@ __all__ = [
     "StudyFileError",
     "StudyStorage",
     "driver_id",
+    "is_legacy_file",
     "open_storage",
-    "upgrade_legacy",
 ]
 
 #: version of what honed stores in an Optuna study (1 was honed's own SQLite schema)
@@ -159,6 +160,22 @@ def _is_sqlite_file(path: str) -> bool:
             return f.read(16) == b"SQLite format 3\x00"
     except OSError:
         return False
+
+
+def is_legacy_file(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a SQLite file in honed's format 1 (a ``studies`` table with a
+    ``space`` column; Optuna's has ``study_name`` instead)."""
+    if not _is_sqlite_file(os.fspath(path)):
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+        try:
+            cols = {r[1] for r in conn.execute("PRAGMA table_info(studies)")}
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return "space" in cols and "study_name" not in cols
 
 
 def _check_sqlite_study(path: str, timeout: float = 5.0) -> None:
@@ -273,8 +290,6 @@ class StudyStorage:
                 self.path = self.target
                 # an empty file (made by `touch`, or a creation cut off) is what its name says
                 if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
-                    from .legacy import is_legacy_file
-
                     if is_legacy_file(self.path):
                         raise OldStudyFormat(
                             f"{self.path} is a study in honed's old format (format 1, before "
@@ -721,44 +736,57 @@ def _whole_lines_size(path: str) -> int:
         return 0
 
 
+class _ThreadBatch:
+    """``batch()`` for a storage: what the calling thread writes inside it is kept in that
+    thread's buffer (``_buffer()``; None outside a batch, so another thread's writes go
+    straight on) and handed to ``_write_batch`` once, at the end -- also after an error, so
+    what was recorded before it is kept. A batch inside a batch of the same thread joins
+    the outer one."""
+
+    _local: threading.local | None = None
+
+    def _buffer(self) -> list | None:
+        return None if self._local is None else getattr(self._local, "buffer", None)
+
+    @contextlib.contextmanager
+    def batch(self):
+        if self._local is None:
+            self._local = threading.local()
+        if self._buffer() is not None:
+            yield  # inside another batch of this thread: that one writes
+            return
+        self._local.buffer = []
+        try:
+            yield
+        finally:
+            items, self._local.buffer = self._local.buffer, None
+            if items:
+                self._write_batch(items)
+
+    def _write_batch(self, items: list) -> None:
+        raise NotImplementedError
+
+
 def _batching_journal(base):
     """Optuna's JournalStorage whose ``batch()`` writes several operations as one append
     (one lock and one fsync): recording a trial's outcome is then one write, not two --
     the biggest part of the driver's cost per trial."""
 
-    class BatchingJournalStorage(base):
-        _local: threading.local | None = None
-
-        def _batching(self) -> bool:
-            # only the batching thread's writes wait (another thread's go straight on)
-            return self._local is not None and getattr(self._local, "buffer", None) is not None
-
-        @contextlib.contextmanager
-        def batch(self):
-            if self._local is None:
-                self._local = threading.local()
-            if getattr(self._local, "buffer", None) is not None:
-                yield  # inside another batch of this thread: that one writes
-                return
-            self._local.buffer = []
-            try:
-                yield
-            finally:
-                # also after an error: what was recorded before it is kept
-                logs, self._local.buffer = self._local.buffer, None
-                if logs:
-                    with self._thread_lock:
-                        self._backend.append_logs(logs)
-                        base._sync_with_backend(self)
+    class BatchingJournalStorage(_ThreadBatch, base):
+        def _write_batch(self, logs: list) -> None:
+            with self._thread_lock:
+                self._backend.append_logs(logs)
+                base._sync_with_backend(self)
 
         def _write_log(self, op_code, extra_fields):
-            if not self._batching():
+            logs = self._buffer()
+            if logs is None:
                 return super()._write_log(op_code, extra_fields)
             worker_id = self._replay_result.worker_id
-            self._local.buffer.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
+            logs.append({"op_code": op_code, "worker_id": worker_id, **extra_fields})
 
         def _sync_with_backend(self):
-            if not self._batching():  # inside a batch nothing is written yet
+            if self._buffer() is None:  # inside a batch nothing is written yet
                 super()._sync_with_backend()
 
     return BatchingJournalStorage
@@ -769,30 +797,12 @@ def _batching_rdb(base):
     recording an outcome (params, notes, result, state) commits once, not five times --
     each SQLite commit is an fsync."""
 
-    class BatchingRDBStorage(base):
-        _local: threading.local | None = None
+    class BatchingRDBStorage(_ThreadBatch, base):
+        def _write_batch(self, ops: list) -> None:
+            from honed.train.durable import deferred_signals
 
-        def _deferred(self) -> list | None:
-            return None if self._local is None else getattr(self._local, "ops", None)
-
-        @contextlib.contextmanager
-        def batch(self):
-            if self._local is None:
-                self._local = threading.local()
-            if self._deferred() is not None:
-                yield  # inside another batch of this thread: that one writes
-                return
-            self._local.ops = []
-            try:
-                yield
-            finally:
-                # also after an error: what was recorded before it is kept
-                ops, self._local.ops = self._local.ops, None
-                if ops:
-                    from honed.train.durable import deferred_signals
-
-                    with deferred_signals():  # one transaction, not cut by a signal
-                        self._apply(ops)
+            with deferred_signals():  # one transaction, not cut by a signal
+                self._apply(ops)
 
         def _apply(self, ops: list) -> None:
             from datetime import datetime as _datetime
@@ -825,7 +835,7 @@ def _batching_rdb(base):
                             trial.datetime_complete = _datetime.now()
 
         def set_trial_param(self, trial_id, param_name, param_value_internal, distribution):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None:
                 return super().set_trial_param(
                     trial_id, param_name, param_value_internal, distribution
@@ -833,19 +843,19 @@ def _batching_rdb(base):
             ops.append(("param", (trial_id, param_name, param_value_internal, distribution)))
 
         def set_trial_user_attr(self, trial_id, key, value):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None:
                 return super().set_trial_user_attr(trial_id, key, value)
             ops.append(("user_attr", (trial_id, key, value)))
 
         def set_trial_system_attr(self, trial_id, key, value):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None:
                 return super().set_trial_system_attr(trial_id, key, value)
             ops.append(("system_attr", (trial_id, key, value)))
 
         def set_trial_state_values(self, trial_id, state, values=None):
-            ops = self._deferred()
+            ops = self._buffer()
             if ops is None or not state.is_finished():
                 return super().set_trial_state_values(trial_id, state, values)
             ops.append(("state", (trial_id, state, values)))
@@ -908,73 +918,3 @@ def _rdb_write_reports(st, reports: list[tuple[int, int, float]]) -> None:
 def open_storage(target: Any) -> StudyStorage:
     """A ``StudyStorage`` for a path, URL, Optuna storage or ``StudyStorage``."""
     return target if isinstance(target, StudyStorage) else StudyStorage(target)
-
-
-def upgrade_legacy(path: str | os.PathLike, to: str | os.PathLike | None = None) -> str:
-    """Copy every study of a honed format-1 file into a new Optuna journal file.
-
-    The new file is ``to`` (default: ``path`` with the suffix ``.journal``); the old file
-    is left as it is. Trials keep their numbers, states, params, seeds, values, per-epoch
-    values, attempts, errors and times; interrupted ones still re-run on resume.
-
-    Raises:
-        ValueError: when ``path`` is not a format-1 file or ``to`` already exists.
-    """
-    from optuna.trial import FrozenTrial as OFT
-    from optuna.trial import TrialState as OS
-
-    from .legacy import SQLiteStorage, is_legacy_file
-
-    path = os.fspath(path)
-    if not is_legacy_file(path):
-        raise ValueError(f"{path} is not a study file in honed's old format (format 1)")
-    to = os.fspath(to) if to is not None else os.path.splitext(path)[0] + ".journal"
-    if os.path.exists(to):
-        raise ValueError(f"{to} already exists; give another target")
-    old = SQLiteStorage(path)
-    new = StudyStorage(to)
-    st = new.optuna
-    for name in old.study_names():
-        row = old.get_study(name)
-        created = new.create_study(
-            name, row["direction"], row["space"], row["sampler"], row["seed"], row["user_attrs"]
-        )
-        st.set_study_system_attr(created["id"], "honed:created", row["created"])
-        space = SearchSpace.from_config(row["space"])
-        for t in old.get_trials(row["id"]):
-            params = {n: v for n, v in t.params.items() if n in space}
-            state = {
-                "complete": OS.COMPLETE,
-                "pruned": OS.PRUNED,
-                "failed": OS.FAIL,
-                "diverged": OS.FAIL,
-            }.get(t.state, OS.RUNNING)
-            value = t.value if state in (OS.COMPLETE, OS.PRUNED) else None
-            sys_attrs: dict[str, Any] = {"honed:seed": t.seed, "honed:attempts": t.attempts}
-            if state != OS.RUNNING:
-                res = {"duration": t.duration, "worker": t.worker, "finished": t.finished}
-                if state == OS.FAIL:
-                    res.update(state=t.state, traceback=t.traceback)
-                if t.error:
-                    res["error"] = t.error
-                sys_attrs["honed:result"] = res
-            else:
-                sys_attrs["honed:interrupted"] = True
-            st.create_new_trial(
-                created["id"],
-                template_trial=OFT(
-                    number=-1,
-                    state=state,
-                    value=None if value is None or not math.isfinite(value) else value,
-                    datetime_start=_dt(t.started),
-                    datetime_complete=_dt(t.finished) if state != OS.RUNNING else None,
-                    params=params,
-                    distributions={n: to_optuna_distribution(space[n]) for n in params},
-                    user_attrs=t.user_attrs,
-                    system_attrs=sys_attrs,
-                    intermediate_values=dict(t.intermediate),
-                    trial_id=-1,
-                ),
-            )
-    old.close()
-    return to

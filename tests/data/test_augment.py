@@ -70,6 +70,9 @@ def test_flattened_with_image_shape_and_dataset(batch):
     out = Compose([HorizontalFlip(1.0), RandomRotation(5)])(d, np.random.default_rng(0))
     assert isinstance(out, Dataset) and out.X.shape == (8, 30) and out.X.dtype == np.float32
     np.testing.assert_array_equal(out.y, d.y)  # labels kept
+    # a Compose inside a Compose runs its own list (the image shape comes from the Dataset)
+    nested = Compose([Compose([HorizontalFlip(1.0)]), HorizontalFlip(1.0)])
+    np.testing.assert_array_equal(nested(d, np.random.default_rng(0)).X, d.X)
 
 
 def test_flip_twice_is_identity(batch):

@@ -62,6 +62,18 @@ def test_labels_out_of_range():
         Dataset(np.zeros((3, 1)), [0, 5, 2], n_classes=3)
 
 
+def test_declared_n_classes_refuses_labels_out_of_range_naming_the_first():
+    from honed.data.checks import check_classes
+
+    ds = Dataset(np.zeros((4, 1)), [0, 4, 1, 3])
+    with pytest.raises(
+        ValueError,
+        match=r"data.n_classes = 3: the train labels must be in \[0, 3\), got 4 at row 1 "
+        r"\(2 labels out of range\)",
+    ):
+        check_classes(ds, 3, "train")
+
+
 def test_negative_labels():
     with pytest.raises(ValueError, match=r"labels >= 0, got -1 at row 2"):
         Dataset(np.zeros((3, 1)), [0, 1, -1])

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from honed.data import LabelEncoder, TableEncoder, from_frame, read_table
+from honed.data.tables import RowNames
 
 pd = pytest.importorskip("pandas")
 
@@ -59,6 +60,12 @@ def test_missing_values_are_refused_naming_row_and_column():
     enc = TableEncoder.fit(frame)
     with pytest.raises(ValueError, match=r"row 2, column 'size': missing value"):
         enc.transform(frame)
+    # a file's rows are named by line (here the first example is line 2, under the header)
+    where = RowNames("f.csv", 2)
+    with pytest.raises(ValueError, match=r"f.csv: line 4, column 'size': missing value"):
+        enc.transform(frame, where=where)
+    assert [where.row(p) for p in (0, 3)] == ["line 2", "line 5"]
+    assert where.subset([3, 0]).names == ["line 5", "line 2"]
 
 
 def test_label_encoder_keeps_names_and_orders_numbers_numerically():

@@ -4,7 +4,7 @@ analysis (confusion matrix, precision / recall / F1)."""
 import numpy as np
 import pytest
 
-from honed.diagnose import diagnose
+from honed.diagnose import diagnose, diagnose_regression
 from honed.diagnose.bias_variance import HUMAN_LEVEL
 from honed.diagnose.curves import read_curves
 from honed.diagnose.error_analysis import analyse, confusion_matrix
@@ -73,6 +73,20 @@ def test_recipe_starts_with_the_larger_gap():
     assert d.next_steps[0].startswith("more data")
     d = diagnose(0.15, 0.30)  # a tie: bias first, as the notes do
     assert d.larger_gap == "avoidable bias" and d.next_steps[0].startswith("bigger network")
+
+
+def test_regression_reads_rmse_relative_to_the_constant_predictor_by_the_same_rule():
+    d = diagnose_regression(2.0, 5.0, reference_rmse=10.0, human_error=1.0, threshold=0.05)
+    assert (d.train_error, d.dev_error, d.human_error) == (0.2, 0.5, 0.1)
+    assert (d.avoidable_bias, d.variance) == pytest.approx((0.1, 0.3))
+    assert d.verdict == "high bias and high variance" and d.larger_gap == "variance"
+    assert d.metric == "relative RMSE" and d.reference_rmse == 10.0
+    for run in (
+        lambda: diagnose(0.1, 0.2, threshold=-1),
+        lambda: diagnose_regression(1, 2, 3, threshold=-1),
+    ):
+        with pytest.raises(ValueError, match="threshold"):
+            run()
 
 
 def test_confusion_precision_recall_f1():

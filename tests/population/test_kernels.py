@@ -5,7 +5,8 @@ and how the kernel is chosen."""
 import numpy as np
 import pytest
 
-from honed.population import Population, PopulationTrainer, kernels, pbt, successive_halving
+from honed.optim import kernels
+from honed.population import Population, PopulationTrainer, pbt, successive_halving
 
 from .test_equivalence import ARCH, MEMBERS
 
@@ -93,28 +94,9 @@ def test_halving_and_pbt_are_bitwise_the_numpy_path(data3):
     _assert_same_states(a, b)
 
 
-def test_resolve_chooses_and_names_bad_values(monkeypatch):
-    monkeypatch.delenv("HONED_KERNELS", raising=False)
-    assert kernels.resolve() == "numba" and kernels.resolve("NumPy") == "numpy"
-    monkeypatch.setenv("HONED_KERNELS", "numpy")
-    assert kernels.resolve() == "numpy" and kernels.resolve("numba") == "numba"
-    with pytest.raises(ValueError, match=r"kernels must be one of auto, numpy, numba, got 'c'"):
-        kernels.resolve("c")
-    monkeypatch.setenv("HONED_KERNELS", "fortran")
-    with pytest.raises(ValueError, match=r"HONED_KERNELS must be one of .* got 'fortran'"):
-        kernels.resolve()
-
-
-def test_without_numba_auto_is_numpy_and_numba_is_refused(monkeypatch, data3):
+def test_without_numba_the_trainer_refuses_numba(monkeypatch):
+    """(kernels.resolve itself: tests/optim/test_kernels.py)"""
     monkeypatch.setattr(kernels, "numba", None)
-    monkeypatch.delenv("HONED_KERNELS", raising=False)
-    assert kernels.resolve() == "numpy" and not kernels.available()
-    with pytest.raises(ValueError, match=r"^kernels 'numba' needs numba.*honed\[accel\]"):
-        kernels.resolve("numba")
-    monkeypatch.setenv("HONED_KERNELS", "numba")
-    with pytest.raises(ValueError, match=r"^HONED_KERNELS 'numba' needs numba"):
-        kernels.resolve()
-    monkeypatch.delenv("HONED_KERNELS")
     pop = Population(ARCH, [dict(MEMBERS[0])], dtype=np.float64)
     with pytest.raises(ValueError, match="needs numba"):
         PopulationTrainer(pop, kernels="numba")

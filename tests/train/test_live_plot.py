@@ -4,8 +4,9 @@ import numpy as np
 
 from honed.nn import mlp
 from honed.optim import Adam
+from honed.plots.curves import curves_png
 from honed.train import LivePlot, Trainer
-from honed.train.live import curves_png, in_notebook
+from honed.train.live import in_notebook
 
 
 def _fit(verbose, callbacks=()):

@@ -430,3 +430,29 @@ def test_a_tiny_network_is_not_cut_into_pieces_but_a_large_one_is(tmp_path):
     assert min_members(config(), 2) > 8
     fashion = config(**{"model.hidden": [256, 256], "train.batch_size": 128})
     assert min_members(fashion, 784) == 1
+
+
+def test_a_population_writes_no_value_once_the_study_was_interrupted():
+    from honed.tune.population_executor import PopulationCancelled, _GuardedReporter
+
+    class Sink:
+        def __init__(self):
+            self.values = []
+
+        def report_intermediate(self, number, step, value):
+            self.values.append((number, step, value))
+
+        def intermediate_at(self, step):
+            return {n: v for n, s, v in self.values if s == step}
+
+        def should_prune(self, number):
+            return number == 7
+
+    sink, stopped = Sink(), [False]
+    reporter = _GuardedReporter(sink, lambda: stopped[0])
+    reporter.report_intermediate(3, 1, 0.5)
+    assert reporter.intermediate_at(1) == {3: 0.5} and reporter.should_prune(7)
+    stopped[0] = True
+    with pytest.raises(PopulationCancelled, match="interrupted"):
+        reporter.report_intermediate(3, 2, 0.4)
+    assert sink.values == [(3, 1, 0.5)]

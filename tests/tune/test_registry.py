@@ -20,8 +20,13 @@ from honed.tune import (
     SAMPLERS,
     Executor,
     InProcessExecutor,
+    PBTSampler,
+    PopulationExecutor,
+    ProcessExecutor,
     Pruner,
     Sampler,
+    SuccessiveHalvingPruner,
+    ZoomSampler,
     make_executor,
     make_pruner,
     register_executor,
@@ -156,16 +161,61 @@ def test_make_executor_reads_the_declared_options():
     assert isinstance(make_executor("In_Process"), InProcessExecutor)
 
 
-def test_declared_options_reads_the_first_declaration():
-    from honed.tune.registry import declared_options
+def test_registry_option_finds_one_declaration_of_one_thing():
+    reg = honed_registry.Registry("executor")
+    workers = honed_registry.Option("workers", "int", 2)
+    reg.register("pool", object(), aliases=("many",), options=(workers,))
+    reg.register("bare", object())
+    assert reg.option("pool", "workers") is workers and reg.option("Many", "workers") is workers
+    with pytest.raises(
+        ValueError, match=r"executor 'pool' declares no option 'address' \(it declares: workers\)"
+    ):
+        reg.option("pool", "address")
+    with pytest.raises(
+        ValueError, match=r"executor 'bare' declares no option 'workers' \(it declares: nothing\)"
+    ):
+        reg.option("bare", "workers")
+    with pytest.raises(ValueError, match="unknown executor 'nope'"):
+        reg.option("nope", "workers")
+    assert EXECUTORS.option("population", "max_members").name == "max_members"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: SuccessiveHalvingPruner(min_trials=0),
+            "min_trials must be an integer >= 1, got 0",
+        ),
+        (lambda: ZoomSampler(top_k=1.5), "top_k must be an integer, got 1.5"),
+        (lambda: PBTSampler(fraction=0.6), r"pbt: fraction must be in \(0, 0.5\], got 0.6"),
+        (lambda: PBTSampler(every=0), "pbt: every must be an integer >= 1, got 0"),
+        (lambda: PopulationExecutor(max_members=0), "max_members must be an integer >= 1, got 0"),
+        (lambda: ProcessExecutor(workers=0), "workers must be an integer >= 1, got 0"),
+        (lambda: ProcessExecutor(resubmits=-1), "resubmits must be an integer >= 0, got -1"),
+    ],
+)
+def test_constructors_check_values_by_the_declared_options(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_validate_declared_keeps_none_and_normalises():
+    opts = (honed_registry.Option("n", "int", None, lambda p, v: int(v)),)
+    assert honed_registry.validate_declared(opts, n=None) == (None,)
+    assert honed_registry.validate_declared(opts, n=3.0) == (3,)
+
+
+def test_general_option_reads_the_first_declaration():
+    from honed.tune.registry import general_option
 
     reg = honed_registry.Registry("executor")
     general = honed_registry.Option("workers", "int", None)
     reg.register("a", object(), options=(general,))
     reg.register("b", object(), options=(honed_registry.Option("workers", "int", 1),))
-    assert declared_options(reg, "workers") is general
+    assert general_option(reg, "workers") is general
     with pytest.raises(ValueError, match="no executor declares the option 'address'"):
-        declared_options(reg, "address")
+        general_option(reg, "address")
 
 
 def test_config_and_command_line_check_options_by_the_declaration(tmp_path, capsys):

@@ -12,13 +12,13 @@ from honed.tune import (
     FORMAT,
     OldStudyFormat,
     SearchSpace,
-    SQLiteStorage,
     Study,
     StudyStorage,
     TrialState,
     optimize,
     upgrade_legacy,
 )
+from honed.tune.legacy import read_legacy
 from honed.tune.synthetic import bowl
 
 SPACE = SearchSpace.from_config({"x": {"uniform": [0, 1]}, "b": {"one_minus_log": [0.9, 0.999]}})
@@ -106,17 +106,24 @@ def test_old_format_files_get_the_upgrade_command_and_upgrade(tmp_path):
         Study(old, "bowl")
     new = upgrade_legacy(old)
     assert new == str(tmp_path / "study_v1.journal")
-    legacy = SQLiteStorage(old)
-    for name in ("bowl", "curves", "flaky"):
-        before = legacy.get_trials(legacy.get_study(name)["id"])
-        study = Study(new, name)
+    legacy = read_legacy(old)
+    # what the fixture holds (so the reader is checked too, not only compared with itself)
+    assert [(s.name, len(s.trials)) for s in legacy] == [("bowl", 6), ("curves", 8), ("flaky", 5)]
+    assert [t.state for t in legacy[2].trials] == [
+        "complete", "failed", "diverged", "diverged", "complete"
+    ]  # fmt: skip
+    assert sum(len(t.intermediate) for s in legacy for t in s.trials) == 42
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study_v1.journal", "study_v1.sqlite"]
+    for before_study in legacy:
+        before = before_study.trials
+        study = Study(new, before_study.name)
         after = study.trials
         assert [(t.number, t.state, t.params, t.seed, t.value, t.attempts) for t in after] == [
             (t.number, t.state, t.params, t.seed, t.value, t.attempts) for t in before
         ]
         assert [t.intermediate for t in after] == [t.intermediate for t in before]
         assert [t.error for t in after] == [t.error for t in before]
-        assert study.space.to_json() == legacy.get_study(name)["space"]
+        assert study.space.to_json() == before_study.space
     assert Study(new, "bowl").user_attrs == {"config": {"name": "bowl", "seed": 0}}
     with pytest.raises(ValueError, match="already exists"):
         upgrade_legacy(old)
