@@ -303,7 +303,7 @@ class PopulationTrainer:
             len(self.alive),
             self.batch_size,
             pop.dtype,
-            second_moment=self.optimizer is not None and self.optimizer.s is not None,
+            second_moment=self.optimizer is not None and self.optimizer.needs_second_moment,
             early_stopping=self.patience is not None,
             batch_norm=arch.batch_norm if arch is not None else False,
             eval_batch_size=min(self.eval_batch_size, max(dev_size, 1)),
