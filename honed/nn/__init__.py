@@ -22,7 +22,6 @@ from honed.nn.layers import (
     Sigmoid,
     Softmax,
     Tanh,
-    declared_default,
     get_activation,
     population_activations,
 )
@@ -49,7 +48,6 @@ from honed.nn.serialization import load, load_into, save
 
 __all__ = [
     "ACTIVATIONS",
-    "declared_default",
     "population_activations",
     "population_losses",
     "INITIALIZERS",

@@ -200,11 +200,6 @@ def population_activations() -> list[str]:
     return [n for n, cls in ACTIVATIONS.items() if getattr(cls, "population", False)]
 
 
-def declared_default(cls, option: str):
-    """The default ``cls`` declares for ``option`` (its ``options`` attribute)."""
-    return next(o.default for o in cls.options if o.name == option)
-
-
 def get_activation(name: str | Module) -> Module:
     """A fresh activation layer from its name (``"relu"``, ``"tanh"``, ...) or the layer itself."""
     if isinstance(name, Module):
@@ -525,7 +520,6 @@ for _layer in (
 __all__ = [
     "ACTIVATIONS",
     "BatchNorm",
-    "declared_default",
     "population_activations",
     "Dense",
     "Dropout",

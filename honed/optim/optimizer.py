@@ -112,7 +112,7 @@ def declared_option(option: str, names: list[str] | None = None) -> Option:
         ValueError: none declares it, or two declare it differently (default or check).
     """
     names = OPTIMIZERS.declaring(option) if names is None else names
-    found = [o for n in names for o in OPTIMIZERS.options(n) if o.name == option]
+    found = [OPTIMIZERS.option(n, option) for n in names if n in OPTIMIZERS.declaring(option)]
     if not found:
         raise ValueError(f"no registered optimizer declares the option {option!r}")
     first = found[0]
