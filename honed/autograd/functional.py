@@ -15,13 +15,16 @@ from honed.autograd.tensor import Tensor
 
 
 # -- activations --------------------------------------------------------------------------
+# ``in_place=True`` overwrites z with the activation (same numbers, one array less): only for
+# a z that nothing else reads, such as the fused op's own pre-activation
+# (:mod:`honed.autograd.fusion`); the eager ops never pass it.
 class Sigmoid(Function):
     """σ(z) = 1/(1+e^(−z)); σ'(z) = σ(z)(1−σ(z)) ≤ 1/4 — the vanishing factor of the notes."""
 
-    def forward(self, z):
+    def forward(self, z, in_place=False):
         # Two branches so that e^(−z) never overflows: for z < 0 use e^z/(1+e^z).
         e = np.exp(-np.abs(z))
-        self.out = np.where(z >= 0, 1.0, e) / (1.0 + e)
+        self.out = np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=z if in_place else None)
         return self.out
 
     def backward(self, g):
@@ -32,8 +35,8 @@ class Sigmoid(Function):
 class Tanh(Function):
     """tanh(z); derivative 1 − tanh²(z)."""
 
-    def forward(self, z):
-        self.out = np.tanh(z)
+    def forward(self, z, in_place=False):
+        self.out = np.tanh(z, out=z if in_place else None)
         return self.out
 
     def backward(self, g):
@@ -43,9 +46,9 @@ class Tanh(Function):
 class ReLU(Function):
     """max(0, z); derivative 1 for z > 0 and 0 otherwise (0 at z = 0, as PyTorch)."""
 
-    def forward(self, z):
+    def forward(self, z, in_place=False):
         self.positive = z > 0
-        return np.maximum(z, 0)
+        return np.maximum(z, 0, out=z if in_place else None)
 
     def backward(self, g):
         return (g * self.positive,)
@@ -54,9 +57,9 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """z for z > 0, slope·z otherwise."""
 
-    def forward(self, z, slope):
+    def forward(self, z, slope, in_place=False):
         self.factor = np.where(z > 0, np.ones((), z.dtype), np.asarray(slope, z.dtype))
-        return z * self.factor
+        return np.multiply(z, self.factor, out=z if in_place else None)
 
     def backward(self, g):
         return (g * self.factor,)
@@ -65,10 +68,14 @@ class LeakyReLU(Function):
 class ELU(Function):
     """z for z > 0, α(e^z − 1) otherwise; derivative 1 or α·e^z."""
 
-    def forward(self, z, alpha):
+    def forward(self, z, alpha, in_place=False):
         self.positive = z > 0
         self.negative_part = alpha * np.exp(np.minimum(z, 0))
-        return np.where(self.positive, z, self.negative_part - alpha)
+        if not in_place:
+            return np.where(self.positive, z, self.negative_part - alpha)
+        # the same numbers as the np.where above, written over z's entries z <= 0
+        np.subtract(self.negative_part, alpha, out=z, where=~self.positive)
+        return z
 
     def backward(self, g):
         return (g * np.where(self.positive, np.ones((), g.dtype), self.negative_part),)
@@ -656,8 +663,14 @@ class MemberDropout(Function):
         col = (P,) + (1,) * (u.ndim - 1)
         # in float32, as the standalone layer's comparison with its Python float keep_prob
         mask = u < keep.astype(np.float32).reshape(col)
-        self.scaled = mask.astype(x.dtype) * (1.0 / keep).astype(x.dtype).reshape(col)
-        return x * self.scaled
+        # d/keep in x's layout (batch-major after a member Linear), not the masks' member-major
+        # one: every elementwise op after this one, forward and backward, then runs on two
+        # arrays of one layout (mixed layouts run NumPy's inner loops over the short n only,
+        # several times slower)
+        scaled = np.empty_like(x)  # x (P, m, n): member_dropout broadcasts a shared batch
+        np.multiply(mask, (1.0 / keep).astype(x.dtype).reshape(col), out=scaled)
+        self.scaled = scaled
+        return x * scaled
 
     def backward(self, g):
         return (g * self.scaled,)
