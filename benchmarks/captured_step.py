@@ -1,6 +1,4 @@
-"""Where a captured (replayed) step's time goes, op by op, and what capture-time fusion
-(:mod:`honed.autograd.fusion`) saves: the same step replayed from a fused and an unfused
-Program, interleaved.
+"""Where a captured (replayed) step's time goes, op by op.
 
 Cases (float32 and float64, one thread, every member on the same batch of 64):
 
@@ -10,7 +8,8 @@ Cases (float32 and float64, one thread, every member on the same batch of 64):
 
 Times are CPU time (``time.process_time``: another process on the machine slows it less than
 wall time), per step, median of ``--rounds`` blocks of ``--steps`` steps; the per-op table
-runs each op's forward and backward alone on the replay's own arrays.
+runs each op's forward and backward alone on the replay's own arrays (the rest of the step is
+the replay's own Python and the parameters' gradients handed over).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/captured_step.py [--rounds 15 --steps 300]
 """
@@ -24,7 +23,7 @@ import time
 import numpy as np
 
 
-def record(model, loss, X, y, fuse):
+def record(model, loss, X, y):
     from honed.autograd import Tensor
     from honed.autograd.capture import Tape, build_program
 
@@ -33,7 +32,7 @@ def record(model, loss, X, y, fuse):
         out = model(x)
         tape.mark_loss()
         J = loss(out, y)
-    return build_program(tape, x, y, model.parameters(), out, J, fuse=fuse)
+    return build_program(tape, x, y, model.parameters(), out, J)
 
 
 def stacked_model(batch_norm: bool, keep_prob: float, dtype):
@@ -65,8 +64,6 @@ def per_op(program, X, y, reps: int = 2000) -> list[tuple[str, float, float]]:
     for cls, inputs, kwargs, target_kwargs, needs, _ in program._plans:
         args = [values[i] for i in inputs]
         kw = dict(kwargs, **{k: _as_target(np.asarray(y), f) for k, f in target_kwargs.items()})
-        if "activation" in kw:  # a fused op writes over its own z: give it a fresh one each time
-            pass
         fn = object.__new__(cls)
         fn.needs_grad = needs
         started = time.process_time()
@@ -78,10 +75,7 @@ def per_op(program, X, y, reps: int = 2000) -> list[tuple[str, float, float]]:
         for _ in range(reps):
             fn.backward(grad)
         backward = (time.process_time() - started) / reps
-        name = cls.__name__
-        if "activation" in kw:
-            name = f"{kw['linear'].__name__}+{kw['activation'].__name__}"
-        rows.append((name, forward * 1e6, backward * 1e6))
+        rows.append((cls.__name__, forward * 1e6, backward * 1e6))
     return rows
 
 
@@ -99,19 +93,18 @@ def main() -> None:
             X = rng.standard_normal((64, 2)).astype(dtype)
             y = rng.integers(0, 2, 64)
             model = stacked_model(batch_norm, keep, dtype)
-            programs = {f: record(model, loss, X, y, f) for f in (False, True)}
+            program = record(model, loss, X, y)
             params = model.parameters()
-            times = {False: [], True: []}
-            for _ in range(args.rounds):
-                for fused, program in programs.items():
-                    times[fused].append(step_seconds(program, params, X, y, args.steps))
-            plain, fused = (statistics.median(times[f]) * 1e6 for f in (False, True))
-            print(f"\n{name} {np.dtype(dtype).name}: replayed step (forward + backward), µs")
-            print(f"  unfused {plain:7.1f} ({len(programs[False].ops)} ops)")
-            print(f"  fused   {fused:7.1f} ({len(programs[True].ops)} ops)   {plain / fused:.2f}x")
+            times = [step_seconds(program, params, X, y, args.steps) for _ in range(args.rounds)]
+            rows = per_op(program, X, y)
+            print(f"\n{name} {np.dtype(dtype).name}: replayed step (forward + backward)")
             print(f"  {'op':<28}{'forward µs':>11}{'backward µs':>12}")
-            for op, f, b in per_op(programs[True], X, y):
+            for op, f, b in rows:
                 print(f"  {op:<28}{f:>11.1f}{b:>12.1f}")
+            ops = sum(f + b for _, f, b in rows)
+            step = statistics.median(times) * 1e6
+            print(f"  {'ops alone':<28}{ops:>23.1f}")
+            print(f"  {'whole step (replayed)':<28}{step:>23.1f}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from honed.autograd import fusion
 from honed.autograd.function import _grad_mode
 from honed.autograd.tensor import Tensor, _accumulate_leaf, as_float_array
 
@@ -93,9 +92,7 @@ def _target_form(value, y: np.ndarray, in_loss: bool):
     return (value.shape, value.dtype) if same else False
 
 
-def build_program(
-    tape: Tape, x: Tensor, y: np.ndarray, params, outputs: Tensor, loss: Tensor, fuse: bool = True
-):
+def build_program(tape: Tape, x: Tensor, y: np.ndarray, params, outputs: Tensor, loss: Tensor):
     """The :class:`Program` of a recorded step.
 
     Args:
@@ -104,8 +101,6 @@ def build_program(
         y: the targets passed to the loss.
         params: the model's parameters (leaves allowed to require a gradient).
         outputs, loss: the model's outputs and the cost J, as the eager step returned them.
-        fuse: replace each linear op that only feeds an activation by one fused op
-            (:mod:`honed.autograd.fusion`: the same arithmetic, fewer ops).
 
     Raises:
         NotReplayable: an op that is not marked replayable, a tensor requiring a gradient
@@ -165,10 +160,7 @@ def build_program(
         raise NotReplayable("the model's outputs or the cost were not made by a recorded op")
     if not loss.requires_grad:
         raise NotReplayable("the cost does not require a gradient")
-    outputs_index, loss_index = index[outputs], index[loss]
-    if fuse:
-        ops, outputs_index, loss_index = fusion.fuse(ops, outputs_index, loss_index, Op)
-    return Program(ops, outputs_index, loss_index)
+    return Program(ops, index[outputs], index[loss])
 
 
 def _same(a, b) -> bool:
@@ -192,7 +184,7 @@ class Program:
     """A recorded step, replayable on new inputs and targets of the same shapes.
 
     Attributes:
-        ops: the recorded :class:`Op` list, in creation order (after fusion, if any).
+        ops: the recorded :class:`Op` list, in creation order.
         outputs_index, loss_index: which ops made the model's outputs and the cost J.
     """
 

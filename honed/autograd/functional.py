@@ -15,16 +15,13 @@ from honed.autograd.tensor import Tensor
 
 
 # -- activations --------------------------------------------------------------------------
-# ``in_place=True`` overwrites z with the activation (same numbers, one array less): only for
-# a z that nothing else reads, such as the fused op's own pre-activation
-# (:mod:`honed.autograd.fusion`); the eager ops never pass it.
 class Sigmoid(Function):
     """σ(z) = 1/(1+e^(−z)); σ'(z) = σ(z)(1−σ(z)) ≤ 1/4 — the vanishing factor of the notes."""
 
-    def forward(self, z, in_place=False):
+    def forward(self, z):
         # Two branches so that e^(−z) never overflows: for z < 0 use e^z/(1+e^z).
         e = np.exp(-np.abs(z))
-        self.out = np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=z if in_place else None)
+        self.out = np.where(z >= 0, 1.0, e) / (1.0 + e)
         return self.out
 
     def backward(self, g):
@@ -35,8 +32,8 @@ class Sigmoid(Function):
 class Tanh(Function):
     """tanh(z); derivative 1 − tanh²(z)."""
 
-    def forward(self, z, in_place=False):
-        self.out = np.tanh(z, out=z if in_place else None)
+    def forward(self, z):
+        self.out = np.tanh(z)
         return self.out
 
     def backward(self, g):
@@ -46,9 +43,9 @@ class Tanh(Function):
 class ReLU(Function):
     """max(0, z); derivative 1 for z > 0 and 0 otherwise (0 at z = 0, as PyTorch)."""
 
-    def forward(self, z, in_place=False):
+    def forward(self, z):
         self.positive = z > 0
-        return np.maximum(z, 0, out=z if in_place else None)
+        return np.maximum(z, 0)
 
     def backward(self, g):
         return (g * self.positive,)
@@ -57,9 +54,9 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """z for z > 0, slope·z otherwise."""
 
-    def forward(self, z, slope, in_place=False):
+    def forward(self, z, slope):
         self.factor = np.where(z > 0, np.ones((), z.dtype), np.asarray(slope, z.dtype))
-        return np.multiply(z, self.factor, out=z if in_place else None)
+        return z * self.factor
 
     def backward(self, g):
         return (g * self.factor,)
@@ -68,14 +65,10 @@ class LeakyReLU(Function):
 class ELU(Function):
     """z for z > 0, α(e^z − 1) otherwise; derivative 1 or α·e^z."""
 
-    def forward(self, z, alpha, in_place=False):
+    def forward(self, z, alpha):
         self.positive = z > 0
         self.negative_part = alpha * np.exp(np.minimum(z, 0))
-        if not in_place:
-            return np.where(self.positive, z, self.negative_part - alpha)
-        # the same numbers as the np.where above, written over z's entries z <= 0
-        np.subtract(self.negative_part, alpha, out=z, where=~self.positive)
-        return z
+        return np.where(self.positive, z, self.negative_part - alpha)
 
     def backward(self, g):
         return (g * np.where(self.positive, np.ones((), g.dtype), self.negative_part),)
