@@ -266,7 +266,7 @@ class SoftmaxCrossEntropy(Function):
         return -(y * (shifted - log_norm)).sum(axis=(1, 2)) / m
 
     def backward(self, g):
-        dz = self.probs.copy()
+        dz = self.probs.copy(order="K")  # in the logits' layout (batch-major members)
         if self.picked is not None:
             dz[self.picked] -= 1
         else:
