@@ -266,7 +266,7 @@ class SoftmaxCrossEntropy(Function):
         return -(y * (shifted - log_norm)).sum(axis=(1, 2)) / m
 
     def backward(self, g):
-        dz = self.probs.copy()
+        dz = self.probs.copy(order="K")  # in the logits' layout (batch-major members)
         if self.picked is not None:
             dz[self.picked] -= 1
         else:
@@ -477,9 +477,18 @@ def _batch_major_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``a @ w`` per member, (P, B, k) or (B, k) @ (P, k, n), written batch-major: the (P, B, n) view
     of a (B, P, n) array. Activations of every layer then share the wide first layer's
     layout, so the elementwise ops run on contiguous memory and the sums over the rows
-    (bias gradients, batch norm's statistics) add whole rows of P·n numbers."""
-    P, B = w.shape[0], a.shape[-2]  # a: (P, B, k), or (B, k) shared by the members
-    out = np.empty((B, P, w.shape[2]), np.result_type(a, w))
+    (bias gradients, batch norm's statistics) add whole rows of P·n numbers.
+
+    An inner dimension k = 1 (the dx of a layer with one output: g (P, B, 1) @ W_kᵀ (1, n))
+    is an outer product, ``out_bik = a_bi·w_ik``, one rounded product per entry as in the GEMM:
+    written as a broadcast multiply over rows of P·n (P GEMMs of rank 1 cost ~2x more)."""
+    P, B, n = w.shape[0], a.shape[-2], w.shape[2]  # a: (P, B, k), or (B, k) shared
+    if a.ndim == 3 and a.shape[2] == 1:
+        out = np.repeat(a.transpose(1, 0, 2), n, axis=2)  # (B, P, n): a_bp repeated n times
+        out = out.astype(np.result_type(a, w), copy=False)
+        np.multiply(out, w.reshape(1, P, n), out=out)
+        return out.transpose(1, 0, 2)
+    out = np.empty((B, P, n), np.result_type(a, w))
     np.matmul(a, w, out=out.transpose(1, 0, 2))
     return out.transpose(1, 0, 2)
 
@@ -656,8 +665,14 @@ class MemberDropout(Function):
         col = (P,) + (1,) * (u.ndim - 1)
         # in float32, as the standalone layer's comparison with its Python float keep_prob
         mask = u < keep.astype(np.float32).reshape(col)
-        self.scaled = mask.astype(x.dtype) * (1.0 / keep).astype(x.dtype).reshape(col)
-        return x * self.scaled
+        # d/keep in x's layout (batch-major after a member Linear), not the masks' member-major
+        # one: every elementwise op after this one, forward and backward, then runs on two
+        # arrays of one layout (mixed layouts run NumPy's inner loops over the short n only,
+        # several times slower)
+        scaled = np.empty_like(x)  # x (P, m, n): member_dropout broadcasts a shared batch
+        np.multiply(mask, (1.0 / keep).astype(x.dtype).reshape(col), out=scaled)
+        self.scaled = scaled
+        return x * scaled
 
     def backward(self, g):
         return (g * self.scaled,)

@@ -644,3 +644,38 @@ def test_gradcheck_stacked_dense_maxout_dense_per_member_input():
     w = np.array([0.3, 1.0, 2.0])
     result = gradcheck(lambda: (nn.softmax_cross_entropy(pop(Tensor(X)), y) * w).sum(), pop)
     assert result.error < 1e-7, str(result)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_one_output_layer_passes_back_each_members_gemm_bit_for_bit(dtype):
+    """dx of a layer with one output is an outer product (written as a broadcast multiply):
+    member k's dx is its standalone Linear's ``g_k @ W_kᵀ`` to the last bit, batch-major."""
+    from honed.autograd import Parameter, linear
+
+    rng = np.random.default_rng(20)
+    x = Parameter(rng.standard_normal((7, 4, 3)).astype(dtype))  # (P, B, n_in) per member
+    W = Parameter(rng.standard_normal((7, 3, 1)).astype(dtype))
+    g = rng.standard_normal((7, 4, 1)).astype(dtype)
+    out = linear(x, W)
+    out.backward(g)
+    assert x.grad.dtype == dtype and x.grad.strides[0] < x.grad.strides[1]  # batch-major
+    for k in range(7):
+        alone_x, alone_W = Parameter(x.data[k].copy()), Parameter(W.data[k].copy())
+        linear(alone_x, alone_W).backward(g[k])
+        assert np.array_equal(x.grad[k], alone_x.grad)
+        assert np.array_equal(W.grad[k], alone_W.grad)
+
+
+def test_member_dropout_keeps_its_inputs_batch_major_layout():
+    """After a member Linear (batch-major) the dropout's output stays batch-major, so the ops
+    after it (and their gradients, g·d/keep) do not mix layouts (several times slower)."""
+    template, models, _ = _bn_dropout_models()
+    pop = members.stack(template, models)
+    x = Tensor(np.random.default_rng(21).standard_normal((10, 4)))
+    for layer in pop.layers:
+        x = layer(x)
+        if isinstance(layer, nn.Dropout):
+            assert x.data.strides[0] < x.data.strides[1], "dropout output is member-major"
+            break
+    else:
+        raise AssertionError("the model has no dropout")
