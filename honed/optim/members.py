@@ -320,13 +320,16 @@ class MemberOptimizer:
         shape = np.broadcast_shapes(lr.shape, np.shape(t))
         return np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), shape) for x in c])
 
-    #: the compiled kernel runs from this many numbers on; below, NumPy's one pass per
-    #: operation over the whole small buffer costs less than numba's call with its tuple of
-    #: gradients (benchmarks/member_optimizer.py: 64 moons members, 17 µs vs 26 µs)
+    #: the compiled kernel reads the gradients where backward left them from this many
+    #: numbers on; below, numba's call with a tuple of gradients costs more than copying
+    #: them into the joined gradient buffer and one compiled pass over it (64 moons
+    #: members' Adam step: 35 µs with the tuple, 20 µs gathered, 25 µs NumPy's passes)
     COMPILED_FROM = 1 << 16
 
-    #: steps of t-dependent coefficients (Adam's) computed at once, while lr and the
-    #: hyperparameters stay: per step the update then only copies a row
+    #: numbers (steps × members) of t-dependent coefficients (Adam's) computed at once,
+    #: while lr and the hyperparameters stay: per step the update then only copies a row
+    #: (a table of at least TABLE_STEPS steps: computing one costs what ~30 steps' copies do)
+    TABLE_SIZE = 1 << 15
     TABLE_STEPS = 32
 
     def _step_coefficients(self) -> None:
@@ -339,7 +342,8 @@ class MemberOptimizer:
                 continue
             row = self._t0 - group.table_from
             if group.table is None or not 0 <= row < len(group.table):
-                steps = np.arange(self._t0, self._t0 + self.TABLE_STEPS, dtype=np.int64)
+                n = max(self.TABLE_STEPS, self.TABLE_SIZE // max(len(group.idx), 1))
+                steps = np.arange(self._t0, self._t0 + n, dtype=np.int64)
                 group.table = self._coefficients(group, steps[:, None]).transpose(1, 0, 2)
                 group.table_from, row = self._t0, 0
             self._coef[:, group.sel] = group.table[row]
@@ -370,28 +374,45 @@ class MemberOptimizer:
             grads.append(grad.reshape(self.P, hi - lo))
         return grads
 
+    def _gather(self) -> np.ndarray:
+        """Every parameter's gradient copied into the joined (P, R) :attr:`grad_buffer` (one
+        copy per parameter, cast to the buffer's dtype)."""
+        if self.grad_buffer is None:
+            self.grad_buffer = np.empty_like(self.buffer)
+            self._grad_views = self._views(self.grad_buffer)
+        for p, view in zip(self.params, self._grad_views):
+            grad = p.grad
+            if grad is None or grad.shape != view.shape:
+                self._gradients()  # raises, naming the parameter
+            view[...] = grad
+        return self.grad_buffer
+
     def step(self) -> None:
         """One update of every member (every parameter must have its gradient)."""
         self._adopt()
-        grads = self._gradients()
+        compiled = self.kernels == "numba"
+        large = self.buffer.size > self.BLOCK
+        if compiled and self.buffer.size >= self.COMPILED_FROM or large:
+            grads = self._gradients()  # read in place
+        else:
+            gathered = self._gather()
         self.t += 1
         if self._t_uniform:
             self._t0 += 1
         self._step_coefficients()
         if self.P == 0:
             return
-        if self.kernels == "numba" and self.buffer.size >= self.COMPILED_FROM:
+        if compiled and self.buffer.size >= self.COMPILED_FROM:
             _kernels.member_update(
                 self.buffer, tuple(grads), self.v, self.s, self._coef, self._offsets_array
             )
-        elif self.buffer.size <= self.BLOCK:
-            # small: gather the gradients, then each pass once over the whole buffer with
-            # the (P, 1) coefficient columns
-            if self.grad_buffer is None:
-                self.grad_buffer = np.empty_like(self.buffer)
-            for g, lo, hi in zip(grads, self._offsets, self._offsets[1:]):
-                self.grad_buffer[:, lo:hi] = g
-            self._update(self.buffer, self.grad_buffer, self.v, self.s, self._columns)
+        elif compiled and not large:
+            # small: one compiled pass over the gathered gradients (a call with five flat
+            # arrays costs less than with a tuple of one gradient per parameter)
+            _kernels.flat_update(self.buffer, gathered, self.v, self.s, self._coef)
+        elif not large:
+            # small: each pass once over the whole buffer with the (P, 1) coefficient columns
+            self._update(self.buffer, gathered, self.v, self.s, self._columns)
         else:
             # large: a contiguous block of one member's numbers after another (each block
             # through all the passes while it is in cache; whole-buffer passes would stream
