@@ -194,16 +194,8 @@ class Loss:
         if len(targets) == 0:
             return math.nan
         if np.ndim(outputs) == 3:
-            return np.count_nonzero(self.member_mistakes(outputs, targets), axis=1) / len(
-                outputs[0]
-            )
+            return _member_error_rate(self.predict(outputs), outputs, targets)
         return np.count_nonzero(self.predict(outputs) != _labels(targets)) / len(targets)
-
-    def member_mistakes(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """(P, m) booleans: member k got example i wrong (outputs (P, m, C)); :meth:`error`
-        counts them per member. A classification loss's mistakes are elementwise in the
-        examples, so a trainer may count them for many mini-batches at once."""
-        return _member_mistakes(self.predict(outputs), outputs, targets)
 
     def predict(self, outputs: np.ndarray) -> np.ndarray:
         """Class labels from outputs."""
@@ -455,8 +447,8 @@ def predict_labels(scores, threshold: float = 0.0) -> np.ndarray:
     return (s.reshape(len(s)) > threshold).astype(np.int64)
 
 
-def _member_mistakes(predicted: np.ndarray, outputs: np.ndarray, targets) -> np.ndarray:
-    """(P, m) booleans: predictions (P, m) that differ from the labels, shared by the members
+def _member_error_rate(predicted: np.ndarray, outputs: np.ndarray, targets) -> np.ndarray:
+    """Each member's error rate, predictions (P, m) against labels shared by the members
     ((m,) integers, (m, C) one-hot) or per member ((P, m), (P, m, C))."""
     P, m, c = outputs.shape
     y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
@@ -465,7 +457,7 @@ def _member_mistakes(predicted: np.ndarray, outputs: np.ndarray, targets) -> np.
             y = y.argmax(axis=-1)  # one-hot rows
     else:
         y = y.reshape((P, m) if y.size == P * m and P > 1 else (m,)).astype(np.int64)
-    return predicted != y
+    return np.count_nonzero(predicted != y, axis=1) / m
 
 
 def _labels(labels) -> np.ndarray:

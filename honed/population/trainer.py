@@ -345,8 +345,7 @@ class PopulationTrainer:
         for k in gone:
             self._shuffle_rngs.pop(k, None)
         self._rule.take(keep)
-        if self._acc is not None:  # mid-epoch: the batches so far counted for all first
-            self._count_mistakes()
+        if self._acc is not None:
             self._acc = [a[keep] for a in self._acc]
         if not keep:  # every member has stopped: nothing left to stack
             self.model = self.optimizer = self.step = None
@@ -510,9 +509,6 @@ class PopulationTrainer:
         P = len(self.alive)
         dtype = X.dtype
         self._acc = [np.zeros(P), np.zeros(P), lr_record]
-        # a classifier's mistakes are counted for many mini-batches at once (_count_mistakes)
-        counting = self._loss.task == "classification"
-        self._pending, self._pending_axis = [], 0 if self.common_order and offsets is None else 1
         self._set_training(True)
         step = self.step
         started = time.perf_counter()
@@ -538,15 +534,7 @@ class PopulationTrainer:
             m = idx.shape[-1]
             forward = step.forward(xb, yb)
             cost = step.costs(forward, m)
-            if counting:
-                wrong = None
-                self._pending.append(
-                    (np.array(forward.outputs), yb)
-                )  # a copy: buffers may be reused
-                if len(self._pending) >= self.COUNT_EVERY:
-                    self._count_mistakes()
-            else:
-                wrong = np.asarray(self._loss.error(forward.outputs, yb)) * m
+            wrong = np.asarray(self._loss.error(forward.outputs, yb)) * m
             if not np.isfinite(cost).all():
                 bad = ~np.isfinite(cost)
                 step.backward(forward, m)
@@ -558,8 +546,7 @@ class PopulationTrainer:
                     )
                 keep = np.flatnonzero(~bad)
                 self.stop([self.alive[p] for p in np.flatnonzero(bad)], status=Status.DIVERGED)
-                cost = cost[keep]
-                wrong = None if wrong is None else wrong[keep]
+                cost, wrong = cost[keep], wrong[keep]
                 if not self.alive:
                     break
                 step = self.step
@@ -567,10 +554,7 @@ class PopulationTrainer:
             else:
                 step.update(forward, m)
             self._acc[0] += cost * m
-            if wrong is not None:
-                self._acc[1] += wrong
-        if self.alive:
-            self._count_mistakes()
+            self._acc[1] += wrong
         seconds = time.perf_counter() - started
         if not self.alive:
             self.epoch = epoch
@@ -606,28 +590,6 @@ class PopulationTrainer:
             self._early_stopping(epoch, records)
         for cb in self.callbacks:
             cb(self, epoch, records)
-
-    #: mini-batches whose members' outputs wait for :meth:`_count_mistakes`
-    COUNT_EVERY = 32
-
-    def _count_mistakes(self) -> None:
-        """Add the pending mini-batches' wrong predictions to the epoch's sums, batch after
-        batch, each as ``error(outputs, y) · m`` (the per-step numbers, to the bit): one
-        prediction and comparison for all of them instead of one per step."""
-        pending = self._pending
-        if not pending:
-            return
-        self._pending = []
-        sizes = np.array([outputs.shape[1] for outputs, _ in pending], dtype=np.int64)
-        outputs = np.concatenate([outputs for outputs, _ in pending], axis=1)
-        targets = np.concatenate([t for _, t in pending], axis=self._pending_axis)
-        mistakes = self._loss.member_mistakes(outputs, targets).view(np.uint8)
-        starts = np.concatenate([[0], np.cumsum(sizes[:-1])])
-        counts = np.add.reduceat(mistakes, starts, axis=1, dtype=np.int64)  # (P, batches)
-        wrong = counts / sizes * sizes
-        total = self._acc[1]
-        for j in range(len(sizes)):
-            total += wrong[:, j]
 
     def _evaluate(self, X, y) -> tuple[list, list]:
         """Each member's mean cost (no penalty) and error on a whole set, in eval mode, in

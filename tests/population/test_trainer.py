@@ -11,7 +11,7 @@ from honed.population import Population, PopulationTrainer, estimate_memory
 from honed.train import EarlyStopping
 from honed.train.status import Status
 
-from .conftest import blobs3, max_relative_difference, standalone
+from .conftest import max_relative_difference, standalone
 
 ARCH = {"sizes": [4, 6, 3], "activation": "relu"}
 
@@ -185,41 +185,3 @@ def test_a_member_marked_completed_by_an_older_honed_trains_on(data3):
     assert pop.status == [Status.COMPLETE, Status.COMPLETE]
     with pytest.raises(ValueError, match="finished"):
         trainer.stop([0], status="finished")
-
-
-@pytest.mark.parametrize("per_member", [False, True])
-def test_train_error_counted_in_batches_is_the_per_step_sum_to_the_bit(
-    monkeypatch, data3, per_member
-):
-    # The trainer counts a classifier's mistakes for several mini-batches at once; the
-    # record must be what one error(outputs, y) · m per step, summed in order, gives.
-    from honed.population import PerMember
-    from honed.train.step import TrainStep
-
-    steps = []
-    forward = TrainStep.forward
-
-    def recording(self, X, y):
-        out = forward(self, X, y)
-        steps.append((np.array(out.outputs), np.array(y)))
-        return out
-
-    monkeypatch.setattr(TrainStep, "forward", recording)
-    monkeypatch.setattr(PopulationTrainer, "COUNT_EVERY", 2)  # flushed mid-epoch too
-    train, dev = data3
-    if per_member:
-        train = PerMember([train, blobs3(150, 7), train])
-    members = [{"lr": 0.01, "seed": k} for k in range(3)]
-    pop = Population(ARCH, members, dtype=np.float64)
-    trainer = PopulationTrainer(pop, batch_size=32, common_order=not per_member)
-    trainer.fit(train, dev, epochs=2)
-    per_epoch = 5  # 150 examples: four batches of 32 and one of 22
-    assert len(steps) == 2 * per_epoch
-    loss = trainer._loss
-    for epoch in range(2):
-        total = np.zeros(3)
-        for outputs, y in steps[epoch * per_epoch : (epoch + 1) * per_epoch]:
-            total += np.asarray(loss.error(outputs, y)) * outputs.shape[1]
-        expected = (total / 150).tolist()
-        assert [h.epochs[epoch]["train_error"] for h in pop.histories] == expected
-        assert min(expected) > 0
