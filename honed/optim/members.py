@@ -63,14 +63,12 @@ def _hyperparameters() -> dict:
 
 
 class _Group:
-    """The members that use one optimizer class: positions, hyperparameter vectors, and the
-    table of its t-dependent coefficients for the next steps."""
+    """The members that use one optimizer class: positions and hyperparameter vectors."""
 
-    __slots__ = ("cls", "idx", "sel", "hyper", "table", "table_from")
+    __slots__ = ("cls", "idx", "sel", "hyper")
 
     def __init__(self, cls, idx: np.ndarray, sel, hyper: dict):
         self.cls, self.idx, self.sel, self.hyper = cls, idx, sel, hyper
-        self.table, self.table_from = None, 0
 
 
 class MemberOptimizer:
@@ -307,6 +305,8 @@ class MemberOptimizer:
             # the next step's coefficients: also what the flags below are read from
             coef64[:, group.idx] = self._coefficients(group, self.t[group.idx] + 1)
         self._coef[...] = coef64  # rounded to the dtype as NumPy rounds a Python float
+        self._by_t = [g for g in self._groups if g.cls.member_coefficients_use_t]
+        self._table, self._table_from = None, 0
         self._all_c1_one = bool((coef64[1] == 1.0).all())
         self._all_c2_one = bool((coef64[3] == 1.0).all())
         if self.s is None and bool((coef64[3] != 0.0).any()):
@@ -333,20 +333,28 @@ class MemberOptimizer:
     TABLE_STEPS = 32
 
     def _step_coefficients(self) -> None:
-        """Refresh the coefficients that depend on ``t`` (for the ``t`` just counted)."""
-        for group in self._groups:
-            if not group.cls.member_coefficients_use_t:
-                continue
-            if not self._t_uniform:  # members at different steps: no table
+        """Refresh the coefficients that depend on ``t`` (for the ``t`` just counted): a row
+        of the table of the next steps' (6, P) coefficients, every group's at once."""
+        if not self._by_t:
+            return
+        if not self._t_uniform:  # members at different steps: no table
+            for group in self._by_t:
                 self._coef[:, group.sel] = self._coefficients(group, self.t[group.idx])
-                continue
-            row = self._t0 - group.table_from
-            if group.table is None or not 0 <= row < len(group.table):
-                n = max(self.TABLE_STEPS, self.TABLE_SIZE // max(len(group.idx), 1))
-                steps = np.arange(self._t0, self._t0 + n, dtype=np.int64)
-                group.table = self._coefficients(group, steps[:, None]).transpose(1, 0, 2)
-                group.table_from, row = self._t0, 0
-            self._coef[:, group.sel] = group.table[row]
+            return
+        row = self._t0 - self._table_from
+        if self._table is None or not 0 <= row < len(self._table):
+            n = max(self.TABLE_STEPS, self.TABLE_SIZE // max(self.P, 1))
+            steps = np.arange(self._t0, self._t0 + n, dtype=np.int64)[:, None]
+            if len(self._by_t) == 1 and isinstance(self._by_t[0].sel, slice):
+                table = self._coefficients(self._by_t[0], steps)  # every member's
+            else:
+                table = np.empty((6, n, self.P))
+                table[...] = self._coef[:, None, :]  # the groups that do not depend on t
+                for group in self._by_t:
+                    table[:, :, group.sel] = self._coefficients(group, steps)
+            # (6, n, P) -> (n, 6, P); a row is rounded to the dtype when copied (as _prepare)
+            self._table, self._table_from, row = table.transpose(1, 0, 2), self._t0, 0
+        self._coef[...] = self._table[row]
 
     # -- the loop -----------------------------------------------------------------------
     def zero_grad(self) -> None:
