@@ -487,6 +487,16 @@ class PopulationTrainer:
             self._dev_rows = (alive, X_dev[rows], y_dev[rows])
         return self._dev_rows[1], self._dev_rows[2]
 
+    def _member_orders(self, m: int) -> np.ndarray:
+        """(P, m): row p is ``permutation(m)`` of member ``alive[p]``'s own generator, drawn
+        as NumPy draws it (``arange(m)`` shuffled in place), into one array: no P arrays to
+        allocate and stack every epoch."""
+        perms = np.empty((len(self.alive), m), dtype=np.intp)
+        perms[...] = np.arange(m)
+        for row, k in zip(perms, self.alive):
+            self._shuffle_rngs[k].shuffle(row)
+        return perms
+
     def _run_epoch(self, X, y, X_dev, y_dev) -> None:
         self._refresh_hyperparameters()
         epoch = self.epoch + 1
@@ -502,7 +512,7 @@ class PopulationTrainer:
             if offsets is not None:  # one order, each member's rows of its own set
                 perms = perm[None, :] + offsets[self.alive][:, None]
         else:
-            perms = np.stack([self._shuffle_rngs[k].permutation(m_total) for k in self.alive])
+            perms = self._member_orders(m_total)
             if offsets is not None:
                 perms += offsets[self.alive][:, None]
         rows_of = list(self.alive)

@@ -185,3 +185,14 @@ def test_a_member_marked_completed_by_an_older_honed_trains_on(data3):
     assert pop.status == [Status.COMPLETE, Status.COMPLETE]
     with pytest.raises(ValueError, match="finished"):
         trainer.stop([0], status="finished")
+
+
+def test_own_orders_are_each_members_generator_permutation(data3):
+    # common_order=False: row p is what member p's standalone Trainer draws each epoch
+    members = [{"lr": 0.01, "seed": k, "shuffle_seed": 10 + k} for k in range(3)]
+    trainer = PopulationTrainer(Population(ARCH, members), common_order=False)
+    rngs = [np.random.default_rng(10 + k) for k in range(3)]
+    for _ in range(2):  # the generators go on from epoch to epoch
+        orders = trainer._member_orders(150)
+        assert orders.dtype == np.intp
+        assert np.array_equal(orders, np.stack([rng.permutation(150) for rng in rngs]))
