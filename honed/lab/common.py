@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from honed.lab.base import mean_sd, png
+from honed.lab.base import LabResult, all_checks, mean_sd, png
 from honed.plots.figure import pyplot
 
 
@@ -55,6 +57,16 @@ def cost_and_boundaries(results, cost_title: str, data, boundary_title: str) -> 
         "cost": png(cost_figure(results, cost_title)),
         "boundaries": png(boundary_figure(results, data, boundary_title)),
     }
+
+
+def two_d_result(results, titles: tuple[str, str], data, checks, started: float, **fields):
+    """The :class:`LabResult` of an experiment on 2-D data (init, optimizers, regularization):
+    its figures (:func:`cost_and_boundaries`, ``titles`` = the cost's and the boundaries'),
+    the verdict of its ``checks``, the seconds since ``started`` (``time.perf_counter()``),
+    and ``fields``, the rest of the result (name, claim, settings, rows, ...)."""
+    figures = cost_and_boundaries(results, titles[0], data, titles[1])
+    seconds = time.perf_counter() - started
+    return LabResult(figures=figures, verdict=all_checks(checks), seconds=seconds, **fields)
 
 
 def spread(values) -> str:

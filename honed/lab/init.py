@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from honed.data import circles
-from honed.lab.base import LabResult, all_checks, level, mean_sd, paired, seeds_list
-from honed.lab.common import accuracies, cost_and_boundaries
+from honed.lab.base import LabResult, level, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, two_d_result
 from honed.lab.runner import Spec, train_variants
 
 NAME = "init"
@@ -89,23 +89,19 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
             f"{names[2]} above {names[1]} (train accuracy)",
         ),
     ]
-    figures = cost_and_boundaries(
+    return two_d_result(
         results,
-        "training cost (mean ± sd over seeds)",
+        ("training cost (mean ± sd over seeds)", "decision boundaries: variant × seed"),
         lambda seed: circles(seed=seed, **DEFAULTS["data"]),
-        "decision boundaries: variant × seed",
-    )
-    return LabResult(
+        checks,
+        started,
         name=NAME,
         claim=CLAIM,
         settings=settings,
         columns=["init", "train acc", "test acc", "final cost", "symmetric"],
         rows=rows,
         measurements=measurements,
-        figures=figures,
-        verdict=all_checks(checks),
         seeds=seeds,
-        seconds=time.perf_counter() - started,
         percent=("train acc", "test acc"),
         notes="course (notebook): zeros 50/50%, large random 83/86%, He 99/96% train/test",
     )

@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from honed.data import moons
-from honed.lab.base import INCONCLUSIVE, LabResult, all_checks, mean_sd, paired, seeds_list
-from honed.lab.common import accuracies, cost_and_boundaries
+from honed.lab.base import INCONCLUSIVE, LabResult, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, two_d_result
 from honed.lab.runner import Spec, train_variants
 
 NAME = "optimizers"
@@ -88,23 +88,19 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
         if not alive:
             outcome = INCONCLUSIVE
         checks.append((outcome, f"{why}, {used}"))
-    figures = cost_and_boundaries(
+    return two_d_result(
         results,
-        "mini-batch cost per epoch (mean ± sd)",
+        ("mini-batch cost per epoch (mean ± sd)", "decision boundaries: optimizer × seed"),
         lambda seed: moons(seed=seed, **s["data"]),
-        "decision boundaries: optimizer × seed",
-    )
-    return LabResult(
+        checks,
+        started,
         name=NAME,
         claim=CLAIM,
         settings=s,
         columns=["optimizer", "train acc", "test acc", "final cost", "dead (constant output)"],
         rows=rows,
         measurements=measurements,
-        figures=figures,
-        verdict=all_checks(checks),
         seeds=seeds,
-        seconds=time.perf_counter() - started,
         percent=("train acc", "test acc"),
         notes="course (notebook): GD 79.7%, Momentum 79.7%, Adam 94% (train accuracy)",
     )

@@ -30,8 +30,8 @@ from __future__ import annotations
 import time
 
 from honed.data import football
-from honed.lab.base import LabResult, all_checks, mean_sd, paired, seeds_list
-from honed.lab.common import accuracies, cost_and_boundaries
+from honed.lab.base import LabResult, mean_sd, paired, seeds_list
+from honed.lab.common import accuracies, two_d_result
 from honed.lab.runner import Spec, train_variants
 from honed.plots.boundary import boundary_length
 
@@ -96,23 +96,22 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
                 unit="",
             )
         )
-    figures = cost_and_boundaries(
+    return two_d_result(
         results,
-        "training cost (mean ± sd over seeds)",
+        (
+            "training cost (mean ± sd over seeds)",
+            "decision boundaries: variant × seed (● train, × test)",
+        ),
         lambda seed: football(seed=seed, **settings["data"]),
-        "decision boundaries: variant × seed (● train, × test)",
-    )
-    return LabResult(
+        checks,
+        started,
         name=NAME,
         claim=CLAIM,
         settings=settings,
         columns=["variant", "train acc", "test acc", "train-test gap", "boundary length"],
         rows=rows,
         measurements=measurements,
-        figures=figures,
-        verdict=all_checks(checks),
         seeds=seeds,
-        seconds=time.perf_counter() - started,
         percent=("train acc", "test acc", "train-test gap"),
         notes="course (notebook, football data): none 94.8/91.5%, L2 93.8/93%, dropout 92.9/95% train/test",
     )

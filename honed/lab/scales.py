@@ -93,33 +93,21 @@ def run(seeds=5, quick: bool = False, **overrides) -> LabResult:
 def _figure(draws):
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    for name, y in (("α uniform", 1), ("α log scale", 0)):
-        axes[0].plot(
-            draws[name][:200],
-            np.full(200, y) + np.random.default_rng(0).uniform(-0.2, 0.2, 200),
-            "|",
-            ms=10,
-        )
-    axes[0].set(
-        xscale="log",
-        yticks=[0, 1],
-        yticklabels=["log scale", "uniform"],
-        xlabel="α",
-        title="200 draws of α: where they fall",
+    _draw_panel(
+        axes[0],
+        [draws["α uniform"], draws["α log scale"]],
+        ["log scale", "uniform"],
+        "α",
+        "200 draws of α: where they fall",
+        jitter_seed=0,
     )
-    for name, y in (("β uniform", 1), ("β on 1−β scale", 0)):
-        axes[1].plot(
-            1 - draws[name][:200],
-            np.full(200, y) + np.random.default_rng(1).uniform(-0.2, 0.2, 200),
-            "|",
-            ms=10,
-        )
-    axes[1].set(
-        xscale="log",
-        yticks=[0, 1],
-        yticklabels=["1−β scale", "uniform"],
-        xlabel="1 − β",
-        title="200 draws of β, shown as 1 − β",
+    _draw_panel(
+        axes[1],
+        [1 - draws["β uniform"], 1 - draws["β on 1−β scale"]],
+        ["1−β scale", "uniform"],
+        "1 − β",
+        "200 draws of β, shown as 1 − β",
+        jitter_seed=1,
     )
     for ax in axes:
         ax.grid(alpha=0.3, axis="x")
@@ -127,3 +115,14 @@ def _figure(draws):
             ax.axvline(edge, color="gray", lw=0.8, ls=":")
     fig.tight_layout()
     return fig
+
+
+def _draw_panel(ax, rows, labels, xlabel: str, title: str, jitter_seed: int) -> None:
+    """200 draws of each of ``rows`` (uniform first, drawn at height 1; the scaled one at
+    0) as ticks on a log axis, jittered vertically so that dense stretches show."""
+    for values, y in zip(rows, (1, 0)):
+        # A stream of its own: with the draws' seed (0, 1) the jitter would be the draws' own
+        # uniforms, and the ticks would climb with α instead of scattering.
+        jitter = np.random.default_rng([7, jitter_seed]).uniform(-0.2, 0.2, 200)
+        ax.plot(values[:200], np.full(200, y) + jitter, "|", ms=10)
+    ax.set(xscale="log", yticks=[0, 1], yticklabels=labels, xlabel=xlabel, title=title)
