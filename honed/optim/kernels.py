@@ -170,6 +170,23 @@ def fused_update(w, g, v, s, coef, n_wide: int, n0: int, R: int, P: int) -> None
     _kernel(w, g, v, s, coef, n_wide, max(n0, 1), max(R, 1), P, has_s)
 
 
+def flat_update(w, g, v, s, coef) -> None:
+    """One update of every member over C-contiguous (P, R) buffers ``w, g, v, s`` (in place;
+    ``s`` None when no member needs it): the gradients already joined, one run per member."""
+    P, R = w.shape
+    fused_update(
+        w.reshape(-1),
+        g.reshape(-1),
+        v.reshape(-1),
+        None if s is None else s.reshape(-1),
+        coef,
+        0,
+        1,
+        R,
+        P,
+    )
+
+
 def member_update(w, grads: tuple, v, s, coef, offsets) -> None:
     """One update of every member over the (P, R) buffers ``w, v, s`` (in place; ``s`` None
     when no member needs it), with the gradients ``grads`` (a tuple of C-contiguous (P, n_j)
@@ -178,4 +195,4 @@ def member_update(w, grads: tuple, v, s, coef, offsets) -> None:
     _members_kernel(w, grads, v, v if s is None else s, coef, offsets, has_s)
 
 
-__all__ = ["KERNELS", "available", "fused_update", "member_update", "resolve"]
+__all__ = ["KERNELS", "available", "flat_update", "fused_update", "member_update", "resolve"]

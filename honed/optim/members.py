@@ -63,14 +63,12 @@ def _hyperparameters() -> dict:
 
 
 class _Group:
-    """The members that use one optimizer class: positions, hyperparameter vectors, and the
-    table of its t-dependent coefficients for the next steps."""
+    """The members that use one optimizer class: positions and hyperparameter vectors."""
 
-    __slots__ = ("cls", "idx", "sel", "hyper", "table", "table_from")
+    __slots__ = ("cls", "idx", "sel", "hyper")
 
     def __init__(self, cls, idx: np.ndarray, sel, hyper: dict):
         self.cls, self.idx, self.sel, self.hyper = cls, idx, sel, hyper
-        self.table, self.table_from = None, 0
 
 
 class MemberOptimizer:
@@ -307,6 +305,8 @@ class MemberOptimizer:
             # the next step's coefficients: also what the flags below are read from
             coef64[:, group.idx] = self._coefficients(group, self.t[group.idx] + 1)
         self._coef[...] = coef64  # rounded to the dtype as NumPy rounds a Python float
+        self._by_t = [g for g in self._groups if g.cls.member_coefficients_use_t]
+        self._table, self._table_from = None, 0
         self._all_c1_one = bool((coef64[1] == 1.0).all())
         self._all_c2_one = bool((coef64[3] == 1.0).all())
         if self.s is None and bool((coef64[3] != 0.0).any()):
@@ -320,29 +320,41 @@ class MemberOptimizer:
         shape = np.broadcast_shapes(lr.shape, np.shape(t))
         return np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), shape) for x in c])
 
-    #: the compiled kernel runs from this many numbers on; below, NumPy's one pass per
-    #: operation over the whole small buffer costs less than numba's call with its tuple of
-    #: gradients (benchmarks/member_optimizer.py: 64 moons members, 17 µs vs 26 µs)
+    #: the compiled kernel reads the gradients where backward left them from this many
+    #: numbers on; below, numba's call with a tuple of gradients costs more than copying
+    #: them into the joined gradient buffer and one compiled pass over it (64 moons
+    #: members' Adam step: 35 µs with the tuple, 20 µs gathered, 25 µs NumPy's passes)
     COMPILED_FROM = 1 << 16
 
-    #: steps of t-dependent coefficients (Adam's) computed at once, while lr and the
-    #: hyperparameters stay: per step the update then only copies a row
+    #: numbers (steps × members) of t-dependent coefficients (Adam's) computed at once,
+    #: while lr and the hyperparameters stay: per step the update then only copies a row
+    #: (a table of at least TABLE_STEPS steps: computing one costs what ~30 steps' copies do)
+    TABLE_SIZE = 1 << 15
     TABLE_STEPS = 32
 
     def _step_coefficients(self) -> None:
-        """Refresh the coefficients that depend on ``t`` (for the ``t`` just counted)."""
-        for group in self._groups:
-            if not group.cls.member_coefficients_use_t:
-                continue
-            if not self._t_uniform:  # members at different steps: no table
+        """Refresh the coefficients that depend on ``t`` (for the ``t`` just counted): a row
+        of the table of the next steps' (6, P) coefficients, every group's at once."""
+        if not self._by_t:
+            return
+        if not self._t_uniform:  # members at different steps: no table
+            for group in self._by_t:
                 self._coef[:, group.sel] = self._coefficients(group, self.t[group.idx])
-                continue
-            row = self._t0 - group.table_from
-            if group.table is None or not 0 <= row < len(group.table):
-                steps = np.arange(self._t0, self._t0 + self.TABLE_STEPS, dtype=np.int64)
-                group.table = self._coefficients(group, steps[:, None]).transpose(1, 0, 2)
-                group.table_from, row = self._t0, 0
-            self._coef[:, group.sel] = group.table[row]
+            return
+        row = self._t0 - self._table_from
+        if self._table is None or not 0 <= row < len(self._table):
+            n = max(self.TABLE_STEPS, self.TABLE_SIZE // max(self.P, 1))
+            steps = np.arange(self._t0, self._t0 + n, dtype=np.int64)[:, None]
+            if len(self._by_t) == 1 and isinstance(self._by_t[0].sel, slice):
+                table = self._coefficients(self._by_t[0], steps)  # every member's
+            else:
+                table = np.empty((6, n, self.P))
+                table[...] = self._coef[:, None, :]  # the groups that do not depend on t
+                for group in self._by_t:
+                    table[:, :, group.sel] = self._coefficients(group, steps)
+            # (6, n, P) -> (n, 6, P); a row is rounded to the dtype when copied (as _prepare)
+            self._table, self._table_from, row = table.transpose(1, 0, 2), self._t0, 0
+        self._coef[...] = self._table[row]
 
     # -- the loop -----------------------------------------------------------------------
     def zero_grad(self) -> None:
@@ -370,28 +382,45 @@ class MemberOptimizer:
             grads.append(grad.reshape(self.P, hi - lo))
         return grads
 
+    def _gather(self) -> np.ndarray:
+        """Every parameter's gradient copied into the joined (P, R) :attr:`grad_buffer` (one
+        copy per parameter, cast to the buffer's dtype)."""
+        if self.grad_buffer is None:
+            self.grad_buffer = np.empty_like(self.buffer)
+            self._grad_views = self._views(self.grad_buffer)
+        for p, view in zip(self.params, self._grad_views):
+            grad = p.grad
+            if grad is None or grad.shape != view.shape:
+                self._gradients()  # raises, naming the parameter
+            view[...] = grad
+        return self.grad_buffer
+
     def step(self) -> None:
         """One update of every member (every parameter must have its gradient)."""
         self._adopt()
-        grads = self._gradients()
+        compiled = self.kernels == "numba"
+        large = self.buffer.size > self.BLOCK
+        if compiled and self.buffer.size >= self.COMPILED_FROM or large:
+            grads = self._gradients()  # read in place
+        else:
+            gathered = self._gather()
         self.t += 1
         if self._t_uniform:
             self._t0 += 1
         self._step_coefficients()
         if self.P == 0:
             return
-        if self.kernels == "numba" and self.buffer.size >= self.COMPILED_FROM:
+        if compiled and self.buffer.size >= self.COMPILED_FROM:
             _kernels.member_update(
                 self.buffer, tuple(grads), self.v, self.s, self._coef, self._offsets_array
             )
-        elif self.buffer.size <= self.BLOCK:
-            # small: gather the gradients, then each pass once over the whole buffer with
-            # the (P, 1) coefficient columns
-            if self.grad_buffer is None:
-                self.grad_buffer = np.empty_like(self.buffer)
-            for g, lo, hi in zip(grads, self._offsets, self._offsets[1:]):
-                self.grad_buffer[:, lo:hi] = g
-            self._update(self.buffer, self.grad_buffer, self.v, self.s, self._columns)
+        elif compiled and not large:
+            # small: one compiled pass over the gathered gradients (a call with five flat
+            # arrays costs less than with a tuple of one gradient per parameter)
+            _kernels.flat_update(self.buffer, gathered, self.v, self.s, self._coef)
+        elif not large:
+            # small: each pass once over the whole buffer with the (P, 1) coefficient columns
+            self._update(self.buffer, gathered, self.v, self.s, self._columns)
         else:
             # large: a contiguous block of one member's numbers after another (each block
             # through all the passes while it is in cache; whole-buffer passes would stream

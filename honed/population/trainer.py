@@ -27,6 +27,7 @@ floating-point rounding (``tests/population`` checks 1e-10 in float64).
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -209,14 +210,21 @@ class PopulationTrainer:
             for k, st in enumerate(population.status)
             if Status.parse(st) in (Status.NEW, Status.RUNNING, Status.COMPLETE)
         ]
-        self._shuffle_rngs = {
-            k: np.random.default_rng(
-                population.members[k].shuffle_seed
-                if population.members[k].shuffle_seed is not None
-                else population.members[k].seed
-            )
-            for k in self.alive
-        }
+        # Members with the same shuffle seed draw the same orders (one permutation of the
+        # same m per epoch, as their standalone Trainers would): they share one Generator,
+        # which draws once per epoch for them all (_member_orders), until an augment draws
+        # from each member's own (_own_generators).
+        by_seed: dict = {}
+        self._shuffle_rngs = {}
+        for k in self.alive:
+            member = population.members[k]
+            seed = member.shuffle_seed if member.shuffle_seed is not None else member.seed
+            if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+                if int(seed) not in by_seed:
+                    by_seed[int(seed)] = np.random.default_rng(seed)
+                self._shuffle_rngs[k] = by_seed[int(seed)]
+            else:  # None (fresh entropy) or a SeedSequence: a Generator of its own
+                self._shuffle_rngs[k] = np.random.default_rng(seed)
         # per-member early stopping: the rule's arrays follow self.alive; best weights by id
         self._rule = PatienceRule(len(self.alive), self.patience, self.min_delta)
         self._best: dict[int, tuple[list, list]] = {}
@@ -487,6 +495,34 @@ class PopulationTrainer:
             self._dev_rows = (alive, X_dev[rows], y_dev[rows])
         return self._dev_rows[1], self._dev_rows[2]
 
+    def _member_orders(self, m: int) -> np.ndarray:
+        """(P, m): row p is ``permutation(m)`` of member ``alive[p]``'s own generator, drawn
+        as NumPy draws it (``arange(m)`` shuffled in place), into one array: no P arrays to
+        allocate and stack every epoch; members sharing a generator (the same shuffle seed)
+        share its one draw."""
+        perms = np.empty((len(self.alive), m), dtype=np.intp)
+        drawn: dict[int, np.ndarray] = {}
+        for row, k in zip(perms, self.alive):
+            rng = self._shuffle_rngs[k]
+            first = drawn.get(id(rng))
+            if first is None:
+                row[...] = np.arange(m)
+                rng.shuffle(row)
+                drawn[id(rng)] = row
+            else:
+                row[...] = first
+        return perms
+
+    def _own_generators(self) -> None:
+        """Give every member its own shuffle Generator (a copy of the shared one's state:
+        members sharing one are in step), as an augment draws from each member's own."""
+        seen: set[int] = set()
+        for k in self.alive:
+            rng = self._shuffle_rngs[k]
+            if id(rng) in seen:
+                self._shuffle_rngs[k] = copy.deepcopy(rng)
+            seen.add(id(rng))
+
     def _run_epoch(self, X, y, X_dev, y_dev) -> None:
         self._refresh_hyperparameters()
         epoch = self.epoch + 1
@@ -502,7 +538,9 @@ class PopulationTrainer:
             if offsets is not None:  # one order, each member's rows of its own set
                 perms = perm[None, :] + offsets[self.alive][:, None]
         else:
-            perms = np.stack([self._shuffle_rngs[k].permutation(m_total) for k in self.alive])
+            if self.augment is not None:
+                self._own_generators()
+            perms = self._member_orders(m_total)
             if offsets is not None:
                 perms += offsets[self.alive][:, None]
         rows_of = list(self.alive)

@@ -93,6 +93,7 @@ def test_each_member_is_its_standalone_optimizer_bit_for_bit(
 ):
     """20 steps; Adam's t-dependent coefficients come from a table of TABLE_STEPS steps
     (3: rebuilt six times on the way)."""
+    monkeypatch.setattr(MemberOptimizer, "TABLE_SIZE", 0)
     monkeypatch.setattr(MemberOptimizer, "TABLE_STEPS", table_steps)
     grads = _gradients(len(SETTINGS), dtype, 20)
     params, opt = _members(SETTINGS, dtype, kernel)
@@ -112,12 +113,21 @@ def test_parameters_are_views_of_one_joined_buffer():
     assert all((p.data[2] == 7.0).all() and not (p.data[1] == 7.0).any() for p in params)
 
 
-def test_small_populations_keep_the_numpy_update(monkeypatch, compiled_at_any_size):
-    """Below COMPILED_FROM numbers numba's call costs what it saves: NumPy's path runs."""
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_populations_gather_their_gradients_bit_for_bit(
+    dtype, kernel, monkeypatch, compiled_at_any_size
+):
+    """Below COMPILED_FROM numbers the gradients are first copied into the joined gradient
+    buffer (numba's call with one gradient per parameter costs more than it saves), then one
+    compiled pass over it or NumPy's passes: each member its standalone optimizer's bits."""
     monkeypatch.setattr(MemberOptimizer, "COMPILED_FROM", 1 << 16)
-    params, opt = _members(SETTINGS, kernels="numba" if kernels.available() else "numpy")
-    _run(opt, params, _gradients(len(SETTINGS), np.float64, 2))
+    grads = _gradients(len(SETTINGS), dtype, 40)  # past Adam's first table of 32 steps
+    params, opt = _members(SETTINGS, dtype, kernel)
+    _run(opt, params, grads)
     assert not compiled_at_any_size and opt.grad_buffer is not None
+    for k, setting in enumerate(SETTINGS):
+        _assert_bitwise([p.data[k] for p in params], _standalone(setting, k, dtype, grads), k)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

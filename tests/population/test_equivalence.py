@@ -122,16 +122,18 @@ def test_stacked_backward_matches_finite_differences(data3):
     assert worst < 1e-6
 
 
-@pytest.mark.parametrize("common_order", [True, False])
-def test_augmented_batches_are_the_standalone_trainers(data3, common_order):
+@pytest.mark.parametrize("order", ["common", "own", "own, one shuffle seed"])
+def test_augmented_batches_are_the_standalone_trainers(data3, order):
     """Augmentation draws come from the generator that shuffles (the common one, or each
-    member's own), in the order ``Trainer`` draws them."""
+    member's own, also when members have the same shuffle seed and so the same orders), in
+    the order ``Trainer`` draws them."""
     from honed.data.augment import GaussianNoise
 
     train, dev = data3
+    common_order = order == "common"
     members = [dict(m) for m in MEMBERS[1:3]]
     for m in members:
-        m["shuffle_seed"] = 50 + m["seed"]
+        m["shuffle_seed"] = 50 if order == "own, one shuffle seed" else 50 + m["seed"]
     pop = Population(ARCH, members, dtype=np.float64)
     noise = GaussianNoise(std=0.3)
     trainer = PopulationTrainer(

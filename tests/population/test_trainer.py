@@ -185,3 +185,29 @@ def test_a_member_marked_completed_by_an_older_honed_trains_on(data3):
     assert pop.status == [Status.COMPLETE, Status.COMPLETE]
     with pytest.raises(ValueError, match="finished"):
         trainer.stop([0], status="finished")
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_own_orders_are_each_members_generator_permutation(augment):
+    # common_order=False: row p is what member p's standalone Trainer draws each epoch;
+    # members 0 and 2 have the same shuffle seed (they share one draw), 1 and 3 the same seed
+    seeds = [(0, 10), (1, None), (2, 10), (1, None)]
+    members = [{"lr": 0.01, "seed": s, "shuffle_seed": sh} for s, sh in seeds]
+    rngs = [np.random.default_rng(sh if sh is not None else s) for s, sh in seeds]
+
+    def shift(X, rng):  # draws from the member's generator: a different amount per member
+        return X + rng.standard_normal(1 + int(X[0, 0] > 0)).sum()
+
+    trainer = PopulationTrainer(
+        Population(ARCH, members), common_order=False, augment=shift if augment else None
+    )
+    for _ in range(3):  # the generators go on from epoch to epoch
+        if augment:
+            trainer._own_generators()
+        orders = trainer._member_orders(150)
+        assert orders.dtype == np.intp
+        assert np.array_equal(orders, np.stack([rng.permutation(150) for rng in rngs]))
+        if augment:  # each member's augment draws from its own generator only
+            for k, rng in enumerate(rngs):
+                X = np.full((2, 4), float(k % 2) - 0.5)
+                assert np.array_equal(shift(X, trainer._shuffle_rngs[k]), shift(X, rng))
