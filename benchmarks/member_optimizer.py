@@ -1,5 +1,6 @@
-"""Time of one per-member optimizer step: honed.optim.MemberOptimizer vs the stacked engine's
-PopulationOptimizer (honed.population.optim, while it exists), side by side in one run.
+"""Time of one per-member optimizer step: honed.optim.MemberOptimizer with the NumPy path and
+the compiled one, side by side in one run. (The stacked engine's PopulationOptimizer, which
+this compared against while both existed, is gone; its numbers are in benchmarks/README.md.)
 
     python benchmarks/member_optimizer.py [--steps 2000] [--quick]
 
@@ -7,11 +8,8 @@ PopulationOptimizer (honed.population.optim, while it exists), side by side in o
 (b) 16 Fashion-MNIST members, 784-256-256-10 (269,322 numbers each).
 
 float32, fixed random gradients. MemberOptimizer's step includes gathering the parameters'
-``.grad`` (separate arrays after backward) into its (P, R) gradient buffer; the stacked engine
-computes its gradients straight into its joined buffer, so its step has no gather. Each
-optimizer runs with the NumPy path and, when numba (the ``accel`` extra) is installed, the
-compiled one (the stacked engine runs numba only from 2^18 numbers on, so for moons both its
-rows are its NumPy path). Variants run interleaved (A B C D A B C D ...) so drifts in clock
+``.grad`` (separate arrays after backward) into its (P, R) gradient buffer. It runs with the
+NumPy path and, when numba (the ``accel`` extra) is installed, the compiled one. Variants run interleaved (A B C D A B C D ...) so drifts in clock
 speed or cache state hit all of them alike; median, 10th and 90th percentile per step.
 """
 
@@ -48,37 +46,11 @@ def member_step(sizes, P, lrs, kernel, rng):
     return MemberOptimizer(params, settings, kernels=kernel).step
 
 
-def stacked_step(sizes, P, lrs, kernel, rng):
-    """The stacked engine's PopulationOptimizer as its trainer calls it (None when gone)."""
-    try:
-        from honed.population import Population, PopulationTrainer
-        from honed.population.optim import PopulationOptimizer  # noqa: F401
-    except ImportError:
-        return None
-    members = [{"optimizer": "adam", "lr": lr, "seed": k} for k, lr in enumerate(lrs)]
-    pop = Population({"sizes": sizes, "activation": "relu"}, members, dtype=np.float32)
-    trainer = PopulationTrainer(pop, kernels=kernel)
-    trainer._refresh_hyperparameters()
-    stack, opt = trainer.stack, trainer.optimizer
-    stack.grad_buffer[...] = rng.standard_normal(stack.grad_buffer.shape).astype(np.float32)
-    grads = list(stack.split(stack.grad_buffer))
-    params = stack.params()
-
-    def step():
-        opt.step(params, grads, stack.buffer, stack.grad_buffer)
-
-    return step
-
-
 def time_case(name, sizes, P, lr_range, steps, warmup):
     rng = np.random.default_rng(0)
     lrs = learning_rates(P, *lr_range)
     names = ["numpy", "numba"] if kernels.available() else ["numpy"]
     variants = {}
-    for kernel in names:
-        old = stacked_step(sizes, P, lrs, kernel, rng)
-        if old is not None:
-            variants[f"PopulationOptimizer {kernel}"] = old
     for kernel in names:
         variants[f"MemberOptimizer {kernel}"] = member_step(sizes, P, lrs, kernel, rng)
     times = {v: np.empty(steps) for v in variants}
