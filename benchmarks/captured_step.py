@@ -23,18 +23,6 @@ import time
 import numpy as np
 
 
-def record(model, loss, X, y):
-    from honed.autograd import Tensor
-    from honed.autograd.capture import Tape, build_program
-
-    with Tape() as tape:
-        x = Tensor(X)
-        out = model(x)
-        tape.mark_loss()
-        J = loss(out, y)
-    return build_program(tape, x, y, model.parameters(), out, J)
-
-
 def stacked_model(batch_norm: bool, keep_prob: float, dtype):
     import honed.nn as nn
     from honed.nn import members
@@ -85,6 +73,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args()
     import honed.nn as nn
+    from honed.autograd.capture import record_step
 
     loss = nn.build_loss("sigmoid_cross_entropy")
     rng = np.random.default_rng(0)
@@ -93,7 +82,7 @@ def main() -> None:
             X = rng.standard_normal((64, 2)).astype(dtype)
             y = rng.integers(0, 2, 64)
             model = stacked_model(batch_norm, keep, dtype)
-            program = record(model, loss, X, y)
+            program = record_step(model, loss, X, y)
             params = model.parameters()
             times = [step_seconds(program, params, X, y, args.steps) for _ in range(args.rounds)]
             rows = per_op(program, X, y)

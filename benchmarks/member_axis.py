@@ -25,15 +25,9 @@ import numpy as np
 
 def replayed(model, loss, X, y):
     """A function running ``model``'s captured step on ``X``, ``y`` (forward and backward)."""
-    from honed.autograd import Tensor
-    from honed.autograd.capture import Tape, build_program
+    from honed.autograd.capture import record_step
 
-    with Tape() as tape:
-        x = Tensor(X)
-        out = model(x)
-        tape.mark_loss()
-        J = loss(out, y)
-    program = build_program(tape, x, y, model.parameters(), out, J)
+    program = record_step(model, loss, X, y)
     params = model.parameters()
 
     def step():

@@ -163,6 +163,23 @@ def build_program(tape: Tape, x: Tensor, y: np.ndarray, params, outputs: Tensor,
     return Program(ops, index[outputs], index[loss])
 
 
+def record_step(model, loss, X: np.ndarray, y: np.ndarray) -> Program:
+    """Run one eager step of ``model`` and ``loss`` on the batch ``X``, ``y`` while recording
+    it, and return its :class:`Program` (for tools and benchmarks; the Trainer records
+    through :class:`honed.train.capture.StepCapture`, which also checks a second recording
+    against the first before it replays).
+
+    Raises:
+        NotReplayable: as :func:`build_program`.
+    """
+    with Tape() as tape:
+        x = Tensor(X)
+        outputs = model(x)
+        tape.mark_loss()
+        J = loss(outputs, y)
+    return build_program(tape, x, y, model.parameters(), outputs, J)
+
+
 def _same(a, b) -> bool:
     """Equal recorded values: arrays by dtype, shape and contents, objects by identity."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):

@@ -82,3 +82,25 @@ def test_what_cannot_be_replayed_is_refused():
         build_program(tape, x, y, params, out, J)
     with Tape(), pytest.raises(RuntimeError, match="already being captured"):
         Tape().__enter__()
+
+
+def test_record_step_is_the_recording_of_a_models_step():
+    """``record_step(model, loss, X, y)``: the same Program a Tape around the step gives, so
+    its replay on a new batch equals that batch's eager step."""
+    from honed.autograd.capture import record_step
+    from honed.nn import mlp, softmax_cross_entropy
+
+    model = mlp([4, 6, 3], seed=0).to(np.float64)
+    rng = np.random.default_rng(2)
+    X0, y0 = rng.normal(size=(8, 4)), rng.integers(0, 3, 8)
+    program = record_step(model, softmax_cross_entropy, X0, y0)
+    X, y = rng.normal(size=(8, 4)), rng.integers(0, 3, 8)
+    J = softmax_cross_entropy(model(Tensor(X)), y)
+    J.backward()
+    eager = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    replay = program.forward(X, y)
+    assert np.array_equal(replay.cost, J.data)
+    replay.backward()
+    for p, g in zip(model.parameters(), eager):
+        assert np.array_equal(p.grad, g)
