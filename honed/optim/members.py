@@ -156,6 +156,11 @@ class MemberOptimizer:
                 f"optimizers that declare population = True), got {member['optimizer']!r}"
             )
         cls = OPTIMIZERS.get(name)
+        if cls.member_coefficients is Optimizer.member_coefficients:
+            raise ValueError(
+                f"settings[{k}]['optimizer']: {name!r} declares population = True but not its "
+                "update (define member_coefficients on the class; see honed.optim.Adam)"
+            )
         hyper = _hyperparameters()
         unknown = sorted(set(member) - {"optimizer", "lr", *hyper})
         if unknown:

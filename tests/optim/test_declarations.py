@@ -41,7 +41,7 @@ class SignGD(Optimizer):
 
 
 class MyAdam(Adam):
-    """Claims population support, but the population engine has no update for it."""
+    """An Adam registered from outside honed: it inherits Adam's declared member update."""
 
     population = True
 

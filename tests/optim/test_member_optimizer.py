@@ -412,3 +412,21 @@ def test_a_stacked_least_squares_model_trains_each_member_as_its_own():
         # (bit for bit in practice), within 1e-12 wherever a BLAS sums in another order
         np.testing.assert_allclose(W.data[k], Wk.data, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(b.data[k], bk.data, rtol=1e-12, atol=1e-15)
+
+
+def test_a_population_optimizer_without_its_update_is_refused_by_name():
+    """``population = True`` without ``member_coefficients``: a ValueError naming the
+    optimizer and what to define, not the base class's NotImplementedError."""
+
+    class Unfinished(Optimizer):
+        population = True
+
+        def update(self, param, grad, state, lr):
+            param.data -= lr * grad
+
+    OPTIMIZERS.register("unfinished", Unfinished)
+    try:
+        with pytest.raises(ValueError, match="'unfinished' declares population = True but not"):
+            MemberOptimizer([Parameter(np.ones((2, 3)))], [{"optimizer": "unfinished"}] * 2)
+    finally:
+        OPTIMIZERS.unregister("unfinished")
